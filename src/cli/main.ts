@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/** The ossd command. `ossd [serve] [flags]` starts the server; `ossd help` lists the flags. */
+import { ConfigError, loadConfig, OPTIONS } from '../config.js';
+import { startServer } from '../server/server.js';
+import { banner } from './banner.js';
+
+function usage(): string {
+  const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(24)} ${o.env.padEnd(28)} ${o.help}`);
+  return ['usage: ossd [serve] [flags]', '', '  flag                       environment                  meaning', ...lines, ''].join('\n');
+}
+
+async function main(argv: string[]): Promise<void> {
+  let args = argv;
+  if (args[0] === 'help' || args[0] === '--help' || args[0] === '-h') {
+    process.stdout.write(usage());
+    return;
+  }
+  if (args[0] === 'serve') args = args.slice(1);
+  const config = loadConfig(args, process.env);
+  const log = (line: Record<string, unknown>): void => {
+    process.stderr.write(JSON.stringify(line) + '\n');
+  };
+  const running = await startServer(config, log);
+  process.stdout.write(banner(running, config.region, config.dataDir) + '\n');
+  const stop = (): void => {
+    void running.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof ConfigError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`ossd: ${(e as Error).message}\n\n${usage()}`);
+    process.exit(2);
+  }
+  process.stderr.write(`ossd: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

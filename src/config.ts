@@ -1,0 +1,82 @@
+/**
+ * Configuration: flags, with environment equivalents (flag wins), validated once and
+ * frozen. Names scripts depend on: OSSD_ADDRESS, OSSD_DATA_DIR, OSSD_ROOT_ACCESS_KEY_ID,
+ * OSSD_ROOT_ACCESS_KEY_SECRET, OSSD_REGION.
+ */
+import { parseArgs } from 'node:util';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  rootAccessKeyId?: string;
+  rootAccessKeySecret?: string;
+  /** Region id without the `oss-` prefix, e.g. `cn-hangzhou`. */
+  region: string;
+  /** Host names served path-style, whose sub-domains are virtual-hosted buckets. */
+  domains: string[];
+  logRequests: boolean;
+  /** Whether anonymous users may list public-read buckets (auth.md §6.2, open question 5). */
+  anonymousList: boolean;
+}
+
+export const OPTIONS = {
+  address: { type: 'string', env: 'OSSD_ADDRESS', help: 'host:port to listen on (default 127.0.0.1:9000)' },
+  'data-dir': { type: 'string', env: 'OSSD_DATA_DIR', help: 'data folder (default ./data)' },
+  'root-access-key-id': { type: 'string', env: 'OSSD_ROOT_ACCESS_KEY_ID', help: 'root access key id (default: generated once, kept in the data folder)' },
+  'root-access-key-secret': { type: 'string', env: 'OSSD_ROOT_ACCESS_KEY_SECRET', help: 'root access key secret' },
+  region: { type: 'string', env: 'OSSD_REGION', help: 'region id, e.g. cn-hangzhou (default)' },
+  domain: { type: 'string', env: 'OSSD_DOMAINS', help: 'comma-separated extra host names for virtual-hosted buckets (localhost is always one)' },
+  'log-requests': { type: 'boolean', env: 'OSSD_LOG_REQUESTS', help: 'print one JSON line per request' },
+  'no-anonymous-list': { type: 'boolean', env: 'OSSD_NO_ANONYMOUS_LIST', help: 'refuse anonymous listing even on public-read buckets' },
+} as const;
+
+export class ConfigError extends Error {}
+
+export function parseAddress(v: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(v);
+  if (!m) throw new ConfigError(`address must be host:port, got ${JSON.stringify(v)}`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(`port out of range in ${JSON.stringify(v)}`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+export function normalizeRegion(v: string): string {
+  const r = v.trim().toLowerCase().replace(/^oss-/, '');
+  if (!/^[a-z0-9-]{2,40}$/.test(r)) throw new ConfigError(`invalid region ${JSON.stringify(v)}`);
+  return r;
+}
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
+  const options = Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type }]));
+  const { values } = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false });
+  const v = values as Record<string, string | boolean | undefined>;
+  const pick = (name: keyof typeof OPTIONS): string | undefined => {
+    const flag = v[name];
+    if (typeof flag === 'string') return flag;
+    return env[OPTIONS[name].env] || undefined;
+  };
+  const flagOrEnv = (name: keyof typeof OPTIONS): boolean =>
+    v[name] === true || ['1', 'true', 'yes'].includes((env[OPTIONS[name].env] ?? '').toLowerCase());
+  const { host, port } = parseAddress(pick('address') ?? '127.0.0.1:9000');
+  const id = pick('root-access-key-id');
+  const secret = pick('root-access-key-secret');
+  if ((id === undefined) !== (secret === undefined)) {
+    throw new ConfigError('set both the root access key id and secret, or neither');
+  }
+  const extra = (pick('domain') ?? '')
+    .split(',')
+    .map((d) => d.trim().toLowerCase())
+    .filter(Boolean);
+  return Object.freeze({
+    host,
+    port,
+    dataDir: pick('data-dir') ?? './data',
+    rootAccessKeyId: id,
+    rootAccessKeySecret: secret,
+    region: normalizeRegion(pick('region') ?? 'cn-hangzhou'),
+    domains: Object.freeze([...new Set(['localhost', ...extra])]) as string[],
+    logRequests: flagOrEnv('log-requests'),
+    anonymousList: !flagOrEnv('no-anonymous-list'),
+  });
+}

@@ -1,0 +1,195 @@
+/**
+ * SQLite metadata driver (better-sqlite3). Layout: see schema.ts.
+ *
+ * Group commit: writes are queued and run together in one transaction on the next
+ * turn of the event loop, so N concurrent requests pay for one WAL fsync instead of N.
+ * Each queued write runs inside its own savepoint, so one failing write never undoes
+ * its neighbours; a failed COMMIT (EIO, ENOSPC) rejects every write of the batch.
+ */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import type { BucketRecord, ObjectRecord } from '../../engine/model.js';
+import type { CasResult, ListPage, MetadataStore } from '../types.js';
+import { SCHEMA } from './schema.js';
+import { type BucketRow, type ObjectRow, bucketFromRow, bucketToRow, objectFromRow, objectToRow } from './rows.js';
+
+interface QueuedWrite {
+  run: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  result?: unknown;
+  error?: unknown;
+  failed?: boolean;
+}
+
+export class SqliteMetadataStore implements MetadataStore {
+  private readonly db: Database.Database;
+  private queue: QueuedWrite[] = [];
+  private flushScheduled = false;
+  private readonly stmt;
+
+  constructor(dataDir: string) {
+    this.db = new Database(join(dataDir, 'meta.db'));
+    this.db.pragma('journal_mode = WAL');
+    // FULL: the WAL is fsynced at every commit, so a resolved write survives a crash.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.stmt = {
+      getBucket: db.prepare('SELECT * FROM buckets WHERE name = ?'),
+      insertBucket: db.prepare(
+        'INSERT OR IGNORE INTO buckets (name, created_ms, acl, storage_class, redundancy) VALUES (@name, @created_ms, @acl, @storage_class, @redundancy)',
+      ),
+      updateBucket: db.prepare(
+        'UPDATE buckets SET acl = @acl, storage_class = @storage_class, redundancy = @redundancy WHERE name = @name',
+      ),
+      anyObject: db.prepare('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1'),
+      deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
+      listBuckets: db.prepare(
+        'SELECT * FROM buckets WHERE name > ? AND substr(name, 1, length(?)) = ? ORDER BY name LIMIT ?',
+      ),
+      getObject: db.prepare('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
+      insertObject: db.prepare(
+        `INSERT INTO objects (bucket, key, type, size, etag, crc, blob, mtime_ms, content_type, headers, meta, acl, tags, storage_class, revision)
+         VALUES (@bucket, @key, @type, @size, @etag, @crc, @blob, @mtime_ms, @content_type, @headers, @meta, @acl, @tags, @storage_class, @revision)`,
+      ),
+      replaceObject: db.prepare(
+        `UPDATE objects SET type = @type, size = @size, etag = @etag, crc = @crc, blob = @blob, mtime_ms = @mtime_ms,
+           content_type = @content_type, headers = @headers, meta = @meta, acl = @acl, tags = @tags,
+           storage_class = @storage_class, revision = @revision
+         WHERE bucket = @bucket AND key = @key`,
+      ),
+      deleteObject: db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
+      // Range scan on the primary key; the prefix is matched with a range, not LIKE,
+      // so it stays an index seek whatever characters the prefix holds.
+      listAfter: db.prepare('SELECT * FROM objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?'),
+      listFrom: db.prepare('SELECT * FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?'),
+      blobRef: db.prepare('SELECT 1 FROM objects WHERE blob = ? LIMIT 1'),
+      appendable: db.prepare("SELECT blob, size FROM objects WHERE type = 'Appendable' AND blob IS NOT NULL"),
+    };
+  }
+
+  /** Queues a write for the next group commit. */
+  private write<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    try {
+      this.db.transaction(() => {
+        for (const w of batch) {
+          try {
+            // A nested better-sqlite3 transaction is a savepoint: a throwing write
+            // rolls back alone.
+            w.result = this.db.transaction(w.run)();
+          } catch (e) {
+            w.failed = true;
+            w.error = e;
+          }
+        }
+      })();
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+      return;
+    }
+    for (const w of batch) {
+      if (w.failed) w.reject(w.error);
+      else w.resolve(w.result);
+    }
+  }
+
+  async getBucket(name: string): Promise<BucketRecord | undefined> {
+    const row = this.stmt.getBucket.get(name) as BucketRow | undefined;
+    return row ? bucketFromRow(row) : undefined;
+  }
+
+  insertBucket(bucket: BucketRecord): Promise<boolean> {
+    return this.write(() => this.stmt.insertBucket.run(bucketToRow(bucket)).changes === 1);
+  }
+
+  updateBucket(bucket: BucketRecord): Promise<boolean> {
+    return this.write(() => this.stmt.updateBucket.run(bucketToRow(bucket)).changes === 1);
+  }
+
+  deleteBucketIfEmpty(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
+    return this.write(() => {
+      if (!this.stmt.getBucket.get(name)) return 'missing';
+      if (this.stmt.anyObject.get(name)) return 'not-empty';
+      this.stmt.deleteBucket.run(name);
+      return 'deleted';
+    });
+  }
+
+  async listBuckets(prefix: string, after: string, limit: number): Promise<BucketRecord[]> {
+    const rows = this.stmt.listBuckets.all(after, prefix, prefix, limit) as BucketRow[];
+    return rows.map(bucketFromRow);
+  }
+
+  async getObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
+    const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
+    return row ? objectFromRow(row) : undefined;
+  }
+
+  compareAndSwap(
+    bucket: string,
+    key: string,
+    expectedRevision: number | null,
+    next: ObjectRecord | null,
+  ): Promise<CasResult> {
+    return this.write((): CasResult => {
+      const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
+      const current = row ? objectFromRow(row) : undefined;
+      const currentRevision = current ? current.revision : null;
+      if (currentRevision !== expectedRevision) return { ok: false, current };
+      if (next === null) {
+        if (current) this.stmt.deleteObject.run(bucket, key);
+      } else if (current) {
+        this.stmt.replaceObject.run(objectToRow(next));
+      } else {
+        this.stmt.insertObject.run(objectToRow(next));
+      }
+      return { ok: true, previous: current };
+    });
+  }
+
+  async listObjects(bucket: string, page: ListPage): Promise<ObjectRecord[]> {
+    // Every key with the prefix is >= the prefix, so start there unless the marker is further.
+    const rows = (
+      Buffer.compare(Buffer.from(page.after), Buffer.from(page.prefix)) >= 0
+        ? this.stmt.listAfter.all(bucket, page.after, page.limit)
+        : this.stmt.listFrom.all(bucket, page.prefix, page.limit)
+    ) as ObjectRow[];
+    const out: ObjectRecord[] = [];
+    for (const r of rows) {
+      if (!r.key.startsWith(page.prefix)) break;
+      out.push(objectFromRow(r));
+    }
+    return out;
+  }
+
+  async isBlobReferenced(blob: string): Promise<boolean> {
+    return this.stmt.blobRef.get(blob) !== undefined;
+  }
+
+  async *appendableBlobs(): AsyncIterable<{ blob: string; size: number }> {
+    for (const row of this.stmt.appendable.iterate() as Iterable<{ blob: string; size: number }>) {
+      yield row;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.flush();
+    this.db.close();
+  }
+}

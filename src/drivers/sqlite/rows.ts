@@ -1,0 +1,88 @@
+/** Conversion between SQLite rows and engine records. */
+import type { BucketAcl, BucketRecord, ObjectAcl, ObjectRecord, ObjectType } from '../../engine/model.js';
+
+export interface BucketRow {
+  name: string;
+  created_ms: number;
+  acl: string;
+  storage_class: string;
+  redundancy: string;
+}
+
+export interface ObjectRow {
+  bucket: string;
+  key: string;
+  type: string;
+  size: number;
+  etag: string;
+  crc: string;
+  blob: string | null;
+  mtime_ms: number;
+  content_type: string;
+  headers: string;
+  meta: string;
+  acl: string;
+  tags: string;
+  storage_class: string;
+  revision: number;
+}
+
+export function bucketFromRow(r: BucketRow): BucketRecord {
+  return {
+    name: r.name,
+    createdMs: r.created_ms,
+    acl: r.acl as BucketAcl,
+    storageClass: r.storage_class,
+    redundancy: r.redundancy,
+  };
+}
+
+export function bucketToRow(b: BucketRecord): BucketRow {
+  return {
+    name: b.name,
+    created_ms: b.createdMs,
+    acl: b.acl,
+    storage_class: b.storageClass,
+    redundancy: b.redundancy,
+  };
+}
+
+export function objectFromRow(r: ObjectRow): ObjectRecord {
+  return {
+    bucket: r.bucket,
+    key: r.key,
+    type: r.type as ObjectType,
+    size: r.size,
+    etag: r.etag,
+    crc: r.crc,
+    blob: r.blob,
+    mtimeMs: r.mtime_ms,
+    contentType: r.content_type,
+    headers: JSON.parse(r.headers) as Record<string, string>,
+    meta: JSON.parse(r.meta) as Record<string, string>,
+    acl: r.acl as ObjectAcl,
+    tags: JSON.parse(r.tags) as Array<[string, string]>,
+    storageClass: r.storage_class,
+    revision: r.revision,
+  };
+}
+
+export function objectToRow(o: ObjectRecord): ObjectRow {
+  return {
+    bucket: o.bucket,
+    key: o.key,
+    type: o.type,
+    size: o.size,
+    etag: o.etag,
+    crc: o.crc,
+    blob: o.blob,
+    mtime_ms: o.mtimeMs,
+    content_type: o.contentType,
+    headers: JSON.stringify(o.headers),
+    meta: JSON.stringify(o.meta),
+    acl: o.acl,
+    tags: JSON.stringify(o.tags),
+    storage_class: o.storageClass,
+    revision: o.revision,
+  };
+}

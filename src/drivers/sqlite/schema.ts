@@ -1,0 +1,35 @@
+/**
+ * On-disk layout of the SQLite metadata store: one database file `meta.db` (WAL mode,
+ * synchronous=FULL so a resolved commit is on disk). Keys are TEXT compared with the
+ * BINARY collation, i.e. memcmp over UTF-8: exactly OSS's bytewise key order.
+ */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS buckets (
+  name TEXT PRIMARY KEY,
+  created_ms INTEGER NOT NULL,
+  acl TEXT NOT NULL,
+  storage_class TEXT NOT NULL,
+  redundancy TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS objects (
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  crc TEXT NOT NULL,
+  blob TEXT,
+  mtime_ms INTEGER NOT NULL,
+  content_type TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  meta TEXT NOT NULL,
+  acl TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  storage_class TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+
+CREATE INDEX IF NOT EXISTS objects_blob ON objects(blob) WHERE blob IS NOT NULL;
+`;

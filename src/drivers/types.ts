@@ -1,0 +1,80 @@
+/**
+ * Driver interfaces. Drivers hold no OSS rules: they offer a conditional update, a
+ * list after a marker, bytes in and bytes out (design.md "three layers"). Everything
+ * OSS-specific lives in src/engine.
+ */
+import type { Readable } from 'node:stream';
+import type { BucketRecord, ObjectRecord } from '../engine/model.js';
+
+export type CasResult =
+  | { ok: true; previous: ObjectRecord | undefined }
+  | { ok: false; current: ObjectRecord | undefined };
+
+export interface ListPage {
+  prefix: string;
+  /** Exclusive lower bound (bytewise). */
+  after: string;
+  /** Inclusive lower bound, used instead of `after` when set (skipping a common prefix). */
+  from?: string;
+  limit: number;
+}
+
+export interface MetadataStore {
+  getBucket(name: string): Promise<BucketRecord | undefined>;
+  /** Inserts unless the name exists; false when it does. */
+  insertBucket(bucket: BucketRecord): Promise<boolean>;
+  updateBucket(bucket: BucketRecord): Promise<boolean>;
+  /** Deletes the bucket only if it holds no objects. */
+  deleteBucketIfEmpty(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
+  listBuckets(prefix: string, after: string, limit: number): Promise<BucketRecord[]>;
+
+  getObject(bucket: string, key: string): Promise<ObjectRecord | undefined>;
+  /**
+   * The one write primitive for objects: replace the row for (bucket, key) with `next`
+   * (or delete it when `next` is null) only if its current revision is `expectedRevision`
+   * (null = the row must be absent). Durable when the promise resolves.
+   */
+  compareAndSwap(
+    bucket: string,
+    key: string,
+    expectedRevision: number | null,
+    next: ObjectRecord | null,
+  ): Promise<CasResult>;
+  /** Objects whose key starts with prefix and is > after, in bytewise key order. */
+  listObjects(bucket: string, page: ListPage): Promise<ObjectRecord[]>;
+
+  /** For recovery and garbage collection. */
+  isBlobReferenced(blob: string): Promise<boolean>;
+  appendableBlobs(): AsyncIterable<{ blob: string; size: number }>;
+  close(): Promise<void>;
+}
+
+export interface BlobWriter {
+  /** Writes buf at the absolute offset `position`. */
+  write(buf: Uint8Array, position: number): Promise<void>;
+  /** Makes everything written so far durable (fdatasync, plus the directory for new blobs). */
+  sync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BlobReader {
+  /** Bytes [start, end) as a stream; end is exclusive. */
+  stream(start: number, end: number): Readable;
+  close(): Promise<void>;
+}
+
+export interface BlobStore {
+  newBlobId(): string;
+  /** create: a new blob (must not exist); otherwise opens an existing blob for appending. */
+  openWriter(blob: string, create: boolean): Promise<BlobWriter>;
+  /** Throws an error with code 'ENOENT' when the blob is gone. */
+  openReader(blob: string): Promise<BlobReader>;
+  remove(blob: string): Promise<void>;
+  size(blob: string): Promise<number | undefined>;
+  truncate(blob: string, length: number): Promise<void>;
+  /** Every blob id present, for the orphan sweep. */
+  list(): AsyncIterable<string>;
+  /** Removes leftovers of interrupted writes (staging files). */
+  clearStaging(): Promise<void>;
+}

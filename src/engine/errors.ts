@@ -1,0 +1,22 @@
+/**
+ * OssError: every failure that reaches a client is one of these.
+ * The engine throws them with OSS code names (the codes are OSS semantics, not HTTP);
+ * the protocol layer's catalogue (src/protocol/errors/catalogue.ts) adds the status,
+ * the default message and the extra headers. Details are extra <Element>s of the error
+ * XML (e.g. Key, BucketName, StringToSign) and feed code-specific headers.
+ */
+export class OssError extends Error {
+  readonly code: string;
+  readonly details: Record<string, string>;
+
+  constructor(code: string, message?: string, details: Record<string, string> = {}) {
+    super(message ?? '');
+    this.name = 'OssError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isOssError(e: unknown): e is OssError {
+  return e instanceof OssError;
+}

@@ -1,0 +1,92 @@
+/**
+ * Streams a request body into a blob while computing, in flight, the byte count, the
+ * MD5 (for Content-MD5 and Normal ETags) and the chained CRC-64 (design.md "streams end
+ * to end, hashes in flight"). Nothing is buffered beyond one write batch, so memory does
+ * not grow with object size. Any failure throws; the caller rolls back.
+ */
+import { createHash } from 'node:crypto';
+import type { BlobWriter } from '../drivers/types.js';
+import { Crc64 } from './crc64.js';
+import { OssError } from './errors.js';
+
+/** Writes are batched to this size: fewer syscalls, and the next batch is read while one is written. */
+const WRITE_BATCH = 1024 * 1024;
+
+export interface IngestOptions {
+  /** Absolute offset of the first body byte in the blob. */
+  startOffset: number;
+  /** CRC to chain from: 0n for a new object, the object's CRC for an append. */
+  initialCrc: bigint;
+  /** More bytes than this fail with `tooLarge`. */
+  maxBytes: number;
+  tooLarge: () => OssError;
+  /** Declared Content-Length, if any. */
+  expectedLength?: number;
+  /** Raw 16-byte MD5 the client declared in Content-MD5, if any. */
+  expectedMd5?: Buffer;
+}
+
+export interface IngestResult {
+  bytes: number;
+  md5: Buffer;
+  crc: bigint;
+  /** Whether a writer was opened (only once a first non-empty chunk arrives). */
+  wrote: boolean;
+}
+
+export async function ingest(
+  body: AsyncIterable<Buffer | string>,
+  openWriter: () => Promise<BlobWriter>,
+  opts: IngestOptions,
+): Promise<IngestResult> {
+  const md5 = createHash('md5');
+  const crc = new Crc64(opts.initialCrc);
+  let bytes = 0;
+  let writer: BlobWriter | undefined;
+  let pending: Promise<void> = Promise.resolve();
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  let position = opts.startOffset;
+
+  const flush = async (): Promise<void> => {
+    if (batchBytes === 0) return;
+    const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+    const at = position;
+    position += batchBytes;
+    batch = [];
+    batchBytes = 0;
+    writer ??= await openWriter();
+    const w = writer;
+    await pending;
+    pending = w.write(data, at);
+  };
+
+  try {
+    for await (const raw of body) {
+      const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+      if (chunk.length === 0) continue;
+      bytes += chunk.length;
+      if (bytes > opts.maxBytes) throw opts.tooLarge();
+      md5.update(chunk);
+      crc.update(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= WRITE_BATCH) await flush();
+    }
+    await flush();
+    await pending;
+  } catch (e) {
+    // Let an in-flight write settle before the caller rolls back or closes the file.
+    await pending.catch(() => undefined);
+    throw e;
+  }
+
+  if (opts.expectedLength !== undefined && bytes !== opts.expectedLength) {
+    throw new OssError('IncompleteBody', undefined, {});
+  }
+  const digest = md5.digest();
+  if (opts.expectedMd5 && !digest.equals(opts.expectedMd5)) {
+    throw new OssError('InvalidDigest', 'The Content-MD5 you specified did not match what we received.');
+  }
+  return { bytes, md5: digest, crc: crc.digest(), wrote: writer !== undefined };
+}

@@ -1,0 +1,53 @@
+/** The engine's data model: what a bucket and an object version are (objects.md §0). */
+
+export type ObjectType = 'Normal' | 'Appendable' | 'Multipart' | 'Symlink';
+export type BucketAcl = 'private' | 'public-read' | 'public-read-write';
+export type ObjectAcl = BucketAcl | 'default';
+
+export const BUCKET_ACLS: readonly BucketAcl[] = ['private', 'public-read', 'public-read-write'];
+export const OBJECT_ACLS: readonly ObjectAcl[] = ['default', 'private', 'public-read', 'public-read-write'];
+export const STORAGE_CLASSES = ['Standard', 'IA', 'Archive', 'ColdArchive', 'DeepColdArchive'] as const;
+/** Appendable objects support only these (README §11, ossutil append doc). */
+export const APPENDABLE_STORAGE_CLASSES = ['Standard', 'IA', 'Archive'] as const;
+
+/** 5 GiB: the largest object PutObject or AppendObject may produce (append.md §6). */
+export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * 1024;
+
+export interface BucketRecord {
+  name: string;
+  createdMs: number;
+  acl: BucketAcl;
+  storageClass: string;
+  redundancy: string;
+}
+
+/** Standard HTTP headers stored with an object and returned on GET/HEAD. */
+export const STORED_HEADERS = [
+  'cache-control',
+  'content-disposition',
+  'content-encoding',
+  'content-language',
+  'expires',
+] as const;
+
+export interface ObjectRecord {
+  bucket: string;
+  key: string;
+  type: ObjectType;
+  size: number;
+  /** Upper-case hex, without quotes. */
+  etag: string;
+  /** CRC-64/XZ of the whole object, unsigned decimal (crc64.md). */
+  crc: string;
+  /** Blob holding the bytes; null for an empty object that never had data. */
+  blob: string | null;
+  mtimeMs: number;
+  contentType: string;
+  headers: Record<string, string>;
+  meta: Record<string, string>;
+  acl: ObjectAcl;
+  tags: Array<[string, string]>;
+  storageClass: string;
+  /** Bumped on every change: the compare-and-set token for appends. */
+  revision: number;
+}

@@ -1,0 +1,135 @@
+/** Service and bucket operations (buckets.md). */
+import { OssError } from '../engine/errors.js';
+import { BUCKET_ACLS, type BucketAcl, type BucketRecord, STORAGE_CLASSES } from '../engine/model.js';
+import { bucketOf, header, readSmallBody, type RequestContext } from '../protocol/context.js';
+import { queryValue } from '../protocol/request-target.js';
+import { asObject, asText, parseXml } from '../protocol/xml/parse.js';
+import { renderXml, xmlDate, type XmlNode } from '../protocol/xml/render.js';
+import { send, sendXml } from '../server/respond.js';
+import { ownerXml } from './owner.js';
+
+function parseBucketAcl(v: string | undefined, fallback?: BucketAcl): BucketAcl {
+  if (v === undefined && fallback) return fallback;
+  if (v === undefined || !(BUCKET_ACLS as readonly string[]).includes(v)) {
+    throw new OssError('InvalidArgument', `The ACL "${v ?? ''}" is not valid.`, { ArgumentName: 'x-oss-acl', ArgumentValue: v ?? '' });
+  }
+  return v as BucketAcl;
+}
+
+function parseMaxKeys(v: string | undefined, dflt: number): number {
+  if (v === undefined || v === '') return dflt;
+  if (!/^\d{1,4}$/.test(v) || Number(v) < 1 || Number(v) > 1000) {
+    throw new OssError('InvalidArgument', 'max-keys must be an integer from 1 to 1000.', { ArgumentName: 'max-keys', ArgumentValue: v });
+  }
+  return Number(v);
+}
+
+function location(ctx: RequestContext): string {
+  return `oss-${ctx.config.region}`;
+}
+
+function endpoints(ctx: RequestContext): XmlNode[] {
+  return [
+    ['ExtranetEndpoint', `${location(ctx)}.aliyuncs.com`],
+    ['IntranetEndpoint', `${location(ctx)}-internal.aliyuncs.com`],
+  ];
+}
+
+export async function listBuckets(ctx: RequestContext): Promise<void> {
+  const prefix = queryValue(ctx.query, 'prefix') ?? '';
+  const marker = queryValue(ctx.query, 'marker') ?? '';
+  const maxKeys = parseMaxKeys(queryValue(ctx.query, 'max-keys'), 100);
+  const rows = await ctx.engine.buckets.list(prefix, marker, maxKeys + 1);
+  const page = rows.slice(0, maxKeys);
+  const truncated = rows.length > maxKeys;
+  const nodes: XmlNode[] = [];
+  if (prefix) nodes.push(['Prefix', prefix]);
+  if (marker) nodes.push(['Marker', marker]);
+  if (queryValue(ctx.query, 'max-keys') !== undefined) nodes.push(['MaxKeys', maxKeys]);
+  nodes.push(['IsTruncated', truncated]);
+  if (truncated) nodes.push(['NextMarker', page[page.length - 1]!.name]);
+  nodes.push(ownerXml(ctx));
+  nodes.push([
+    'Buckets',
+    page.map((b): XmlNode => [
+      'Bucket',
+      [
+        ['CreationDate', xmlDate(b.createdMs)],
+        ...endpoints(ctx),
+        ['Location', location(ctx)],
+        ['Name', b.name],
+        ['Region', ctx.config.region],
+        ['StorageClass', b.storageClass],
+      ],
+    ]),
+  ]);
+  sendXml(ctx, renderXml('ListAllMyBucketsResult', nodes));
+}
+
+async function parseCreateConfiguration(ctx: RequestContext): Promise<{ storageClass: string; redundancy: string }> {
+  const raw = await readSmallBody(ctx, 64 * 1024, () => new OssError('MalformedXML', 'The request body is too large.'));
+  if (raw.length === 0) return { storageClass: 'Standard', redundancy: 'LRS' };
+  const conf = asObject(parseXml(raw.toString('utf8')).CreateBucketConfiguration);
+  if (!conf) throw new OssError('MalformedXML');
+  const storageClass = asText(conf.StorageClass) ?? 'Standard';
+  const redundancy = asText(conf.DataRedundancyType) ?? 'LRS';
+  if (!(STORAGE_CLASSES as readonly string[]).includes(storageClass)) {
+    throw new OssError('InvalidArgument', `The storage class "${storageClass}" is not valid.`, { ArgumentName: 'StorageClass' });
+  }
+  if (redundancy !== 'LRS' && redundancy !== 'ZRS') {
+    throw new OssError('InvalidArgument', `The data redundancy type "${redundancy}" is not valid.`, { ArgumentName: 'DataRedundancyType' });
+  }
+  return { storageClass, redundancy };
+}
+
+export async function putBucket(ctx: RequestContext): Promise<void> {
+  const bucket = bucketOf(ctx);
+  const acl = parseBucketAcl(header(ctx, 'x-oss-acl'), 'private');
+  const { storageClass, redundancy } = await parseCreateConfiguration(ctx);
+  await ctx.engine.buckets.create(bucket, acl, storageClass, redundancy);
+  send(ctx, 200, { location: `/${bucket}` });
+}
+
+export async function deleteBucket(ctx: RequestContext): Promise<void> {
+  await ctx.engine.buckets.delete(bucketOf(ctx));
+  send(ctx, 204);
+}
+
+function bucketInfoXml(ctx: RequestContext, b: BucketRecord): XmlNode[] {
+  return [
+    ['AccessMonitor', 'Disabled'],
+    ['CreationDate', xmlDate(b.createdMs)],
+    ...endpoints(ctx),
+    ['Location', location(ctx)],
+    ['StorageClass', b.storageClass],
+    ['TransferAcceleration', 'Disabled'],
+    ['CrossRegionReplication', 'Disabled'],
+    ['DataRedundancyType', b.redundancy],
+    ['Name', b.name],
+    ownerXml(ctx),
+    ['AccessControlList', [['Grant', b.acl]]],
+    ['ServerSideEncryptionRule', [['SSEAlgorithm', 'None']]],
+  ];
+}
+
+export async function getBucketInfo(ctx: RequestContext): Promise<void> {
+  const b = await ctx.engine.buckets.require(bucketOf(ctx));
+  sendXml(ctx, renderXml('BucketInfo', [['Bucket', bucketInfoXml(ctx, b)]]));
+}
+
+export async function getBucketLocation(ctx: RequestContext): Promise<void> {
+  await ctx.engine.buckets.require(bucketOf(ctx));
+  sendXml(ctx, renderXml('LocationConstraint', location(ctx)));
+}
+
+export async function getBucketAcl(ctx: RequestContext): Promise<void> {
+  const b = await ctx.engine.buckets.require(bucketOf(ctx));
+  sendXml(ctx, renderXml('AccessControlPolicy', [ownerXml(ctx), ['AccessControlList', [['Grant', b.acl]]]]));
+}
+
+export async function putBucketAcl(ctx: RequestContext): Promise<void> {
+  const bucket = bucketOf(ctx);
+  const acl = parseBucketAcl(header(ctx, 'x-oss-acl'));
+  await ctx.engine.buckets.setAcl(bucket, acl);
+  send(ctx, 200, { location: `/${bucket}` });
+}

@@ -1,0 +1,53 @@
+/** DeleteObject and DeleteMultipleObjects (objects.md §6–7). */
+import { createHash } from 'node:crypto';
+import { OssError } from '../engine/errors.js';
+import { bucketOf, header, keyOf, readSmallBody, type RequestContext } from '../protocol/context.js';
+import { validateObjectKey } from '../protocol/names.js';
+import { queryValue } from '../protocol/request-target.js';
+import { asList, asObject, asText, parseXml } from '../protocol/xml/parse.js';
+import { renderXml, urlEncode, type XmlNode } from '../protocol/xml/render.js';
+import { send, sendXml } from '../server/respond.js';
+
+/** 1000 keys of up to 1023 bytes, escaped, fit well within this. */
+const MAX_DELETE_BODY = 2 * 1024 * 1024;
+const MAX_DELETE_KEYS = 1000;
+
+export async function deleteObject(ctx: RequestContext): Promise<void> {
+  await ctx.engine.objects.delete(bucketOf(ctx), keyOf(ctx));
+  send(ctx, 204);
+}
+
+function parseDeleteRequest(xml: string): { quiet: boolean; keys: string[] } {
+  const root = asObject(parseXml(xml).Delete);
+  if (!root) throw new OssError('MalformedXML');
+  const quietText = asText(root.Quiet);
+  if (quietText !== undefined && !['true', 'false'].includes(quietText.trim().toLowerCase())) throw new OssError('MalformedXML');
+  const objects = asList(root.Object);
+  if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new OssError('MalformedXML');
+  const keys = objects.map((o) => {
+    const key = asText(asObject(o)?.Key);
+    if (key === undefined) throw new OssError('MalformedXML');
+    return key;
+  });
+  return { quiet: quietText?.trim().toLowerCase() === 'true', keys };
+}
+
+export async function deleteMultipleObjects(ctx: RequestContext): Promise<void> {
+  const bucket = bucketOf(ctx);
+  await ctx.engine.buckets.require(bucket);
+  const encodingType = queryValue(ctx.query, 'encoding-type');
+  const md5 = header(ctx, 'content-md5');
+  const raw = await readSmallBody(ctx, MAX_DELETE_BODY, () => new OssError('MalformedXML', 'The request body is too large.'));
+  // objects.md §7: Content-MD5 is required for this operation.
+  if (md5 === undefined || createHash('md5').update(raw).digest('base64') !== md5.trim()) {
+    throw new OssError('InvalidDigest', 'Content-MD5 is missing or does not match the request body.');
+  }
+  const { quiet, keys } = parseDeleteRequest(raw.toString('utf8'));
+  for (const key of keys) validateObjectKey(key);
+  for (const key of keys) await ctx.engine.objects.delete(bucket, key);
+  const nodes: XmlNode[] = [];
+  const encode = encodingType === 'url';
+  if (encode) nodes.push(['EncodingType', 'url']);
+  if (!quiet) for (const key of keys) nodes.push(['Deleted', [['Key', encode ? urlEncode(key) : key]]]);
+  sendXml(ctx, renderXml('DeleteResult', nodes));
+}

@@ -1,0 +1,45 @@
+/** Operation name → handler. Every row of the operation table has one (test/unit/operations.test.ts). */
+import type { RequestContext } from '../protocol/context.js';
+import {
+  deleteBucket,
+  getBucketAcl,
+  getBucketInfo,
+  getBucketLocation,
+  listBuckets,
+  putBucket,
+  putBucketAcl,
+} from './bucket.js';
+import { deleteMultipleObjects, deleteObject } from './delete.js';
+import { listObjects, listObjectsV2 } from './list.js';
+import { getObjectAcl, putObjectAcl } from './object-acl.js';
+import { getObject, getObjectMeta, headObject } from './object-read.js';
+import { appendObject, copyObject, putObject } from './object-write.js';
+
+export interface HandlerExtras {
+  /** Checks that the principal may read a second object (CopyObject's source). */
+  authorizeRead: (bucket: string, key: string) => Promise<void>;
+}
+
+export type Handler = (ctx: RequestContext, extras: HandlerExtras) => Promise<void>;
+
+export const HANDLERS: Record<string, Handler> = {
+  ListBuckets: listBuckets,
+  PutBucket: putBucket,
+  DeleteBucket: deleteBucket,
+  GetBucketInfo: getBucketInfo,
+  GetBucketLocation: getBucketLocation,
+  GetBucketAcl: getBucketAcl,
+  PutBucketAcl: putBucketAcl,
+  ListObjects: listObjects,
+  ListObjectsV2: listObjectsV2,
+  DeleteMultipleObjects: deleteMultipleObjects,
+  PutObject: putObject,
+  CopyObject: (ctx, extras) => copyObject(ctx, extras.authorizeRead),
+  AppendObject: appendObject,
+  GetObject: getObject,
+  HeadObject: headObject,
+  GetObjectMeta: getObjectMeta,
+  DeleteObject: deleteObject,
+  PutObjectAcl: putObjectAcl,
+  GetObjectAcl: getObjectAcl,
+};

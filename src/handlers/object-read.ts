@@ -1,0 +1,75 @@
+/** GetObject, HeadObject, GetObjectMeta (objects.md §2–4). */
+import { evaluateConditions } from '../engine/conditions.js';
+import { header, keyOf, bucketOf, type RequestContext } from '../protocol/context.js';
+import { objectResponseHeaders, quoted } from '../protocol/object-headers.js';
+import { parseRange } from '../protocol/range.js';
+import { queryValue } from '../protocol/request-target.js';
+import { send, sendStream } from '../server/respond.js';
+import type { ObjectRecord } from '../engine/model.js';
+
+/** `response-*` query parameters override these response headers on GET (objects.md §2). */
+const RESPONSE_OVERRIDES: Record<string, string> = {
+  'response-content-type': 'content-type',
+  'response-content-language': 'content-language',
+  'response-expires': 'expires',
+  'response-cache-control': 'cache-control',
+  'response-content-disposition': 'content-disposition',
+  'response-content-encoding': 'content-encoding',
+};
+
+function conditionsOf(ctx: RequestContext) {
+  return {
+    ifMatch: header(ctx, 'if-match'),
+    ifNoneMatch: header(ctx, 'if-none-match'),
+    ifModifiedSince: header(ctx, 'if-modified-since'),
+    ifUnmodifiedSince: header(ctx, 'if-unmodified-since'),
+  };
+}
+
+function notModified(ctx: RequestContext, rec: ObjectRecord): void {
+  send(ctx, 304, { etag: quoted(rec.etag), 'last-modified': new Date(rec.mtimeMs).toUTCString() });
+}
+
+export async function getObject(ctx: RequestContext): Promise<void> {
+  const opened = await ctx.engine.objects.open(bucketOf(ctx), keyOf(ctx));
+  try {
+    const rec = opened.record;
+    if (evaluateConditions(conditionsOf(ctx), rec.etag, rec.mtimeMs) === 'not-modified') return notModified(ctx, rec);
+    const headers = objectResponseHeaders(rec);
+    for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
+      const v = queryValue(ctx.query, param);
+      if (v !== undefined) headers[name] = v;
+    }
+    const standard = (header(ctx, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
+    const range = parseRange(header(ctx, 'range'), rec.size, standard);
+    if (range) {
+      headers['content-range'] = `bytes ${range.start}-${range.end - 1}/${rec.size}`;
+      headers['content-length'] = String(range.end - range.start);
+      await sendStream(ctx, 206, headers, opened.stream(range.start, range.end));
+    } else {
+      headers['content-length'] = String(rec.size);
+      await sendStream(ctx, 200, headers, opened.stream(0, rec.size));
+    }
+  } finally {
+    await opened.close();
+  }
+}
+
+export async function headObject(ctx: RequestContext): Promise<void> {
+  const rec = await ctx.engine.objects.head(bucketOf(ctx), keyOf(ctx));
+  if (evaluateConditions(conditionsOf(ctx), rec.etag, rec.mtimeMs) === 'not-modified') return notModified(ctx, rec);
+  send(ctx, 200, { ...objectResponseHeaders(rec), 'content-length': String(rec.size) });
+}
+
+/** GetObjectMeta: size, ETag, Last-Modified and the CRC only. */
+export async function getObjectMeta(ctx: RequestContext): Promise<void> {
+  const rec = await ctx.engine.objects.head(bucketOf(ctx), keyOf(ctx));
+  const headers: Record<string, string> = {
+    'content-length': String(rec.size),
+    etag: quoted(rec.etag),
+    'last-modified': new Date(rec.mtimeMs).toUTCString(),
+    'x-oss-hash-crc64ecma': rec.crc,
+  };
+  if (rec.type === 'Appendable') headers['x-oss-next-append-position'] = String(rec.size);
+  send(ctx, 200, headers);
+}

@@ -1,0 +1,85 @@
+/** PutObject, AppendObject, CopyObject (objects.md §1, §5; append.md). */
+import { APPENDABLE_STORAGE_CLASSES, type ObjectRecord } from '../engine/model.js';
+import { OssError } from '../engine/errors.js';
+import { body, bucketOf, header, keyOf, type RequestContext } from '../protocol/context.js';
+import {
+  bodyLength,
+  parseContentMd5,
+  parseForbidOverwrite,
+  parseObjectAttributes,
+  quoted,
+} from '../protocol/object-headers.js';
+import { parseCopySource } from '../protocol/copy-source.js';
+import { queryValue } from '../protocol/request-target.js';
+import { renderXml, xmlDate } from '../protocol/xml/render.js';
+import { send, sendXml } from '../server/respond.js';
+import { validateBucketName, validateObjectKey } from '../protocol/names.js';
+
+function writeHeaders(rec: ObjectRecord): Record<string, string> {
+  return { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc };
+}
+
+export async function putObject(ctx: RequestContext): Promise<void> {
+  // Everything that can be refused is checked before the body is read.
+  const attrs = parseObjectAttributes(ctx);
+  const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };
+  const forbid = parseForbidOverwrite(ctx);
+  const rec = await ctx.engine.objects.put(bucketOf(ctx), keyOf(ctx), input, attrs, forbid);
+  const md5 = Buffer.from(rec.etag, 'hex').toString('base64');
+  send(ctx, 200, { ...writeHeaders(rec), 'content-md5': md5 });
+}
+
+/** `position`: required, a decimal non-negative integer (append.md §2). */
+function parsePosition(ctx: RequestContext): number {
+  const v = queryValue(ctx.query, 'position');
+  if (v === undefined) throw new OssError('MissingArgument', 'Missing argument position.', { ArgumentName: 'position' });
+  if (!/^\d{1,16}$/.test(v)) {
+    throw new OssError('InvalidArgument', 'position must be a non-negative integer.', { ArgumentName: 'position', ArgumentValue: v });
+  }
+  return Number(v);
+}
+
+export async function appendObject(ctx: RequestContext): Promise<void> {
+  const position = parsePosition(ctx);
+  const attrs = parseObjectAttributes(ctx, APPENDABLE_STORAGE_CLASSES);
+  const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };
+  const rec = await ctx.engine.objects.append(bucketOf(ctx), keyOf(ctx), position, input, attrs);
+  send(ctx, 200, { ...writeHeaders(rec), 'x-oss-next-append-position': String(rec.size) });
+}
+
+function parseDirective(ctx: RequestContext): 'COPY' | 'REPLACE' {
+  const v = (header(ctx, 'x-oss-metadata-directive') ?? 'COPY').toUpperCase();
+  if (v !== 'COPY' && v !== 'REPLACE') {
+    throw new OssError('InvalidArgument', 'x-oss-metadata-directive must be COPY or REPLACE.', { ArgumentName: 'x-oss-metadata-directive' });
+  }
+  return v;
+}
+
+export async function copyObject(ctx: RequestContext, authorizeSource: (bucket: string, key: string) => Promise<void>): Promise<void> {
+  const source = parseCopySource(header(ctx, 'x-oss-copy-source') ?? '');
+  validateBucketName(source.bucket);
+  validateObjectKey(source.key);
+  await authorizeSource(source.bucket, source.key);
+  const result = await ctx.engine.objects.copy(bucketOf(ctx), keyOf(ctx), {
+    source,
+    metadataDirective: parseDirective(ctx),
+    attrs: parseObjectAttributes(ctx),
+    forbidOverwrite: parseForbidOverwrite(ctx),
+    conditions: {
+      ifMatch: header(ctx, 'x-oss-copy-source-if-match'),
+      ifNoneMatch: header(ctx, 'x-oss-copy-source-if-none-match'),
+      ifModifiedSince: header(ctx, 'x-oss-copy-source-if-modified-since'),
+      ifUnmodifiedSince: header(ctx, 'x-oss-copy-source-if-unmodified-since'),
+    },
+  });
+  if (result === 'not-modified') return send(ctx, 304);
+  const rec = result.record;
+  sendXml(
+    ctx,
+    renderXml('CopyObjectResult', [
+      ['ETag', quoted(rec.etag)],
+      ['LastModified', xmlDate(rec.mtimeMs)],
+    ]),
+    writeHeaders(rec),
+  );
+}

@@ -1,0 +1,62 @@
+/** What a handler gets: the parsed request, who is asking, and the engine. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../config.js';
+import type { Engine } from '../engine/engine.js';
+import type { AuthTarget, QueryItem } from './auth/types.js';
+
+export type Principal = { anonymous: true } | { anonymous: false; accessKeyId: string };
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  requestId: string;
+  method: string;
+  target: AuthTarget;
+  query: QueryItem[];
+  principal: Principal;
+  engine: Engine;
+  config: Config;
+  /** The Host header the client used (error HostId). */
+  host: string;
+  /** Operation name from the table, for logs. */
+  operation: string;
+  /** True when the client sent Expect: 100-continue and is waiting for our go-ahead. */
+  awaitingContinue: boolean;
+}
+
+export function bucketOf(ctx: RequestContext): string {
+  if (ctx.target.bucket === undefined) throw new Error('operation needs a bucket');
+  return ctx.target.bucket;
+}
+
+export function keyOf(ctx: RequestContext): string {
+  if (ctx.target.key === undefined) throw new Error('operation needs a key');
+  return ctx.target.key;
+}
+
+export function header(ctx: RequestContext, name: string): string | undefined {
+  const v = ctx.req.headers[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+/** The request body; sends `100 Continue` first if the client is waiting for it. */
+export function body(ctx: RequestContext): IncomingMessage {
+  if (ctx.awaitingContinue) {
+    ctx.awaitingContinue = false;
+    ctx.res.writeContinue();
+  }
+  return ctx.req;
+}
+
+/** Reads a small body (XML) whole, refusing more than `limit` bytes. */
+export async function readSmallBody(ctx: RequestContext, limit: number, tooLarge: () => Error): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body(ctx)) {
+    n += (chunk as Buffer).length;
+    if (n > limit) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, n);
+}

@@ -1,0 +1,23 @@
+/**
+ * `x-oss-copy-source: /<bucket>/<url-encoded key>[?versionId=...]` (objects.md §5).
+ * Clients encode the key with %20 or '+' for spaces (Go), so decode form-style
+ * (README §1.4).
+ */
+import { OssError } from '../engine/errors.js';
+
+export function decodeFormStyle(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    throw new OssError('InvalidArgument', 'Malformed percent-encoding in x-oss-copy-source.');
+  }
+}
+
+export function parseCopySource(v: string): { bucket: string; key: string; versionId?: string } {
+  const q = v.indexOf('?');
+  const path = decodeFormStyle(q < 0 ? v : v.slice(0, q));
+  const m = /^\/?([^/]+)\/(.+)$/s.exec(path);
+  if (!m) throw new OssError('InvalidArgument', 'x-oss-copy-source must be /<bucket>/<key>.', { ArgumentName: 'x-oss-copy-source' });
+  const versionId = q < 0 ? undefined : new URLSearchParams(v.slice(q + 1)).get('versionId') ?? undefined;
+  return { bucket: m[1]!, key: m[2]!, versionId };
+}

@@ -1,0 +1,64 @@
+/**
+ * The one error catalogue: every OSS error code ossd can answer with, as data.
+ * Sources: oss-api/README.md §4.3 (code → status), append.md §6, auth.md §8, objects.md.
+ * `headers` turns an error's details into the extra response headers SDKs read
+ * (py-sdk requires x-oss-next-append-position on PositionNotEqualToLength).
+ */
+export interface CatalogueEntry {
+  status: number;
+  message: string;
+  /** OSS fine-grained error code, sent as x-oss-ec and <EC> where known. */
+  ec?: string;
+  headers?: (details: Record<string, string>) => Record<string, string>;
+}
+
+export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
+  AccessDenied: { status: 403, message: 'You have no right to access this object because of bucket acl.' },
+  InvalidAccessKeyId: { status: 403, message: 'The OSS Access Key Id you provided does not exist in our records.' },
+  SignatureDoesNotMatch: {
+    status: 403,
+    message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+  },
+  RequestTimeTooSkewed: {
+    status: 403,
+    message: 'The difference between the request time and the current time is too large.',
+  },
+  InvalidSecurityToken: { status: 403, message: 'The security token you provided is invalid.' },
+  InvalidArgument: { status: 400, message: 'Invalid argument.' },
+  InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
+  InvalidObjectName: { status: 400, message: 'The specified object is not valid.' },
+  InvalidDigest: { status: 400, message: 'The Content-MD5 you specified is not valid.' },
+  MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
+  MissingArgument: { status: 400, message: 'Missing Some Required Arguments.', ec: '0016-00000501' },
+  EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.' },
+  IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
+  InvalidEncryptionAlgorithmError: { status: 400, message: 'The Encryption request you specified is not valid.' },
+  InvalidRequest: { status: 400, message: 'Invalid request.' },
+  TooManyBuckets: { status: 400, message: 'You have attempted to create more buckets than allowed.' },
+  NoSuchBucket: { status: 404, message: 'The specified bucket does not exist.' },
+  NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
+  NoSuchUpload: { status: 404, message: 'The specified upload does not exist.' },
+  NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
+  MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.' },
+  BucketAlreadyExists: { status: 409, message: 'The requested bucket name is not available.' },
+  BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty.' },
+  ObjectNotAppendable: { status: 409, message: 'The object is not appendable', ec: '0026-00000017' },
+  PositionNotEqualToLength: {
+    status: 409,
+    message: 'Position is not equal to file length',
+    ec: '0026-00000016',
+    headers: (d): Record<string, string> =>
+      d.nextPosition !== undefined ? { 'x-oss-next-append-position': d.nextPosition } : {},
+  },
+  FileAlreadyExists: { status: 409, message: 'The object you specified already exists and can not be overwritten.', ec: '0026-00000201' },
+  MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.' },
+  PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold.' },
+  InvalidRange: { status: 416, message: 'The requested range cannot be satisfied.' },
+  RequestHeaderTooLarge: { status: 431, message: 'Your request header is too large.' },
+  InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
+  NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.' },
+  ServiceUnavailable: { status: 503, message: 'Please reduce your request rate.' },
+};
+
+/** Detail names that are used only to build headers, never rendered as XML elements. */
+export const HEADER_ONLY_DETAILS = new Set(['nextPosition']);

@@ -1,0 +1,34 @@
+/** Rendering an OssError: status from the catalogue, XML body, and the headers SDKs read (README §4). */
+import { OssError } from '../../engine/errors.js';
+import { renderXml, type XmlNode } from '../xml/render.js';
+import { ERROR_CATALOGUE, HEADER_ONLY_DETAILS } from './catalogue.js';
+
+export interface RenderedError {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function toOssError(e: unknown): OssError {
+  if (e instanceof OssError && ERROR_CATALOGUE[e.code]) return e;
+  return new OssError('InternalError');
+}
+
+export function renderError(err: OssError, requestId: string, hostId: string): RenderedError {
+  const entry = ERROR_CATALOGUE[err.code] ?? ERROR_CATALOGUE.InternalError!;
+  const message = err.message || entry.message;
+  const nodes: XmlNode[] = [
+    ['Code', err.code],
+    ['Message', message],
+    ['RequestId', requestId],
+    ['HostId', hostId],
+  ];
+  if (entry.ec) nodes.push(['EC', entry.ec]);
+  for (const [k, v] of Object.entries(err.details)) {
+    if (!HEADER_ONLY_DETAILS.has(k)) nodes.push([k, v]);
+  }
+  const body = renderXml('Error', nodes);
+  const headers: Record<string, string> = { 'content-type': 'application/xml', ...(entry.headers?.(err.details) ?? {}) };
+  if (entry.ec) headers['x-oss-ec'] = entry.ec;
+  return { status: entry.status, headers, body };
+}

@@ -1,0 +1,96 @@
+/**
+ * The one operation table (design.md): each OSS operation is a row. Routing,
+ * authorization, log names, NotImplemented answers and docs/operations.md all come from
+ * it. A request matches the row of its method and level whose discriminators (a
+ * sub-resource in the query, a header) are all present, preferring the most specific;
+ * a request that names an operation sub-resource no row handles is NotImplemented.
+ */
+export type Level = 'service' | 'bucket' | 'object';
+/**
+ * What a request needs, which decides who may send it anonymously (auth.md §6.2):
+ * read/write follow the object ACL (else the bucket's), list follows the bucket ACL,
+ * owner is never anonymous.
+ */
+export type Access = 'read' | 'write' | 'list' | 'owner';
+
+export interface OperationRow {
+  name: string;
+  method: string;
+  level: Level;
+  subresource?: string;
+  /** A query parameter that must have this value (list-type=2). */
+  queryEquals?: [string, string];
+  header?: string;
+  access: Access;
+}
+
+export const OPERATIONS: readonly OperationRow[] = [
+  { name: 'ListBuckets', method: 'GET', level: 'service', access: 'owner' },
+
+  { name: 'PutBucket', method: 'PUT', level: 'bucket', access: 'owner' },
+  { name: 'DeleteBucket', method: 'DELETE', level: 'bucket', access: 'owner' },
+  { name: 'GetBucketInfo', method: 'GET', level: 'bucket', subresource: 'bucketInfo', access: 'owner' },
+  { name: 'GetBucketLocation', method: 'GET', level: 'bucket', subresource: 'location', access: 'owner' },
+  { name: 'GetBucketAcl', method: 'GET', level: 'bucket', subresource: 'acl', access: 'owner' },
+  { name: 'PutBucketAcl', method: 'PUT', level: 'bucket', subresource: 'acl', access: 'owner' },
+  { name: 'ListObjects', method: 'GET', level: 'bucket', access: 'list' },
+  { name: 'ListObjectsV2', method: 'GET', level: 'bucket', queryEquals: ['list-type', '2'], access: 'list' },
+  { name: 'DeleteMultipleObjects', method: 'POST', level: 'bucket', subresource: 'delete', access: 'write' },
+
+  { name: 'PutObject', method: 'PUT', level: 'object', access: 'write' },
+  { name: 'CopyObject', method: 'PUT', level: 'object', header: 'x-oss-copy-source', access: 'write' },
+  { name: 'AppendObject', method: 'POST', level: 'object', subresource: 'append', access: 'write' },
+  { name: 'GetObject', method: 'GET', level: 'object', access: 'read' },
+  { name: 'HeadObject', method: 'HEAD', level: 'object', access: 'read' },
+  { name: 'GetObjectMeta', method: 'HEAD', level: 'object', subresource: 'objectMeta', access: 'read' },
+  { name: 'GetObjectMeta', method: 'GET', level: 'object', subresource: 'objectMeta', access: 'read' },
+  { name: 'DeleteObject', method: 'DELETE', level: 'object', access: 'write' },
+  { name: 'PutObjectAcl', method: 'PUT', level: 'object', subresource: 'acl', access: 'owner' },
+  { name: 'GetObjectAcl', method: 'GET', level: 'object', subresource: 'acl', access: 'owner' },
+];
+
+/**
+ * Query parameters that select an operation (as opposed to modifying one, like
+ * `position` or `response-content-type`). One that no matching row declares means an
+ * operation ossd does not implement.
+ */
+export const OPERATION_SUBRESOURCES = new Set([
+  'acl', 'uploads', 'uploadId', 'location', 'cors', 'logging', 'website', 'referer', 'lifecycle', 'delete',
+  'append', 'tagging', 'objectMeta', 'symlink', 'bucketInfo', 'stat', 'versioning', 'versions', 'policy',
+  'encryption', 'requestPayment', 'inventory', 'worm', 'wormId', 'wormExtend', 'restore', 'qos', 'qosInfo',
+  'replication', 'replicationProgress', 'replicationLocation', 'cname', 'live', 'status', 'vod', 'comp',
+  'x-oss-process', 'x-oss-async-process', 'asyncFetch', 'transferAcceleration', 'accessPoint', 'metaQuery',
+  'resourceGroup', 'httpsConfig', 'publicAccessBlock', 'img', 'style', 'udf', 'callback', 'select',
+  'regionList', 'objectInfo', 'tagging', 'policyStatus',
+]);
+
+export interface RouteInput {
+  method: string;
+  level: Level;
+  queryNames: Set<string>;
+  queryValue: (name: string) => string | undefined;
+  hasHeader: (name: string) => boolean;
+}
+
+export type RouteResult = { row: OperationRow } | { notImplemented: string } | { methodNotAllowed: true };
+
+function specificity(row: OperationRow): number {
+  return (row.subresource ? 1 : 0) + (row.queryEquals ? 1 : 0) + (row.header ? 1 : 0);
+}
+
+function matches(row: OperationRow, r: RouteInput): boolean {
+  if (row.method !== r.method || row.level !== r.level) return false;
+  if (row.subresource && !r.queryNames.has(row.subresource)) return false;
+  if (row.queryEquals && r.queryValue(row.queryEquals[0]) !== row.queryEquals[1]) return false;
+  if (row.header && !r.hasHeader(row.header)) return false;
+  return true;
+}
+
+export function route(r: RouteInput): RouteResult {
+  const candidates = OPERATIONS.filter((row) => matches(row, r)).sort((a, b) => specificity(b) - specificity(a));
+  const row = candidates[0];
+  const unknown = [...r.queryNames].find((n) => OPERATION_SUBRESOURCES.has(n) && n !== row?.subresource);
+  if (unknown !== undefined) return { notImplemented: unknown };
+  if (!row) return { methodNotAllowed: true };
+  return { row };
+}

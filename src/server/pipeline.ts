@@ -1,0 +1,142 @@
+/**
+ * The per-request pipeline, and its one try/catch: parse the request line, resolve the
+ * bucket and key, verify the signature, validate names, route through the operation
+ * table, authorize, run the handler. Any error becomes an OSS error response.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../config.js';
+import type { Engine } from '../engine/engine.js';
+import { OssError } from '../engine/errors.js';
+import { HANDLERS } from '../handlers/index.js';
+import { resolveTargets } from '../protocol/addressing.js';
+import type { AuthTarget, KeyLookup } from '../protocol/auth/types.js';
+import { verifyRequest } from '../protocol/auth/verify.js';
+import { authorize } from '../protocol/authorize.js';
+import type { Principal, RequestContext } from '../protocol/context.js';
+import { renderError, toOssError } from '../protocol/errors/render.js';
+import { validateBucketName, validateObjectKey } from '../protocol/names.js';
+import { route, type Level } from '../protocol/operations.js';
+import { parseTarget } from '../protocol/request-target.js';
+
+export interface PipelineDeps {
+  config: Config;
+  engine: Engine;
+  keys: KeyLookup;
+  log: (line: Record<string, unknown>) => void;
+}
+
+export function newRequestId(): string {
+  return randomBytes(12).toString('hex').toUpperCase();
+}
+
+function levelOf(t: AuthTarget): Level {
+  if (t.key !== undefined) return 'object';
+  return t.bucket !== undefined ? 'bucket' : 'service';
+}
+
+export async function handleRequest(
+  deps: PipelineDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  awaitingContinue: boolean,
+): Promise<void> {
+  const started = Date.now();
+  const requestId = newRequestId();
+  res.setHeader('x-oss-request-id', requestId);
+  res.setHeader('server', 'AliyunOSS');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const host = req.headers.host ?? '';
+  const ctx: RequestContext = {
+    req,
+    res,
+    requestId,
+    method,
+    target: {},
+    query: [],
+    principal: { anonymous: true },
+    engine: deps.engine,
+    config: deps.config,
+    host,
+    operation: 'Unknown',
+    awaitingContinue,
+  };
+  try {
+    const target = parseTarget(req.url ?? '/');
+    const candidates = resolveTargets(host, target.path, deps.config);
+    if (method === 'GET' && target.rawPath === '/-/health' && candidates[0]?.bucket === '-') {
+      ctx.operation = 'Health';
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '3' });
+      res.end('ok\n');
+      return;
+    }
+    ctx.query = target.query;
+    const outcome = verifyRequest({ method, query: target.query, headers: req.headers, candidates }, deps.keys);
+    ctx.target = candidates[outcome.candidateIndex] ?? {};
+    ctx.principal = outcome.accessKeyId === undefined ? { anonymous: true } : ({ anonymous: false, accessKeyId: outcome.accessKeyId } as Principal);
+    if (ctx.target.bucket !== undefined) validateBucketName(ctx.target.bucket);
+    if (ctx.target.key !== undefined) validateObjectKey(ctx.target.key);
+    const names = new Set(target.query.map((q) => q.name));
+    const routed = route({
+      method,
+      level: levelOf(ctx.target),
+      queryNames: names,
+      queryValue: (n) => target.query.find((q) => q.name === n)?.value,
+      hasHeader: (n) => req.headers[n] !== undefined,
+    });
+    if ('notImplemented' in routed) throw new OssError('NotImplemented', `The "${routed.notImplemented}" operation is not implemented by ossd.`);
+    if ('methodNotAllowed' in routed) throw new OssError('MethodNotAllowed');
+    ctx.operation = routed.row.name;
+    await authorize(deps.engine, deps.config, ctx.principal, ctx.target, routed.row.access);
+    const handler = HANDLERS[routed.row.name];
+    if (!handler) throw new OssError('NotImplemented');
+    await handler(ctx, {
+      authorizeRead: (bucket, key) => authorize(deps.engine, deps.config, ctx.principal, { bucket, key }, 'read'),
+    });
+  } catch (e) {
+    respondWithError(deps, ctx, e);
+  } finally {
+    if (deps.config.logRequests) {
+      deps.log({ t: new Date(started).toISOString(), id: requestId, op: ctx.operation, status: res.statusCode, ms: Date.now() - started });
+    }
+  }
+}
+
+const DRAIN_LIMIT = 8 * 1024 * 1024;
+
+function declaredLength(ctx: RequestContext): number {
+  const cl = ctx.req.headers['content-length'];
+  return cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : Infinity;
+}
+
+function respondWithError(deps: PipelineDeps, ctx: RequestContext, e: unknown): void {
+  const err = toOssError(e);
+  if (err.code === 'InternalError') {
+    deps.log({ level: 'error', id: ctx.requestId, op: ctx.operation, error: e instanceof Error ? e.stack ?? e.message : String(e) });
+  }
+  const res = ctx.res;
+  if (res.headersSent) {
+    // Too late for an error response: the status is gone; cut the connection so the
+    // client sees a failure rather than a short body.
+    res.destroy();
+    return;
+  }
+  if (ctx.req.socket.destroyed) return;
+  const rendered = renderError(err, ctx.requestId, ctx.host);
+  for (const [k, v] of Object.entries(rendered.headers)) res.setHeader(k, v);
+  // Node drains an unread request body after the answer so the connection can be reused;
+  // a large one is not worth reading: close instead. (Closing while a small body is still
+  // unread would make the kernel reset the connection and lose our answer.)
+  if (!ctx.req.complete && !(declaredLength(ctx) <= DRAIN_LIMIT)) res.setHeader('connection', 'close');
+  if (ctx.method === 'HEAD') {
+    // HEAD answers carry no body; SDKs decode the error from x-oss-err (README §4.2).
+    res.setHeader('x-oss-err', Buffer.from(rendered.body).toString('base64'));
+    res.setHeader('content-length', '0');
+    res.writeHead(rendered.status);
+    res.end();
+    return;
+  }
+  res.setHeader('content-length', String(Buffer.byteLength(rendered.body)));
+  res.writeHead(rendered.status);
+  res.end(rendered.body);
+}

@@ -1,0 +1,84 @@
+/** Starts the real ossd process for integration tests and stops or kills it. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = resolve(fileURLToPath(import.meta.url), '../../../src/cli/main.js');
+
+export const TEST_KEY_ID = 'LTAItestAccessKeyId0001';
+export const TEST_KEY_SECRET = 'testAccessKeySecretForOssdTests01';
+
+export interface Ossd {
+  endpoint: string;
+  port: number;
+  dataDir: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+  proc: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  cleanup(): void;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  port?: number;
+  env?: Record<string, string>;
+  args?: string[];
+}
+
+export async function startOssd(opts: StartOptions = {}): Promise<Ossd> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ossd-test-'));
+  const proc = spawn(process.execPath, [MAIN, 'serve', ...(opts.args ?? [])], {
+    env: {
+      ...process.env,
+      OSSD_ADDRESS: `127.0.0.1:${opts.port ?? 0}`,
+      OSSD_DATA_DIR: dataDir,
+      OSSD_ROOT_ACCESS_KEY_ID: TEST_KEY_ID,
+      OSSD_ROOT_ACCESS_KEY_SECRET: TEST_KEY_SECRET,
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const endpoint = await new Promise<string>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ossd did not start:\n${out}`)), 20_000);
+    const check = (): void => {
+      const m = /endpoint:\s+(http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolvePromise(m[1]!);
+      }
+    };
+    proc.stdout!.on('data', check);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`ossd exited with ${code}:\n${out}`));
+    });
+  });
+  const port = Number(new URL(endpoint).port);
+  return {
+    endpoint,
+    port,
+    dataDir,
+    accessKeyId: TEST_KEY_ID,
+    accessKeySecret: TEST_KEY_SECRET,
+    proc,
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
+    kill: async () => {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
