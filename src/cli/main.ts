@@ -6,13 +6,21 @@ import { banner } from './banner.js';
 
 function usage(): string {
   const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(24)} ${o.env.padEnd(28)} ${o.help}`);
-  return ['usage: ossd [serve] [flags]', '', '  flag                       environment                  meaning', ...lines, ''].join('\n');
+  return ['usage: ossd [serve] [flags]    |    ossd docs (regenerate docs/operations.md and docs/errors.md)', '', '  flag                       environment                  meaning', ...lines, ''].join('\n');
 }
 
 async function main(argv: string[]): Promise<void> {
   let args = argv;
   if (args[0] === 'help' || args[0] === '--help' || args[0] === '-h') {
     process.stdout.write(usage());
+    return;
+  }
+  if (args[0] === 'docs') {
+    const { renderErrorsDoc, renderOperationsDoc } = await import('../protocol/docs.js');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync('docs/operations.md', renderOperationsDoc());
+    writeFileSync('docs/errors.md', renderErrorsDoc());
+    process.stdout.write('wrote docs/operations.md and docs/errors.md\n');
     return;
   }
   if (args[0] === 'serve') args = args.slice(1);

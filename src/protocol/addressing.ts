@@ -25,15 +25,16 @@ export function pathStyle(path: string): AuthTarget {
   if (p === '') return {};
   const slash = p.indexOf('/');
   if (slash < 0) return { bucket: p };
-  return { bucket: p.slice(0, slash), key: keyOrUndefined(p.slice(slash + 1)) };
+  return target(p.slice(0, slash), p.slice(slash + 1));
 }
 
-function keyOrUndefined(k: string): string | undefined {
-  return k === '' ? undefined : k;
+/** An empty key means a bucket-level request. */
+function target(bucket: string, key: string): AuthTarget {
+  return key === '' ? { bucket } : { bucket, key };
 }
 
 function virtualHosted(bucket: string, path: string): AuthTarget {
-  return { bucket, key: keyOrUndefined(path.startsWith('/') ? path.slice(1) : path) };
+  return target(bucket, path.startsWith('/') ? path.slice(1) : path);
 }
 
 /** Bucket named by an ali-oss invented host; '' for a service-level host; undefined if not such a host. */

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { HANDLERS } from '../../src/handlers/index.js';
+import { ERROR_CATALOGUE } from '../../src/protocol/errors/catalogue.js';
+import { renderErrorsDoc, renderOperationsDoc } from '../../src/protocol/docs.js';
+import { OPERATIONS, route, type OperationRow, type RouteInput } from '../../src/protocol/operations.js';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
+
+function sample(row: OperationRow, extraQuery: string[] = []): RouteInput {
+  const names = new Set([...(row.subresource ? [row.subresource] : []), ...(row.queryEquals ? [row.queryEquals[0]] : []), ...extraQuery]);
+  return {
+    method: row.method,
+    level: row.level,
+    queryNames: names,
+    queryValue: (n) => (row.queryEquals && n === row.queryEquals[0] ? row.queryEquals[1] : ''),
+    hasHeader: (h) => h === row.header,
+  };
+}
+
+describe('operation table', () => {
+  it('every row has a handler and every handler a row', () => {
+    for (const row of OPERATIONS) assert.ok(HANDLERS[row.name], `no handler for ${row.name}`);
+    for (const name of Object.keys(HANDLERS)) assert.ok(OPERATIONS.some((r) => r.name === name), `handler ${name} has no row`);
+  });
+
+  it('a sample request of each row resolves to that row, and to no other', () => {
+    for (const row of OPERATIONS) {
+      const r = route(sample(row));
+      assert.ok('row' in r, `${row.name} did not route: ${JSON.stringify(r)}`);
+      assert.equal(r.row, row, `${row.method} ${row.name} routed to ${r.row.name}`);
+    }
+  });
+
+  it('no two rows are identical in method, level and discriminators', () => {
+    const seen = new Set<string>();
+    for (const r of OPERATIONS) {
+      const sig = JSON.stringify([r.method, r.level, r.subresource, r.queryEquals, r.header]);
+      assert.ok(!seen.has(sig), `duplicate row ${sig}`);
+      seen.add(sig);
+    }
+  });
+
+  it('an unhandled operation sub-resource is NotImplemented, modifiers are not', () => {
+    const get = OPERATIONS.find((r) => r.name === 'GetObject')!;
+    assert.deepEqual(route(sample(get, ['cors'])), { notImplemented: 'cors' });
+    assert.deepEqual(route(sample(get, ['x-oss-process'])), { notImplemented: 'x-oss-process' });
+    const withModifiers = route(sample(get, ['response-content-type', 'versionId']));
+    assert.ok('row' in withModifiers && withModifiers.row.name === 'GetObject');
+  });
+
+  it('a method no row has at that level is MethodNotAllowed', () => {
+    assert.deepEqual(
+      route({ method: 'POST', level: 'object', queryNames: new Set(), queryValue: () => undefined, hasHeader: () => false }),
+      { methodNotAllowed: true },
+    );
+  });
+});
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('error catalogue', () => {
+  it('has every code the source throws', () => {
+    const thrown = new Set<string>();
+    for (const file of sourceFiles(join(ROOT, 'src'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/new OssError\(\s*'([A-Za-z]+)'/g)) thrown.add(m[1]!);
+    }
+    assert.ok(thrown.size > 15, `only found ${thrown.size} codes`);
+    for (const code of thrown) assert.ok(ERROR_CATALOGUE[code], `code ${code} is thrown but not in the catalogue`);
+  });
+
+  it('maps each code to a 4xx/5xx status and a message', () => {
+    for (const [code, e] of Object.entries(ERROR_CATALOGUE)) {
+      assert.ok(e.status >= 400 && e.status < 600, code);
+      assert.ok(e.message.length > 0, code);
+    }
+    assert.deepEqual(ERROR_CATALOGUE.PositionNotEqualToLength!.headers!({ nextPosition: '7' }), { 'x-oss-next-append-position': '7' });
+  });
+});
+
+describe('generated docs', () => {
+  it('docs/operations.md and docs/errors.md are up to date (run: node dist/src/cli/main.js docs)', () => {
+    assert.equal(readFileSync(join(ROOT, 'docs/operations.md'), 'utf8'), renderOperationsDoc());
+    assert.equal(readFileSync(join(ROOT, 'docs/errors.md'), 'utf8'), renderErrorsDoc());
+  });
+});
