@@ -150,6 +150,15 @@ export class ObjectService {
       if (writer) await writer.sync();
     } catch (e) {
       await this.rollbackAppend(writer, blob, create, length);
+      if (!create && (e as NodeJS.ErrnoException).code === 'ENOENT') {
+        const now = await this.meta.getObject(bucket, key);
+        if (now?.blob !== blob) {
+          // A put or delete replaced the object while the body streamed and its blob was
+          // already collected: answer as OSS would now (append.md §6), not with a 5xx.
+          checkAppendable(now, length, undefined);
+          throw new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(now?.size ?? 0) });
+        }
+      }
       throw e;
     }
     await writer?.close();

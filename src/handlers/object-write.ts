@@ -41,7 +41,9 @@ function parsePosition(ctx: RequestContext): number {
 
 export async function appendObject(ctx: RequestContext): Promise<void> {
   const position = parsePosition(ctx);
-  const attrs = parseObjectAttributes(ctx, APPENDABLE_STORAGE_CLASSES);
+  // x-oss-tagging counts only on the append that creates the object (position 0); later
+  // appends ignore it, even when it is invalid (append.md §2.1).
+  const attrs = parseObjectAttributes(ctx, APPENDABLE_STORAGE_CLASSES, position === 0);
   const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };
   const rec = await ctx.engine.objects.append(bucketOf(ctx), keyOf(ctx), position, input, attrs);
   send(ctx, 200, { ...writeHeaders(rec), 'x-oss-next-append-position': String(rec.size) });

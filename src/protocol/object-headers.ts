@@ -68,7 +68,7 @@ export function parseUserMeta(ctx: RequestContext): Record<string, string> {
   return meta;
 }
 
-export function parseObjectAttributes(ctx: RequestContext, storageClasses: readonly string[] = STORAGE_CLASSES): ObjectAttributes {
+export function parseObjectAttributes(ctx: RequestContext, storageClasses: readonly string[] = STORAGE_CLASSES, withTags = true): ObjectAttributes {
   const headers: Record<string, string> = {};
   for (const h of STORED_HEADERS) {
     const v = header(ctx, h);
@@ -79,7 +79,7 @@ export function parseObjectAttributes(ctx: RequestContext, storageClasses: reado
     headers,
     meta: parseUserMeta(ctx),
     acl: parseObjectAcl(header(ctx, 'x-oss-object-acl')),
-    tags: parseTagging(header(ctx, 'x-oss-tagging')),
+    tags: withTags ? parseTagging(header(ctx, 'x-oss-tagging')) : undefined,
     storageClass: parseStorageClass(header(ctx, 'x-oss-storage-class'), storageClasses),
   };
 }

@@ -8,7 +8,7 @@ import { Engine } from '../engine/engine.js';
 import type { RecoveryReport } from '../engine/recovery.js';
 import type { KeyLookup } from '../protocol/auth/types.js';
 import { loadRootCredentials, type RootCredentials } from './credentials.js';
-import { handleRequest, type PipelineDeps } from './pipeline.js';
+import { handleRequest, newRequestId, type PipelineDeps } from './pipeline.js';
 
 export interface RunningServer {
   server: Server;
@@ -39,7 +39,8 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   // i.e. after authentication and all header checks passed.
   server.on('checkContinue', (req, res) => void handleRequest(deps, req, res, true));
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    // README §3: x-oss-request-id on every response, even to requests Node could not parse.
+    if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\nx-oss-request-id: ${newRequestId()}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {

@@ -91,4 +91,9 @@ export function contentOf(r: { content: unknown }): Buffer {
   return r.content as Buffer;
 }
 
+/** An HTTP date `deltaS` seconds away from `httpDate` (for If-Modified-Since and friends). */
+export function httpDateShift(httpDate: string, deltaS: number): string {
+  return new Date(Date.parse(httpDate) + deltaS * 1000).toUTCString();
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

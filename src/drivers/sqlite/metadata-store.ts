@@ -165,10 +165,13 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async listObjects(bucket: string, page: ListPage): Promise<ObjectRecord[]> {
     // Every key with the prefix is >= the prefix, so start there unless the marker is further.
+    // `from` (the end of a skipped common prefix) replaces `after` when set (ListPage).
     const rows = (
-      Buffer.compare(Buffer.from(page.after), Buffer.from(page.prefix)) >= 0
-        ? this.stmt.listAfter.all(bucket, page.after, page.limit)
-        : this.stmt.listFrom.all(bucket, page.prefix, page.limit)
+      page.from !== undefined
+        ? this.stmt.listFrom.all(bucket, page.from, page.limit)
+        : Buffer.compare(Buffer.from(page.after), Buffer.from(page.prefix)) >= 0
+          ? this.stmt.listAfter.all(bucket, page.after, page.limit)
+          : this.stmt.listFrom.all(bucket, page.prefix, page.limit)
     ) as ObjectRow[];
     const out: ObjectRecord[] = [];
     for (const r of rows) {

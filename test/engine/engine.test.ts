@@ -1,0 +1,146 @@
+/**
+ * Engine conformance suite: the engine's rules against real drivers. Runs for every
+ * driver pair named in OSSD_TEST_DRIVERS (today only the embedded default, sqlite+fs);
+ * a new driver pair must pass it unchanged.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, statSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FsBlobStore } from '../../src/drivers/fs/blob-store.js';
+import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
+import { emptyAttributes } from '../../src/engine/attributes.js';
+import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
+import { Engine } from '../../src/engine/engine.js';
+import { OssError } from '../../src/engine/errors.js';
+
+const PAIRS = (process.env.OSSD_TEST_DRIVERS ?? 'sqlite+fs').split(',');
+
+async function makeEngine(dir: string, pair: string): Promise<Engine> {
+  if (pair !== 'sqlite+fs') throw new Error(`unknown driver pair ${pair}`);
+  const blobs = new FsBlobStore(dir);
+  await blobs.init();
+  return new Engine(new SqliteMetadataStore(dir), blobs, (e) => {
+    throw e;
+  });
+}
+
+async function* once(buf: Buffer): AsyncGenerator<Buffer> {
+  yield buf;
+}
+
+function body(...parts: string[]) {
+  const buf = Buffer.from(parts.join(''));
+  return { body: once(buf), contentLength: buf.length };
+}
+
+async function* failingBody(first: Buffer): AsyncGenerator<Buffer> {
+  yield first;
+  throw new Error('client went away');
+}
+
+for (const pair of PAIRS) {
+  describe(`engine on ${pair}`, () => {
+    let dir: string;
+    let engine: Engine;
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'ossd-engine-'));
+      engine = await makeEngine(dir, pair);
+      await engine.buckets.create('b', 'private', 'Standard', 'LRS');
+    });
+    after(async () => {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const attrs = emptyAttributes();
+
+    it('appends chain length and CRC; position is compared with the committed length', async () => {
+      const a = await engine.objects.append('b', 'k1', 0, body('hello'), attrs);
+      assert.equal(a.size, 5);
+      assert.equal(a.crc, '11177612005948864433');
+      const b = await engine.objects.append('b', 'k1', 5, body('world'), attrs);
+      assert.equal(b.crc, '10826451443916115081');
+      assert.equal(b.type, 'Appendable');
+      await assert.rejects(engine.objects.append('b', 'k1', 5, body('x'), attrs), (e: OssError) => e.code === 'PositionNotEqualToLength' && e.details.nextPosition === '10');
+      await assert.rejects(engine.objects.append('b', 'nokey', 3, body('x'), attrs), (e: OssError) => e.details.nextPosition === '0');
+    });
+
+    it('of concurrent appends at one position exactly one wins', async () => {
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => engine.objects.append('b', 'race', 0, body(`body-${i}`), attrs)));
+      const ok = results.filter((r) => r.status === 'fulfilled');
+      assert.equal(ok.length, 1);
+      for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as OssError).code, 'PositionNotEqualToLength');
+    });
+
+    it('a failed append (bad MD5, broken body) leaves no trace and the same position works next', async () => {
+      await engine.objects.append('b', 'k2', 0, body('abc'), attrs);
+      const wrongMd5 = createHash('md5').update('nope').digest();
+      await assert.rejects(engine.objects.append('b', 'k2', 3, { ...body('defg'), contentMd5: wrongMd5 }, attrs), { code: 'InvalidDigest' });
+      await assert.rejects(engine.objects.append('b', 'k2', 3, { body: failingBody(Buffer.from('xyz')), contentLength: 10 }, attrs), /client went away/);
+      await assert.rejects(engine.objects.append('b', 'k2', 3, { body: once(Buffer.from('xy')), contentLength: 10 }, attrs), { code: 'IncompleteBody' });
+      const head = await engine.objects.head('b', 'k2');
+      assert.equal(head.size, 3);
+      assert.equal(head.crc, crc64ToDecimal(crc64(Buffer.from('abc'))));
+      assert.equal(statSync(join(dir, 'blobs', head.blob!.slice(0, 2), head.blob!)).size, 3, 'uncommitted bytes cut off');
+      const next = await engine.objects.append('b', 'k2', 3, body('def'), attrs);
+      assert.equal(next.crc, crc64ToDecimal(crc64(Buffer.from('abcdef'))));
+    });
+
+    it('put over an appendable object makes it Normal; append then fails', async () => {
+      await engine.objects.append('b', 'k3', 0, body('aaa'), attrs);
+      const p = await engine.objects.put('b', 'k3', body('normal'), attrs, false);
+      assert.equal(p.type, 'Normal');
+      assert.equal(p.etag, createHash('md5').update('normal').digest('hex').toUpperCase());
+      await assert.rejects(engine.objects.append('b', 'k3', 6, body('x'), attrs), { code: 'ObjectNotAppendable' });
+    });
+
+    it('a reader opened before an append sees exactly the bytes committed then', async () => {
+      await engine.objects.append('b', 'k4', 0, body('first'), attrs);
+      const opened = await engine.objects.open('b', 'k4');
+      await engine.objects.append('b', 'k4', 5, body('second'), attrs);
+      const chunks: Buffer[] = [];
+      for await (const c of opened.stream(0, Infinity)) chunks.push(c as Buffer);
+      await opened.close();
+      assert.equal(Buffer.concat(chunks).toString(), 'first');
+    });
+
+    it('listing rolls common prefixes up and pages without repeats', async () => {
+      for (const k of ['l/a/1', 'l/a/2', 'l/b', 'l/c/1', 'l/d']) await engine.objects.put('b', k, body('x'), attrs, false);
+      const all: string[] = [];
+      let after = '';
+      for (;;) {
+        const page = await engine.list('b', { prefix: 'l/', delimiter: '/', after, maxKeys: 1 });
+        all.push(...page.contents.map((c) => c.key), ...page.commonPrefixes);
+        if (!page.isTruncated) break;
+        after = page.last!;
+      }
+      assert.deepEqual(all, ['l/a/', 'l/b', 'l/c/', 'l/d']);
+    });
+
+    it('recovery trims uncommitted tails and removes orphan blobs and staging files', async () => {
+      const rec = await engine.objects.append('b', 'k5', 0, body('12345'), attrs);
+      const file = join(dir, 'blobs', rec.blob!.slice(0, 2), rec.blob!);
+      writeFileSync(file, 'garbage', { flag: 'a' });
+      mkdirSync(join(dir, 'blobs', 'ff'), { recursive: true });
+      writeFileSync(join(dir, 'blobs', 'ff', 'ff'.repeat(16)), 'orphan');
+      writeFileSync(join(dir, 'staging', 'leftover'), 'x');
+      const report = await engine.recover();
+      assert.equal(report.trimmedAppendables, 1);
+      assert.equal(report.trimmedBytes, 7);
+      assert.equal(report.removedOrphans, 1);
+      assert.equal(statSync(file).size, 5);
+      assert.deepEqual(readdirSync(join(dir, 'staging')), []);
+      assert.equal((await engine.objects.head('b', 'k5')).size, 5);
+    });
+
+    it('bucket rules: duplicate, not empty, missing', async () => {
+      await assert.rejects(engine.buckets.create('b', 'private', 'Standard', 'LRS'), { code: 'BucketAlreadyExists' });
+      await assert.rejects(engine.buckets.delete('b'), { code: 'BucketNotEmpty' });
+      await assert.rejects(engine.buckets.delete('nob'), { code: 'NoSuchBucket' });
+      await assert.rejects(engine.objects.put('nob', 'k', body('x'), attrs, false), { code: 'NoSuchBucket' });
+    });
+  });
+}
