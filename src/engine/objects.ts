@@ -170,24 +170,34 @@ export class ObjectService {
       blob: result.wrote || !create ? blob : null,
     };
     // Metadata, tags and storage class only at creation; the ACL on every append (append.md §2.1).
-    const next: ObjectRecord = current
-      ? { ...current, ...body, acl: attrs.acl ?? current.acl, mtimeMs: Date.now(), revision: nextRevision() }
-      : newRecord(bucket, key, body, attrs);
-    let cas;
-    try {
-      cas = await this.meta.compareAndSwap(bucket, key, current?.revision ?? null, next);
-    } catch (e) {
-      await this.rollbackAppend(undefined, blob, create && result.wrote, length);
-      throw e;
-    }
-    if (!cas.ok) {
+    const build = (base: ObjectRecord | undefined): ObjectRecord =>
+      base
+        ? { ...base, ...body, acl: attrs.acl ?? base.acl, mtimeMs: Date.now(), revision: nextRevision() }
+        : newRecord(bucket, key, body, attrs);
+    let expected = current;
+    for (;;) {
+      const next = build(expected);
+      let cas;
+      try {
+        cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next);
+      } catch (e) {
+        await this.rollbackAppend(undefined, blob, create && result.wrote, length);
+        throw e;
+      }
+      if (cas.ok) return next;
+      // Only the revision moved (e.g. PutObjectACL): same appendable object, same length,
+      // same blob, so our bytes are still exactly at its end. Commit on top of it.
+      const now = cas.current;
+      if (now && expected && now.type === 'Appendable' && now.size === length && now.blob === expected.blob) {
+        expected = now;
+        continue;
+      }
       // Another writer changed the key between our check and our commit (another
       // process, or a put/delete): nothing of ours is visible; answer as OSS would now.
       await this.rollbackAppend(undefined, blob, create && result.wrote, length);
-      checkAppendable(cas.current, length, undefined);
-      throw new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(cas.current?.size ?? 0) });
+      checkAppendable(now, length, undefined);
+      throw new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(now?.size ?? 0) });
     }
-    return next;
   }
 
   /** Undo an uncommitted append: cut the file back to the committed length, or drop a new blob. */

@@ -40,13 +40,23 @@ export function header(ctx: RequestContext, name: string): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
-/** The request body; sends `100 Continue` first if the client is waiting for it. */
-export function body(ctx: RequestContext): IncomingMessage {
-  if (ctx.awaitingContinue) {
-    ctx.awaitingContinue = false;
-    ctx.res.writeContinue();
-  }
-  return ctx.req;
+/**
+ * The request body. A client that sent `Expect: 100-continue` gets its go-ahead only
+ * when the body is first read, i.e. after authentication and every check the engine
+ * makes before reading (bucket, position, appendability), so a refused upload is never
+ * sent.
+ */
+export function body(ctx: RequestContext): AsyncIterable<Buffer> {
+  if (!ctx.awaitingContinue) return ctx.req;
+  return {
+    [Symbol.asyncIterator]: () => {
+      if (ctx.awaitingContinue) {
+        ctx.awaitingContinue = false;
+        ctx.res.writeContinue();
+      }
+      return ctx.req[Symbol.asyncIterator]();
+    },
+  };
 }
 
 /** Reads a small body (XML) whole, refusing more than `limit` bytes. */

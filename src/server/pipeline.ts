@@ -104,12 +104,25 @@ export async function handleRequest(
 
 const DRAIN_LIMIT = 8 * 1024 * 1024;
 
+/** Bytes the client said it would send: 0 without a body, unbounded when chunked. */
 function declaredLength(ctx: RequestContext): number {
   const cl = ctx.req.headers['content-length'];
-  return cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : Infinity;
+  if (ctx.req.headers['transfer-encoding'] !== undefined) return Infinity;
+  if (cl === undefined) return 0;
+  return /^\d+$/.test(cl) ? Number(cl) : Infinity;
+}
+
+/** The client went away (mid-body or mid-answer): nothing to answer, nothing to log as a fault. */
+function clientGone(ctx: RequestContext, e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return ctx.req.socket.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (e as Error | undefined)?.message === 'aborted';
 }
 
 function respondWithError(deps: PipelineDeps, ctx: RequestContext, e: unknown): void {
+  if (clientGone(ctx, e)) {
+    ctx.res.destroy();
+    return;
+  }
   const err = toOssError(e);
   if (err.code === 'InternalError') {
     deps.log({ level: 'error', id: ctx.requestId, op: ctx.operation, error: e instanceof Error ? e.stack ?? e.message : String(e) });
@@ -121,7 +134,6 @@ function respondWithError(deps: PipelineDeps, ctx: RequestContext, e: unknown): 
     res.destroy();
     return;
   }
-  if (ctx.req.socket.destroyed) return;
   const rendered = renderError(err, ctx.requestId, ctx.host);
   for (const [k, v] of Object.entries(rendered.headers)) res.setHeader(k, v);
   // Node drains an unread request body after the answer so the connection can be reused;

@@ -7,6 +7,8 @@ import { SqliteMetadataStore } from '../drivers/sqlite/metadata-store.js';
 import { Engine } from '../engine/engine.js';
 import type { RecoveryReport } from '../engine/recovery.js';
 import type { KeyLookup } from '../protocol/auth/types.js';
+import { OssError } from '../engine/errors.js';
+import { renderError } from '../protocol/errors/render.js';
 import { loadRootCredentials, type RootCredentials } from './credentials.js';
 import { handleRequest, newRequestId, type PipelineDeps } from './pipeline.js';
 
@@ -40,8 +42,12 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   server.on('checkContinue', (req, res) => void handleRequest(deps, req, res, true));
   server.on('clientError', (_err, socket) => {
     // README §3: x-oss-request-id on every response, even to requests Node could not parse.
-    if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\nx-oss-request-id: ${newRequestId()}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    else socket.destroy();
+    if (!socket.writable) return socket.destroy();
+    const id = newRequestId();
+    const body = renderError(new OssError('InvalidRequest', 'The request could not be parsed as HTTP.'), id, '').body;
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\nx-oss-request-id: ${id}\r\ncontent-type: application/xml\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
