@@ -18,6 +18,12 @@ export interface Config {
   logRequests: boolean;
   /** Whether anonymous users may list public-read buckets (auth.md §6.2, open question 5). */
   anonymousList: boolean;
+  /** Time a client has to send the request head, in ms (slowloris protection). */
+  headersTimeoutMs?: number;
+  /** A connection with no traffic for this long (mid-body included) is cut, in ms. */
+  idleTimeoutMs?: number;
+  /** Cap on simultaneous connections; more are closed on accept. */
+  maxConnections?: number;
 }
 
 export const OPTIONS = {
@@ -29,6 +35,9 @@ export const OPTIONS = {
   domain: { type: 'string', env: 'OSSD_DOMAINS', help: 'comma-separated extra host names for virtual-hosted buckets (localhost is always one)' },
   'log-requests': { type: 'boolean', env: 'OSSD_LOG_REQUESTS', help: 'print one JSON line per request' },
   'no-anonymous-list': { type: 'boolean', env: 'OSSD_NO_ANONYMOUS_LIST', help: 'refuse anonymous listing even on public-read buckets' },
+  'headers-timeout-ms': { type: 'string', env: 'OSSD_HEADERS_TIMEOUT_MS', help: 'ms a client has to send the request headers (default 60000)' },
+  'idle-timeout-ms': { type: 'string', env: 'OSSD_IDLE_TIMEOUT_MS', help: 'ms without traffic before a connection is cut, mid-body too (default 120000)' },
+  'max-connections': { type: 'string', env: 'OSSD_MAX_CONNECTIONS', help: 'maximum simultaneous connections (default 10000)' },
 } as const;
 
 export class ConfigError extends Error {}
@@ -45,6 +54,12 @@ export function normalizeRegion(v: string): string {
   const r = v.trim().toLowerCase().replace(/^oss-/, '');
   if (!/^[a-z0-9-]{2,40}$/.test(r)) throw new ConfigError(`invalid region ${JSON.stringify(v)}`);
   return r;
+}
+
+function positiveInt(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!/^\d{1,10}$/.test(v.trim()) || Number(v) < 1) throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return Number(v);
 }
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
@@ -78,5 +93,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     domains: Object.freeze([...new Set(['localhost', ...extra])]) as string[],
     logRequests: flagOrEnv('log-requests'),
     anonymousList: !flagOrEnv('no-anonymous-list'),
+    headersTimeoutMs: positiveInt('headers-timeout-ms', pick('headers-timeout-ms'), 60_000),
+    idleTimeoutMs: positiveInt('idle-timeout-ms', pick('idle-timeout-ms'), 120_000),
+    maxConnections: positiveInt('max-connections', pick('max-connections'), 10_000),
   });
 }

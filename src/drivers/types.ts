@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { BucketRecord, ObjectRecord } from '../engine/model.js';
+import type { MultipartMetadata } from './multipart-types.js';
 
 export type CasResult =
   | { ok: true; previous: ObjectRecord | undefined }
@@ -24,7 +25,7 @@ export interface MetadataStore {
   /** Inserts unless the name exists; false when it does. */
   insertBucket(bucket: BucketRecord): Promise<boolean>;
   updateBucket(bucket: BucketRecord): Promise<boolean>;
-  /** Deletes the bucket only if it holds no objects. */
+  /** Deletes the bucket only if it holds no objects and no multipart uploads. */
   deleteBucketIfEmpty(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
   listBuckets(prefix: string, after: string, limit: number): Promise<BucketRecord[]>;
 
@@ -43,7 +44,10 @@ export interface MetadataStore {
   /** Objects whose key starts with prefix and is > after, in bytewise key order. */
   listObjects(bucket: string, page: ListPage): Promise<ObjectRecord[]>;
 
-  /** For recovery and garbage collection. */
+  /** Upload and part rows of multipart uploads (multipart.md). */
+  readonly multipart: MultipartMetadata;
+
+  /** For recovery and garbage collection: also true for part blobs and multipart segments. */
   isBlobReferenced(blob: string): Promise<boolean>;
   appendableBlobs(): AsyncIterable<{ blob: string; size: number }>;
   close(): Promise<void>;

@@ -23,6 +23,8 @@ export interface RecordBody {
   etag: string;
   crc: string;
   blob: string | null;
+  /** Symlink objects only (objects.md §9). */
+  symlinkTarget?: string;
 }
 
 export function newRecord(bucket: string, key: string, body: RecordBody, attrs: ObjectAttributes): ObjectRecord {

@@ -2,12 +2,16 @@
 import type { BlobStore, MetadataStore } from '../drivers/types.js';
 import { BucketService } from './buckets.js';
 import { type ListQuery, type ListResult, listObjects } from './listing.js';
+import { MultipartService } from './multipart.js';
 import { ObjectService } from './objects.js';
 import { recover, type RecoveryReport } from './recovery.js';
+import { SymlinkService } from './symlinks.js';
 
 export class Engine {
   readonly buckets: BucketService;
   readonly objects: ObjectService;
+  readonly multipart: MultipartService;
+  readonly symlinks: SymlinkService;
 
   constructor(
     readonly meta: MetadataStore,
@@ -16,6 +20,8 @@ export class Engine {
   ) {
     this.buckets = new BucketService(meta);
     this.objects = new ObjectService(meta, blobs, this.buckets, onBackgroundError);
+    this.multipart = new MultipartService(meta, blobs, this.buckets, this.objects, onBackgroundError);
+    this.symlinks = new SymlinkService(this.buckets, this.objects);
   }
 
   recover(): Promise<RecoveryReport> {

@@ -30,6 +30,14 @@ export const STORED_HEADERS = [
   'expires',
 ] as const;
 
+/** One piece of a segmented object's data: a non-empty part blob (multipart.md §4). */
+export interface Segment {
+  blob: string;
+  size: number;
+  /** CRC-64 of this segment, unsigned decimal. */
+  crc: string;
+}
+
 export interface ObjectRecord {
   bucket: string;
   key: string;
@@ -41,6 +49,11 @@ export interface ObjectRecord {
   crc: string;
   /** Blob holding the bytes; null for an empty object that never had data. */
   blob: string | null;
+  /**
+   * Multipart objects: the part blobs holding the bytes, in order (blob is then null).
+   * Complete copies no bytes (multipart.md §4); GET streams the segments in turn.
+   */
+  segments?: Segment[];
   mtimeMs: number;
   contentType: string;
   headers: Record<string, string>;
@@ -50,4 +63,6 @@ export interface ObjectRecord {
   storageClass: string;
   /** Bumped on every change: the compare-and-set token for appends. */
   revision: number;
+  /** Only for type Symlink: the key (same bucket) the link points to (objects.md §9). */
+  symlinkTarget?: string;
 }

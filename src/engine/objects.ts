@@ -14,6 +14,8 @@ import { crc64ToDecimal } from './crc64.js';
 import { OssError } from './errors.js';
 import { ingest } from './ingest.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { BlobLeases } from './blob-leases.js';
+import { segmentedStream } from './segmented-object.js';
 import { MAX_OBJECT_SIZE, type ObjectAcl, type ObjectRecord } from './model.js';
 import { nextRevision } from './revision.js';
 
@@ -36,6 +38,8 @@ export interface CopyRequest {
   source: { bucket: string; key: string };
   conditions: Conditions;
   metadataDirective: CopyDirective;
+  /** x-oss-tagging-directive (objects.md §5); absent means COPY. */
+  taggingDirective?: CopyDirective;
   attrs: ObjectAttributes;
   forbidOverwrite: boolean;
 }
@@ -44,6 +48,8 @@ const entityTooLarge = (): OssError => new OssError('EntityTooLarge');
 
 export class ObjectService {
   private readonly appendLocks = new KeyedMutex();
+  /** Segment blobs being read by a GET are removed only when it ends (blob-leases.ts). */
+  readonly leases = new BlobLeases();
 
   constructor(
     private readonly meta: MetadataStore,
@@ -67,6 +73,21 @@ export class ObjectService {
     for (let attempt = 0; ; attempt++) {
       const record = await this.meta.getObject(bucket, key);
       if (!record) throw new OssError('NoSuchKey', undefined, { Key: key });
+      if (record.segments) {
+        // Lease the segments, then check the row is still the one read: a replacing write
+        // committed before the lease may already have removed them (multipart.md §4).
+        const release = this.leases.acquire(record.segments.map((s) => s.blob));
+        if ((await this.meta.getObject(bucket, key))?.revision !== record.revision && attempt < 5) {
+          release();
+          continue;
+        }
+        const segments = record.segments;
+        return {
+          record,
+          stream: (start, end) => segmentedStream(this.blobs, segments, start, Math.min(end, record.size)),
+          close: async () => release(),
+        };
+      }
       if (record.blob === null) return emptyObject(record);
       let reader: BlobReader;
       try {
@@ -234,7 +255,10 @@ export class ObjectService {
       const outcome: ConditionOutcome = evaluateConditions(req.conditions, rec.etag, rec.mtimeMs, 'x-oss-copy-source-');
       if (outcome === 'not-modified') return 'not-modified';
       const sameObject = req.source.bucket === bucket && req.source.key === key;
-      const attrs = req.metadataDirective === 'REPLACE' ? req.attrs : copiedAttributes(rec, req.attrs);
+      const base = req.metadataDirective === 'REPLACE' ? req.attrs : copiedAttributes(rec, req.attrs);
+      // objects.md §5: tagging directive Copy (the default) keeps the source's tags whatever
+      // x-oss-tagging says; Replace takes x-oss-tagging (absent: no tags).
+      const attrs = { ...base, tags: req.taggingDirective === 'REPLACE' ? (req.attrs.tags ?? []) : rec.tags };
       if (sameObject) {
         // Copy onto itself: a metadata update, same bytes and blob (objects.md §5).
         const next = { ...newRecord(bucket, key, rec, attrs), blob: rec.blob };
@@ -245,7 +269,9 @@ export class ObjectService {
       if (req.forbidOverwrite && (await this.meta.getObject(bucket, key))) throw fileAlreadyExists(key);
       const blob = this.blobs.newBlobId();
       const r = await this.writeNewBlob(blob, { body: src.stream(0, rec.size), contentLength: rec.size }, MAX_OBJECT_SIZE, entityTooLarge);
-      const next = newRecord(bucket, key, { type: rec.type, size: r.bytes, etag: rec.etag, crc: crc64ToDecimal(r.crc), blob: r.wrote ? blob : null }, attrs);
+      // A Symlink source is copied as a symlink to the same target (objects.md §5).
+      const link = rec.symlinkTarget === undefined ? {} : { symlinkTarget: rec.symlinkTarget };
+      const next = newRecord(bucket, key, { type: rec.type, size: r.bytes, etag: rec.etag, crc: crc64ToDecimal(r.crc), blob: r.wrote ? blob : null, ...link }, attrs);
       return { record: await this.commitReplacing(next, req.forbidOverwrite) };
     } finally {
       await src.close();
@@ -274,8 +300,17 @@ export class ObjectService {
     }
   }
 
+  /** Put/DeleteObjectTagging (objects.md §10): only the tags change, never type, length, ETag or CRC (append.md §8). */
+  async setTags(bucket: string, key: string, tags: Array<[string, string]>): Promise<void> {
+    for (;;) {
+      const current = await this.head(bucket, key);
+      const cas = await this.meta.compareAndSwap(bucket, key, current.revision, { ...current, tags, revision: nextRevision() });
+      if (cas.ok) return;
+    }
+  }
+
   /** Writes a whole new blob and makes it durable; removes it again on any failure. */
-  private async writeNewBlob(blob: string, input: BodyInput, maxBytes: number, tooLarge: () => OssError) {
+  async writeNewBlob(blob: string, input: BodyInput, maxBytes: number, tooLarge: () => OssError) {
     let writer: BlobWriter | undefined;
     try {
       const r = await ingest(input.body, async () => (writer = await this.blobs.openWriter(blob, true)), {
@@ -300,8 +335,8 @@ export class ObjectService {
     }
   }
 
-  /** Commits a record over whatever the key holds, then collects the replaced blob. */
-  private async commitReplacing(next: ObjectRecord, forbidOverwrite: boolean): Promise<ObjectRecord> {
+  /** Commits a record over whatever the key holds, then collects the replaced blob (also PutSymlink, symlinks.ts). */
+  async commitReplacing(next: ObjectRecord, forbidOverwrite: boolean): Promise<ObjectRecord> {
     try {
       for (;;) {
         const current = await this.meta.getObject(next.bucket, next.key);
@@ -318,10 +353,14 @@ export class ObjectService {
     }
   }
 
-  /** Removes the blob a committed write replaced (crash before this: the orphan sweep does it). */
-  private collect(previous: ObjectRecord | undefined, keptBlob: string | null): void {
-    if (!previous?.blob || previous.blob === keptBlob) return;
-    this.blobs.remove(previous.blob).catch((e) => this.onBackgroundError(e));
+  /** Removes the blobs a committed write replaced (crash before this: the orphan sweep does it). */
+  collect(previous: ObjectRecord | undefined, keptBlob: string | null): void {
+    if (!previous) return;
+    const blobs = previous.blob !== null ? [previous.blob] : (previous.segments ?? []).map((s) => s.blob);
+    for (const blob of blobs) {
+      if (blob === keptBlob) continue;
+      this.leases.collect(blob, () => void this.blobs.remove(blob).catch((e) => this.onBackgroundError(e)));
+    }
   }
 }
 
@@ -350,7 +389,6 @@ function copiedAttributes(src: ObjectRecord, requested: ObjectAttributes): Objec
     headers: { ...src.headers },
     meta: { ...src.meta },
     acl: requested.acl,
-    tags: requested.tags ?? src.tags,
     storageClass: requested.storageClass ?? src.storageClass,
   };
 }

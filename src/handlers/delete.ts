@@ -1,6 +1,7 @@
 /** DeleteObject and DeleteMultipleObjects (objects.md §6–7). */
 import { createHash } from 'node:crypto';
 import { OssError } from '../engine/errors.js';
+import { authorize } from '../protocol/authorize.js';
 import { bucketOf, header, keyOf, readSmallBody, type RequestContext } from '../protocol/context.js';
 import { validateObjectKey } from '../protocol/names.js';
 import { queryValue } from '../protocol/request-target.js';
@@ -44,6 +45,9 @@ export async function deleteMultipleObjects(ctx: RequestContext): Promise<void> 
   }
   const { quiet, keys } = parseDeleteRequest(raw.toString('utf8'));
   for (const key of keys) validateObjectKey(key);
+  // Every object's own ACL counts, as for DeleteObject (auth.md §6.2): an anonymous writer
+  // of a public-read-write bucket may not delete an object whose ACL is private or public-read.
+  for (const key of keys) await authorize(ctx.engine, ctx.config, ctx.principal, { bucket, key }, 'write');
   for (const key of keys) await ctx.engine.objects.delete(bucket, key);
   const nodes: XmlNode[] = [];
   const encode = encodingType === 'url';

@@ -11,7 +11,11 @@ import {
 } from './bucket.js';
 import { deleteMultipleObjects, deleteObject } from './delete.js';
 import { listObjects, listObjectsV2 } from './list.js';
+import { abortMultipartUpload, completeMultipartUpload, initiateMultipartUpload, uploadPart, uploadPartCopy } from './multipart.js';
+import { listMultipartUploads, listParts } from './multipart-list.js';
 import { getObjectAcl, putObjectAcl } from './object-acl.js';
+import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.js';
+import { getSymlink, putSymlink } from './symlink.js';
 import { getObject, getObjectMeta, headObject } from './object-read.js';
 import { appendObject, copyObject, putObject } from './object-write.js';
 
@@ -36,10 +40,22 @@ export const HANDLERS: Record<string, Handler> = {
   PutObject: putObject,
   CopyObject: (ctx, extras) => copyObject(ctx, extras.authorizeRead),
   AppendObject: appendObject,
+  InitiateMultipartUpload: initiateMultipartUpload,
+  UploadPart: uploadPart,
+  UploadPartCopy: (ctx, extras) => uploadPartCopy(ctx, extras.authorizeRead),
+  CompleteMultipartUpload: completeMultipartUpload,
+  AbortMultipartUpload: abortMultipartUpload,
+  ListParts: listParts,
+  ListMultipartUploads: listMultipartUploads,
   GetObject: getObject,
   HeadObject: headObject,
   GetObjectMeta: getObjectMeta,
   DeleteObject: deleteObject,
   PutObjectAcl: putObjectAcl,
   GetObjectAcl: getObjectAcl,
+  PutSymlink: putSymlink,
+  GetSymlink: getSymlink,
+  PutObjectTagging: putObjectTagging,
+  GetObjectTagging: getObjectTagging,
+  DeleteObjectTagging: deleteObjectTagging,
 };

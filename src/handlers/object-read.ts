@@ -6,6 +6,8 @@ import { parseRange } from '../protocol/range.js';
 import { queryValue } from '../protocol/request-target.js';
 import { send, sendStream } from '../server/respond.js';
 import type { ObjectRecord } from '../engine/model.js';
+import type { HandlerExtras } from './index.js';
+import { linkedResponseHeaders } from './symlink.js';
 
 /** `response-*` query parameters override these response headers on GET (objects.md §2). */
 const RESPONSE_OVERRIDES: Record<string, string> = {
@@ -30,12 +32,17 @@ function notModified(ctx: RequestContext, rec: ObjectRecord): void {
   send(ctx, 304, { etag: quoted(rec.etag), 'last-modified': new Date(rec.mtimeMs).toUTCString() });
 }
 
-export async function getObject(ctx: RequestContext): Promise<void> {
-  const opened = await ctx.engine.objects.open(bucketOf(ctx), keyOf(ctx));
+/** A symlink serves its target (objects.md §2.3); the target's ACL applies too. */
+function targetCheck(ctx: RequestContext, extras: HandlerExtras): (target: string) => Promise<void> {
+  return (target) => extras.authorizeRead(bucketOf(ctx), target);
+}
+
+export async function getObject(ctx: RequestContext, extras: HandlerExtras): Promise<void> {
+  const { link, target: opened } = await ctx.engine.symlinks.open(bucketOf(ctx), keyOf(ctx), targetCheck(ctx, extras));
   try {
     const rec = opened.record;
     if (evaluateConditions(conditionsOf(ctx), rec.etag, rec.mtimeMs) === 'not-modified') return notModified(ctx, rec);
-    const headers = objectResponseHeaders(rec);
+    const headers = link ? linkedResponseHeaders(link, rec) : objectResponseHeaders(rec);
     for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
       const v = queryValue(ctx.query, param);
       if (v !== undefined) headers[name] = v;
@@ -55,17 +62,19 @@ export async function getObject(ctx: RequestContext): Promise<void> {
   }
 }
 
-export async function headObject(ctx: RequestContext): Promise<void> {
-  const rec = await ctx.engine.objects.head(bucketOf(ctx), keyOf(ctx));
+export async function headObject(ctx: RequestContext, extras: HandlerExtras): Promise<void> {
+  const { link, target: rec } = await ctx.engine.symlinks.head(bucketOf(ctx), keyOf(ctx), targetCheck(ctx, extras));
   if (evaluateConditions(conditionsOf(ctx), rec.etag, rec.mtimeMs) === 'not-modified') return notModified(ctx, rec);
-  send(ctx, 200, { ...objectResponseHeaders(rec), 'content-length': String(rec.size) });
+  const headers = link ? linkedResponseHeaders(link, rec) : objectResponseHeaders(rec);
+  send(ctx, 200, { ...headers, 'content-length': String(rec.size) });
 }
 
-/** GetObjectMeta: size, ETag, Last-Modified and the CRC only. */
+/** GetObjectMeta: size, ETag, Last-Modified and the CRC only; a symlink describes itself (objects.md §4). */
 export async function getObjectMeta(ctx: RequestContext): Promise<void> {
   const rec = await ctx.engine.objects.head(bucketOf(ctx), keyOf(ctx));
   const headers: Record<string, string> = {
-    'content-length': String(rec.size),
+    // HEAD (what every SDK sends) reports the size; a GET must not promise a body it never sends.
+    'content-length': ctx.method === 'HEAD' ? String(rec.size) : '0',
     etag: quoted(rec.etag),
     'last-modified': new Date(rec.mtimeMs).toUTCString(),
     'x-oss-hash-crc64ecma': rec.crc,

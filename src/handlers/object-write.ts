@@ -49,10 +49,11 @@ export async function appendObject(ctx: RequestContext): Promise<void> {
   send(ctx, 200, { ...writeHeaders(rec), 'x-oss-next-append-position': String(rec.size) });
 }
 
-function parseDirective(ctx: RequestContext): 'COPY' | 'REPLACE' {
-  const v = (header(ctx, 'x-oss-metadata-directive') ?? 'COPY').toUpperCase();
+/** x-oss-metadata-directive COPY|REPLACE, x-oss-tagging-directive Copy|Replace (objects.md §5); case-insensitive. */
+function parseDirective(ctx: RequestContext, name = 'x-oss-metadata-directive'): 'COPY' | 'REPLACE' {
+  const v = (header(ctx, name) ?? 'COPY').toUpperCase();
   if (v !== 'COPY' && v !== 'REPLACE') {
-    throw new OssError('InvalidArgument', 'x-oss-metadata-directive must be COPY or REPLACE.', { ArgumentName: 'x-oss-metadata-directive' });
+    throw new OssError('InvalidArgument', `${name} must be COPY or REPLACE.`, { ArgumentName: name });
   }
   return v;
 }
@@ -65,6 +66,7 @@ export async function copyObject(ctx: RequestContext, authorizeSource: (bucket: 
   const result = await ctx.engine.objects.copy(bucketOf(ctx), keyOf(ctx), {
     source,
     metadataDirective: parseDirective(ctx),
+    taggingDirective: parseDirective(ctx, 'x-oss-tagging-directive'),
     attrs: parseObjectAttributes(ctx),
     forbidOverwrite: parseForbidOverwrite(ctx),
     conditions: {

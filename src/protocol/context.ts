@@ -59,14 +59,27 @@ export function body(ctx: RequestContext): AsyncIterable<Buffer> {
   };
 }
 
+/** Past the limit, a small body is still read (and dropped) up to this, so the refusal can be answered. */
+const SMALL_BODY_DRAIN = 8 * 1024 * 1024;
+
 /** Reads a small body (XML) whole, refusing more than `limit` bytes. */
 export async function readSmallBody(ctx: RequestContext, limit: number, tooLarge: () => Error): Promise<Buffer> {
+  // A declared length over the limit is refused before anything is read.
+  const declared = ctx.req.headers['content-length'];
+  if (ctx.req.headers['transfer-encoding'] === undefined && declared !== undefined && Number(declared) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let n = 0;
-  for await (const chunk of body(ctx)) {
-    n += (chunk as Buffer).length;
-    if (n > limit) throw tooLarge();
-    chunks.push(chunk as Buffer);
+  // Not `for await`: leaving that loop early destroys the request and its socket, and
+  // with them the connection the refusal must be answered on.
+  const it = body(ctx)[Symbol.asyncIterator]();
+  for (let r = await it.next(); r.done !== true; r = await it.next()) {
+    n += r.value.length;
+    if (n <= limit) chunks.push(r.value);
+    else if (n > SMALL_BODY_DRAIN) {
+      ctx.res.setHeader('connection', 'close');
+      throw tooLarge();
+    }
   }
+  if (n > limit) throw tooLarge();
   return Buffer.concat(chunks, n);
 }

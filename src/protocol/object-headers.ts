@@ -6,6 +6,7 @@ import type { ObjectAttributes } from '../engine/attributes.js';
 import { OssError } from '../engine/errors.js';
 import { OBJECT_ACLS, type ObjectAcl, type ObjectRecord, STORAGE_CLASSES, STORED_HEADERS } from '../engine/model.js';
 import { header, type RequestContext } from './context.js';
+import { checkTagSet } from './tagging.js';
 
 const META_PREFIX = 'x-oss-meta-';
 /** OSS: user metadata totals at most 8 KB. */
@@ -31,7 +32,6 @@ export function parseStorageClass(v: string | undefined, allowed: readonly strin
 export function parseTagging(v: string | undefined): Array<[string, string]> | undefined {
   if (v === undefined) return undefined;
   const tags: Array<[string, string]> = [];
-  const seen = new Set<string>();
   const bad = (why: string): OssError => new OssError('InvalidArgument', `Invalid x-oss-tagging: ${why}.`, { ArgumentName: 'x-oss-tagging' });
   for (const part of v.split('&')) {
     if (part === '') continue;
@@ -44,13 +44,9 @@ export function parseTagging(v: string | undefined): Array<[string, string]> | u
     } catch {
       throw bad('malformed encoding');
     }
-    if (key.length < 1 || key.length > 128) throw bad('tag keys are 1 to 128 characters');
-    if (value.length > 256) throw bad('tag values are at most 256 characters');
-    if (seen.has(key)) throw bad('duplicate tag key');
-    seen.add(key);
     tags.push([key, value]);
   }
-  if (tags.length > 10) throw bad('at most 10 tags');
+  checkTagSet(tags, bad);
   return tags;
 }
 

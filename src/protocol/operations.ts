@@ -36,10 +36,18 @@ export const OPERATIONS: readonly OperationRow[] = [
   { name: 'ListObjects', method: 'GET', level: 'bucket', access: 'list' },
   { name: 'ListObjectsV2', method: 'GET', level: 'bucket', queryEquals: ['list-type', '2'], access: 'list' },
   { name: 'DeleteMultipleObjects', method: 'POST', level: 'bucket', subresource: 'delete', access: 'write' },
+  // Multipart operations are writes (auth.md §6.2): upload ids are not shown to mere readers.
+  { name: 'ListMultipartUploads', method: 'GET', level: 'bucket', subresource: 'uploads', access: 'write' },
 
   { name: 'PutObject', method: 'PUT', level: 'object', access: 'write' },
   { name: 'CopyObject', method: 'PUT', level: 'object', header: 'x-oss-copy-source', access: 'write' },
   { name: 'AppendObject', method: 'POST', level: 'object', subresource: 'append', access: 'write' },
+  { name: 'InitiateMultipartUpload', method: 'POST', level: 'object', subresource: 'uploads', access: 'write' },
+  { name: 'UploadPart', method: 'PUT', level: 'object', subresource: 'uploadId', access: 'write' },
+  { name: 'UploadPartCopy', method: 'PUT', level: 'object', subresource: 'uploadId', header: 'x-oss-copy-source', access: 'write' },
+  { name: 'CompleteMultipartUpload', method: 'POST', level: 'object', subresource: 'uploadId', access: 'write' },
+  { name: 'AbortMultipartUpload', method: 'DELETE', level: 'object', subresource: 'uploadId', access: 'write' },
+  { name: 'ListParts', method: 'GET', level: 'object', subresource: 'uploadId', access: 'write' },
   { name: 'GetObject', method: 'GET', level: 'object', access: 'read' },
   { name: 'HeadObject', method: 'HEAD', level: 'object', access: 'read' },
   { name: 'GetObjectMeta', method: 'HEAD', level: 'object', subresource: 'objectMeta', access: 'read' },
@@ -47,6 +55,11 @@ export const OPERATIONS: readonly OperationRow[] = [
   { name: 'DeleteObject', method: 'DELETE', level: 'object', access: 'write' },
   { name: 'PutObjectAcl', method: 'PUT', level: 'object', subresource: 'acl', access: 'owner' },
   { name: 'GetObjectAcl', method: 'GET', level: 'object', subresource: 'acl', access: 'owner' },
+  { name: 'PutSymlink', method: 'PUT', level: 'object', subresource: 'symlink', access: 'write' },
+  { name: 'GetSymlink', method: 'GET', level: 'object', subresource: 'symlink', access: 'read' },
+  { name: 'PutObjectTagging', method: 'PUT', level: 'object', subresource: 'tagging', access: 'write' },
+  { name: 'GetObjectTagging', method: 'GET', level: 'object', subresource: 'tagging', access: 'read' },
+  { name: 'DeleteObjectTagging', method: 'DELETE', level: 'object', subresource: 'tagging', access: 'write' },
 ];
 
 /**

@@ -115,7 +115,36 @@ function declaredLength(ctx: RequestContext): number {
 /** The client went away (mid-body or mid-answer): nothing to answer, nothing to log as a fault. */
 function clientGone(ctx: RequestContext, e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return ctx.req.socket.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (e as Error | undefined)?.message === 'aborted';
+  // req.socket is null once Node has let go of a destroyed request.
+  return !ctx.req.socket || ctx.req.socket.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (e as Error | undefined)?.message === 'aborted';
+}
+
+/**
+ * A chunked body has no declared length: drain it like a small one (closing at once would
+ * make the kernel reset the connection and lose the answer, and the C++ SDK always sends
+ * PutObject chunked), but cut the connection once more than DRAIN_LIMIT has come.
+ */
+function drainChunked(ctx: RequestContext): void {
+  let drained = 0;
+  ctx.req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_LIMIT) ctx.req.socket?.destroy();
+  });
+}
+
+/** Clients read at most 16 KiB of response head (Node's default); x-oss-err stays well within. */
+const MAX_ERR_HEADER = 8 * 1024;
+
+/**
+ * x-oss-err for a HEAD answer. Details can echo the request (a StringToSign holds every
+ * x-oss-* header): when too long for a header they are left out, and then the HostId.
+ */
+function errHeader(err: OssError, ctx: RequestContext, body: string): string {
+  const full = Buffer.from(body).toString('base64');
+  if (full.length <= MAX_ERR_HEADER) return full;
+  const bare = new OssError(err.code, err.message);
+  const short = Buffer.from(renderError(bare, ctx.requestId, ctx.host).body).toString('base64');
+  return short.length <= MAX_ERR_HEADER ? short : Buffer.from(renderError(bare, ctx.requestId, '').body).toString('base64');
 }
 
 function respondWithError(deps: PipelineDeps, ctx: RequestContext, e: unknown): void {
@@ -139,10 +168,13 @@ function respondWithError(deps: PipelineDeps, ctx: RequestContext, e: unknown): 
   // Node drains an unread request body after the answer so the connection can be reused;
   // a large one is not worth reading: close instead. (Closing while a small body is still
   // unread would make the kernel reset the connection and lose our answer.)
-  if (!ctx.req.complete && !(declaredLength(ctx) <= DRAIN_LIMIT)) res.setHeader('connection', 'close');
+  if (!ctx.req.complete) {
+    if (ctx.req.headers['transfer-encoding'] !== undefined) drainChunked(ctx);
+    else if (!(declaredLength(ctx) <= DRAIN_LIMIT)) res.setHeader('connection', 'close');
+  }
   if (ctx.method === 'HEAD') {
     // HEAD answers carry no body; SDKs decode the error from x-oss-err (README §4.2).
-    res.setHeader('x-oss-err', Buffer.from(rendered.body).toString('base64'));
+    res.setHeader('x-oss-err', errHeader(err, ctx, rendered.body));
     res.setHeader('content-length', '0');
     res.writeHead(rendered.status);
     res.end();

@@ -31,7 +31,7 @@ export async function sendStream(
   } catch (e) {
     res.destroy();
     // A client that goes away mid-download is not a server error.
-    if (!res.writableFinished && ctx.req.socket.destroyed) return;
+    if (!res.writableFinished && (!ctx.req.socket || ctx.req.socket.destroyed)) return;
     throw e;
   }
 }

@@ -33,20 +33,43 @@ export async function startServer(config: Config, log: (line: Record<string, unk
 
   const keys: KeyLookup = (id) => (id === credentials.accessKeyId ? { secret: credentials.accessKeySecret } : undefined);
   const deps: PipelineDeps = { config: effective, engine, keys, log };
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 });
+  const headersTimeout = config.headersTimeoutMs ?? 60_000;
+  const server = createServer({
+    keepAliveTimeout: 65_000,
+    requestTimeout: 0,
+    headersTimeout,
+    // Node enforces headersTimeout only when it sweeps connections: sweep often enough
+    // that a slow sender of headers (slowloris) is cut soon after the limit.
+    connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersTimeout / 4))),
+    // Node would answer a Host-less HTTP/1.1 request itself (a bare 400 without
+    // x-oss-request-id); without Host the request is simply path style (addressing.ts).
+    requireHostHeader: false,
+  });
   // Whole-request timeout off: large uploads may take long. Idle sockets are cut instead.
-  server.setTimeout(120_000);
+  server.setTimeout(config.idleTimeoutMs ?? 120_000);
+  server.maxConnections = config.maxConnections ?? 10_000;
   server.on('request', (req, res) => void handleRequest(deps, req, res, false));
   // Expect: 100-continue is answered only when the handler starts reading the body,
   // i.e. after authentication and all header checks passed.
   server.on('checkContinue', (req, res) => void handleRequest(deps, req, res, true));
-  server.on('clientError', (_err, socket) => {
+  // Any other Expect value: Node would answer a bare 417 (no x-oss-request-id); the
+  // expectation is ignored instead and the request handled like any other.
+  server.on('checkExpectation', (req, res) => void handleRequest(deps, req, res, /\b100-continue\b/i.test(String(req.headers.expect))));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // README §3: x-oss-request-id on every response, even to requests Node could not parse.
     if (!socket.writable) return socket.destroy();
     const id = newRequestId();
-    const body = renderError(new OssError('InvalidRequest', 'The request could not be parsed as HTTP.'), id, '').body;
+    // A head over Node's 16 KiB limit: 431 RequestHeaderTooLarge; anything else unparsable: 400.
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const error = tooLarge ? new OssError('RequestHeaderTooLarge') : new OssError('InvalidRequest', 'The request could not be parsed as HTTP.');
+    const body = renderError(error, id, '').body;
+    // An answer to HEAD carries no body: the error goes into x-oss-err (README §4.2).
+    const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+    const framing = head
+      ? `x-oss-err: ${Buffer.from(body).toString('base64')}\r\ncontent-length: 0\r\n\r\n`
+      : `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     socket.end(
-      `HTTP/1.1 400 Bad Request\r\nx-oss-request-id: ${id}\r\ncontent-type: application/xml\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nx-oss-request-id: ${id}\r\ncontent-type: application/xml\r\nconnection: close\r\n${framing}`,
     );
   });
   await new Promise<void>((resolve, reject) => {

@@ -28,6 +28,8 @@ export interface StartOptions {
   port?: number;
   env?: Record<string, string>;
   args?: string[];
+  /** Working directory of the server process (default: the test's). */
+  cwd?: string;
 }
 
 export async function startOssd(opts: StartOptions = {}): Promise<Ossd> {
@@ -42,6 +44,7 @@ export async function startOssd(opts: StartOptions = {}): Promise<Ossd> {
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: opts.cwd,
   });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));

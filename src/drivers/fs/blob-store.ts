@@ -9,7 +9,7 @@
  * recovery.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, createReadStream, promises as fsp } from 'node:fs';
+import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -150,8 +150,10 @@ class FileBlobReader implements BlobReader {
   stream(start: number, end: number): Readable {
     if (end <= start) return Readable.from([]);
     // 1 MiB reads: fewer syscalls for large objects (the bench's `minimal` does the same).
-    return createReadStream('', {
-      fd: this.fh.fd,
+    // Through the FileHandle, not its raw fd: a stream over a raw fd closes that fd when it
+    // is destroyed (a client gone mid-download), autoClose: false notwithstanding, and the
+    // handle's own close() then closed whatever file or socket had reused the number.
+    return this.fh.createReadStream({
       start,
       end: end - 1,
       autoClose: false,

@@ -10,8 +10,9 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { BucketRecord, ObjectRecord } from '../../engine/model.js';
 import type { CasResult, ListPage, MetadataStore } from '../types.js';
-import { SCHEMA } from './schema.js';
+import { ADDED_COLUMNS, SCHEMA } from './schema.js';
 import { type BucketRow, type ObjectRow, bucketFromRow, bucketToRow, objectFromRow, objectToRow } from './rows.js';
+import { SqliteMultipart } from './multipart-store.js';
 
 interface QueuedWrite {
   run: () => unknown;
@@ -27,6 +28,8 @@ export class SqliteMetadataStore implements MetadataStore {
   private queue: QueuedWrite[] = [];
   private flushScheduled = false;
   private readonly stmt;
+  /** Uploads, parts and multipart segments (multipart-store.ts). */
+  readonly multipart: SqliteMultipart;
 
   constructor(dataDir: string) {
     this.db = new Database(join(dataDir, 'meta.db'));
@@ -35,6 +38,10 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    for (const c of ADDED_COLUMNS) {
+      const cols = this.db.prepare(`PRAGMA table_info(${c.table})`).all() as Array<{ name: string }>;
+      if (!cols.some((col) => col.name === c.column)) this.db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.decl}`);
+    }
     const db = this.db;
     this.stmt = {
       getBucket: db.prepare('SELECT * FROM buckets WHERE name = ?'),
@@ -51,13 +58,13 @@ export class SqliteMetadataStore implements MetadataStore {
       ),
       getObject: db.prepare('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
       insertObject: db.prepare(
-        `INSERT INTO objects (bucket, key, type, size, etag, crc, blob, mtime_ms, content_type, headers, meta, acl, tags, storage_class, revision)
-         VALUES (@bucket, @key, @type, @size, @etag, @crc, @blob, @mtime_ms, @content_type, @headers, @meta, @acl, @tags, @storage_class, @revision)`,
+        `INSERT INTO objects (bucket, key, type, size, etag, crc, blob, mtime_ms, content_type, headers, meta, acl, tags, storage_class, revision, symlink_target)
+         VALUES (@bucket, @key, @type, @size, @etag, @crc, @blob, @mtime_ms, @content_type, @headers, @meta, @acl, @tags, @storage_class, @revision, @symlink_target)`,
       ),
       replaceObject: db.prepare(
         `UPDATE objects SET type = @type, size = @size, etag = @etag, crc = @crc, blob = @blob, mtime_ms = @mtime_ms,
            content_type = @content_type, headers = @headers, meta = @meta, acl = @acl, tags = @tags,
-           storage_class = @storage_class, revision = @revision
+           storage_class = @storage_class, revision = @revision, symlink_target = @symlink_target
          WHERE bucket = @bucket AND key = @key`,
       ),
       deleteObject: db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
@@ -68,6 +75,7 @@ export class SqliteMetadataStore implements MetadataStore {
       blobRef: db.prepare('SELECT 1 FROM objects WHERE blob = ? LIMIT 1'),
       appendable: db.prepare("SELECT blob, size FROM objects WHERE type = 'Appendable' AND blob IS NOT NULL"),
     };
+    this.multipart = new SqliteMultipart(db, (run) => this.write(run), (b, k, e, n) => this.casSync(b, k, e, n));
   }
 
   /** Queues a write for the next group commit. */
@@ -125,7 +133,8 @@ export class SqliteMetadataStore implements MetadataStore {
   deleteBucketIfEmpty(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
     return this.write(() => {
       if (!this.stmt.getBucket.get(name)) return 'missing';
-      if (this.stmt.anyObject.get(name)) return 'not-empty';
+      // buckets.md §2: in-progress multipart uploads also keep a bucket from being deleted.
+      if (this.stmt.anyObject.get(name) || this.multipart.anyUpload(name)) return 'not-empty';
       this.stmt.deleteBucket.run(name);
       return 'deleted';
     });
@@ -138,7 +147,22 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async getObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
     const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
+    if (row?.blob === null) return this.readSegmented(bucket, key);
     return row ? objectFromRow(row) : undefined;
+  }
+
+  /** A row without a blob may be a multipart object: its row and segments from one snapshot. */
+  private readSegmented(bucket: string, key: string): ObjectRecord | undefined {
+    return this.db.transaction(() => {
+      const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
+      return row ? this.withSegments(objectFromRow(row)) : undefined;
+    })();
+  }
+
+  private withSegments(rec: ObjectRecord): ObjectRecord {
+    if (rec.blob !== null) return rec;
+    const segments = this.multipart.loadSegments(rec.bucket, rec.key);
+    return segments ? { ...rec, segments } : rec;
   }
 
   compareAndSwap(
@@ -147,20 +171,24 @@ export class SqliteMetadataStore implements MetadataStore {
     expectedRevision: number | null,
     next: ObjectRecord | null,
   ): Promise<CasResult> {
-    return this.write((): CasResult => {
-      const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
-      const current = row ? objectFromRow(row) : undefined;
-      const currentRevision = current ? current.revision : null;
-      if (currentRevision !== expectedRevision) return { ok: false, current };
-      if (next === null) {
-        if (current) this.stmt.deleteObject.run(bucket, key);
-      } else if (current) {
-        this.stmt.replaceObject.run(objectToRow(next));
-      } else {
-        this.stmt.insertObject.run(objectToRow(next));
-      }
-      return { ok: true, previous: current };
-    });
+    return this.write(() => this.casSync(bucket, key, expectedRevision, next));
+  }
+
+  /** The compare-and-set itself, inside a write transaction (also CompleteMultipartUpload's). */
+  private casSync(bucket: string, key: string, expectedRevision: number | null, next: ObjectRecord | null): CasResult {
+    const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
+    const current = row ? this.withSegments(objectFromRow(row)) : undefined;
+    const currentRevision = current ? current.revision : null;
+    if (currentRevision !== expectedRevision) return { ok: false, current };
+    if (next === null) {
+      if (current) this.stmt.deleteObject.run(bucket, key);
+    } else if (current) {
+      this.stmt.replaceObject.run(objectToRow(next));
+    } else {
+      this.stmt.insertObject.run(objectToRow(next));
+    }
+    this.multipart.saveSegments(bucket, key, current?.segments, next?.segments);
+    return { ok: true, previous: current };
   }
 
   async listObjects(bucket: string, page: ListPage): Promise<ObjectRecord[]> {
@@ -182,7 +210,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async isBlobReferenced(blob: string): Promise<boolean> {
-    return this.stmt.blobRef.get(blob) !== undefined;
+    return this.stmt.blobRef.get(blob) !== undefined || this.multipart.isBlobReferenced(blob);
   }
 
   async *appendableBlobs(): AsyncIterable<{ blob: string; size: number }> {

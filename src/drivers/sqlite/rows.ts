@@ -25,6 +25,8 @@ export interface ObjectRow {
   tags: string;
   storage_class: string;
   revision: number;
+  /** Added by a later migration (schema.ts ADDED_COLUMNS); null unless type is Symlink. */
+  symlink_target: string | null;
 }
 
 export function bucketFromRow(r: BucketRow): BucketRecord {
@@ -64,6 +66,7 @@ export function objectFromRow(r: ObjectRow): ObjectRecord {
     tags: JSON.parse(r.tags) as Array<[string, string]>,
     storageClass: r.storage_class,
     revision: r.revision,
+    ...(r.symlink_target !== null && r.symlink_target !== undefined ? { symlinkTarget: r.symlink_target } : {}),
   };
 }
 
@@ -84,5 +87,6 @@ export function objectToRow(o: ObjectRecord): ObjectRow {
     tags: JSON.stringify(o.tags),
     storage_class: o.storageClass,
     revision: o.revision,
+    symlink_target: o.symlinkTarget ?? null,
   };
 }

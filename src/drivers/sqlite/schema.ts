@@ -33,3 +33,12 @@ CREATE TABLE IF NOT EXISTS objects (
 
 CREATE INDEX IF NOT EXISTS objects_blob ON objects(blob) WHERE blob IS NOT NULL;
 `;
+
+/**
+ * Columns added after a table was first created. Opening a database adds any that are
+ * missing (`ALTER TABLE ... ADD COLUMN`, instant in SQLite), so older data directories
+ * keep working. `symlink_target`: the target key of a Symlink object (objects.md §9).
+ */
+export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; decl: string }> = [
+  { table: 'objects', column: 'symlink_target', decl: 'TEXT' },
+];

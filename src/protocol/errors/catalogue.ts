@@ -31,14 +31,30 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
   MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
   MissingArgument: { status: 400, message: 'Missing Some Required Arguments.', ec: '0016-00000501' },
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.' },
+  // multipart.md §4 steps 3–5 (CompleteMultipartUpload).
+  EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed size.', ec: '0042-00000213' },
+  InvalidPart: {
+    status: 400,
+    message: "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.",
+  },
+  InvalidPartOrder: {
+    status: 400,
+    message: 'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
+  },
   IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
   InvalidEncryptionAlgorithmError: { status: 400, message: 'The Encryption request you specified is not valid.' },
   InvalidRequest: { status: 400, message: 'Invalid request.' },
   TooManyBuckets: { status: 400, message: 'You have attempted to create more buckets than allowed.' },
+  // objects.md §9 / ossutil read-symlink: GetSymlink of an object that is not a link.
+  NotSymlink: { status: 400, message: 'The specified object is not a symlink.' },
+  // A link whose target is itself a link (PutSymlink doc: a target cannot be a symlink;
+  // checked on access, as the ali-oss test suite observes on HEAD).
+  InvalidTargetType: { status: 400, message: 'The symlink target object type is not supported.' },
   NoSuchBucket: { status: 404, message: 'The specified bucket does not exist.' },
   NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
   NoSuchUpload: { status: 404, message: 'The specified upload does not exist.' },
   NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
+  SymlinkTargetNotExist: { status: 404, message: 'The symlink target object does not exist.', ec: '0026-00000012' },
   MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.' },
   BucketAlreadyExists: { status: 409, message: 'The requested bucket name is not available.' },
   BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty.' },

@@ -1,0 +1,155 @@
+/**
+ * Child processes of the bench: every target server runs as its own process, started
+ * here, tracked, and killed at the end even on error. Also /proc readers for the
+ * server-side CPU time and peak RSS.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ServerProc {
+  name: string;
+  pid: number;
+  port: number;
+  proc: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  name: string;
+  args: string[];
+  env?: Record<string, string>;
+  port: number;
+  /** Stdout/stderr pattern that means ready; when absent, ready = TCP port accepts. */
+  ready?: RegExp;
+  timeoutMs?: number;
+}
+
+const live = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+
+export function tempDir(tag: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `ossd-bench-${tag}-`));
+  tempDirs.add(dir);
+  return dir;
+}
+
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+/** Kills every child still alive and deletes every temp folder (sync: also runs on 'exit'). */
+export function killAll(): void {
+  for (const p of live) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  live.clear();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function tcpReady(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function spawnServer(o: SpawnOptions): Promise<ServerProc> {
+  const proc = spawn(process.execPath, o.args, {
+    env: { ...process.env, ...o.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(proc);
+  let out = '';
+  const keep = (d: Buffer): void => {
+    out += d.toString();
+    if (out.length > 64 * 1024) out = out.slice(-32 * 1024); // bounded: some servers log per request
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
+  for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${o.name} exited during start:\n${out}`);
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`${o.name} did not start in time:\n${out}`);
+    }
+    if (o.ready ? o.ready.test(out) && (await tcpReady(o.port)) : await tcpReady(o.port)) break;
+    await sleep(50);
+  }
+  return {
+    name: o.name,
+    pid: proc.pid!,
+    port: o.port,
+    proc,
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      live.delete(proc);
+    },
+  };
+}
+
+let clkTck = 0;
+function ticksPerSecond(): number {
+  if (clkTck === 0) {
+    try {
+      clkTck = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    } catch {
+      clkTck = 100;
+    }
+  }
+  return clkTck;
+}
+
+/** utime + stime of a process in milliseconds (fields 14 and 15 of /proc/<pid>/stat). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond();
+}
+
+function statusKb(pid: number, name: string): number {
+  const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+export const rssMB = (pid: number): number => statusKb(pid, 'VmRSS') / 1024;
+export const peakRssMB = (pid: number): number => statusKb(pid, 'VmHWM') / 1024;
+
+/** Resets VmHWM to the current RSS (Linux ≥ 4.0, `echo 5 > clear_refs`); false when refused. */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}

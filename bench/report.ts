@@ -1,0 +1,112 @@
+/** The result table (markdown, also readable in a terminal), ratios, and the PASS/FAIL targets. */
+import type { Summary } from './stats.js';
+
+export interface Row {
+  caseId: string;
+  title: string;
+  /** A target server name, or a variant label for the ossd-only cases (e.g. `ossd 1M objects`). */
+  target: string;
+  s: Summary;
+}
+
+export interface Verdict {
+  goal: string;
+  pass: boolean;
+  detail: string;
+}
+
+const REFS = ['minimal', 'minimal-group', 'azurite', 's3rver'] as const;
+
+function fmt(n: number | undefined, digits = 1): string {
+  if (n === undefined || Number.isNaN(n)) return '–';
+  if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
+  if (Math.abs(n) >= 100) return n.toFixed(0);
+  if (Math.abs(n) >= 10) return n.toFixed(Math.min(digits, 1));
+  return n.toFixed(n !== 0 && Math.abs(n) < 0.1 ? 3 : 2);
+}
+
+export function find(rows: Row[], caseId: string, target: string): Row | undefined {
+  return rows.find((r) => r.caseId === caseId && r.target === target);
+}
+
+/** ops/s of `row` divided by ops/s of `ref` in the same case. */
+function ratio(rows: Row[], row: Row, ref: string): string {
+  if (row.target === ref) return '1';
+  const other = find(rows, row.caseId, ref);
+  if (!other || !(other.s.opsPerSec > 0)) return '';
+  return `${fmt(row.s.opsPerSec / other.s.opsPerSec)}×`;
+}
+
+export function table(rows: Row[]): string {
+  const head = ['case', 'target', 'ops/s', 'MB/s', 'p50 ms', 'p99 ms', 'srv CPU ms/op', 'retries/op', ...REFS.map((r) => `÷ ${r}`), 'extra'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  let last = '';
+  for (const r of rows) {
+    const extra = Object.entries(r.s.extra)
+      .map(([k, v]) => `${k}=${fmt(v)}`)
+      .join(' ');
+    const cells = [
+      r.caseId === last ? '' : r.caseId,
+      r.target,
+      fmt(r.s.opsPerSec),
+      fmt(r.s.mbPerSec),
+      fmt(r.s.p50Ms, 2),
+      fmt(r.s.p99Ms, 2),
+      fmt(r.s.cpuMsPerOp, 2),
+      r.s.retriesPerOp === undefined ? '' : fmt(r.s.retriesPerOp),
+      ...REFS.map((ref) => ratio(rows, r, ref)),
+      extra,
+    ];
+    last = r.caseId;
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+export function legend(rows: Row[]): string {
+  const seen = new Map<string, string>();
+  for (const r of rows) if (!seen.has(r.caseId)) seen.set(r.caseId, r.title);
+  return [...seen].map(([id, title]) => `- \`${id}\`: ${title}`).join('\n');
+}
+
+function rel(rows: Row[], caseId: string, a: string, b: string, min: number, metric: 'opsPerSec' | 'mbPerSec' = 'opsPerSec'): Verdict {
+  const ra = find(rows, caseId, a);
+  const rb = find(rows, caseId, b);
+  const goal = `${caseId}: ${a} ≥ ${min}× ${b}`;
+  if (!ra || !rb) return { goal, pass: false, detail: 'not measured' };
+  const x = ra.s[metric] / rb.s[metric];
+  return { goal, pass: x >= min, detail: `${fmt(x)}× (${fmt(ra.s[metric])} vs ${fmt(rb.s[metric])} ${metric === 'opsPerSec' ? 'ops/s' : 'MB/s'})` };
+}
+
+export function verdicts(rows: Row[], smallCaseIds: string[]): Verdict[] {
+  const v: Verdict[] = [
+    rel(rows, 'append-4k-1c', 'ossd', 'minimal', 0.8),
+    rel(rows, 'append-4k-64c-64obj', 'ossd', 'minimal', 1.5),
+    rel(rows, 'append-4k-64c-64obj', 'ossd', 'minimal-group', 0.8),
+    rel(rows, 'put-4k-64c', 'ossd', 'minimal', 0.6),
+    rel(rows, 'get-4k-64c', 'ossd', 'minimal', 0.6),
+  ];
+  if (find(rows, 'get-4k-64c-wrk', 'ossd')) v.push(rel(rows, 'get-4k-64c-wrk', 'ossd', 'minimal', 0.6));
+  for (const id of ['put-64m', 'append-64m-4m', 'get-64m']) v.push(rel(rows, id, 'ossd', 'minimal', 0.9, 'mbPerSec'));
+  for (const id of smallCaseIds) {
+    if (find(rows, id, 'azurite')) v.push(rel(rows, id, 'ossd', 'azurite', 10));
+    if (find(rows, id, 's3rver')) v.push(rel(rows, id, 'ossd', 's3rver', 3));
+  }
+  const crc = find(rows, 'hash', 'crc64 (1 MiB chunks)');
+  v.push({ goal: 'CRC-64 ≥ 1 GB/s on one core', pass: (crc?.s.mbPerSec ?? 0) >= 1000, detail: `${fmt(crc?.s.mbPerSec)} MB/s` });
+  const l1k = find(rows, 'list-first-page', 'ossd 1k objects');
+  const lbig = rows.find((r) => r.caseId === 'list-first-page' && r.target !== 'ossd 1k objects');
+  if (l1k && lbig) {
+    const x = lbig.s.p50Ms / l1k.s.p50Ms;
+    v.push({ goal: `ListObjectsV2 first page p50: ${lbig.target} ≤ 2× 1k`, pass: x <= 2, detail: `${fmt(x)}× (${fmt(lbig.s.p50Ms, 2)} vs ${fmt(l1k.s.p50Ms, 2)} ms)` });
+  } else v.push({ goal: 'ListObjectsV2 first page ≤ 2×', pass: false, detail: 'not measured' });
+  v.push(rel(rows, 'get-fragmented', 'ossd appended', 'ossd put', 0.8, 'mbPerSec'));
+  const up = find(rows, 'put-concurrent-big', 'ossd');
+  const peak = up?.s.extra.peakRssMB;
+  v.push({ goal: 'concurrent big uploads: ossd peak RSS < 300 MB', pass: peak !== undefined && peak < 300, detail: `${fmt(peak)} MB` });
+  return v;
+}
+
+export function verdictLines(v: Verdict[]): string {
+  return v.map((x) => `- ${x.pass ? 'PASS' : 'FAIL'} ${x.goal}: ${x.detail}`).join('\n');
+}

@@ -1,0 +1,205 @@
+/**
+ * Multipart upload (multipart.md), written once over the driver primitives. Parts follow
+ * the write order of docs/storage.md: each part is streamed to its own new blob and made
+ * durable, then recorded with one metadata write that succeeds only while the upload
+ * exists. Complete copies no bytes: one transaction turns the listed parts into the
+ * segments of the object and removes the upload, so a reader sees the old object or the
+ * new one. Blobs nothing references any more (replaced parts, unlisted parts, aborted
+ * uploads, the replaced object) are removed after the commit, or by recovery's sweep.
+ */
+import type { BlobStore, MetadataStore } from '../drivers/types.js';
+import type { ObjectAttributes } from './attributes.js';
+import { newRecord } from './attributes.js';
+import type { BucketService } from './buckets.js';
+import { type Conditions, evaluateConditions } from './conditions.js';
+import { crc64ToDecimal } from './crc64.js';
+import { OssError } from './errors.js';
+import type { ObjectAcl, ObjectRecord } from './model.js';
+import { MAX_PART_NUMBER, MAX_PART_SIZE, newUploadId, type PartRecord, type UploadRecord } from './multipart-model.js';
+import { checkPartOrder, type ListedPart, multipartCrc, multipartEtag, resolveParts, segmentsOf } from './multipart-rules.js';
+import type { BodyInput, ObjectService } from './objects.js';
+import { listUploads, type UploadListQuery, type UploadListResult } from './upload-listing.js';
+
+export interface PartCopyRequest {
+  source: { bucket: string; key: string };
+  conditions: Conditions;
+  /** x-oss-copy-source-range as [first, last] inclusive, already parsed; undefined = whole source. */
+  range?: (size: number) => { start: number; end: number } | undefined;
+}
+
+export interface PartCopyResult {
+  part: PartRecord;
+  /** Bytes [start, end) of a source of `sourceSize` bytes. */
+  start: number;
+  end: number;
+  sourceSize: number;
+}
+
+export interface CompleteOptions {
+  /** Listed parts, or 'all' for `x-oss-complete-all: yes` (multipart.md §4). */
+  parts: ListedPart[] | 'all';
+  forbidOverwrite: boolean;
+  /** x-oss-object-acl given at Complete (the C++ resumable uploader sends it there). */
+  acl?: ObjectAcl;
+}
+
+export interface PartsPage {
+  upload: UploadRecord;
+  parts: PartRecord[];
+  isTruncated: boolean;
+}
+
+const noSuchUpload = (): OssError => new OssError('NoSuchUpload');
+const entityTooLarge = (): OssError => new OssError('EntityTooLarge');
+
+export class MultipartService {
+  constructor(
+    private readonly meta: MetadataStore,
+    private readonly blobs: BlobStore,
+    private readonly buckets: BucketService,
+    private readonly objects: ObjectService,
+    private readonly onBackgroundError: (e: unknown) => void,
+  ) {}
+
+  /** §1: a new upload id; the metadata given now is the completed object's. */
+  async initiate(bucket: string, key: string, attrs: ObjectAttributes, forbidOverwrite: boolean): Promise<UploadRecord> {
+    await this.buckets.require(bucket);
+    const upload: UploadRecord = { bucket, key, uploadId: newUploadId(), initiatedMs: Date.now(), attrs, forbidOverwrite };
+    await this.meta.multipart.insertUpload(upload);
+    return upload;
+  }
+
+  /** The upload, or 404 NoSuchUpload (also for an upload of another key). */
+  async requireUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord> {
+    await this.buckets.require(bucket);
+    const upload = await this.meta.multipart.getUpload(bucket, key, uploadId);
+    if (!upload) throw noSuchUpload();
+    return upload;
+  }
+
+  /** §2: the bucket and the upload are checked before the body is read. */
+  async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, input: BodyInput): Promise<PartRecord> {
+    await this.requireUpload(bucket, key, uploadId);
+    if (input.contentLength !== undefined && input.contentLength > MAX_PART_SIZE) throw entityTooLarge();
+    const blob = this.blobs.newBlobId();
+    const r = await this.objects.writeNewBlob(blob, input, MAX_PART_SIZE, entityTooLarge);
+    const part: PartRecord = {
+      partNumber,
+      size: r.bytes,
+      etag: r.md5.toString('hex').toUpperCase(),
+      crc: crc64ToDecimal(r.crc),
+      blob: r.wrote ? blob : null,
+      mtimeMs: Date.now(),
+    };
+    return this.recordPart(bucket, key, uploadId, part);
+  }
+
+  /**
+   * §3: the part is a byte range of an existing object. Appendable sources are refused like
+   * CopyObject refuses them (append.md §8, docs/errors.md choices), before anything is written.
+   */
+  async uploadPartCopy(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    req: PartCopyRequest,
+  ): Promise<PartCopyResult | 'not-modified'> {
+    await this.requireUpload(bucket, key, uploadId);
+    const src = await this.objects.open(req.source.bucket, req.source.key);
+    try {
+      const rec = src.record;
+      if (rec.type === 'Appendable') {
+        throw new OssError('InvalidArgument', 'UploadPartCopy cannot be performed on appendable objects.', { Key: req.source.key });
+      }
+      if (evaluateConditions(req.conditions, rec.etag, rec.mtimeMs, 'x-oss-copy-source-') === 'not-modified') return 'not-modified';
+      const { start, end } = req.range?.(rec.size) ?? { start: 0, end: rec.size };
+      if (end - start > MAX_PART_SIZE) throw entityTooLarge();
+      const blob = this.blobs.newBlobId();
+      const r = await this.objects.writeNewBlob(blob, { body: src.stream(start, end), contentLength: end - start }, MAX_PART_SIZE, entityTooLarge);
+      const part: PartRecord = {
+        partNumber,
+        size: r.bytes,
+        etag: r.md5.toString('hex').toUpperCase(),
+        crc: crc64ToDecimal(r.crc),
+        blob: r.wrote ? blob : null,
+        mtimeMs: Date.now(),
+      };
+      return { part: await this.recordPart(bucket, key, uploadId, part), start, end, sourceSize: rec.size };
+    } finally {
+      await src.close();
+    }
+  }
+
+  /** Records a durable part; the part it replaces is collected (§2 "replaces the earlier part"). */
+  private async recordPart(bucket: string, key: string, uploadId: string, part: PartRecord): Promise<PartRecord> {
+    let result;
+    try {
+      result = await this.meta.multipart.putPart(bucket, key, uploadId, part);
+    } catch (e) {
+      this.removeBlob(part.blob);
+      throw e;
+    }
+    if (!result.ok) {
+      // Completed or aborted while the body streamed: nothing of this part is visible.
+      this.removeBlob(part.blob);
+      throw noSuchUpload();
+    }
+    this.removeBlob(result.previous?.blob ?? null);
+    return part;
+  }
+
+  /** §4: validates in the documented order, then commits atomically. */
+  async complete(bucket: string, key: string, uploadId: string, opts: CompleteOptions): Promise<ObjectRecord> {
+    const upload = await this.requireUpload(bucket, key, uploadId);
+    const attrs: ObjectAttributes = opts.acl !== undefined ? { ...upload.attrs, acl: opts.acl } : upload.attrs;
+    const forbid = opts.forbidOverwrite || upload.forbidOverwrite;
+    for (;;) {
+      const uploaded = await this.meta.multipart.listParts(uploadId, 0, MAX_PART_NUMBER + 1);
+      const listed = opts.parts === 'all' ? uploaded.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) : opts.parts;
+      if (listed.length === 0) throw new OssError('InvalidPart', 'The upload has no parts to complete.');
+      checkPartOrder(listed);
+      const parts = resolveParts(listed, uploaded);
+      const size = parts.reduce((n, p) => n + p.size, 0);
+      const body = { type: 'Multipart' as const, size, etag: multipartEtag(parts), crc: multipartCrc(parts), blob: null };
+      const segments = segmentsOf(parts);
+      const next: ObjectRecord = { ...newRecord(bucket, key, body, attrs), ...(segments.length > 0 ? { segments } : {}) };
+      const current = await this.meta.getObject(bucket, key);
+      // §4 step 6.
+      if (forbid && current) throw new OssError('FileAlreadyExists', undefined, { Key: key });
+      const used = parts.map((p) => ({ partNumber: p.partNumber, blob: p.blob }));
+      const r = await this.meta.multipart.completeUpload(bucket, key, uploadId, used, current?.revision ?? null, next);
+      if (r.status === 'no-upload') throw noSuchUpload();
+      // A part was replaced, or the key was written, since we looked: validate again.
+      if (r.status !== 'ok') continue;
+      this.objects.collect(r.previous, null);
+      for (const p of r.discarded) this.removeBlob(p.blob);
+      return next;
+    }
+  }
+
+  /** §5: the upload and every part are gone; 404 NoSuchUpload when there was none. */
+  async abort(bucket: string, key: string, uploadId: string): Promise<void> {
+    await this.buckets.require(bucket);
+    const parts = await this.meta.multipart.deleteUpload(bucket, key, uploadId);
+    if (!parts) throw noSuchUpload();
+    for (const p of parts) this.removeBlob(p.blob);
+  }
+
+  /** §7: parts with a number after the marker, ascending. */
+  async listParts(bucket: string, key: string, uploadId: string, afterPartNumber: number, maxParts: number): Promise<PartsPage> {
+    const upload = await this.requireUpload(bucket, key, uploadId);
+    const rows = await this.meta.multipart.listParts(uploadId, afterPartNumber, maxParts + 1);
+    return { upload, parts: rows.slice(0, maxParts), isTruncated: rows.length > maxParts };
+  }
+
+  /** §6. */
+  async listUploads(bucket: string, q: UploadListQuery): Promise<UploadListResult> {
+    await this.buckets.require(bucket);
+    return listUploads(this.meta.multipart, bucket, q);
+  }
+
+  private removeBlob(blob: string | null): void {
+    if (blob !== null) this.blobs.remove(blob).catch((e) => this.onBackgroundError(e));
+  }
+}

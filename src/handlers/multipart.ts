@@ -1,0 +1,130 @@
+/**
+ * InitiateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload and
+ * AbortMultipartUpload (multipart.md §1–§5). ali-oss takes part and object ETags from the
+ * `ETag` response header, never from the XML (§2, §3, §4), so every one of them sends it.
+ */
+import { OssError } from '../engine/errors.js';
+import type { ObjectRecord } from '../engine/model.js';
+import type { PartRecord } from '../engine/multipart-model.js';
+import { body, bucketOf, header, keyOf, readSmallBody, type RequestContext } from '../protocol/context.js';
+import { parseCopySource } from '../protocol/copy-source.js';
+import {
+  copySourceRange,
+  parseCompleteXml,
+  parseEncoding,
+  parsePartNumber,
+  uploadIdOf,
+} from '../protocol/multipart-params.js';
+import { validateBucketName, validateObjectKey } from '../protocol/names.js';
+import {
+  bodyLength,
+  parseContentMd5,
+  parseForbidOverwrite,
+  parseObjectAcl,
+  parseObjectAttributes,
+  quoted,
+} from '../protocol/object-headers.js';
+import { renderXml, urlEncode, xmlDate, type XmlNode } from '../protocol/xml/render.js';
+import { send, sendXml } from '../server/respond.js';
+
+/** 10000 parts of ~120 bytes of XML each fit well within this. */
+const MAX_COMPLETE_BODY = 4 * 1024 * 1024;
+
+function partHeaders(part: PartRecord): Record<string, string> {
+  return { etag: quoted(part.etag), 'x-oss-hash-crc64ecma': part.crc };
+}
+
+export async function initiateMultipartUpload(ctx: RequestContext): Promise<void> {
+  const enc = parseEncoding(ctx);
+  const attrs = parseObjectAttributes(ctx);
+  const forbid = parseForbidOverwrite(ctx);
+  const upload = await ctx.engine.multipart.initiate(bucketOf(ctx), keyOf(ctx), attrs, forbid);
+  const nodes: XmlNode[] = [];
+  if (enc.type) nodes.push(['EncodingType', enc.type]);
+  nodes.push(['Bucket', upload.bucket], ['Key', enc.encode(upload.key)], ['UploadId', upload.uploadId]);
+  sendXml(ctx, renderXml('InitiateMultipartUploadResult', nodes));
+}
+
+export async function uploadPart(ctx: RequestContext): Promise<void> {
+  // Everything that can be refused is checked before the body is read (§2).
+  const partNumber = parsePartNumber(ctx);
+  const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };
+  const part = await ctx.engine.multipart.uploadPart(bucketOf(ctx), keyOf(ctx), uploadIdOf(ctx), partNumber, input);
+  const md5 = Buffer.from(part.etag, 'hex').toString('base64');
+  send(ctx, 200, { ...partHeaders(part), 'content-md5': md5 });
+}
+
+export async function uploadPartCopy(ctx: RequestContext, authorizeSource: (bucket: string, key: string) => Promise<void>): Promise<void> {
+  const partNumber = parsePartNumber(ctx);
+  const source = parseCopySource(header(ctx, 'x-oss-copy-source') ?? '');
+  validateBucketName(source.bucket);
+  validateObjectKey(source.key);
+  const range = copySourceRange(header(ctx, 'x-oss-copy-source-range'));
+  await authorizeSource(source.bucket, source.key);
+  const result = await ctx.engine.multipart.uploadPartCopy(bucketOf(ctx), keyOf(ctx), uploadIdOf(ctx), partNumber, {
+    source,
+    range,
+    conditions: {
+      ifMatch: header(ctx, 'x-oss-copy-source-if-match'),
+      ifNoneMatch: header(ctx, 'x-oss-copy-source-if-none-match'),
+      ifModifiedSince: header(ctx, 'x-oss-copy-source-if-modified-since'),
+      ifUnmodifiedSince: header(ctx, 'x-oss-copy-source-if-unmodified-since'),
+    },
+  });
+  if (result === 'not-modified') return send(ctx, 304);
+  const { part, start, end, sourceSize } = result;
+  const headers = partHeaders(part);
+  // §3: the real capture carries the copied range.
+  if (end > start) headers['content-range'] = `bytes ${start}-${end - 1}/${sourceSize}`;
+  sendXml(
+    ctx,
+    renderXml('CopyPartResult', [
+      ['LastModified', xmlDate(part.mtimeMs)],
+      ['ETag', quoted(part.etag)],
+    ]),
+    headers,
+  );
+}
+
+/** `Location`: informational only (§4); the key URL as the client addressed the bucket. */
+function location(ctx: RequestContext, rec: ObjectRecord): string {
+  const path = rec.key.split('/').map(urlEncode).join('/');
+  const virtualHosted = ctx.host.startsWith(`${rec.bucket}.`);
+  return virtualHosted ? `http://${ctx.host}/${path}` : `http://${ctx.host}/${rec.bucket}/${path}`;
+}
+
+export async function completeMultipartUpload(ctx: RequestContext): Promise<void> {
+  const bucket = bucketOf(ctx);
+  const key = keyOf(ctx);
+  const uploadId = uploadIdOf(ctx);
+  const enc = parseEncoding(ctx);
+  const forbidOverwrite = parseForbidOverwrite(ctx);
+  const acl = parseObjectAcl(header(ctx, 'x-oss-object-acl'));
+  if (header(ctx, 'x-oss-callback') !== undefined) {
+    throw new OssError('NotImplemented', 'Upload callbacks (x-oss-callback) are not implemented by ossd.');
+  }
+  // §4 step 1 comes before the body is judged: an unknown upload is NoSuchUpload whatever the XML.
+  await ctx.engine.multipart.requireUpload(bucket, key, uploadId);
+  const raw = await readSmallBody(ctx, MAX_COMPLETE_BODY, () => new OssError('MalformedXML', 'The request body is too large.'));
+  const all = (header(ctx, 'x-oss-complete-all') ?? '').toLowerCase() === 'yes';
+  if (all && raw.length > 0) {
+    throw new OssError('InvalidArgument', 'With x-oss-complete-all: yes the request body must be empty.', { ArgumentName: 'x-oss-complete-all' });
+  }
+  const parts = all ? 'all' : parseCompleteXml(raw.toString('utf8'));
+  const rec = await ctx.engine.multipart.complete(bucket, key, uploadId, { parts, forbidOverwrite, acl });
+  const nodes: XmlNode[] = [];
+  if (enc.type) nodes.push(['EncodingType', enc.type]);
+  nodes.push(
+    ['Location', enc.encode(location(ctx, rec))],
+    ['Bucket', rec.bucket],
+    ['Key', enc.encode(rec.key)],
+    ['ETag', quoted(rec.etag)],
+  );
+  sendXml(ctx, renderXml('CompleteMultipartUploadResult', nodes), { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc });
+}
+
+/** §5: ali-oss requires 204. */
+export async function abortMultipartUpload(ctx: RequestContext): Promise<void> {
+  await ctx.engine.multipart.abort(bucketOf(ctx), keyOf(ctx), uploadIdOf(ctx));
+  send(ctx, 204);
+}

@@ -1,0 +1,27 @@
+/** PutObjectTagging, GetObjectTagging, DeleteObjectTagging (objects.md §10). */
+import { OssError } from '../engine/errors.js';
+import { bucketOf, keyOf, readSmallBody, type RequestContext } from '../protocol/context.js';
+import { MAX_TAGGING_BODY, parseTaggingXml, renderTagging } from '../protocol/tagging.js';
+import { send, sendXml } from '../server/respond.js';
+
+export async function putObjectTagging(ctx: RequestContext): Promise<void> {
+  const bucket = bucketOf(ctx);
+  const key = keyOf(ctx);
+  // A missing object is NoSuchKey before the body is read (and whatever the body holds).
+  await ctx.engine.objects.head(bucket, key);
+  const raw = await readSmallBody(ctx, MAX_TAGGING_BODY, () => new OssError('MalformedXML', 'The request body is too large.'));
+  // Replaces the whole tag set; type, length, ETag and CRC stay (append.md §8).
+  await ctx.engine.objects.setTags(bucket, key, parseTaggingXml(raw.toString('utf8')));
+  send(ctx, 200);
+}
+
+export async function getObjectTagging(ctx: RequestContext): Promise<void> {
+  const rec = await ctx.engine.objects.head(bucketOf(ctx), keyOf(ctx));
+  sendXml(ctx, renderTagging(rec.tags));
+}
+
+/** 204: ali-oss deleteObjectTagging accepts nothing else. */
+export async function deleteObjectTagging(ctx: RequestContext): Promise<void> {
+  await ctx.engine.objects.setTags(bucketOf(ctx), keyOf(ctx), []);
+  send(ctx, 204);
+}

@@ -1,0 +1,239 @@
+/**
+ * Fuzzing the real ossd process with fast-check (issue "Reliability and security").
+ *
+ * Requests with random methods, paths, sub-resources, headers, positions, XML bodies and
+ * hostile keys (unicode, control characters, `..`, `%2e%2e`, over-long names, invalid
+ * UTF-8 percent-sequences), mostly correctly signed so they reach the handlers, some
+ * anonymous, garbled, skewed or raw bytes on a socket (test/helpers/rel-fuzz.ts).
+ *
+ * Invariants, per answer: an x-oss-request-id; no 5xx but 501 NotImplemented; every
+ * error body's <Code> is in the error catalogue, with the catalogue's status. After the
+ * run: the process is alive and /-/health answers 200; sentinel objects, in a bucket the
+ * fuzzer never names, are byte-for-byte and attribute-for-attribute untouched; nothing
+ * outside the data folder changed (a canary folder next to it, the parent folder's
+ * listing, the server's working folder).
+ *
+ * 10,000 cases in the normal run, 200,000 with OSSD_LONG_TESTS=1. Replay a run with
+ * OSSD_FUZZ_SEED=<seed printed by a failing run>.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import fc from 'fast-check';
+import { type Ossd, startOssd } from '../helpers/ossd-process.js';
+import { caseArb, type FuzzCase, materialize, SENTINEL_BUCKET, wireCaseBytes } from '../helpers/rel-fuzz.js';
+import { answerProblem, codeOf, exchange, LONG, RelClient, type RelResponse, wireProblems } from '../helpers/rel-http.js';
+
+const TOTAL = LONG ? 200_000 : 10_000;
+const CONCURRENCY = 8;
+const SEED = process.env.OSSD_FUZZ_SEED ? Number(process.env.OSSD_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
+
+let root: string;
+let ossd: Ossd;
+let client: RelClient;
+
+// ---- what must not change -------------------------------------------------------------
+
+interface FsEntry { path: string; kind: 'file' | 'dir' | 'other'; size: number; mtimeMs: number; mode: number; sha?: string }
+
+/** Every entry under `dir` (recursively), except the subtrees named in `skip`. */
+function snapshot(dir: string, skip: Set<string> = new Set(), prefix = ''): FsEntry[] {
+  const out: FsEntry[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const rel = prefix + name;
+    if (skip.has(rel)) {
+      out.push({ path: rel, kind: 'dir', size: 0, mtimeMs: 0, mode: 0 });
+      continue;
+    }
+    const full = join(dir, name);
+    const st = statSync(full);
+    if (st.isDirectory()) {
+      out.push({ path: rel, kind: 'dir', size: 0, mtimeMs: st.mtimeMs, mode: st.mode });
+      out.push(...snapshot(full, skip, `${rel}/`));
+    } else {
+      out.push({
+        path: rel, kind: st.isFile() ? 'file' : 'other', size: st.size, mtimeMs: st.mtimeMs, mode: st.mode,
+        sha: st.isFile() ? createHash('sha256').update(readFileSync(full)).digest('hex') : undefined,
+      });
+    }
+  }
+  return out;
+}
+
+interface SentinelState { key: string; status: number; body: string; headers: Record<string, unknown>; acl: string }
+
+const SENTINEL_KEYS = ['plain.txt', 'app.log', '..', '../escape', 'dir/中文😀', 'empty', 'public-rw', '%2e%2e', 'k1'];
+
+function keep(res: RelResponse): Record<string, unknown> {
+  const h = res.headers;
+  const picked: Record<string, unknown> = {};
+  for (const name of Object.keys(h).sort()) {
+    if (['etag', 'x-oss-hash-crc64ecma', 'x-oss-object-type', 'content-type', 'last-modified', 'content-length', 'x-oss-next-append-position', 'x-oss-storage-class', 'cache-control', 'content-disposition'].includes(name) || name.startsWith('x-oss-meta-')) {
+      picked[name] = h[name];
+    }
+  }
+  return picked;
+}
+
+const path = (key: string): string => `/${SENTINEL_BUCKET}/${encodeURIComponent(key)}`;
+
+async function sentinelState(): Promise<{ objects: SentinelState[]; listing: string; bucket: string }> {
+  const objects: SentinelState[] = [];
+  for (const key of SENTINEL_KEYS) {
+    const got = await client.signed('GET', path(key));
+    const acl = await client.signed('GET', `${path(key)}?acl`);
+    objects.push({
+      key, status: got.status, body: got.body.toString('base64'), headers: keep(got),
+      acl: /<Grant>([^<]*)<\/Grant>/.exec(acl.text)?.[1] ?? `status ${acl.status}`,
+    });
+  }
+  const listing = (await client.signed('GET', `/${SENTINEL_BUCKET}/?max-keys=1000`)).text.replace(/<RequestId>[^<]*<\/RequestId>/, '');
+  const info = await client.signed('GET', `/${SENTINEL_BUCKET}/?bucketInfo`);
+  return { objects, listing, bucket: `${info.status} ${/<Grant>[^<]*<\/Grant>/.exec(info.text)?.[0] ?? ''} ${/<StorageClass>[^<]*/.exec(info.text)?.[0] ?? ''}` };
+}
+
+async function mustOk(p: Promise<RelResponse>, what: string): Promise<RelResponse> {
+  const res = await p;
+  assert.ok(res.status >= 200 && res.status < 300, `${what}: ${res.status} ${res.text.slice(0, 300)}`);
+  return res;
+}
+
+async function seedObjects(bucket: string): Promise<void> {
+  await mustOk(client.signed('PUT', `/${bucket}/k1`, {}, randomBytes(100)), `${bucket}/k1`);
+  await mustOk(client.signed('PUT', `/${bucket}/..`.replace('..', '%2E%2E'), {}, Buffer.from('dots')), `${bucket}/..`);
+  await mustOk(client.signed('PUT', `/${bucket}/dir/k4`, { 'x-oss-meta-a': 'b' }, randomBytes(10)), `${bucket}/dir/k4`);
+  await mustOk(client.signed('POST', `/${bucket}/app.log?append&position=0`, {}, Buffer.from('hello')), `${bucket}/app.log`);
+}
+
+let before_: FsEntry[];
+let sentinelsBefore: Awaited<ReturnType<typeof sentinelState>>;
+
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'ossd-fuzz-'));
+  mkdirSync(join(root, 'canary', 'etc'), { recursive: true });
+  mkdirSync(join(root, 'canary', 'nested', 'deep'), { recursive: true });
+  mkdirSync(join(root, 'cwd'));
+  writeFileSync(join(root, 'canary', 'file'), 'canary file\n');
+  writeFileSync(join(root, 'canary', 'x'), randomBytes(64));
+  writeFileSync(join(root, 'canary', 'etc', 'passwd'), 'root:x:0:0::/root:/bin/sh\n');
+  writeFileSync(join(root, 'canary', 'nested', 'deep', 'a.txt'), 'deep\n');
+  writeFileSync(join(root, 'canary', 'meta.db'), 'not a database\n');
+  ossd = await startOssd({ dataDir: join(root, 'data'), cwd: join(root, 'cwd') });
+  client = new RelClient(ossd, CONCURRENCY * 2);
+  before_ = snapshot(root, new Set(['data']));
+
+  await mustOk(client.signed('PUT', '/fuzz-a/'), 'PutBucket fuzz-a');
+  await mustOk(client.signed('PUT', '/fuzz-b/', { 'x-oss-acl': 'public-read-write' }), 'PutBucket fuzz-b');
+  for (const b of ['fuzz-a', 'fuzz-b']) await seedObjects(b);
+
+  await mustOk(client.signed('PUT', `/${SENTINEL_BUCKET}/`, { 'x-oss-acl': 'public-read' }), 'PutBucket sentinel');
+  await mustOk(client.signed('PUT', path('plain.txt'), { 'content-type': 'text/plain', 'x-oss-meta-owner': 'sentinel' }, randomBytes(3000)), 'plain.txt');
+  for (const [i, part] of ['first ', 'second ', 'third'].entries()) {
+    const at = ['first ', 'second ', 'third'].slice(0, i).join('').length;
+    await mustOk(client.signed('POST', `${path('app.log')}?append&position=${at}`, {}, Buffer.from(part)), `append ${part}`);
+  }
+  await mustOk(client.signed('PUT', path('..'), {}, Buffer.from('dot dot')), '..');
+  await mustOk(client.signed('PUT', path('../escape'), {}, Buffer.from('escape')), '../escape');
+  await mustOk(client.signed('PUT', path('dir/中文😀'), { 'cache-control': 'no-cache' }, randomBytes(77)), 'unicode');
+  await mustOk(client.signed('PUT', path('empty'), {}, Buffer.alloc(0)), 'empty');
+  await mustOk(client.signed('PUT', path('public-rw'), { 'x-oss-object-acl': 'public-read-write' }, Buffer.from('anyone may write me')), 'public-rw');
+  await mustOk(client.signed('PUT', path('%2e%2e'), {}, Buffer.from('percent dots')), '%2e%2e');
+  await mustOk(client.signed('PUT', path('k1'), {}, randomBytes(100)), 'k1');
+  sentinelsBefore = await sentinelState();
+});
+
+after(async () => {
+  client?.close();
+  await ossd?.stop();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+// ---- the run --------------------------------------------------------------------------
+
+interface Stats { cases: number; http: number; wire: number; statuses: Map<number, number>; codes: Map<string, number>; ok: Map<string, number> }
+const stats: Stats = { cases: 0, http: 0, wire: 0, statuses: new Map(), codes: new Map(), ok: new Map() };
+const bump = <K>(m: Map<K, number>, k: K): void => void m.set(k, (m.get(k) ?? 0) + 1);
+
+function describeCase(c: FuzzCase, extra: string): string {
+  return `${extra}\ncase: ${JSON.stringify(c, (_k, v: unknown) => (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? `<${((v as { data: number[] }).data).length} bytes>` : v)).slice(0, 3000)}`;
+}
+
+async function runCase(c: FuzzCase): Promise<void> {
+  stats.cases++;
+  if (c.kind === 'wire') {
+    stats.wire++;
+    const { bytes, method } = wireCaseBytes(ossd, c);
+    const { data } = await exchange(ossd, bytes, 5000);
+    const { responses, problems } = wireProblems(method, data);
+    for (const r of responses) if (r.status >= 200) bump(stats.statuses, r.status);
+    if (problems.length > 0) throw new Error(describeCase(c, `${problems.join('; ')}\nbytes: ${JSON.stringify(bytes.toString('latin1').slice(0, 800))}`));
+    return;
+  }
+  stats.http++;
+  const req = materialize(ossd, c);
+  let res: RelResponse;
+  try {
+    res = await client.send(req);
+  } catch (e) {
+    throw new Error(describeCase(c, `no answer (${(e as Error).message}) to ${req.method} ${req.path}`));
+  }
+  bump(stats.statuses, res.status);
+  if (res.status >= 400) bump(stats.codes, codeOf(c.method === 'HEAD' ? Buffer.from(String(res.headers['x-oss-err'] ?? ''), 'base64').toString() : res.text) ?? '?');
+  else bump(stats.ok, c.scenario);
+  const problem = answerProblem(c.method, res);
+  if (problem) throw new Error(describeCase(c, `${problem}\nrequest: ${req.method} ${req.path} ${JSON.stringify(req.headers).slice(0, 1500)}`));
+}
+
+test(`fuzz: ${TOTAL} random requests against the real server (seed ${SEED})`, { timeout: LONG ? 3_600_000 : 300_000 }, async (t) => {
+  const started = Date.now();
+  const perLoop = Math.ceil(TOTAL / CONCURRENCY);
+  // CONCURRENCY independent fast-check runs side by side: each one is sequential (and
+  // shrinks a failure to one request), together they keep the server busy.
+  const results = await Promise.allSettled(
+    Array.from({ length: CONCURRENCY }, (_, i) =>
+      fc.assert(fc.asyncProperty(caseArb, runCase), { numRuns: perLoop, seed: SEED + i, endOnFailure: false }),
+    ),
+  );
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const summary =
+    `fuzz: ${stats.cases} cases (${stats.http} HTTP, ${stats.wire} raw socket) in ${seconds} s, seed ${SEED}; ` +
+    `statuses ${JSON.stringify(Object.fromEntries([...stats.statuses].sort((a, b) => a[0] - b[0])))}; ` +
+    `2xx by scenario ${JSON.stringify(Object.fromEntries(stats.ok))}; ` +
+    `error codes ${JSON.stringify(Object.fromEntries([...stats.codes].sort((a, b) => b[1] - a[1])))}`;
+  t.diagnostic(summary);
+  const failures = results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => {
+      const e = r.reason as Error & { cause?: Error };
+      return `${e.message}\n${e.cause?.message ?? ''}`;
+    });
+  if (failures.length > 0) failures.unshift(`ossd exit code ${String(ossd.proc.exitCode)}, signal ${String(ossd.proc.signalCode)}; its output ends with:\n${ossd.output().slice(-3000)}`);
+  assert.deepEqual(failures, [], `invariant violations (replay with OSSD_FUZZ_SEED=${SEED}):\n${failures.join('\n\n')}`);
+  assert.ok(stats.cases >= TOTAL, `${stats.cases} cases run, ${TOTAL} wanted`);
+
+  // The fuzzer must get past authentication: successes of every kind, and refusals of every kind.
+  const ok = [...stats.ok.values()].reduce((a, b) => a + b, 0);
+  assert.ok(ok > stats.http * 0.05, `only ${ok} of ${stats.http} requests succeeded: the fuzzer hardly reaches the handlers`);
+  for (const scenario of ['put', 'append', 'read', 'delete-multiple', 'bucket', 'list', 'copy']) {
+    assert.ok((stats.ok.get(scenario) ?? 0) > 0, `no successful ${scenario} request`);
+  }
+  for (const status of [200, 204, 400, 403, 404, 409]) assert.ok(stats.statuses.has(status), `no ${status} answer at all`);
+
+  // No crash, still healthy.
+  assert.equal(ossd.proc.exitCode, null, 'ossd exited');
+  assert.equal((await client.anonymous('GET', '/-/health')).status, 200);
+  const errors = ossd.output().split('\n').filter((l) => l.includes('"level":"error"') || /uncaught|unhandled/i.test(l));
+  assert.deepEqual(errors, [], 'the server logged internal errors');
+
+  // Sentinels untouched.
+  assert.deepEqual(await sentinelState(), sentinelsBefore, 'sentinel objects changed');
+  assert.ok(!(await client.signed('GET', '/fuzz-a/?max-keys=1')).text.includes(SENTINEL_BUCKET));
+
+  // Nothing outside the data folder touched.
+  assert.deepEqual(snapshot(root, new Set(['data'])), before_, 'files outside the data folder changed');
+  assert.deepEqual(readdirSync(join(root, 'cwd')), [], 'the server wrote into its working folder');
+  assert.deepEqual(readdirSync(root).sort(), ['canary', 'cwd', 'data']);
+});
