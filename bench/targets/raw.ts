@@ -4,7 +4,7 @@ import { type Credentials, RawClient, expectStatus, type Body } from '../http-cl
 import { type ServerProc, freePort, removeTempDir, spawnServer, tempDir } from '../proc.js';
 import { type AppendOutcome, BUCKET, type Target, type TargetName } from './types.js';
 
-const OSSD_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const OSSD_MAIN = fileURLToPath(new URL('../../../bin/ossd.cjs', import.meta.url));
 const MINIMAL_MAIN = fileURLToPath(new URL('../minimal-server.js', import.meta.url));
 
 export const BENCH_CREDS: Credentials = { id: 'LTAIbenchAccessKeyId01', secret: 'benchAccessKeySecretForOssd0001' };

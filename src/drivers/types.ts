@@ -49,7 +49,7 @@ export interface MetadataStore {
 
   /** For recovery and garbage collection: also true for part blobs and multipart segments. */
   isBlobReferenced(blob: string): Promise<boolean>;
-  appendableBlobs(): AsyncIterable<{ blob: string; size: number }>;
+  appendableObjects(): AsyncIterable<ObjectRecord>;
   close(): Promise<void>;
 }
 
@@ -65,6 +65,8 @@ export interface BlobWriter {
 export interface BlobReader {
   /** Bytes [start, end) as a stream; end is exclusive. */
   stream(start: number, end: number): Readable;
+  /** Bytes [start, end) in one buffer, for small reads. */
+  read(start: number, end: number): Promise<Buffer>;
   close(): Promise<void>;
 }
 

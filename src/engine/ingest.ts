@@ -24,10 +24,13 @@ export interface IngestOptions {
   expectedLength?: number;
   /** Raw 16-byte MD5 the client declared in Content-MD5, if any. */
   expectedMd5?: Buffer;
+  /** Compute the MD5 even without Content-MD5 (Normal ETags need it; appends do not). */
+  needMd5?: boolean;
 }
 
 export interface IngestResult {
   bytes: number;
+  /** Empty when neither needMd5 nor expectedMd5 asked for it. */
   md5: Buffer;
   crc: bigint;
   /** Whether a writer was opened (only once a first non-empty chunk arrives). */
@@ -39,7 +42,7 @@ export async function ingest(
   openWriter: () => Promise<BlobWriter>,
   opts: IngestOptions,
 ): Promise<IngestResult> {
-  const md5 = createHash('md5');
+  const md5 = opts.needMd5 !== false || opts.expectedMd5 ? createHash('md5') : undefined;
   const crc = new Crc64(opts.initialCrc);
   let bytes = 0;
   let writer: BlobWriter | undefined;
@@ -67,7 +70,7 @@ export async function ingest(
       if (chunk.length === 0) continue;
       bytes += chunk.length;
       if (bytes > opts.maxBytes) throw opts.tooLarge();
-      md5.update(chunk);
+      md5?.update(chunk);
       crc.update(chunk);
       batch.push(chunk);
       batchBytes += chunk.length;
@@ -84,7 +87,7 @@ export async function ingest(
   if (opts.expectedLength !== undefined && bytes !== opts.expectedLength) {
     throw new OssError('IncompleteBody', undefined, {});
   }
-  const digest = md5.digest();
+  const digest = md5 ? md5.digest() : Buffer.alloc(0);
   if (opts.expectedMd5 && !digest.equals(opts.expectedMd5)) {
     throw new OssError('InvalidDigest', 'The Content-MD5 you specified did not match what we received.');
   }

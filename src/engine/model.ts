@@ -65,4 +65,11 @@ export interface ObjectRecord {
   revision: number;
   /** Only for type Symlink: the key (same bucket) the link points to (objects.md §9). */
   symlinkTarget?: string;
+  /**
+   * For an appendable object: the length and CRC before its last append (-1: it did not
+   * exist). The last append's data is made durable in parallel with its commit, so
+   * recovery checks that append's bytes against the CRC and rolls back to this state if
+   * they did not reach the disk (recovery.ts). Never acknowledged in that case.
+   */
+  appendBase?: { size: number; crc: string };
 }

@@ -7,13 +7,13 @@
  */
 import { Readable } from 'node:stream';
 import type { BlobReader, BlobStore, BlobWriter, MetadataStore } from '../drivers/types.js';
-import { appendableEtag, newRecord, type ObjectAttributes } from './attributes.js';
+import { newRecord, type ObjectAttributes } from './attributes.js';
 import type { BucketService } from './buckets.js';
 import { type Conditions, evaluateConditions, type ConditionOutcome } from './conditions.js';
 import { crc64ToDecimal } from './crc64.js';
 import { OssError } from './errors.js';
 import { ingest } from './ingest.js';
-import { KeyedMutex } from './keyed-mutex.js';
+import { Appender } from './append.js';
 import { BlobLeases } from './blob-leases.js';
 import { segmentedStream } from './segmented-object.js';
 import { MAX_OBJECT_SIZE, type ObjectAcl, type ObjectRecord } from './model.js';
@@ -29,6 +29,8 @@ export interface OpenedObject {
   record: ObjectRecord;
   /** Reads bytes [start, end) of the committed object. */
   stream(start: number, end: number): Readable;
+  /** Bytes [start, end) in one buffer (single-blob objects), for small bodies. */
+  read?(start: number, end: number): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,7 @@ export interface CopyRequest {
 const entityTooLarge = (): OssError => new OssError('EntityTooLarge');
 
 export class ObjectService {
-  private readonly appendLocks = new KeyedMutex();
+  private readonly appender: Appender;
   /** Segment blobs being read by a GET are removed only when it ends (blob-leases.ts). */
   readonly leases = new BlobLeases();
 
@@ -56,9 +58,19 @@ export class ObjectService {
     private readonly blobs: BlobStore,
     private readonly buckets: BucketService,
     private readonly onBackgroundError: (e: unknown) => void,
-  ) {}
+  ) {
+    this.appender = new Appender(meta, blobs, buckets, onBackgroundError);
+  }
 
   async head(bucket: string, key: string): Promise<ObjectRecord> {
+    await this.buckets.require(bucket);
+    const rec = this.appender.visible(bucket, key, await this.meta.getObject(bucket, key));
+    if (!rec) throw new OssError('NoSuchKey', undefined, { Key: key });
+    return rec;
+  }
+
+  /** The row as writers must see it (compare-and-set tokens), even while an append is becoming durable. */
+  private async latest(bucket: string, key: string): Promise<ObjectRecord> {
     await this.buckets.require(bucket);
     const rec = await this.meta.getObject(bucket, key);
     if (!rec) throw new OssError('NoSuchKey', undefined, { Key: key });
@@ -71,7 +83,7 @@ export class ObjectService {
     // A concurrent overwrite may remove the blob between the lookup and the open; the
     // lookup is then simply repeated against the new row.
     for (let attempt = 0; ; attempt++) {
-      const record = await this.meta.getObject(bucket, key);
+      const record = this.appender.visible(bucket, key, await this.meta.getObject(bucket, key));
       if (!record) throw new OssError('NoSuchKey', undefined, { Key: key });
       if (record.segments) {
         // Lease the segments, then check the row is still the one read: a replacing write
@@ -99,6 +111,7 @@ export class ObjectService {
       return {
         record,
         stream: (start, end) => reader.stream(start, Math.min(end, record.size)),
+        read: (start, end) => reader.read(start, Math.min(end, record.size)),
         close: () => reader.close(),
       };
     }
@@ -125,117 +138,9 @@ export class ObjectService {
     return this.commitReplacing(next, forbidOverwrite);
   }
 
-  /**
-   * AppendObject (append.md §3): type and position are checked before the body is
-   * read; the body goes beyond the committed length; the commit is a compare-and-set on
-   * the revision that was checked. Appends to one key queue on a lock so they never
-   * write the same file region at once.
-   */
-  async append(
-    bucket: string,
-    key: string,
-    position: number,
-    input: BodyInput,
-    attrs: ObjectAttributes,
-  ): Promise<ObjectRecord> {
-    await this.buckets.require(bucket);
-    checkAppendable(await this.meta.getObject(bucket, key), position, input.contentLength);
-    return this.appendLocks.run(`${bucket}\0${key}`, async () => {
-      const current = await this.meta.getObject(bucket, key);
-      checkAppendable(current, position, input.contentLength);
-      return this.appendLocked(bucket, key, current, input, attrs);
-    });
-  }
-
-  private async appendLocked(
-    bucket: string,
-    key: string,
-    current: ObjectRecord | undefined,
-    input: BodyInput,
-    attrs: ObjectAttributes,
-  ): Promise<ObjectRecord> {
-    const length = current?.size ?? 0;
-    const create = !current?.blob;
-    const blob = current?.blob ?? this.blobs.newBlobId();
-    let writer: BlobWriter | undefined;
-    let result;
-    try {
-      result = await ingest(input.body, async () => (writer = await this.blobs.openWriter(blob, create)), {
-        startOffset: length,
-        initialCrc: current ? BigInt(current.crc) : 0n,
-        maxBytes: MAX_OBJECT_SIZE - length,
-        tooLarge: appendTooLarge,
-        expectedLength: input.contentLength,
-        expectedMd5: input.contentMd5,
-      });
-      if (writer) await writer.sync();
-    } catch (e) {
-      await this.rollbackAppend(writer, blob, create, length);
-      if (!create && (e as NodeJS.ErrnoException).code === 'ENOENT') {
-        const now = await this.meta.getObject(bucket, key);
-        if (now?.blob !== blob) {
-          // A put or delete replaced the object while the body streamed and its blob was
-          // already collected: answer as OSS would now (append.md §6), not with a 5xx.
-          checkAppendable(now, length, undefined);
-          throw new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(now?.size ?? 0) });
-        }
-      }
-      throw e;
-    }
-    await writer?.close();
-    const body = {
-      type: 'Appendable' as const,
-      size: length + result.bytes,
-      etag: appendableEtag(result.crc, length + result.bytes),
-      crc: crc64ToDecimal(result.crc),
-      blob: result.wrote || !create ? blob : null,
-    };
-    // Metadata, tags and storage class only at creation; the ACL on every append (append.md §2.1).
-    const build = (base: ObjectRecord | undefined): ObjectRecord =>
-      base
-        ? { ...base, ...body, acl: attrs.acl ?? base.acl, mtimeMs: Date.now(), revision: nextRevision() }
-        : newRecord(bucket, key, body, attrs);
-    let expected = current;
-    for (;;) {
-      const next = build(expected);
-      let cas;
-      try {
-        cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next);
-      } catch (e) {
-        await this.rollbackAppend(undefined, blob, create && result.wrote, length);
-        throw e;
-      }
-      if (cas.ok) return next;
-      // Only the revision moved (e.g. PutObjectACL): same appendable object, same length,
-      // same blob, so our bytes are still exactly at its end. Commit on top of it.
-      const now = cas.current;
-      if (now && expected && now.type === 'Appendable' && now.size === length && now.blob === expected.blob) {
-        expected = now;
-        continue;
-      }
-      // Another writer changed the key between our check and our commit (another
-      // process, or a put/delete): nothing of ours is visible; answer as OSS would now.
-      await this.rollbackAppend(undefined, blob, create && result.wrote, length);
-      checkAppendable(now, length, undefined);
-      throw new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(now?.size ?? 0) });
-    }
-  }
-
-  /** Undo an uncommitted append: cut the file back to the committed length, or drop a new blob. */
-  private async rollbackAppend(writer: BlobWriter | undefined, blob: string, created: boolean, length: number): Promise<void> {
-    try {
-      if (writer) {
-        if (!created) await writer.truncate(length);
-        await writer.close();
-      } else if (!created) {
-        const size = await this.blobs.size(blob);
-        if (size !== undefined && size > length) await this.blobs.truncate(blob, length);
-      }
-      if (created) await this.blobs.remove(blob);
-    } catch (e) {
-      // Bytes beyond the committed length are invisible; recovery trims them.
-      this.onBackgroundError(e);
-    }
+  /** AppendObject (append.md): see append.ts. */
+  append(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes): Promise<ObjectRecord> {
+    return this.appender.append(bucket, key, position, input, attrs);
   }
 
   async copy(bucket: string, key: string, req: CopyRequest): Promise<{ record: ObjectRecord } | 'not-modified'> {
@@ -294,7 +199,7 @@ export class ObjectService {
 
   async setAcl(bucket: string, key: string, acl: ObjectAcl): Promise<void> {
     for (;;) {
-      const current = await this.head(bucket, key);
+      const current = await this.latest(bucket, key);
       const cas = await this.meta.compareAndSwap(bucket, key, current.revision, { ...current, acl, revision: nextRevision() });
       if (cas.ok) return;
     }
@@ -303,7 +208,7 @@ export class ObjectService {
   /** Put/DeleteObjectTagging (objects.md §10): only the tags change, never type, length, ETag or CRC (append.md §8). */
   async setTags(bucket: string, key: string, tags: Array<[string, string]>): Promise<void> {
     for (;;) {
-      const current = await this.head(bucket, key);
+      const current = await this.latest(bucket, key);
       const cas = await this.meta.compareAndSwap(bucket, key, current.revision, { ...current, tags, revision: nextRevision() });
       if (cas.ok) return;
     }
@@ -362,20 +267,6 @@ export class ObjectService {
       this.leases.collect(blob, () => void this.blobs.remove(blob).catch((e) => this.onBackgroundError(e)));
     }
   }
-}
-
-function checkAppendable(current: ObjectRecord | undefined, position: number, contentLength: number | undefined): void {
-  if (current && current.type !== 'Appendable') throw new OssError('ObjectNotAppendable');
-  const length = current?.size ?? 0;
-  if (position !== length) {
-    throw new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(length) });
-  }
-  if (contentLength !== undefined && length + contentLength > MAX_OBJECT_SIZE) throw appendTooLarge();
-}
-
-/** append.md §6 / README open question 1: the 5 GiB limit on append is 400 InvalidArgument. */
-function appendTooLarge(): OssError {
-  return new OssError('InvalidArgument', 'The object size after append exceeds 5GB.');
 }
 
 function fileAlreadyExists(key: string): OssError {

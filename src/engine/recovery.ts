@@ -1,27 +1,68 @@
 /**
- * Start-up recovery, run before the server accepts requests. After a crash (kill -9 at
- * any instant) the store may hold: bytes appended beyond an appendable object's
- * committed length, blobs written but never committed, blobs whose rows were replaced
- * but not yet removed, and staging leftovers. None of them is visible to clients; this
- * reclaims their space.
+ * Start-up recovery, run before the server accepts requests. After a crash (kill -9 or
+ * power loss at any instant) the store may hold:
+ * - bytes appended beyond an appendable object's committed length (never committed);
+ * - an appendable object whose LAST append was committed while its data was still being
+ *   made durable (the two run in parallel, objects.md write order, docs/storage.md):
+ *   that append was never acknowledged, and its bytes may be missing or zeros. Its CRC
+ *   is checked against the bytes on disk; on mismatch the object goes back to its state
+ *   before that append (`appendBase`);
+ * - blobs written but never committed, or replaced but not yet removed;
+ * - staging leftovers.
+ * None of it is visible to clients; this restores and reclaims.
  */
 import type { BlobStore, MetadataStore } from '../drivers/types.js';
+import { appendableEtag } from './attributes.js';
+import { Crc64, crc64ToDecimal } from './crc64.js';
+import type { ObjectRecord } from './model.js';
+import { nextRevision } from './revision.js';
 
 export interface RecoveryReport {
   trimmedAppendables: number;
   trimmedBytes: number;
+  /** Unacknowledged last appends whose data had not reached the disk. */
+  rolledBackAppends: number;
   removedOrphans: number;
 }
 
+/** Whether the bytes [base.size, size) on disk chain the base CRC to the committed CRC. */
+async function lastAppendIntact(blobs: BlobStore, rec: ObjectRecord, onDisk: number | undefined): Promise<boolean> {
+  const base = rec.appendBase;
+  if (!base || rec.blob === null) return true;
+  if (onDisk === undefined || onDisk < rec.size) return false;
+  const reader = await blobs.openReader(rec.blob);
+  try {
+    const crc = new Crc64(BigInt(base.crc));
+    for await (const chunk of reader.stream(Math.max(base.size, 0), rec.size)) crc.update(chunk as Buffer);
+    return crc64ToDecimal(crc.digest()) === rec.crc;
+  } finally {
+    await reader.close();
+  }
+}
+
+function rolledBack(rec: ObjectRecord): ObjectRecord | null {
+  const base = rec.appendBase!;
+  if (base.size < 0) return null;
+  return { ...rec, size: base.size, crc: base.crc, etag: appendableEtag(BigInt(base.crc), base.size), appendBase: undefined, revision: nextRevision() };
+}
+
 export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<RecoveryReport> {
-  const report: RecoveryReport = { trimmedAppendables: 0, trimmedBytes: 0, removedOrphans: 0 };
+  const report: RecoveryReport = { trimmedAppendables: 0, trimmedBytes: 0, rolledBackAppends: 0, removedOrphans: 0 };
   await blobs.clearStaging();
-  for await (const { blob, size } of meta.appendableBlobs()) {
-    const onDisk = await blobs.size(blob);
-    if (onDisk !== undefined && onDisk > size) {
-      await blobs.truncate(blob, size);
+  for await (let rec of meta.appendableObjects()) {
+    if (rec.blob === null) continue;
+    const onDisk = await blobs.size(rec.blob);
+    if (!(await lastAppendIntact(blobs, rec, onDisk))) {
+      const previous = rolledBack(rec);
+      await meta.compareAndSwap(rec.bucket, rec.key, rec.revision, previous);
+      report.rolledBackAppends++;
+      if (!previous) continue; // the orphan sweep below removes its blob
+      rec = previous;
+    }
+    if (onDisk !== undefined && onDisk > rec.size) {
+      await blobs.truncate(rec.blob!, rec.size);
       report.trimmedAppendables++;
-      report.trimmedBytes += onDisk - size;
+      report.trimmedBytes += onDisk - rec.size;
     }
   }
   for await (const blob of blobs.list()) {

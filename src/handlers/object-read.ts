@@ -5,6 +5,7 @@ import { objectResponseHeaders, quoted } from '../protocol/object-headers.js';
 import { parseRange } from '../protocol/range.js';
 import { queryValue } from '../protocol/request-target.js';
 import { send, sendStream } from '../server/respond.js';
+import type { OpenedObject } from '../engine/objects.js';
 import type { ObjectRecord } from '../engine/model.js';
 import type { HandlerExtras } from './index.js';
 import { linkedResponseHeaders } from './symlink.js';
@@ -37,6 +38,14 @@ function targetCheck(ctx: RequestContext, extras: HandlerExtras): (target: strin
   return (target) => extras.authorizeRead(bucketOf(ctx), target);
 }
 
+/** Bodies up to this size are read in one call and sent in one write: no stream machinery per request. */
+const SMALL_BODY = 256 * 1024;
+
+async function sendBody(ctx: RequestContext, status: number, headers: Record<string, string>, opened: OpenedObject, start: number, end: number): Promise<void> {
+  if (opened.read && end - start <= SMALL_BODY) return send(ctx, status, headers, await opened.read(start, end));
+  await sendStream(ctx, status, headers, opened.stream(start, end));
+}
+
 export async function getObject(ctx: RequestContext, extras: HandlerExtras): Promise<void> {
   const { link, target: opened } = await ctx.engine.symlinks.open(bucketOf(ctx), keyOf(ctx), targetCheck(ctx, extras));
   try {
@@ -52,10 +61,10 @@ export async function getObject(ctx: RequestContext, extras: HandlerExtras): Pro
     if (range) {
       headers['content-range'] = `bytes ${range.start}-${range.end - 1}/${rec.size}`;
       headers['content-length'] = String(range.end - range.start);
-      await sendStream(ctx, 206, headers, opened.stream(range.start, range.end));
+      await sendBody(ctx, 206, headers, opened, range.start, range.end);
     } else {
       headers['content-length'] = String(rec.size);
-      await sendStream(ctx, 200, headers, opened.stream(0, rec.size));
+      await sendBody(ctx, 200, headers, opened, 0, rec.size);
     }
   } finally {
     await opened.close();

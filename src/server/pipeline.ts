@@ -26,8 +26,13 @@ export interface PipelineDeps {
   log: (line: Record<string, unknown>) => void;
 }
 
+/** 24 upper-case hex digits, as OSS sends: a random process prefix and a counter (no entropy needed per request). */
+const REQUEST_ID_PREFIX = randomBytes(6).toString('hex').toUpperCase();
+let requestCounter = 0;
+
 export function newRequestId(): string {
-  return randomBytes(12).toString('hex').toUpperCase();
+  requestCounter = (requestCounter + 1) % 0x1000000000000;
+  return REQUEST_ID_PREFIX + requestCounter.toString(16).toUpperCase().padStart(12, '0');
 }
 
 function levelOf(t: AuthTarget): Level {

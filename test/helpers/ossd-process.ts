@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = resolve(fileURLToPath(import.meta.url), '../../../src/cli/main.js');
+const MAIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/ossd.cjs');
 
 export const TEST_KEY_ID = 'LTAItestAccessKeyId0001';
 export const TEST_KEY_SECRET = 'testAccessKeySecretForOssdTests01';

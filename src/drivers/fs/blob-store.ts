@@ -6,14 +6,15 @@
  * only when the metadata store commits a row pointing at it, so an interrupted write is
  * an unreferenced file that the orphan sweep removes. Appendable objects grow in place:
  * bytes beyond the committed length are invisible and are cut off on failure or at
- * recovery.
+ * recovery. Descriptors of appendable blobs stay open between appends (writer-cache.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobReader, BlobStore, BlobWriter } from '../types.js';
+import { closeFd, DirSyncer, fdatasyncFd, fsyncDir, ftruncateFd, openFd, readFd, writeFd } from './fd.js';
+import { WriterCache } from './writer-cache.js';
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
 
@@ -22,6 +23,8 @@ export class FsBlobStore implements BlobStore {
   private readonly stagingDir: string;
   /** Shard folders already known to exist (and to have been fsynced into blobs/). */
   private readonly knownShards = new Set<string>();
+  private readonly dirSyncer = new DirSyncer();
+  private readonly writers = new WriterCache(256);
 
   constructor(dataDir: string) {
     this.blobsDir = join(dataDir, 'blobs');
@@ -49,24 +52,27 @@ export class FsBlobStore implements BlobStore {
   private async ensureShard(shard: string): Promise<void> {
     if (this.knownShards.has(shard)) return;
     await fsp.mkdir(shard, { recursive: true });
-    await fsyncDir(this.blobsDir);
+    await this.dirSyncer.sync(this.blobsDir);
     this.knownShards.add(shard);
   }
 
   async openWriter(blob: string, create: boolean): Promise<BlobWriter> {
     const shard = this.shardOf(blob);
-    if (create) await this.ensureShard(shard);
-    const flags = create ? constants.O_RDWR | constants.O_CREAT | constants.O_EXCL : constants.O_RDWR;
-    const fh = await fsp.open(join(shard, blob), flags, 0o644);
-    return new FileBlobWriter(fh, create ? shard : undefined);
+    if (!create) {
+      const fd = await this.writers.acquire(blob, () => openFd(join(shard, blob), constants.O_RDWR));
+      return new FdBlobWriter(fd, undefined, this.dirSyncer, () => this.writers.release(blob));
+    }
+    await this.ensureShard(shard);
+    const fd = await openFd(join(shard, blob), constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644);
+    return new FdBlobWriter(fd, shard, this.dirSyncer, () => closeFd(fd));
   }
 
   async openReader(blob: string): Promise<BlobReader> {
-    const fh = await fsp.open(this.pathOf(blob), 'r');
-    return new FileBlobReader(fh);
+    return new FdBlobReader(await openFd(this.pathOf(blob), 'r'));
   }
 
   async remove(blob: string): Promise<void> {
+    this.writers.forget(blob);
     try {
       await fsp.unlink(this.pathOf(blob));
     } catch (e) {
@@ -84,12 +90,12 @@ export class FsBlobStore implements BlobStore {
   }
 
   async truncate(blob: string, length: number): Promise<void> {
-    const fh = await fsp.open(this.pathOf(blob), 'r+');
+    const fd = await openFd(this.pathOf(blob), 'r+');
     try {
-      await fh.truncate(length);
-      await fh.datasync();
+      await ftruncateFd(fd, length);
+      await fdatasyncFd(fd);
     } finally {
-      await fh.close();
+      await closeFd(fd);
     }
   }
 
@@ -109,68 +115,98 @@ export class FsBlobStore implements BlobStore {
     for (const name of await fsp.readdir(this.stagingDir)) {
       await fsp.rm(join(this.stagingDir, name), { recursive: true, force: true });
     }
+    await fsyncDir(this.stagingDir);
   }
 }
 
-class FileBlobWriter implements BlobWriter {
+class FdBlobWriter implements BlobWriter {
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     /** Set for a new file: its directory entry must be fsynced once too. */
     private newInDir: string | undefined,
+    private readonly dirSyncer: DirSyncer,
+    private readonly release: () => Promise<void>,
   ) {}
 
   async write(buf: Uint8Array, position: number): Promise<void> {
     let done = 0;
-    while (done < buf.length) {
-      const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, position + done);
-      done += bytesWritten;
-    }
+    while (done < buf.length) done += await writeFd(this.fd, buf, done, buf.length - done, position + done);
   }
 
   async sync(): Promise<void> {
-    await this.fh.datasync();
-    if (this.newInDir !== undefined) {
-      await fsyncDir(this.newInDir);
-      this.newInDir = undefined;
-    }
+    const dir = this.newInDir;
+    this.newInDir = undefined;
+    // The data and the new directory entry are independent: flush both at once.
+    await Promise.all([fdatasyncFd(this.fd), dir === undefined ? undefined : this.dirSyncer.sync(dir)]);
   }
 
-  async truncate(length: number): Promise<void> {
-    await this.fh.truncate(length);
+  truncate(length: number): Promise<void> {
+    return ftruncateFd(this.fd, length);
   }
 
-  async close(): Promise<void> {
-    await this.fh.close();
+  close(): Promise<void> {
+    return this.release();
   }
 }
 
-class FileBlobReader implements BlobReader {
-  constructor(private readonly fh: FileHandle) {}
+class FdBlobReader implements BlobReader {
+  constructor(private readonly fd: number) {}
 
   stream(start: number, end: number): Readable {
-    if (end <= start) return Readable.from([]);
-    // 1 MiB reads: fewer syscalls for large objects (the bench's `minimal` does the same).
-    // Through the FileHandle, not its raw fd: a stream over a raw fd closes that fd when it
-    // is destroyed (a client gone mid-download), autoClose: false notwithstanding, and the
-    // handle's own close() then closed whatever file or socket had reused the number.
-    return this.fh.createReadStream({
-      start,
-      end: end - 1,
-      autoClose: false,
-      highWaterMark: 1024 * 1024,
-    });
+    return new FdRangeStream(this.fd, start, end);
   }
 
-  async close(): Promise<void> {
-    await this.fh.close();
+  async read(start: number, end: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(Math.max(end - start, 0));
+    let done = 0;
+    while (done < buf.length) {
+      const n = await readFd(this.fd, buf, done, buf.length - done, start + done);
+      if (n === 0) throw new Error('blob is shorter than its committed length');
+      done += n;
+    }
+    return buf;
+  }
+
+  close(): Promise<void> {
+    return closeFd(this.fd);
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+/** 1 MiB reads: fewer syscalls for large objects (the bench's `minimal` does the same). */
+const READ_CHUNK = 1024 * 1024;
+
+/**
+ * Bytes [start, end) of a descriptor as a stream. Not fs.createReadStream: a stream over a
+ * raw fd closes that fd when destroyed (a client gone mid-download), autoClose: false
+ * notwithstanding, and the reader's own close() would then close whatever file or socket
+ * had reused the number. This stream never closes the descriptor; the reader does.
+ */
+class FdRangeStream extends Readable {
+  private position: number;
+
+  constructor(
+    private readonly fd: number,
+    start: number,
+    private readonly end: number,
+  ) {
+    super({ highWaterMark: READ_CHUNK });
+    this.position = start;
+  }
+
+  override _read(): void {
+    const want = Math.min(READ_CHUNK, this.end - this.position);
+    if (want <= 0) {
+      this.push(null);
+      return;
+    }
+    const buf = Buffer.allocUnsafe(want);
+    readFd(this.fd, buf, 0, want, this.position).then(
+      (n) => {
+        if (n === 0) return this.destroy(new Error('blob is shorter than its committed length'));
+        this.position += n;
+        this.push(n === want ? buf : buf.subarray(0, n));
+      },
+      (e: Error) => this.destroy(e),
+    );
   }
 }

@@ -58,13 +58,14 @@ export class SqliteMetadataStore implements MetadataStore {
       ),
       getObject: db.prepare('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
       insertObject: db.prepare(
-        `INSERT INTO objects (bucket, key, type, size, etag, crc, blob, mtime_ms, content_type, headers, meta, acl, tags, storage_class, revision, symlink_target)
-         VALUES (@bucket, @key, @type, @size, @etag, @crc, @blob, @mtime_ms, @content_type, @headers, @meta, @acl, @tags, @storage_class, @revision, @symlink_target)`,
+        `INSERT INTO objects (bucket, key, type, size, etag, crc, blob, mtime_ms, content_type, headers, meta, acl, tags, storage_class, revision, symlink_target, base_size, base_crc)
+         VALUES (@bucket, @key, @type, @size, @etag, @crc, @blob, @mtime_ms, @content_type, @headers, @meta, @acl, @tags, @storage_class, @revision, @symlink_target, @base_size, @base_crc)`,
       ),
       replaceObject: db.prepare(
         `UPDATE objects SET type = @type, size = @size, etag = @etag, crc = @crc, blob = @blob, mtime_ms = @mtime_ms,
            content_type = @content_type, headers = @headers, meta = @meta, acl = @acl, tags = @tags,
-           storage_class = @storage_class, revision = @revision, symlink_target = @symlink_target
+           storage_class = @storage_class, revision = @revision, symlink_target = @symlink_target,
+           base_size = @base_size, base_crc = @base_crc
          WHERE bucket = @bucket AND key = @key`,
       ),
       deleteObject: db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
@@ -73,7 +74,7 @@ export class SqliteMetadataStore implements MetadataStore {
       listAfter: db.prepare('SELECT * FROM objects WHERE bucket = ? AND key > ? ORDER BY key LIMIT ?'),
       listFrom: db.prepare('SELECT * FROM objects WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?'),
       blobRef: db.prepare('SELECT 1 FROM objects WHERE blob = ? LIMIT 1'),
-      appendable: db.prepare("SELECT blob, size FROM objects WHERE type = 'Appendable' AND blob IS NOT NULL"),
+      appendable: db.prepare("SELECT * FROM objects WHERE type = 'Appendable'"),
     };
     this.multipart = new SqliteMultipart(db, (run) => this.write(run), (b, k, e, n) => this.casSync(b, k, e, n));
   }
@@ -213,10 +214,10 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.stmt.blobRef.get(blob) !== undefined || this.multipart.isBlobReferenced(blob);
   }
 
-  async *appendableBlobs(): AsyncIterable<{ blob: string; size: number }> {
-    for (const row of this.stmt.appendable.iterate() as Iterable<{ blob: string; size: number }>) {
-      yield row;
-    }
+  async *appendableObjects(): AsyncIterable<ObjectRecord> {
+    // Materialised first: recovery writes while it walks these rows.
+    const rows = this.stmt.appendable.all() as ObjectRow[];
+    for (const row of rows) yield objectFromRow(row);
   }
 
   async close(): Promise<void> {

@@ -27,6 +27,8 @@ export interface ObjectRow {
   revision: number;
   /** Added by a later migration (schema.ts ADDED_COLUMNS); null unless type is Symlink. */
   symlink_target: string | null;
+  base_size: number | null;
+  base_crc: string | null;
 }
 
 export function bucketFromRow(r: BucketRow): BucketRecord {
@@ -67,6 +69,7 @@ export function objectFromRow(r: ObjectRow): ObjectRecord {
     storageClass: r.storage_class,
     revision: r.revision,
     ...(r.symlink_target !== null && r.symlink_target !== undefined ? { symlinkTarget: r.symlink_target } : {}),
+    ...(r.base_size !== null && r.base_size !== undefined && r.base_crc !== null ? { appendBase: { size: r.base_size, crc: r.base_crc } } : {}),
   };
 }
 
@@ -88,5 +91,7 @@ export function objectToRow(o: ObjectRecord): ObjectRow {
     storage_class: o.storageClass,
     revision: o.revision,
     symlink_target: o.symlinkTarget ?? null,
+    base_size: o.appendBase?.size ?? null,
+    base_crc: o.appendBase?.crc ?? null,
   };
 }

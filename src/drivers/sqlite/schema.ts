@@ -41,4 +41,6 @@ CREATE INDEX IF NOT EXISTS objects_blob ON objects(blob) WHERE blob IS NOT NULL;
  */
 export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; decl: string }> = [
   { table: 'objects', column: 'symlink_target', decl: 'TEXT' },
+  { table: 'objects', column: 'base_size', decl: 'INTEGER' },
+  { table: 'objects', column: 'base_crc', decl: 'TEXT' },
 ];

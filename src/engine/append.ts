@@ -1,0 +1,201 @@
+/**
+ * AppendObject (append.md §3). Type and position are checked before the body is read
+ * and again under a per-key lock; the body is written beyond the committed length; the
+ * commit is a compare-and-set on the revision that was checked.
+ *
+ * Durability without paying two fsyncs in a row: the appended bytes are fdatasynced
+ * while the metadata commit (its own WAL fsync) runs, and the client is answered only
+ * when both are on disk. Until then readers keep seeing the object as it was before the
+ * append (`visible`). Should the machine die between the two, the row may be on disk
+ * without its bytes; recovery (recovery.ts) checks the last append of every appendable
+ * object against its CRC and rolls it back to `appendBase`. That append was never
+ * acknowledged, so nothing acknowledged is lost.
+ */
+import type { BlobStore, BlobWriter, MetadataStore } from '../drivers/types.js';
+import { appendableEtag, newRecord, type ObjectAttributes } from './attributes.js';
+import type { BucketService } from './buckets.js';
+import { crc64ToDecimal } from './crc64.js';
+import { OssError } from './errors.js';
+import { ingest, type IngestResult } from './ingest.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { MAX_OBJECT_SIZE, type ObjectRecord } from './model.js';
+import type { BodyInput } from './objects.js';
+import { nextRevision } from './revision.js';
+
+export function checkAppendable(current: ObjectRecord | undefined, position: number, contentLength: number | undefined): void {
+  if (current && current.type !== 'Appendable') throw new OssError('ObjectNotAppendable');
+  const length = current?.size ?? 0;
+  if (position !== length) {
+    throw new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(length) });
+  }
+  if (contentLength !== undefined && length + contentLength > MAX_OBJECT_SIZE) throw appendTooLarge();
+}
+
+/** append.md §6 / README open question 1: the 5 GiB limit on append is 400 InvalidArgument. */
+function appendTooLarge(): OssError {
+  return new OssError('InvalidArgument', 'The object size after append exceeds 5GB.');
+}
+
+function positionError(now: ObjectRecord | undefined): OssError {
+  return new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(now?.size ?? 0) });
+}
+
+interface InFlight {
+  revision: number;
+  previous: ObjectRecord | undefined;
+}
+
+export class Appender {
+  private readonly locks = new KeyedMutex();
+  private readonly inFlight = new Map<string, InFlight>();
+
+  constructor(
+    private readonly meta: MetadataStore,
+    private readonly blobs: BlobStore,
+    private readonly buckets: BucketService,
+    private readonly onBackgroundError: (e: unknown) => void,
+  ) {}
+
+  /** What readers see of a row: the state before an append whose bytes are not yet durable. */
+  visible(bucket: string, key: string, rec: ObjectRecord | undefined): ObjectRecord | undefined {
+    const pending = rec && this.inFlight.get(`${bucket}\0${key}`);
+    return pending && pending.revision === rec.revision ? pending.previous : rec;
+  }
+
+  async append(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes): Promise<ObjectRecord> {
+    await this.buckets.require(bucket);
+    // The fast refusal uses what readers see: an append whose bytes are still becoming
+    // durable is not yet there for anyone (else a 409 here and a 404 on GET could
+    // contradict each other). Under the lock that append has finished.
+    checkAppendable(this.visible(bucket, key, await this.meta.getObject(bucket, key)), position, input.contentLength);
+    return this.locks.run(`${bucket}\0${key}`, async () => {
+      const current = await this.meta.getObject(bucket, key);
+      checkAppendable(current, position, input.contentLength);
+      return this.appendLocked(bucket, key, current, input, attrs);
+    });
+  }
+
+  private async appendLocked(
+    bucket: string,
+    key: string,
+    current: ObjectRecord | undefined,
+    input: BodyInput,
+    attrs: ObjectAttributes,
+  ): Promise<ObjectRecord> {
+    const length = current?.size ?? 0;
+    const create = !current?.blob;
+    const blob = current?.blob ?? this.blobs.newBlobId();
+    let writer: BlobWriter | undefined;
+    let result: IngestResult;
+    try {
+      result = await ingest(input.body, async () => (writer = await this.blobs.openWriter(blob, create)), {
+        startOffset: length,
+        initialCrc: current ? BigInt(current.crc) : 0n,
+        maxBytes: MAX_OBJECT_SIZE - length,
+        tooLarge: appendTooLarge,
+        expectedLength: input.contentLength,
+        expectedMd5: input.contentMd5,
+        needMd5: false,
+      });
+    } catch (e) {
+      await this.rollback(writer, blob, create, length);
+      if (!create && (e as NodeJS.ErrnoException).code === 'ENOENT') {
+        const now = await this.meta.getObject(bucket, key);
+        if (now?.blob !== blob) {
+          // A put or delete replaced the object while the body streamed and its blob was
+          // already collected: answer as OSS would now (append.md §6), not with a 5xx.
+          checkAppendable(now, length, undefined);
+          throw positionError(now);
+        }
+      }
+      throw e;
+    }
+    const durable = writer ? writer.sync() : Promise.resolve();
+    durable.catch(() => undefined); // awaited below; never an unhandled rejection
+    const k = `${bucket}\0${key}`;
+    const body = {
+      type: 'Appendable' as const,
+      size: length + result.bytes,
+      etag: appendableEtag(result.crc, length + result.bytes),
+      crc: crc64ToDecimal(result.crc),
+      blob: result.wrote || !create ? blob : null,
+      appendBase: { size: current ? length : -1, crc: current?.crc ?? '0' },
+    };
+    // Metadata, tags and storage class only at creation; the ACL on every append (append.md §2.1).
+    const build = (base: ObjectRecord | undefined): ObjectRecord =>
+      base
+        ? { ...base, ...body, acl: attrs.acl ?? base.acl, mtimeMs: Date.now(), revision: nextRevision() }
+        : newRecord(bucket, key, body, attrs);
+    let expected = current;
+    for (;;) {
+      const next = build(expected);
+      this.inFlight.set(k, { revision: next.revision, previous: expected });
+      let cas;
+      try {
+        cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next);
+      } catch (e) {
+        this.inFlight.delete(k);
+        await durable.catch(() => undefined);
+        await this.rollback(writer, blob, create && result.wrote, length);
+        throw e;
+      }
+      if (cas.ok) return this.finish(k, next, expected, durable, writer, blob, create && result.wrote, length);
+      this.inFlight.delete(k);
+      // Only the revision moved (e.g. PutObjectACL): same appendable object, same length,
+      // same blob, so our bytes are still exactly at its end. Commit on top of it.
+      const now = cas.current;
+      if (now && expected && now.type === 'Appendable' && now.size === length && now.blob === expected.blob) {
+        expected = now;
+        continue;
+      }
+      // Another writer changed the key between our check and our commit (another
+      // process, or a put/delete): nothing of ours is visible; answer as OSS would now.
+      await durable.catch(() => undefined);
+      await this.rollback(writer, blob, create && result.wrote, length);
+      checkAppendable(now, length, undefined);
+      throw positionError(now);
+    }
+  }
+
+  /** Waits for the bytes to be durable; if they cannot be, the commit is undone before anyone was told. */
+  private async finish(
+    k: string,
+    next: ObjectRecord,
+    previous: ObjectRecord | undefined,
+    durable: Promise<void>,
+    writer: BlobWriter | undefined,
+    blob: string,
+    created: boolean,
+    length: number,
+  ): Promise<ObjectRecord> {
+    try {
+      await durable;
+    } catch (e) {
+      const restored = previous ? { ...previous, revision: nextRevision() } : null;
+      await this.meta.compareAndSwap(next.bucket, next.key, next.revision, restored).catch((err) => this.onBackgroundError(err));
+      await this.rollback(writer, blob, created, length);
+      throw e;
+    } finally {
+      this.inFlight.delete(k);
+    }
+    await writer?.close();
+    return next;
+  }
+
+  /** Undo an uncommitted append: cut the file back to the committed length, or drop a new blob. */
+  private async rollback(writer: BlobWriter | undefined, blob: string, created: boolean, length: number): Promise<void> {
+    try {
+      if (writer) {
+        if (!created) await writer.truncate(length);
+        await writer.close();
+      } else if (!created) {
+        const size = await this.blobs.size(blob);
+        if (size !== undefined && size > length) await this.blobs.truncate(blob, length);
+      }
+      if (created) await this.blobs.remove(blob);
+    } catch (e) {
+      // Bytes beyond the committed length are invisible; recovery trims them.
+      this.onBackgroundError(e);
+    }
+  }
+}
