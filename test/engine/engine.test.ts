@@ -136,6 +136,27 @@ for (const pair of PAIRS) {
       assert.equal((await engine.objects.head('b', 'k5')).size, 5);
     });
 
+    it('recovery rolls back a last append whose bytes never reached the disk (it was never acknowledged)', async () => {
+      await engine.objects.append('b', 'k6', 0, body('durable'), attrs);
+      const rec = await engine.objects.append('b', 'k6', 7, body('-lost'), attrs);
+      assert.deepEqual(rec.appendBase, { size: 7, crc: crc64ToDecimal(crc64(Buffer.from('durable'))) });
+      const file = join(dir, 'blobs', rec.blob!.slice(0, 2), rec.blob!);
+      // Power loss after the row was on disk but before the data: the tail reads as zeros.
+      writeFileSync(file, Buffer.concat([Buffer.from('durable'), Buffer.alloc(5)]));
+      // A created-then-lost object: its row is on disk, its file never was.
+      const created = await engine.objects.append('b', 'k7', 0, body('gone'), attrs);
+      rmSync(join(dir, 'blobs', created.blob!.slice(0, 2), created.blob!));
+      const report = await engine.recover();
+      assert.equal(report.rolledBackAppends, 2);
+      const head = await engine.objects.head('b', 'k6');
+      assert.equal(head.size, 7);
+      assert.equal(head.crc, crc64ToDecimal(crc64(Buffer.from('durable'))));
+      assert.equal(statSync(file).size, 7);
+      await assert.rejects(engine.objects.head('b', 'k7'), { code: 'NoSuchKey' });
+      const next = await engine.objects.append('b', 'k6', 7, body('!'), attrs);
+      assert.equal(next.crc, crc64ToDecimal(crc64(Buffer.from('durable!'))));
+    });
+
     it('bucket rules: duplicate, not empty, missing', async () => {
       await assert.rejects(engine.buckets.create('b', 'private', 'Standard', 'LRS'), { code: 'BucketAlreadyExists' });
       await assert.rejects(engine.buckets.delete('b'), { code: 'BucketNotEmpty' });
