@@ -12,8 +12,8 @@ export function banner(s: RunningServer, region: string, dataDir: string): strin
     `  access key id:     ${accessKeyId}`,
     `  access key secret: ${accessKeySecret}${generated ? '   (generated now, kept in the data folder)' : ''}`,
     `  health:            ${s.endpoint}/-/health`,
-    r.trimmedAppendables + r.removedOrphans > 0
-      ? `  recovery:          trimmed ${r.trimmedBytes} uncommitted bytes of ${r.trimmedAppendables} appendable objects, removed ${r.removedOrphans} orphan blobs`
+    r.trimmedAppendables + r.removedOrphans + r.rolledBackAppends + r.replayedAppends > 0
+      ? `  recovery:          replayed ${r.replayedAppends} journaled appends, rolled back ${r.rolledBackAppends} unacknowledged appends, trimmed ${r.trimmedBytes} uncommitted bytes of ${r.trimmedAppendables} appendable objects, removed ${r.removedOrphans} orphan blobs`
       : undefined,
     ``,
     `ali-oss (npm i ali-oss):`,

@@ -20,6 +20,20 @@ export interface ListPage {
   limit: number;
 }
 
+export interface JournalEntry {
+  blob: string;
+  offset: number;
+  data: Buffer;
+}
+
+/** Small appends' bytes kept with the metadata until their blob is fdatasynced. */
+export interface JournalStore {
+  blobs(): Promise<string[]>;
+  entries(blob: string): Promise<Array<{ offset: number; data: Buffer }>>;
+  /** Deletes each blob's rows below `end` (those bytes are durable in the blob now). */
+  clear(done: Array<{ blob: string; end: number }>): Promise<void>;
+}
+
 export interface MetadataStore {
   getBucket(name: string): Promise<BucketRecord | undefined>;
   /** Inserts unless the name exists; false when it does. */
@@ -40,7 +54,10 @@ export interface MetadataStore {
     key: string,
     expectedRevision: number | null,
     next: ObjectRecord | null,
+    /** Appended bytes to journal in the same transaction (journal-store.ts). */
+    journal?: JournalEntry,
   ): Promise<CasResult>;
+  readonly journal: JournalStore;
   /** Objects whose key starts with prefix and is > after, in bytewise key order. */
   listObjects(bucket: string, page: ListPage): Promise<ObjectRecord[]>;
 
@@ -76,6 +93,10 @@ export interface BlobStore {
   openWriter(blob: string, create: boolean): Promise<BlobWriter>;
   /** Throws an error with code 'ENOENT' when the blob is gone. */
   openReader(blob: string): Promise<BlobReader>;
+  /** fdatasync an existing blob (and its directory entry); false when it is gone. */
+  syncBlob(blob: string): Promise<boolean>;
+  /** Writes bytes at an offset, creating the blob if needed, durably (journal replay). */
+  writeAt(blob: string, offset: number, data: Buffer): Promise<void>;
   remove(blob: string): Promise<void>;
   size(blob: string): Promise<number | undefined>;
   truncate(blob: string, length: number): Promise<void>;

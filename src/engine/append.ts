@@ -5,7 +5,8 @@
  *
  * Durability without paying two fsyncs in a row: the appended bytes are fdatasynced
  * while the metadata commit (its own WAL fsync) runs, and the client is answered only
- * when both are on disk. Until then readers keep seeing the object as it was before the
+ * when both are on disk (small bodies instead go into the metadata commit itself, see
+ * JOURNAL_MAX). Until then readers keep seeing the object as it was before the
  * append (`visible`). Should the machine die between the two, the row may be on disk
  * without its bytes; recovery (recovery.ts) checks the last append of every appendable
  * object against its CRC and rolls it back to `appendBase`. That append was never
@@ -17,6 +18,7 @@ import type { BucketService } from './buckets.js';
 import { crc64ToDecimal } from './crc64.js';
 import { OssError } from './errors.js';
 import { ingest, type IngestResult } from './ingest.js';
+import type { JournalFlusher } from './journal-flusher.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { MAX_OBJECT_SIZE, type ObjectRecord } from './model.js';
 import type { BodyInput } from './objects.js';
@@ -40,6 +42,23 @@ function positionError(now: ObjectRecord | undefined): OssError {
   return new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(now?.size ?? 0) });
 }
 
+/**
+ * Appends up to this size are journaled in the metadata database with their commit
+ * (drivers/sqlite/journal-store.ts): one WAL fsync, shared by concurrent appends, makes
+ * the length and the bytes durable together. Larger ones fsync their blob in parallel
+ * with the commit instead.
+ */
+const JOURNAL_MAX = 64 * 1024;
+
+/** Passes a body through while keeping its chunks. */
+async function* keep(body: AsyncIterable<Buffer | string>, into: Buffer[]): AsyncGenerator<Buffer> {
+  for await (const raw of body) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    into.push(chunk);
+    yield chunk;
+  }
+}
+
 interface InFlight {
   revision: number;
   previous: ObjectRecord | undefined;
@@ -54,6 +73,7 @@ export class Appender {
     private readonly blobs: BlobStore,
     private readonly buckets: BucketService,
     private readonly onBackgroundError: (e: unknown) => void,
+    private readonly flusher: JournalFlusher,
   ) {}
 
   /** What readers see of a row: the state before an append whose bytes are not yet durable. */
@@ -87,8 +107,11 @@ export class Appender {
     const blob = current?.blob ?? this.blobs.newBlobId();
     let writer: BlobWriter | undefined;
     let result: IngestResult;
+    // Small bodies are kept to be journaled with the commit (one fsync for both).
+    const journaled = input.contentLength !== undefined && input.contentLength > 0 && input.contentLength <= JOURNAL_MAX;
+    const kept: Buffer[] = [];
     try {
-      result = await ingest(input.body, async () => (writer = await this.blobs.openWriter(blob, create)), {
+      result = await ingest(journaled ? keep(input.body, kept) : input.body, async () => (writer = await this.blobs.openWriter(blob, create)), {
         startOffset: length,
         initialCrc: current ? BigInt(current.crc) : 0n,
         maxBytes: MAX_OBJECT_SIZE - length,
@@ -110,7 +133,7 @@ export class Appender {
       }
       throw e;
     }
-    const durable = writer ? writer.sync() : Promise.resolve();
+    const durable = writer && !journaled ? writer.sync() : Promise.resolve();
     durable.catch(() => undefined); // awaited below; never an unhandled rejection
     const k = `${bucket}\0${key}`;
     const body = {
@@ -129,17 +152,22 @@ export class Appender {
     let expected = current;
     for (;;) {
       const next = build(expected);
-      this.inFlight.set(k, { revision: next.revision, previous: expected });
+      // A journaled append is durable the moment its commit is: nothing to hide meanwhile.
+      if (!journaled) this.inFlight.set(k, { revision: next.revision, previous: expected });
+      const journal = journaled && result.wrote ? { blob, offset: length, data: Buffer.concat(kept) } : undefined;
       let cas;
       try {
-        cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next);
+        cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next, journal);
       } catch (e) {
         this.inFlight.delete(k);
         await durable.catch(() => undefined);
         await this.rollback(writer, blob, create && result.wrote, length);
         throw e;
       }
-      if (cas.ok) return this.finish(k, next, expected, durable, writer, blob, create && result.wrote, length);
+      if (cas.ok) {
+        if (journal) this.flusher.markDirty(blob, next.size);
+        return this.finish(k, next, expected, durable, writer, blob, create && result.wrote, length);
+      }
       this.inFlight.delete(k);
       // Only the revision moved (e.g. PutObjectACL): same appendable object, same length,
       // same blob, so our bytes are still exactly at its end. Commit on top of it.

@@ -3,6 +3,7 @@ import type { BlobStore, MetadataStore } from '../drivers/types.js';
 import { BucketService } from './buckets.js';
 import { type ListQuery, type ListResult, listObjects } from './listing.js';
 import { MultipartService } from './multipart.js';
+import { JournalFlusher } from './journal-flusher.js';
 import { ObjectService } from './objects.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { SymlinkService } from './symlinks.js';
@@ -12,6 +13,7 @@ export class Engine {
   readonly objects: ObjectService;
   readonly multipart: MultipartService;
   readonly symlinks: SymlinkService;
+  private readonly flusher: JournalFlusher;
 
   constructor(
     readonly meta: MetadataStore,
@@ -19,7 +21,8 @@ export class Engine {
     onBackgroundError: (e: unknown) => void,
   ) {
     this.buckets = new BucketService(meta);
-    this.objects = new ObjectService(meta, blobs, this.buckets, onBackgroundError);
+    this.flusher = new JournalFlusher(meta, blobs, onBackgroundError);
+    this.objects = new ObjectService(meta, blobs, this.buckets, onBackgroundError, this.flusher);
     this.multipart = new MultipartService(meta, blobs, this.buckets, this.objects, onBackgroundError);
     this.symlinks = new SymlinkService(this.buckets, this.objects);
   }
@@ -33,7 +36,13 @@ export class Engine {
     return listObjects(this.meta, bucket, q);
   }
 
-  close(): Promise<void> {
-    return this.meta.close();
+  /** Syncs journaled appends into their blobs now (also done in the background). */
+  flushJournal(): Promise<void> {
+    return this.flusher.drain();
+  }
+
+  async close(): Promise<void> {
+    await this.flusher.drain();
+    await this.meta.close();
   }
 }

@@ -14,6 +14,7 @@ import { crc64ToDecimal } from './crc64.js';
 import { OssError } from './errors.js';
 import { ingest } from './ingest.js';
 import { Appender } from './append.js';
+import type { JournalFlusher } from './journal-flusher.js';
 import { BlobLeases } from './blob-leases.js';
 import { segmentedStream } from './segmented-object.js';
 import { MAX_OBJECT_SIZE, type ObjectAcl, type ObjectRecord } from './model.js';
@@ -58,8 +59,9 @@ export class ObjectService {
     private readonly blobs: BlobStore,
     private readonly buckets: BucketService,
     private readonly onBackgroundError: (e: unknown) => void,
+    flusher: JournalFlusher,
   ) {
-    this.appender = new Appender(meta, blobs, buckets, onBackgroundError);
+    this.appender = new Appender(meta, blobs, buckets, onBackgroundError, flusher);
   }
 
   async head(bucket: string, key: string): Promise<ObjectRecord> {

@@ -22,6 +22,8 @@ export interface RecoveryReport {
   trimmedBytes: number;
   /** Unacknowledged last appends whose data had not reached the disk. */
   rolledBackAppends: number;
+  /** Journaled small appends written back into their blobs. */
+  replayedAppends: number;
   removedOrphans: number;
 }
 
@@ -40,6 +42,27 @@ async function lastAppendIntact(blobs: BlobStore, rec: ObjectRecord, onDisk: num
   }
 }
 
+/**
+ * Journaled appends (small bodies committed with their metadata, journal-store.ts) whose
+ * blob may not have been synced: write them back into the blobs of objects that still
+ * reference them, make those durable, then drop the journal rows.
+ */
+async function replayJournal(meta: MetadataStore, blobs: BlobStore): Promise<number> {
+  let replayed = 0;
+  const done: Array<{ blob: string; end: number }> = [];
+  for (const blob of await meta.journal.blobs()) {
+    if (await meta.isBlobReferenced(blob)) {
+      for (const e of await meta.journal.entries(blob)) {
+        await blobs.writeAt(blob, e.offset, e.data);
+        replayed++;
+      }
+    }
+    done.push({ blob, end: Number.MAX_SAFE_INTEGER });
+  }
+  if (done.length > 0) await meta.journal.clear(done);
+  return replayed;
+}
+
 function rolledBack(rec: ObjectRecord): ObjectRecord | null {
   const base = rec.appendBase!;
   if (base.size < 0) return null;
@@ -47,8 +70,9 @@ function rolledBack(rec: ObjectRecord): ObjectRecord | null {
 }
 
 export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<RecoveryReport> {
-  const report: RecoveryReport = { trimmedAppendables: 0, trimmedBytes: 0, rolledBackAppends: 0, removedOrphans: 0 };
+  const report: RecoveryReport = { trimmedAppendables: 0, trimmedBytes: 0, rolledBackAppends: 0, replayedAppends: 0, removedOrphans: 0 };
   await blobs.clearStaging();
+  report.replayedAppends = await replayJournal(meta, blobs);
   for await (let rec of meta.appendableObjects()) {
     if (rec.blob === null) continue;
     const onDisk = await blobs.size(rec.blob);

@@ -136,25 +136,48 @@ for (const pair of PAIRS) {
       assert.equal((await engine.objects.head('b', 'k5')).size, 5);
     });
 
-    it('recovery rolls back a last append whose bytes never reached the disk (it was never acknowledged)', async () => {
-      await engine.objects.append('b', 'k6', 0, body('durable'), attrs);
-      const rec = await engine.objects.append('b', 'k6', 7, body('-lost'), attrs);
-      assert.deepEqual(rec.appendBase, { size: 7, crc: crc64ToDecimal(crc64(Buffer.from('durable'))) });
+    it('recovery rolls back a large last append whose bytes never reached the disk (it was never acknowledged)', async () => {
+      // Bodies over the journal limit are fsynced in parallel with their commit.
+      const first = 'd'.repeat(70_000);
+      await engine.objects.append('b', 'k6', 0, body(first), attrs);
+      const rec = await engine.objects.append('b', 'k6', first.length, body('x'.repeat(70_000)), attrs);
+      assert.deepEqual(rec.appendBase, { size: first.length, crc: crc64ToDecimal(crc64(Buffer.from(first))) });
       const file = join(dir, 'blobs', rec.blob!.slice(0, 2), rec.blob!);
       // Power loss after the row was on disk but before the data: the tail reads as zeros.
-      writeFileSync(file, Buffer.concat([Buffer.from('durable'), Buffer.alloc(5)]));
+      writeFileSync(file, Buffer.concat([Buffer.from(first), Buffer.alloc(70_000)]));
       // A created-then-lost object: its row is on disk, its file never was.
-      const created = await engine.objects.append('b', 'k7', 0, body('gone'), attrs);
+      const created = await engine.objects.append('b', 'k7', 0, body('g'.repeat(70_000)), attrs);
       rmSync(join(dir, 'blobs', created.blob!.slice(0, 2), created.blob!));
       const report = await engine.recover();
       assert.equal(report.rolledBackAppends, 2);
       const head = await engine.objects.head('b', 'k6');
-      assert.equal(head.size, 7);
-      assert.equal(head.crc, crc64ToDecimal(crc64(Buffer.from('durable'))));
-      assert.equal(statSync(file).size, 7);
+      assert.equal(head.size, first.length);
+      assert.equal(head.crc, crc64ToDecimal(crc64(Buffer.from(first))));
+      assert.equal(statSync(file).size, first.length);
       await assert.rejects(engine.objects.head('b', 'k7'), { code: 'NoSuchKey' });
-      const next = await engine.objects.append('b', 'k6', 7, body('!'), attrs);
-      assert.equal(next.crc, crc64ToDecimal(crc64(Buffer.from('durable!'))));
+      const next = await engine.objects.append('b', 'k6', first.length, body('!'), attrs);
+      assert.equal(next.crc, crc64ToDecimal(crc64(Buffer.from(first + '!'))));
+    });
+
+    it('recovery replays journaled small appends whose blob was never synced', async () => {
+      await engine.flushJournal();
+      process.env.OSSD_JOURNAL_FLUSH_MS = '600000'; // no background flush during this test
+      await engine.objects.append('b', 'k8', 0, body('small-'), attrs);
+      const rec = await engine.objects.append('b', 'k8', 6, body('appends'), attrs);
+      delete process.env.OSSD_JOURNAL_FLUSH_MS;
+      const file = join(dir, 'blobs', rec.blob!.slice(0, 2), rec.blob!);
+      // Power loss before the background flush: the file lost its bytes (or never existed).
+      rmSync(file);
+      const report = await engine.recover();
+      assert.ok(report.replayedAppends >= 2, `replayed ${report.replayedAppends}`);
+      assert.equal(report.rolledBackAppends, 0);
+      const opened = await engine.objects.open('b', 'k8');
+      const chunks: Buffer[] = [];
+      for await (const c of opened.stream(0, Infinity)) chunks.push(c as Buffer);
+      await opened.close();
+      assert.equal(Buffer.concat(chunks).toString(), 'small-appends');
+      assert.deepEqual(await engine.meta.journal.blobs(), []);
+      await engine.flushJournal();
     });
 
     it('bucket rules: duplicate, not empty, missing', async () => {

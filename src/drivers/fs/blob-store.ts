@@ -71,6 +71,36 @@ export class FsBlobStore implements BlobStore {
     return new FdBlobReader(await openFd(this.pathOf(blob), 'r'));
   }
 
+  async syncBlob(blob: string): Promise<boolean> {
+    let writer: BlobWriter;
+    try {
+      writer = await this.openWriter(blob, false);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    try {
+      // The directory too: the journal may hold the only durable record of a new blob.
+      await Promise.all([writer.sync(), this.dirSyncer.sync(this.shardOf(blob))]);
+    } finally {
+      await writer.close();
+    }
+    return true;
+  }
+
+  async writeAt(blob: string, offset: number, data: Buffer): Promise<void> {
+    const shard = this.shardOf(blob);
+    await this.ensureShard(shard);
+    const fd = await openFd(join(shard, blob), constants.O_RDWR | constants.O_CREAT, 0o644);
+    const writer = new FdBlobWriter(fd, shard, this.dirSyncer, () => closeFd(fd));
+    try {
+      await writer.write(data, offset);
+      await writer.sync();
+    } finally {
+      await writer.close();
+    }
+  }
+
   async remove(blob: string): Promise<void> {
     this.writers.forget(blob);
     try {

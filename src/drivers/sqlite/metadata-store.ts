@@ -9,7 +9,8 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { BucketRecord, ObjectRecord } from '../../engine/model.js';
-import type { CasResult, ListPage, MetadataStore } from '../types.js';
+import type { CasResult, JournalEntry, ListPage, MetadataStore } from '../types.js';
+import { SqliteJournal } from './journal-store.js';
 import { ADDED_COLUMNS, SCHEMA } from './schema.js';
 import { type BucketRow, type ObjectRow, bucketFromRow, bucketToRow, objectFromRow, objectToRow } from './rows.js';
 import { SqliteMultipart } from './multipart-store.js';
@@ -30,6 +31,8 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly stmt;
   /** Uploads, parts and multipart segments (multipart-store.ts). */
   readonly multipart: SqliteMultipart;
+  /** Small appends' bytes until their blob is synced (journal-store.ts). */
+  readonly journal: SqliteJournal;
 
   constructor(dataDir: string) {
     this.db = new Database(join(dataDir, 'meta.db'));
@@ -76,6 +79,7 @@ export class SqliteMetadataStore implements MetadataStore {
       blobRef: db.prepare('SELECT 1 FROM objects WHERE blob = ? LIMIT 1'),
       appendable: db.prepare("SELECT * FROM objects WHERE type = 'Appendable'"),
     };
+    this.journal = new SqliteJournal(db, (run) => this.write(run));
     this.multipart = new SqliteMultipart(db, (run) => this.write(run), (b, k, e, n) => this.casSync(b, k, e, n));
   }
 
@@ -171,8 +175,13 @@ export class SqliteMetadataStore implements MetadataStore {
     key: string,
     expectedRevision: number | null,
     next: ObjectRecord | null,
+    journal?: JournalEntry,
   ): Promise<CasResult> {
-    return this.write(() => this.casSync(bucket, key, expectedRevision, next));
+    return this.write(() => {
+      const r = this.casSync(bucket, key, expectedRevision, next);
+      if (r.ok && journal) this.journal.insertSync(journal);
+      return r;
+    });
   }
 
   /** The compare-and-set itself, inside a write transaction (also CompleteMultipartUpload's). */
