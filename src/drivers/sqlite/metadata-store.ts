@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { BucketRecord, ObjectRecord } from '../../engine/model.js';
 import type { CasResult, JournalEntry, ListPage, MetadataStore } from '../types.js';
 import { SqliteJournal } from './journal-store.js';
+import { WalSync } from './wal-sync.js';
 import { ADDED_COLUMNS, SCHEMA } from './schema.js';
 import { type BucketRow, type ObjectRow, bucketFromRow, bucketToRow, objectFromRow, objectToRow } from './rows.js';
 import { SqliteMultipart } from './multipart-store.js';
@@ -19,6 +20,7 @@ interface QueuedWrite {
   run: () => unknown;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  touches?: string;
   result?: unknown;
   error?: unknown;
   failed?: boolean;
@@ -33,12 +35,14 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly multipart: SqliteMultipart;
   /** Small appends' bytes until their blob is synced (journal-store.ts). */
   readonly journal: SqliteJournal;
+  private readonly wal: WalSync;
 
   constructor(dataDir: string) {
     this.db = new Database(join(dataDir, 'meta.db'));
     this.db.pragma('journal_mode = WAL');
-    // FULL: the WAL is fsynced at every commit, so a resolved write survives a crash.
-    this.db.pragma('synchronous = FULL');
+    // NORMAL, and wal-sync.ts fsyncs the WAL after every commit off the event loop:
+    // a resolved write survives a crash, as with FULL.
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     for (const c of ADDED_COLUMNS) {
@@ -79,14 +83,20 @@ export class SqliteMetadataStore implements MetadataStore {
       blobRef: db.prepare('SELECT 1 FROM objects WHERE blob = ? LIMIT 1'),
       appendable: db.prepare("SELECT * FROM objects WHERE type = 'Appendable'"),
     };
-    this.journal = new SqliteJournal(db, (run) => this.write(run));
+    // Journal clean-up changes nothing a reader sees.
+    this.journal = new SqliteJournal(db, (run) => this.write(run, JOURNAL_KEY));
+    this.wal = new WalSync(join(dataDir, 'meta.db-wal'));
     this.multipart = new SqliteMultipart(db, (run) => this.write(run), (b, k, e, n) => this.casSync(b, k, e, n));
   }
 
-  /** Queues a write for the next group commit. */
-  private write<T>(run: () => T): Promise<T> {
+  /**
+   * Queues a write for the next group commit. `touches` names the row key readers use
+   * (objectKey()), so that only their reads wait for this write to be durable; without
+   * it every read waits.
+   */
+  private write<T>(run: () => T, touches?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject, touches });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -116,23 +126,32 @@ export class SqliteMetadataStore implements MetadataStore {
       for (const w of batch) w.reject(e);
       return;
     }
-    for (const w of batch) {
-      if (w.failed) w.reject(w.error);
-      else w.resolve(w.result);
-    }
+    const touched = batch.every((w) => w.touches !== undefined) ? new Set(batch.map((w) => w.touches!)) : null;
+    this.wal.commit(touched).then(
+      () => {
+        for (const w of batch) {
+          if (w.failed) w.reject(w.error);
+          else w.resolve(w.result);
+        }
+      },
+      (e: unknown) => {
+        for (const w of batch) w.reject(e);
+      },
+    );
   }
 
   async getBucket(name: string): Promise<BucketRecord | undefined> {
+    await this.wal.barrier(bucketKey(name));
     const row = this.stmt.getBucket.get(name) as BucketRow | undefined;
     return row ? bucketFromRow(row) : undefined;
   }
 
   insertBucket(bucket: BucketRecord): Promise<boolean> {
-    return this.write(() => this.stmt.insertBucket.run(bucketToRow(bucket)).changes === 1);
+    return this.write(() => this.stmt.insertBucket.run(bucketToRow(bucket)).changes === 1, bucketKey(bucket.name));
   }
 
   updateBucket(bucket: BucketRecord): Promise<boolean> {
-    return this.write(() => this.stmt.updateBucket.run(bucketToRow(bucket)).changes === 1);
+    return this.write(() => this.stmt.updateBucket.run(bucketToRow(bucket)).changes === 1, bucketKey(bucket.name));
   }
 
   deleteBucketIfEmpty(name: string): Promise<'deleted' | 'missing' | 'not-empty'> {
@@ -142,15 +161,17 @@ export class SqliteMetadataStore implements MetadataStore {
       if (this.stmt.anyObject.get(name) || this.multipart.anyUpload(name)) return 'not-empty';
       this.stmt.deleteBucket.run(name);
       return 'deleted';
-    });
+    }, bucketKey(name));
   }
 
   async listBuckets(prefix: string, after: string, limit: number): Promise<BucketRecord[]> {
+    await this.wal.barrier();
     const rows = this.stmt.listBuckets.all(after, prefix, prefix, limit) as BucketRow[];
     return rows.map(bucketFromRow);
   }
 
   async getObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
+    await this.wal.barrier(objectKey(bucket, key));
     const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
     if (row?.blob === null) return this.readSegmented(bucket, key);
     return row ? objectFromRow(row) : undefined;
@@ -181,7 +202,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const r = this.casSync(bucket, key, expectedRevision, next);
       if (r.ok && journal) this.journal.insertSync(journal);
       return r;
-    });
+    }, objectKey(bucket, key));
   }
 
   /** The compare-and-set itself, inside a write transaction (also CompleteMultipartUpload's). */
@@ -202,6 +223,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listObjects(bucket: string, page: ListPage): Promise<ObjectRecord[]> {
+    await this.wal.barrier();
     // Every key with the prefix is >= the prefix, so start there unless the marker is further.
     // `from` (the end of a skipped common prefix) replaces `after` when set (ListPage).
     const rows = (
@@ -231,6 +253,20 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async close(): Promise<void> {
     this.flush();
+    await this.wal.barrier();
+    this.wal.close();
     this.db.close();
   }
 }
+
+/** The barrier key of a bucket row (wal-sync.ts). */
+function bucketKey(name: string): string {
+  return `${name}\0`;
+}
+
+/** The barrier key of an object row (wal-sync.ts). */
+function objectKey(bucket: string, key: string): string {
+  return `${bucket}\0${key}`;
+}
+
+const JOURNAL_KEY = '\0journal';

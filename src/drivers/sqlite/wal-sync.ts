@@ -1,0 +1,66 @@
+/**
+ * Durability of group commits without blocking the event loop. SQLite runs with
+ * synchronous=NORMAL (a commit writes its WAL frames but does not fsync them) and we
+ * fdatasync the WAL file ourselves on libuv's thread pool, then resolve the batch's
+ * writes. That is what synchronous=FULL does (fsync the WAL after each commit), minus
+ * the main thread waiting for the disk: the next batch forms while this one syncs.
+ * (Checkpoints keep NORMAL's rule: the WAL is synced before, the database after.)
+ *
+ * A committed batch is visible to SQLite readers before its fsync returns, so reads wait
+ * at a barrier until no batch touching their key is still pending: nobody can observe a
+ * write that a crash could still take back.
+ */
+import fs from 'node:fs';
+import { fdatasyncFd } from '../fs/fd.js';
+
+/** Keys a batch touched; null: it may have touched anything (reads of every key wait). */
+export type TouchedKeys = Set<string> | null;
+
+interface PendingBatch {
+  keys: TouchedKeys;
+  done: Promise<void>;
+}
+
+export class WalSync {
+  private fd: number | undefined;
+  private pending: PendingBatch[] = [];
+  private failure: Error | undefined;
+
+  constructor(private readonly walPath: string) {}
+
+  /** After a COMMIT: resolves once the batch is on disk. */
+  commit(keys: TouchedKeys): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    // The WAL exists once a first transaction has been written; it stays while we hold the connection.
+    this.fd ??= fs.openSync(this.walPath, 'r');
+    const batch: PendingBatch = { keys, done: Promise.resolve() };
+    batch.done = fdatasyncFd(this.fd).then(
+      () => {
+        this.pending = this.pending.filter((b) => b !== batch);
+      },
+      (e: Error) => {
+        // The database now holds commits that may not be on disk: nothing more can be
+        // promised until a restart runs recovery. Refuse everything from here on.
+        this.failure = new Error(`metadata WAL fsync failed, restart required: ${e.message}`);
+        throw this.failure;
+      },
+    );
+    this.pending.push(batch);
+    return batch.done;
+  }
+
+  /** Waits until no pending batch may have touched `key` (every pending batch when undefined). */
+  async barrier(key?: string): Promise<void> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const blocking = this.pending.find((b) => b.keys === null || key === undefined || b.keys.has(key));
+      if (!blocking) return;
+      await blocking.done.catch(() => undefined);
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
