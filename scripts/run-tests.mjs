@@ -1,12 +1,12 @@
 // Runs every compiled test file under dist/test with node's own test runner.
-// Usage: node scripts/run-tests.mjs [subfolder ...]   (default: unit engine compat faults security)
+// Usage: node scripts/run-tests.mjs [subfolder ...]   (default: unit engine compat faults security browser)
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = 'dist/test';
 const groups = process.argv.slice(2);
-const wanted = groups.length > 0 ? groups : ['unit', 'engine', 'compat', 'faults', 'security'];
+const wanted = groups.length > 0 ? groups : ['unit', 'engine', 'compat', 'faults', 'security', 'browser'];
 
 function collect(dir) {
   let out = [];

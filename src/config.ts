@@ -24,6 +24,9 @@ export interface Config {
   idleTimeoutMs?: number;
   /** Cap on simultaneous connections; more are closed on accept. */
   maxConnections?: number;
+  /** PEM certificate (chain) and private key files: serve HTTPS instead of HTTP. */
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export const OPTIONS = {
@@ -38,6 +41,8 @@ export const OPTIONS = {
   'headers-timeout-ms': { type: 'string', env: 'OSSD_HEADERS_TIMEOUT_MS', help: 'ms a client has to send the request headers (default 60000)' },
   'idle-timeout-ms': { type: 'string', env: 'OSSD_IDLE_TIMEOUT_MS', help: 'ms without traffic before a connection is cut, mid-body too (default 120000)' },
   'max-connections': { type: 'string', env: 'OSSD_MAX_CONNECTIONS', help: 'maximum simultaneous connections (default 10000)' },
+  'tls-cert': { type: 'string', env: 'OSSD_TLS_CERT', help: 'PEM certificate file: serve HTTPS (with --tls-key)' },
+  'tls-key': { type: 'string', env: 'OSSD_TLS_KEY', help: 'PEM private key file of --tls-cert' },
 } as const;
 
 export class ConfigError extends Error {}
@@ -79,6 +84,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   if ((id === undefined) !== (secret === undefined)) {
     throw new ConfigError('set both the root access key id and secret, or neither');
   }
+  const tlsCert = pick('tls-cert');
+  const tlsKey = pick('tls-key');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError('set both --tls-cert and --tls-key, or neither');
   const extra = (pick('domain') ?? '')
     .split(',')
     .map((d) => d.trim().toLowerCase())
@@ -96,5 +104,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     headersTimeoutMs: positiveInt('headers-timeout-ms', pick('headers-timeout-ms'), 60_000),
     idleTimeoutMs: positiveInt('idle-timeout-ms', pick('idle-timeout-ms'), 120_000),
     maxConnections: positiveInt('max-connections', pick('max-connections'), 10_000),
+    tlsCert,
+    tlsKey,
   });
 }

@@ -6,7 +6,8 @@ import { banner } from './banner.js';
 
 function usage(): string {
   const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(24)} ${o.env.padEnd(28)} ${o.help}`);
-  return ['usage: ossd [serve] [flags]    |    ossd docs (regenerate docs/operations.md and docs/errors.md)', '', '  flag                       environment                  meaning', ...lines, ''].join('\n');
+  return ['usage: ossd [serve] [flags]    |    ossd docs (regenerate docs/operations.md and docs/errors.md)',
+    '       ossd keys create|list|disable|enable|delete    |    ossd sts issue    (ossd keys help)', '', '  flag                       environment                  meaning', ...lines, ''].join('\n');
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -21,6 +22,12 @@ async function main(argv: string[]): Promise<void> {
     writeFileSync('docs/operations.md', renderOperationsDoc());
     writeFileSync('docs/errors.md', renderErrorsDoc());
     process.stdout.write('wrote docs/operations.md and docs/errors.md\n');
+    return;
+  }
+  if (args[0] === 'keys' || args[0] === 'sts') {
+    const { KEYS_USAGE, runKeysCommand } = await import('./keys.js');
+    if (args[1] === 'help' || args.includes('--help')) return void process.stdout.write(KEYS_USAGE);
+    process.exitCode = runKeysCommand(args, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
     return;
   }
   if (args[0] === 'serve') args = args.slice(1);

@@ -34,6 +34,15 @@ export interface JournalStore {
   clear(done: Array<{ blob: string; end: number }>): Promise<void>;
 }
 
+/**
+ * A metadata write rejected with an error marked `outcomeUnknown` (the WAL fsync failed
+ * after its COMMIT) may still be on disk: the caller must not remove the blobs it refers
+ * to. Recovery at the next start keeps them if the row is there, sweeps them if not.
+ */
+export function outcomeUnknown(e: unknown): boolean {
+  return (e as { outcomeUnknown?: boolean } | undefined)?.outcomeUnknown === true;
+}
+
 export interface MetadataStore {
   getBucket(name: string): Promise<BucketRecord | undefined>;
   /** Inserts unless the name exists; false when it does. */

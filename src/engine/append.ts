@@ -12,7 +12,7 @@
  * object against its CRC and rolls it back to `appendBase`. That append was never
  * acknowledged, so nothing acknowledged is lost.
  */
-import type { BlobStore, BlobWriter, MetadataStore } from '../drivers/types.js';
+import { type BlobStore, type BlobWriter, type MetadataStore, outcomeUnknown } from '../drivers/types.js';
 import { appendableEtag, newRecord, type ObjectAttributes } from './attributes.js';
 import type { BucketService } from './buckets.js';
 import { crc64ToDecimal } from './crc64.js';
@@ -161,7 +161,9 @@ export class Appender {
       } catch (e) {
         this.inFlight.delete(k);
         await durable.catch(() => undefined);
-        await this.rollback(writer, blob, create && result.wrote, length);
+        // A commit that may be on disk keeps its bytes: recovery checks them against its CRC.
+        if (outcomeUnknown(e)) await writer?.close().catch(() => undefined);
+        else await this.rollback(writer, blob, create && result.wrote, length);
         throw e;
       }
       if (cas.ok) {

@@ -1,6 +1,7 @@
 /** Bucket rules (buckets.md): create, delete, list, ACL. */
 import type { MetadataStore } from '../drivers/types.js';
 import { OssError } from './errors.js';
+import type { CorsConfiguration } from './cors.js';
 import type { BucketAcl, BucketRecord } from './model.js';
 
 export class BucketService {
@@ -26,6 +27,14 @@ export class BucketService {
     const r = await this.meta.deleteBucketIfEmpty(name);
     if (r === 'missing') throw new OssError('NoSuchBucket', undefined, { BucketName: name });
     if (r === 'not-empty') throw new OssError('BucketNotEmpty', undefined, { BucketName: name });
+  }
+
+  /** PutBucketCors / DeleteBucketCors (undefined removes the configuration). */
+  async setCors(name: string, cors: CorsConfiguration | undefined): Promise<void> {
+    const { cors: _old, ...b } = await this.require(name);
+    if (!(await this.meta.updateBucket(cors ? { ...b, cors } : b))) {
+      throw new OssError('NoSuchBucket', undefined, { BucketName: name });
+    }
   }
 
   async setAcl(name: string, acl: BucketAcl): Promise<void> {

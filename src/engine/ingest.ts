@@ -50,6 +50,7 @@ export async function ingest(
   let batch: Buffer[] = [];
   let batchBytes = 0;
   let position = opts.startOffset;
+  let writeFailure: unknown;
 
   const flush = async (): Promise<void> => {
     if (batchBytes === 0) return;
@@ -62,11 +63,15 @@ export async function ingest(
     const w = writer;
     await pending;
     pending = w.write(data, at);
+    // Observed now (no unhandled rejection while the next chunk is awaited: a full disk
+    // must not crash the process); rethrown by the next `await pending`.
+    pending.catch((e: unknown) => (writeFailure ??= e));
   };
 
   try {
     for await (const raw of body) {
       const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+      if (writeFailure !== undefined) throw writeFailure;
       if (chunk.length === 0) continue;
       bytes += chunk.length;
       if (bytes > opts.maxBytes) throw opts.tooLarge();

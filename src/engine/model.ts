@@ -1,4 +1,5 @@
 /** The engine's data model: what a bucket and an object version are (objects.md §0). */
+import type { CorsConfiguration } from './cors.js';
 
 export type ObjectType = 'Normal' | 'Appendable' | 'Multipart' | 'Symlink';
 export type BucketAcl = 'private' | 'public-read' | 'public-read-write';
@@ -19,6 +20,8 @@ export interface BucketRecord {
   acl: BucketAcl;
   storageClass: string;
   redundancy: string;
+  /** PutBucketCors configuration (cors.ts); absent when none is set. */
+  cors?: CorsConfiguration;
 }
 
 /** Standard HTTP headers stored with an object and returned on GET/HEAD. */

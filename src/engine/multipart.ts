@@ -7,7 +7,7 @@
  * new one. Blobs nothing references any more (replaced parts, unlisted parts, aborted
  * uploads, the replaced object) are removed after the commit, or by recovery's sweep.
  */
-import type { BlobStore, MetadataStore } from '../drivers/types.js';
+import { type BlobStore, type MetadataStore, outcomeUnknown } from '../drivers/types.js';
 import type { ObjectAttributes } from './attributes.js';
 import { newRecord } from './attributes.js';
 import type { BucketService } from './buckets.js';
@@ -137,7 +137,7 @@ export class MultipartService {
     try {
       result = await this.meta.multipart.putPart(bucket, key, uploadId, part);
     } catch (e) {
-      this.removeBlob(part.blob);
+      if (!outcomeUnknown(e)) this.removeBlob(part.blob);
       throw e;
     }
     if (!result.ok) {

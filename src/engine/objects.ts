@@ -6,7 +6,7 @@
  * (or bytes beyond an appendable object's committed length), which recovery removes.
  */
 import { Readable } from 'node:stream';
-import type { BlobReader, BlobStore, BlobWriter, MetadataStore } from '../drivers/types.js';
+import { type BlobReader, type BlobStore, type BlobWriter, type MetadataStore, outcomeUnknown } from '../drivers/types.js';
 import { newRecord, type ObjectAttributes } from './attributes.js';
 import type { BucketService } from './buckets.js';
 import { type Conditions, evaluateConditions, type ConditionOutcome } from './conditions.js';
@@ -255,7 +255,8 @@ export class ObjectService {
         }
       }
     } catch (e) {
-      if (next.blob) await this.blobs.remove(next.blob).catch((err) => this.onBackgroundError(err));
+      // A commit that may be on disk keeps its blob (recovery sweeps it if the row is not).
+      if (next.blob && !outcomeUnknown(e)) await this.blobs.remove(next.blob).catch((err) => this.onBackgroundError(err));
       throw e;
     }
   }

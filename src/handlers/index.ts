@@ -1,5 +1,8 @@
 /** Operation name → handler. Every row of the operation table has one (test/unit/operations.test.ts). */
+import type { KeyLookup } from '../protocol/auth/types.js';
 import type { RequestContext } from '../protocol/context.js';
+import { deleteBucketCors, getBucketCors, optionObject, putBucketCors } from './bucket-cors.js';
+import { postObject } from './post-object.js';
 import {
   deleteBucket,
   getBucketAcl,
@@ -22,6 +25,10 @@ import { appendObject, copyObject, putObject } from './object-write.js';
 export interface HandlerExtras {
   /** Checks that the principal may read a second object (CopyObject's source). */
   authorizeRead: (bucket: string, key: string) => Promise<void>;
+  /** Access keys: PostObject verifies the signature in its form itself. */
+  keys: KeyLookup;
+  /** Checks that the form's signer (undefined: anonymous) may write the key (PostObject). */
+  authorizeWrite: (accessKeyId: string | undefined, bucket: string, key: string) => Promise<void>;
 }
 
 export type Handler = (ctx: RequestContext, extras: HandlerExtras) => Promise<void>;
@@ -58,4 +65,9 @@ export const HANDLERS: Record<string, Handler> = {
   PutObjectTagging: putObjectTagging,
   GetObjectTagging: getObjectTagging,
   DeleteObjectTagging: deleteObjectTagging,
+  PostObject: postObject,
+  PutBucketCors: putBucketCors,
+  GetBucketCors: getBucketCors,
+  DeleteBucketCors: deleteBucketCors,
+  OptionObject: optionObject,
 };

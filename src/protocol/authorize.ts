@@ -1,5 +1,6 @@
 /**
- * Who may do what (auth.md §6.2). Every access key is the account owner. Anonymous
+ * Who may do what (auth.md §6.2). Every access key is the account owner, within the
+ * limits of its scope if it has one (key-scope.ts). Anonymous
  * requests are allowed only where an ACL allows them: reads where the object's
  * effective ACL (its own, or the bucket's when `default`) is public-read or
  * public-read-write, writes where it is public-read-write, listing on public buckets
@@ -11,6 +12,7 @@ import { OssError } from '../engine/errors.js';
 import type { BucketAcl } from '../engine/model.js';
 import type { AuthTarget } from './auth/types.js';
 import type { Principal } from './context.js';
+import { checkKeyScope, type ScopedOperation } from './key-scope.js';
 import type { Access } from './operations.js';
 
 function denied(): OssError {
@@ -29,8 +31,12 @@ export async function authorize(
   principal: Principal,
   target: AuthTarget,
   access: Access,
+  op?: ScopedOperation,
 ): Promise<void> {
-  if (!principal.anonymous) return;
+  // PostObject checks its form's signer itself (access 'write', through HandlerExtras);
+  // a CORS preflight needs no authorization.
+  if (access === 'form' || access === 'anyone') return;
+  if (!principal.anonymous) return checkKeyScope(principal.scope, target, access, op);
   if (access === 'owner' || target.bucket === undefined) throw denied();
   const bucket = await engine.meta.getBucket(target.bucket);
   // A missing bucket is reported as such (NoSuchBucket) by the handler.

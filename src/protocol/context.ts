@@ -4,7 +4,13 @@ import type { Config } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import type { AuthTarget, QueryItem } from './auth/types.js';
 
-export type Principal = { anonymous: true } | { anonymous: false; accessKeyId: string };
+/**
+ * Limits of an access key other than the root (src/keys): `buckets` undefined means every
+ * bucket. A principal without a scope has full access.
+ */
+export interface KeyScope { buckets?: readonly string[]; readOnly: boolean }
+
+export type Principal = { anonymous: true } | { anonymous: false; accessKeyId: string; scope?: KeyScope };
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -47,14 +53,17 @@ export function header(ctx: RequestContext, name: string): string | undefined {
  * sent.
  */
 export function body(ctx: RequestContext): AsyncIterable<Buffer> {
-  if (!ctx.awaitingContinue) return ctx.req;
+  // destroyOnReturn false: a handler that stops reading early (a disk error, a body too
+  // large) must not destroy the socket its error answer goes out on; the pipeline then
+  // drains or closes (respondWithError).
+  if (!ctx.awaitingContinue) return { [Symbol.asyncIterator]: () => ctx.req.iterator({ destroyOnReturn: false }) };
   return {
     [Symbol.asyncIterator]: () => {
       if (ctx.awaitingContinue) {
         ctx.awaitingContinue = false;
         ctx.res.writeContinue();
       }
-      return ctx.req[Symbol.asyncIterator]();
+      return ctx.req.iterator({ destroyOnReturn: false });
     },
   };
 }

@@ -11,6 +11,8 @@ const ACCESS_TEXT: Record<string, string> = {
   write: 'write: anonymous only if the ACL is public-read-write',
   list: 'list: anonymous on public-read / public-read-write buckets (configurable)',
   owner: 'owner: an access key only',
+  form: 'form: the access key that signed the form\'s policy, or anonymous only if the bucket ACL is public-read-write',
+  anyone: 'anyone: no signature needed; answered from the bucket\'s CORS rules',
 };
 
 function requestShape(r: OperationRow): string {
@@ -90,6 +92,21 @@ export function renderErrorsDoc(): string {
     '| a symlink\'s own ETag, size and CRC (GetSymlink, GetObjectMeta, listings) | MD5 of the target key, 0, 0 | not documented |',
     '| CopyObject whose source is a symlink | the destination is a symlink to the same target, with the link\'s metadata per the directives | objects.md §5 |',
     '| Put/DeleteObjectTagging | change only the tags: type, length, ETag, CRC and Last-Modified stay, also for appendable objects | append.md §8 |',
+    '| access keys besides the root (`ossd keys create`) without limits | everything the root key may do, except the admin endpoint | keys are the account\'s; only the root key issues temporary credentials over HTTP |',
+    '| a read-only access key or temporary credential | operations of access read or list, and owner-level GET/HEAD (ListBuckets, GetBucketInfo, GetBucketLocation, GetBucketAcl, GetObjectAcl); anything else, ListParts and ListMultipartUploads included, `403 AccessDenied` | like OSS\'s AliyunOSSReadOnlyAccess policy; upload ids work as write capabilities |',
+    '| an access key or temporary credential limited to named buckets | everything inside those buckets; other buckets (CopyObject sources included), ListBuckets, and PutBucket / DeleteBucket even of a named bucket: `403 AccessDenied` | like a RAM policy whose resources are the buckets: ListBuckets is a service-level action, and creating or removing buckets is account administration |',
+    '| a disabled or deleted access key, or temporary credentials whose parent key is | `403 InvalidAccessKeyId` from the next request on | the server reads the keys in meta.db on every request, no cache |',
+    '| temporary credentials: expired / token missing, wrong or another credential\'s | `403 InvalidSecurityToken` "The security token you provided has expired" / "… is invalid." | OSS |',
+    '| temporary credential duration (`ossd sts issue --duration`, `POST /-/admin/sts?duration=`) | 1 to 43200 s, default 3600 | STS AssumeRole allows 900–43200 s; shorter ones help tests |',
+    '| `/-/admin/sts` called anonymously or by any key but the root | `403 AccessDenied` | bucket `-` is never valid, so the path cannot clash with a bucket |',
+    '| PostObject without a `Content-Type` form field | the file part\'s own Content-Type (what the browser guessed), else application/octet-stream | OSS documents only the form field |',
+    '| PostObject `success_action_status` | 201: `<PostResponse>` XML (Bucket, ETag, Key, Location); 200 and 204 (the default, also for any other value): empty body | OSS PostObject doc |',
+    '| PostObject policy conditions on `key` | pass when either the key field as sent or the key after `${filename}` substitution satisfies them; V4 policies need not repeat the x-oss-credential / x-oss-date fields | a `starts-with` on the prefix holds for both |',
+    '| PostObject form limits | fields before the file: 64 KiB each, 256 KiB in all; `400 MalformedPOSTRequest` beyond; fields after the file are ignored | OSS: the file field must be last |',
+    '| CORS preflight without Origin or Access-Control-Request-Method, or to a bucket without CORS rules | `403 AccessDenied` "CORSResponse: ..." | like a preflight no rule allows |',
+    '| Access-Control-Allow-Origin | the request\'s Origin, also for a `*` rule | valid with and without credentials |',
+    '| the disk under the data folder is full (ENOSPC, EDQUOT, SQLITE_FULL) | `507 InsufficientStorage` "No space left on device …"; nothing of the write is stored or visible, earlier objects stay intact, writes work again once space is freed | OSS has no such code; 507 is HTTP\'s Insufficient Storage (MinIO answers 507 too), and a 5xx tells SDKs it is the server\'s fault; `test/faults/full-disk.test.ts` |',
+    '| an I/O error on the disk (EIO, SQLITE_IOERR) | `500 InternalError` "An I/O error occurred on the server\'s storage …"; the write is rolled back, its cause is logged. A failed fsync of the metadata WAL makes every later request `500` until ossd is restarted (recovery then serves everything acknowledged) | nothing can be promised about commits that may not be on disk; `test/faults/fault-drivers.test.ts` (`OSSD_FAULTS` test hook, drivers/faults-config.ts) |',
     '',
   ];
   return lines.join('\n');

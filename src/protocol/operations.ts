@@ -9,9 +9,10 @@ export type Level = 'service' | 'bucket' | 'object';
 /**
  * What a request needs, which decides who may send it anonymously (auth.md §6.2):
  * read/write follow the object ACL (else the bucket's), list follows the bucket ACL,
- * owner is never anonymous.
+ * owner is never anonymous. form: the handler authorizes, from the signature in the form
+ * (PostObject). anyone: no authorization at all (the CORS preflight, OptionObject).
  */
-export type Access = 'read' | 'write' | 'list' | 'owner';
+export type Access = 'read' | 'write' | 'list' | 'owner' | 'form' | 'anyone';
 
 export interface OperationRow {
   name: string;
@@ -22,6 +23,8 @@ export interface OperationRow {
   queryEquals?: [string, string];
   header?: string;
   access: Access;
+  /** Operation sub-resources in the query do not make the request NotImplemented (a preflight names the operation it precedes). */
+  anySubresource?: boolean;
 }
 
 export const OPERATIONS: readonly OperationRow[] = [
@@ -38,6 +41,12 @@ export const OPERATIONS: readonly OperationRow[] = [
   { name: 'DeleteMultipleObjects', method: 'POST', level: 'bucket', subresource: 'delete', access: 'write' },
   // Multipart operations are writes (auth.md §6.2): upload ids are not shown to mere readers.
   { name: 'ListMultipartUploads', method: 'GET', level: 'bucket', subresource: 'uploads', access: 'write' },
+  // PostObject: a browser form upload; the form carries the signature (post-object.ts).
+  { name: 'PostObject', method: 'POST', level: 'bucket', access: 'form' },
+  { name: 'PutBucketCors', method: 'PUT', level: 'bucket', subresource: 'cors', access: 'owner' },
+  { name: 'GetBucketCors', method: 'GET', level: 'bucket', subresource: 'cors', access: 'owner' },
+  { name: 'DeleteBucketCors', method: 'DELETE', level: 'bucket', subresource: 'cors', access: 'owner' },
+  { name: 'OptionObject', method: 'OPTIONS', level: 'bucket', access: 'anyone', anySubresource: true },
 
   { name: 'PutObject', method: 'PUT', level: 'object', access: 'write' },
   { name: 'CopyObject', method: 'PUT', level: 'object', header: 'x-oss-copy-source', access: 'write' },
@@ -60,6 +69,8 @@ export const OPERATIONS: readonly OperationRow[] = [
   { name: 'PutObjectTagging', method: 'PUT', level: 'object', subresource: 'tagging', access: 'write' },
   { name: 'GetObjectTagging', method: 'GET', level: 'object', subresource: 'tagging', access: 'read' },
   { name: 'DeleteObjectTagging', method: 'DELETE', level: 'object', subresource: 'tagging', access: 'write' },
+  // The CORS preflight (OSS OptionObject), unsigned by nature: answered from the bucket's CORS rules.
+  { name: 'OptionObject', method: 'OPTIONS', level: 'object', access: 'anyone', anySubresource: true },
 ];
 
 /**
@@ -102,7 +113,7 @@ function matches(row: OperationRow, r: RouteInput): boolean {
 export function route(r: RouteInput): RouteResult {
   const candidates = OPERATIONS.filter((row) => matches(row, r)).sort((a, b) => specificity(b) - specificity(a));
   const row = candidates[0];
-  const unknown = [...r.queryNames].find((n) => OPERATION_SUBRESOURCES.has(n) && n !== row?.subresource);
+  const unknown = row?.anySubresource ? undefined : [...r.queryNames].find((n) => OPERATION_SUBRESOURCES.has(n) && n !== row?.subresource);
   if (unknown !== undefined) return { notImplemented: unknown };
   if (!row) return { methodNotAllowed: true };
   return { row };

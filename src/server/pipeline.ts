@@ -18,12 +18,18 @@ import { renderError, toOssError } from '../protocol/errors/render.js';
 import { validateBucketName, validateObjectKey } from '../protocol/names.js';
 import { route, type Level } from '../protocol/operations.js';
 import { parseTarget } from '../protocol/request-target.js';
+import type { AdminHandler } from './admin.js';
+import { addCorsHeaders } from './cors-hook.js';
 
 export interface PipelineDeps {
   config: Config;
   engine: Engine;
   keys: KeyLookup;
   log: (line: Record<string, unknown>) => void;
+  /** The principal, with its limits, of a verified access key (src/keys/keyring.ts). */
+  principalOf?: (accessKeyId: string) => Principal;
+  /** The `/-/admin/` endpoint (admin.ts): answers and returns true for its requests. */
+  admin?: AdminHandler;
 }
 
 /** 24 upper-case hex digits, as OSS sends: a random process prefix and a counter (no entropy needed per request). */
@@ -76,9 +82,14 @@ export async function handleRequest(
       return;
     }
     ctx.query = target.query;
+    if (deps.admin?.(ctx, target.rawPath, candidates) === true) return;
+    // Bucket CORS rules: Access-Control-* headers on every answer to a request with Origin.
+    await addCorsHeaders(deps.engine, req, res, method, candidates[0]?.bucket);
     const outcome = verifyRequest({ method, query: target.query, headers: req.headers, candidates }, deps.keys);
     ctx.target = candidates[outcome.candidateIndex] ?? {};
-    ctx.principal = outcome.accessKeyId === undefined ? { anonymous: true } : ({ anonymous: false, accessKeyId: outcome.accessKeyId } as Principal);
+    ctx.principal = outcome.accessKeyId === undefined
+      ? { anonymous: true }
+      : deps.principalOf?.(outcome.accessKeyId) ?? { anonymous: false, accessKeyId: outcome.accessKeyId };
     if (ctx.target.bucket !== undefined) validateBucketName(ctx.target.bucket);
     if (ctx.target.key !== undefined) validateObjectKey(ctx.target.key);
     const names = new Set(target.query.map((q) => q.name));
@@ -92,11 +103,16 @@ export async function handleRequest(
     if ('notImplemented' in routed) throw new OssError('NotImplemented', `The "${routed.notImplemented}" operation is not implemented by ossd.`);
     if ('methodNotAllowed' in routed) throw new OssError('MethodNotAllowed');
     ctx.operation = routed.row.name;
-    await authorize(deps.engine, deps.config, ctx.principal, ctx.target, routed.row.access);
+    await authorize(deps.engine, deps.config, ctx.principal, ctx.target, routed.row.access, routed.row);
     const handler = HANDLERS[routed.row.name];
     if (!handler) throw new OssError('NotImplemented');
     await handler(ctx, {
       authorizeRead: (bucket, key) => authorize(deps.engine, deps.config, ctx.principal, { bucket, key }, 'read'),
+      keys: deps.keys,
+      authorizeWrite: (id, bucket, key) => {
+        const principal: Principal = id === undefined ? { anonymous: true } : deps.principalOf?.(id) ?? { anonymous: false, accessKeyId: id };
+        return authorize(deps.engine, deps.config, principal, { bucket, key }, 'write', routed.row);
+      },
     });
   } catch (e) {
     respondWithError(deps, ctx, e);

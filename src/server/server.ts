@@ -1,15 +1,19 @@
 /** Starting ossd: data folder, drivers, recovery, then the node:http listener. */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { promises as fsp } from 'node:fs';
 import type { Config } from '../config.js';
 import { FsBlobStore } from '../drivers/fs/blob-store.js';
 import { SqliteMetadataStore } from '../drivers/sqlite/metadata-store.js';
+import { applyFaults } from '../drivers/faults-config.js';
 import { Engine } from '../engine/engine.js';
 import type { RecoveryReport } from '../engine/recovery.js';
-import type { KeyLookup } from '../protocol/auth/types.js';
+import { KeyStore } from '../keys/key-store.js';
+import { Keyring } from '../keys/keyring.js';
 import { OssError } from '../engine/errors.js';
 import { renderError } from '../protocol/errors/render.js';
 import { loadRootCredentials, type RootCredentials } from './credentials.js';
+import { adminHandler } from './admin.js';
 import { handleRequest, newRequestId, type PipelineDeps } from './pipeline.js';
 
 export interface RunningServer {
@@ -28,13 +32,26 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   const blobs = new FsBlobStore(config.dataDir);
   await blobs.init();
   const meta = new SqliteMetadataStore(config.dataDir);
-  const engine = new Engine(meta, blobs, (e) => log({ level: 'warn', background: String(e) }));
+  // OSSD_FAULTS: a test hook injecting EIO/ENOSPC into the drivers (faults-config.ts); unset in production.
+  const drivers = applyFaults(meta, blobs, process.env);
+  if (drivers.plan) log({ level: 'warn', faults: process.env.OSSD_FAULTS, note: 'fault injection (test hook) is active' });
+  const engine = new Engine(drivers.meta, drivers.blobs, (e) => log({ level: 'warn', background: String(e) }));
   const recovery = await engine.recover();
 
-  const keys: KeyLookup = (id) => (id === credentials.accessKeyId ? { secret: credentials.accessKeySecret } : undefined);
-  const deps: PipelineDeps = { config: effective, engine, keys, log };
+  // Root first, then the keys of `ossd keys` and temporary credentials, read from meta.db
+  // on every request so that changes made by the CLI meanwhile apply at once.
+  const keyring = new Keyring(credentials, new KeyStore(config.dataDir));
+  const deps: PipelineDeps = {
+    config: effective, engine, keys: keyring.lookup, log,
+    principalOf: (id) => keyring.principal(id), admin: adminHandler(keyring),
+  };
   const headersTimeout = config.headersTimeoutMs ?? 60_000;
-  const server = createServer({
+  // --tls-cert/--tls-key: the same server over TLS (node:https), same handlers.
+  const tls = config.tlsCert && config.tlsKey
+    ? { cert: await fsp.readFile(config.tlsCert), key: await fsp.readFile(config.tlsKey) }
+    : undefined;
+  const listen = (o: ServerOptions): Server => (tls ? (createHttpsServer({ ...o, ...tls }) as unknown as Server) : createServer(o));
+  const server = listen({
     keepAliveTimeout: 65_000,
     requestTimeout: 0,
     headersTimeout,
@@ -79,7 +96,7 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const endpoint = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  const endpoint = `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
   return {
     server,
     engine,
@@ -91,6 +108,7 @@ export async function startServer(config: Config, log: (line: Record<string, unk
       server.closeAllConnections();
       await closed;
       await engine.close();
+      keyring.store.close();
     },
   };
 }

@@ -197,7 +197,7 @@ test('dot-dot keys are plain keys and nothing escapes the data folder', async ()
 
 test('unsupported features: 501 NotImplemented', async () => {
   for (const [method, path] of [
-    ['GET', `/${B}/?cors`], ['PUT', `/${B}/?cors`], ['GET', `/${B}/?lifecycle`], ['DELETE', `/${B}/?lifecycle`],
+    ['GET', `/${B}/?logging`], ['PUT', `/${B}/?website`], ['GET', `/${B}/?lifecycle`], ['DELETE', `/${B}/?lifecycle`],
     ['GET', `/${B}/exists.txt?x-oss-process=image/resize,w_100`],
   ] as const) {
     assertError(await req({ method, path }), 501, 'NotImplemented');

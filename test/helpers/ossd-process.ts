@@ -53,7 +53,7 @@ export async function startOssd(opts: StartOptions = {}): Promise<Ossd> {
   const endpoint = await new Promise<string>((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`ossd did not start:\n${out}`)), 20_000);
     const check = (): void => {
-      const m = /endpoint:\s+(http:\/\/\S+)/.exec(out);
+      const m = /endpoint:\s+(https?:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolvePromise(m[1]!);

@@ -56,7 +56,7 @@ export class SqliteMetadataStore implements MetadataStore {
         'INSERT OR IGNORE INTO buckets (name, created_ms, acl, storage_class, redundancy) VALUES (@name, @created_ms, @acl, @storage_class, @redundancy)',
       ),
       updateBucket: db.prepare(
-        'UPDATE buckets SET acl = @acl, storage_class = @storage_class, redundancy = @redundancy WHERE name = @name',
+        'UPDATE buckets SET acl = @acl, storage_class = @storage_class, redundancy = @redundancy, cors = @cors WHERE name = @name',
       ),
       anyObject: db.prepare('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1'),
       deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
@@ -109,6 +109,12 @@ export class SqliteMetadataStore implements MetadataStore {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    // After a failed WAL fsync nothing more is committed (it could only be lost or confuse recovery).
+    const refused = this.wal.failed;
+    if (refused) {
+      for (const w of batch) w.reject(refused);
+      return;
+    }
     try {
       this.db.transaction(() => {
         for (const w of batch) {

@@ -1,4 +1,5 @@
 /** Conversion between SQLite rows and engine records. */
+import type { CorsConfiguration } from '../../engine/cors.js';
 import type { BucketAcl, BucketRecord, ObjectAcl, ObjectRecord, ObjectType } from '../../engine/model.js';
 
 export interface BucketRow {
@@ -7,6 +8,8 @@ export interface BucketRow {
   acl: string;
   storage_class: string;
   redundancy: string;
+  /** Added by a later migration (schema.ts ADDED_COLUMNS): CORS configuration JSON. */
+  cors?: string | null;
 }
 
 export interface ObjectRow {
@@ -38,6 +41,7 @@ export function bucketFromRow(r: BucketRow): BucketRecord {
     acl: r.acl as BucketAcl,
     storageClass: r.storage_class,
     redundancy: r.redundancy,
+    ...(r.cors ? { cors: JSON.parse(r.cors) as CorsConfiguration } : {}),
   };
 }
 
@@ -48,6 +52,7 @@ export function bucketToRow(b: BucketRecord): BucketRow {
     acl: b.acl,
     storage_class: b.storageClass,
     redundancy: b.redundancy,
+    cors: b.cors ? JSON.stringify(b.cors) : null,
   };
 }
 

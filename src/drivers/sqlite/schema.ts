@@ -43,4 +43,6 @@ export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; decl:
   { table: 'objects', column: 'symlink_target', decl: 'TEXT' },
   { table: 'objects', column: 'base_size', decl: 'INTEGER' },
   { table: 'objects', column: 'base_crc', decl: 'TEXT' },
+  // A bucket's CORS configuration as JSON (src/engine/cors.ts); NULL when none is set.
+  { table: 'buckets', column: 'cors', decl: 'TEXT' },
 ];

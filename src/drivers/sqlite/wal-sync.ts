@@ -13,6 +13,9 @@
 import fs from 'node:fs';
 import { fdatasyncFd } from '../fs/fd.js';
 
+/** The WAL's fdatasync, replaceable by the OSSD_FAULTS test hook only (drivers/faults-config.ts). */
+export const walSyncHooks = { fdatasync: fdatasyncFd };
+
 /** Keys a batch touched; null: it may have touched anything (reads of every key wait). */
 export type TouchedKeys = Set<string> | null;
 
@@ -34,19 +37,28 @@ export class WalSync {
     // The WAL exists once a first transaction has been written; it stays while we hold the connection.
     this.fd ??= fs.openSync(this.walPath, 'r');
     const batch: PendingBatch = { keys, done: Promise.resolve() };
-    batch.done = fdatasyncFd(this.fd).then(
+    batch.done = walSyncHooks.fdatasync(this.fd).then(
       () => {
         this.pending = this.pending.filter((b) => b !== batch);
       },
       (e: Error) => {
         // The database now holds commits that may not be on disk: nothing more can be
         // promised until a restart runs recovery. Refuse everything from here on.
-        this.failure = new Error(`metadata WAL fsync failed, restart required: ${e.message}`);
+        this.failure = Object.assign(new Error(`metadata WAL fsync failed, restart required: ${e.message}`), {
+          code: (e as NodeJS.ErrnoException).code ?? 'EIO',
+          // This batch may or may not be on disk (types.ts outcomeUnknown).
+          outcomeUnknown: true,
+        });
         throw this.failure;
       },
     );
     this.pending.push(batch);
     return batch.done;
+  }
+
+  /** Set once a WAL fsync failed: from then on no write may even be attempted. */
+  get failed(): Error | undefined {
+    return this.failure;
   }
 
   /** Waits until no pending batch may have touched `key` (every pending batch when undefined). */

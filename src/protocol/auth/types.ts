@@ -24,6 +24,8 @@ export interface KeySecret {
   secret: string;
   /** Set for temporary (STS) keys: the request must carry this token (auth.md §6.1). */
   securityToken?: string;
+  /** Like securityToken, for stores that keep only the token's SHA-256 (lower-case hex). */
+  securityTokenSha256?: string;
   /** ms epoch, for temporary (STS) keys. */
   expiresAt?: number;
 }

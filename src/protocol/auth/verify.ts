@@ -3,7 +3,7 @@
  * the key, compute the expected signature for every addressing candidate (README §1.3)
  * and accept the first that matches; then check the STS token (§6.1). Pure: no I/O.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { OssError } from '../../engine/errors.js';
 import type { AuthInput, AuthOutcome, AuthTarget, KeyLookup, KeySecret } from './types.js';
 import { binToUtf8, headerValue, parseV1Authorization, v1Signature, v1StringToSign } from './v1.js';
@@ -25,7 +25,7 @@ function isoSeconds(ms: number): string {
 
 const ISO_BASIC = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
-function parseIsoBasic(s: string): number | undefined {
+export function parseIsoBasic(s: string): number | undefined {
   const m = ISO_BASIC.exec(s);
   if (!m) return undefined;
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];
@@ -74,7 +74,7 @@ function checkExpiry(expiresAt: number, now: number): void {
   }
 }
 
-function lookupKey(lookup: KeyLookup, accessKeyId: string): KeySecret {
+export function lookupKey(lookup: KeyLookup, accessKeyId: string): KeySecret {
   const key = lookup(accessKeyId);
   if (!key) {
     throw new OssError('InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.', {
@@ -85,11 +85,15 @@ function lookupKey(lookup: KeyLookup, accessKeyId: string): KeySecret {
 }
 
 /** §6.1: a temporary key must come with its own token, and must not have expired. */
-function checkToken(key: KeySecret, provided: string | undefined, now: number): void {
+export function checkToken(key: KeySecret, provided: string | undefined, now: number): void {
   if (key.expiresAt !== undefined && key.expiresAt < now) {
     throw new OssError('InvalidSecurityToken', 'The security token you provided has expired');
   }
   if (key.securityToken !== undefined && (provided === undefined || !safeEqual(provided, key.securityToken))) {
+    throw new OssError('InvalidSecurityToken', 'The security token you provided is invalid.');
+  }
+  if (key.securityTokenSha256 !== undefined
+    && (provided === undefined || !safeEqual(createHash('sha256').update(provided, 'utf8').digest('hex'), key.securityTokenSha256))) {
     throw new OssError('InvalidSecurityToken', 'The security token you provided is invalid.');
   }
 }

@@ -29,6 +29,9 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
   InvalidObjectName: { status: 400, message: 'The specified object is not valid.' },
   InvalidDigest: { status: 400, message: 'The Content-MD5 you specified is not valid.' },
   MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
+  // PostObject (OSS "PostObject errors and troubleshooting"): a bad form / a bad policy field.
+  MalformedPOSTRequest: { status: 400, message: 'The body of your POST request is not well-formed multipart/form-data.' },
+  InvalidPolicyDocument: { status: 400, message: 'Invalid Policy: the policy form field is not a valid policy document.' },
   MissingArgument: { status: 400, message: 'Missing Some Required Arguments.', ec: '0016-00000501' },
   EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.' },
   // multipart.md §4 steps 3–5 (CompleteMultipartUpload).
@@ -54,6 +57,8 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
   NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
   NoSuchUpload: { status: 404, message: 'The specified upload does not exist.' },
   NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
+  // GetBucketCors on a bucket without rules (buckets.md §"Other bucket sub-resources").
+  NoSuchCORSConfiguration: { status: 404, message: 'The CORS Configuration does not exist.' },
   SymlinkTargetNotExist: { status: 404, message: 'The symlink target object does not exist.', ec: '0026-00000012' },
   MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.' },
   BucketAlreadyExists: { status: 409, message: 'The requested bucket name is not available.' },
@@ -72,6 +77,9 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
   InvalidRange: { status: 416, message: 'The requested range cannot be satisfied.' },
   RequestHeaderTooLarge: { status: 431, message: 'Your request header is too large.' },
   InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
+  // Not an OSS code: the disk under the data folder is full (ENOSPC, SQLITE_FULL). 507 as
+  // in RFC 4918 (MinIO answers 507 too); nothing of the request was stored. docs.ts choices.
+  InsufficientStorage: { status: 507, message: 'No space left on device: the server could not store the request. Nothing was written; retry after space is freed.' },
   NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.' },
   ServiceUnavailable: { status: 503, message: 'Please reduce your request rate.' },
 };

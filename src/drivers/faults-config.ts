@@ -1,0 +1,46 @@
+/**
+ * TEST HOOK, never set in production: OSSD_FAULTS makes ossd wrap its drivers in the
+ * fault injectors of faulty.ts, so tests can make the Nth call of a method fail with EIO
+ * or ENOSPC in the real server process. Syntax: comma-separated `method:N:CODE`, N the
+ * 1-based call that fails, `N+` for that call and every later one:
+ *
+ *   OSSD_FAULTS='blob.write:3:ENOSPC,meta.cas:5:EIO,wal.sync:4:EIO'
+ *
+ * startServer logs a warning line naming the rules when they are active.
+ */
+import type { BlobStore, MetadataStore } from './types.js';
+import { type FaultCode, FaultPlan, type FaultRule, faultyBlobStore, faultyMetadataStore } from './faulty.js';
+import { walSyncHooks } from './sqlite/wal-sync.js';
+
+const RULE = /^(meta|blob|wal)\.([A-Za-z]+):(\d{1,9})(\+?):(EIO|ENOSPC)$/;
+
+export function parseFaults(spec: string): FaultRule[] {
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const m = RULE.exec(s);
+      if (!m || Number(m[3]) < 1) throw new Error(`OSSD_FAULTS: ${JSON.stringify(s)} is not method:N[+]:EIO|ENOSPC (e.g. blob.write:3:ENOSPC)`);
+      return { method: `${m[1]}.${m[2]}`, nth: Number(m[3]), sticky: m[4] === '+', code: m[5] as FaultCode };
+    });
+}
+
+/** The drivers as given, or wrapped when OSSD_FAULTS is set (tests only). */
+export function applyFaults(
+  meta: MetadataStore,
+  blobs: BlobStore,
+  env: NodeJS.ProcessEnv,
+): { meta: MetadataStore; blobs: BlobStore; plan?: FaultPlan } {
+  const spec = env.OSSD_FAULTS;
+  if (!spec) return { meta, blobs };
+  const plan = new FaultPlan(parseFaults(spec));
+  if (plan.has('wal.sync')) {
+    const real = walSyncHooks.fdatasync;
+    walSyncHooks.fdatasync = (fd) => {
+      const e = plan.check('wal.sync');
+      return e ? Promise.reject(e) : real(fd);
+    };
+  }
+  return { meta: faultyMetadataStore(meta, plan), blobs: faultyBlobStore(blobs, plan), plan };
+}

@@ -1,0 +1,71 @@
+/**
+ * Encryption at rest for access key secrets: AES-256-GCM under `<data>/master.key`.
+ *
+ * Why encrypt rather than hash: OSS signatures are HMACs keyed by the secret itself, so
+ * the server must hold the plaintext secret to recompute them; a hash would make
+ * verification impossible. Encryption keeps the secrets out of meta.db and its WAL, so a
+ * copied, backed-up or shared database leaks nothing by itself; someone who can also read
+ * master.key (mode 0600) can decrypt them, as the server must.
+ *
+ * Security tokens, by contrast, only need an equality check: they are stored as SHA-256.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * Reads the master key, creating it on first use. The CLI and a running server may both
+ * get here first: the key is written whole to a private temporary file and then linked
+ * into place, which fails atomically if the other process won, so nobody ever reads a
+ * half-written key or overwrites one already in use.
+ */
+export function loadMasterKey(dataDir: string): Buffer {
+  const file = join(dataDir, 'master.key');
+  try {
+    return checked(readFileSync(file), file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const tmp = join(dataDir, `master.key.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  writeFileSync(tmp, randomBytes(KEY_BYTES), { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(tmp, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    unlinkSync(tmp);
+  }
+  return checked(readFileSync(file), file);
+}
+
+function checked(key: Buffer, file: string): Buffer {
+  if (key.length !== KEY_BYTES) throw new Error(`${file} must hold exactly ${KEY_BYTES} bytes`);
+  return key;
+}
+
+/**
+ * iv ‖ tag ‖ ciphertext. The access key id is the associated data, so a ciphertext moved
+ * to another row (someone swapping secrets in the database) fails to decrypt.
+ */
+export function encryptSecret(master: Buffer, keyId: string, secret: string): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', master, iv);
+  cipher.setAAD(Buffer.from(keyId, 'utf8'));
+  const body = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]);
+}
+
+export function decryptSecret(master: Buffer, keyId: string, sealed: Buffer): string {
+  const decipher = createDecipheriv('aes-256-gcm', master, sealed.subarray(0, IV_BYTES));
+  decipher.setAAD(Buffer.from(keyId, 'utf8'));
+  decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+  return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+}
+
+export function sha256Hex(s: string): string {
+  return createHash('sha256').update(s, 'utf8').digest('hex');
+}
