@@ -47,7 +47,7 @@ async function lastAppendIntact(blobs: BlobStore, rec: ObjectRecord, onDisk: num
  * blob may not have been synced: write them back into the blobs of objects that still
  * reference them, make those durable, then drop the journal rows.
  */
-async function replayJournal(meta: MetadataStore, blobs: BlobStore): Promise<number> {
+async function replayJournal(meta: MetadataStore, blobs: BlobStore): Promise<{ replayed: number; done: Array<{ blob: string; end: number }> }> {
   let replayed = 0;
   const done: Array<{ blob: string; end: number }> = [];
   for (const blob of await meta.journal.blobs()) {
@@ -59,8 +59,22 @@ async function replayJournal(meta: MetadataStore, blobs: BlobStore): Promise<num
     }
     done.push({ blob, end: Number.MAX_SAFE_INTEGER });
   }
-  if (done.length > 0) await meta.journal.clear(done);
-  return replayed;
+  return { replayed, done };
+}
+
+/**
+ * Drops replayed journal rows: a metadata write, so done last, after the orphan sweep
+ * freed what it could. On a full disk the rows stay: replaying them again at the next
+ * start writes the same committed bytes (committed bytes of a blob never change), and
+ * ossd starts instead of refusing to (test/faults/full-disk.test.ts).
+ */
+async function clearJournal(meta: MetadataStore, done: Array<{ blob: string; end: number }>): Promise<void> {
+  if (done.length === 0) return;
+  try {
+    await meta.journal.clear(done);
+  } catch (e) {
+    if (!['ENOSPC', 'EDQUOT', 'SQLITE_FULL'].includes(String((e as NodeJS.ErrnoException).code))) throw e;
+  }
 }
 
 function rolledBack(rec: ObjectRecord): ObjectRecord | null {
@@ -72,7 +86,8 @@ function rolledBack(rec: ObjectRecord): ObjectRecord | null {
 export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<RecoveryReport> {
   const report: RecoveryReport = { trimmedAppendables: 0, trimmedBytes: 0, rolledBackAppends: 0, replayedAppends: 0, removedOrphans: 0 };
   await blobs.clearStaging();
-  report.replayedAppends = await replayJournal(meta, blobs);
+  const journal = await replayJournal(meta, blobs);
+  report.replayedAppends = journal.replayed;
   for await (let rec of meta.appendableObjects()) {
     if (rec.blob === null) continue;
     const onDisk = await blobs.size(rec.blob);
@@ -95,5 +110,6 @@ export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<Re
       report.removedOrphans++;
     }
   }
+  await clearJournal(meta, journal.done);
   return report;
 }
