@@ -33,6 +33,17 @@ export function checkAppendable(current: ObjectRecord | undefined, position: num
   if (contentLength !== undefined && length + contentLength > MAX_OBJECT_SIZE) throw appendTooLarge();
 }
 
+/**
+ * append.md §8 (project decision): CopyObject and UploadPartCopy cannot be performed on
+ * appendable objects, as the append-upload guides say; refused with 400 InvalidArgument
+ * (docs/errors.md) before anything is written at the destination.
+ */
+export function refuseAppendableSource(rec: ObjectRecord, operation: string, key: string): void {
+  if (rec.type === 'Appendable') {
+    throw new OssError('InvalidArgument', `${operation} cannot be performed on appendable objects.`, { Key: key });
+  }
+}
+
 /** append.md §6 / README open question 1: the 5 GiB limit on append is 400 InvalidArgument. */
 function appendTooLarge(): OssError {
   return new OssError('InvalidArgument', 'The object size after append exceeds 5GB.');

@@ -17,7 +17,9 @@ import { OssError } from './errors.js';
 import type { ObjectAcl, ObjectRecord } from './model.js';
 import { MAX_PART_NUMBER, MAX_PART_SIZE, newUploadId, type PartRecord, type UploadRecord } from './multipart-model.js';
 import { checkPartOrder, type ListedPart, multipartCrc, multipartEtag, resolveParts, segmentsOf } from './multipart-rules.js';
+import type { IngestResult } from './ingest.js';
 import type { BodyInput, ObjectService } from './objects.js';
+import { refuseAppendableSource } from './append.js';
 import { listUploads, type UploadListQuery, type UploadListResult } from './upload-listing.js';
 
 export interface PartCopyRequest {
@@ -83,15 +85,7 @@ export class MultipartService {
     if (input.contentLength !== undefined && input.contentLength > MAX_PART_SIZE) throw entityTooLarge();
     const blob = this.blobs.newBlobId();
     const r = await this.objects.writeNewBlob(blob, input, MAX_PART_SIZE, entityTooLarge);
-    const part: PartRecord = {
-      partNumber,
-      size: r.bytes,
-      etag: r.md5.toString('hex').toUpperCase(),
-      crc: crc64ToDecimal(r.crc),
-      blob: r.wrote ? blob : null,
-      mtimeMs: Date.now(),
-    };
-    return this.recordPart(bucket, key, uploadId, part);
+    return this.recordPart(bucket, key, uploadId, partOf(partNumber, blob, r));
   }
 
   /**
@@ -109,23 +103,13 @@ export class MultipartService {
     const src = await this.objects.open(req.source.bucket, req.source.key);
     try {
       const rec = src.record;
-      if (rec.type === 'Appendable') {
-        throw new OssError('InvalidArgument', 'UploadPartCopy cannot be performed on appendable objects.', { Key: req.source.key });
-      }
+      refuseAppendableSource(rec, 'UploadPartCopy', req.source.key);
       if (evaluateConditions(req.conditions, rec.etag, rec.mtimeMs, 'x-oss-copy-source-') === 'not-modified') return 'not-modified';
       const { start, end } = req.range?.(rec.size) ?? { start: 0, end: rec.size };
       if (end - start > MAX_PART_SIZE) throw entityTooLarge();
       const blob = this.blobs.newBlobId();
       const r = await this.objects.writeNewBlob(blob, { body: src.stream(start, end), contentLength: end - start }, MAX_PART_SIZE, entityTooLarge);
-      const part: PartRecord = {
-        partNumber,
-        size: r.bytes,
-        etag: r.md5.toString('hex').toUpperCase(),
-        crc: crc64ToDecimal(r.crc),
-        blob: r.wrote ? blob : null,
-        mtimeMs: Date.now(),
-      };
-      return { part: await this.recordPart(bucket, key, uploadId, part), start, end, sourceSize: rec.size };
+      return { part: await this.recordPart(bucket, key, uploadId, partOf(partNumber, blob, r)), start, end, sourceSize: rec.size };
     } finally {
       await src.close();
     }
@@ -202,4 +186,16 @@ export class MultipartService {
   private removeBlob(blob: string | null): void {
     if (blob !== null) this.blobs.remove(blob).catch((e) => this.onBackgroundError(e));
   }
+}
+
+/** A part as UploadPart and UploadPartCopy record it: its ETag is the MD5 of its bytes (multipart.md §2). */
+function partOf(partNumber: number, blob: string, r: IngestResult): PartRecord {
+  return {
+    partNumber,
+    size: r.bytes,
+    etag: r.md5.toString('hex').toUpperCase(),
+    crc: crc64ToDecimal(r.crc),
+    blob: r.wrote ? blob : null,
+    mtimeMs: Date.now(),
+  };
 }

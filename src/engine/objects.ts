@@ -13,7 +13,7 @@ import { type Conditions, evaluateConditions, type ConditionOutcome } from './co
 import { crc64ToDecimal } from './crc64.js';
 import { OssError } from './errors.js';
 import { ingest } from './ingest.js';
-import { Appender } from './append.js';
+import { Appender, refuseAppendableSource } from './append.js';
 import type { JournalFlusher } from './journal-flusher.js';
 import { BlobLeases } from './blob-leases.js';
 import { segmentedStream } from './segmented-object.js';
@@ -151,14 +151,7 @@ export class ObjectService {
     const src = await this.open(req.source.bucket, req.source.key);
     try {
       const rec = src.record;
-      // append.md §8 (project decision): CopyObject cannot be performed on appendable
-      // objects, as the append-upload guides say; nothing is written at the destination.
-      if (rec.type === 'Appendable') {
-        // Code: 400 InvalidArgument (documented in docs/errors.md).
-        throw new OssError('InvalidArgument', 'CopyObject cannot be performed on appendable objects.', {
-          Key: req.source.key,
-        });
-      }
+      refuseAppendableSource(rec, 'CopyObject', req.source.key);
       const outcome: ConditionOutcome = evaluateConditions(req.conditions, rec.etag, rec.mtimeMs, 'x-oss-copy-source-');
       if (outcome === 'not-modified') return 'not-modified';
       const sameObject = req.source.bucket === bucket && req.source.key === key;

@@ -7,7 +7,7 @@ import { OssError } from '../engine/errors.js';
 import type { ObjectRecord } from '../engine/model.js';
 import type { PartRecord } from '../engine/multipart-model.js';
 import { body, bucketOf, header, keyOf, readSmallBody, type RequestContext } from '../protocol/context.js';
-import { parseCopySource } from '../protocol/copy-source.js';
+import { copySourceConditions, parseCopySource } from '../protocol/copy-source.js';
 import {
   copySourceRange,
   parseCompleteXml,
@@ -64,12 +64,7 @@ export async function uploadPartCopy(ctx: RequestContext, authorizeSource: (buck
   const result = await ctx.engine.multipart.uploadPartCopy(bucketOf(ctx), keyOf(ctx), uploadIdOf(ctx), partNumber, {
     source,
     range,
-    conditions: {
-      ifMatch: header(ctx, 'x-oss-copy-source-if-match'),
-      ifNoneMatch: header(ctx, 'x-oss-copy-source-if-none-match'),
-      ifModifiedSince: header(ctx, 'x-oss-copy-source-if-modified-since'),
-      ifUnmodifiedSince: header(ctx, 'x-oss-copy-source-if-unmodified-since'),
-    },
+    conditions: copySourceConditions(ctx),
   });
   if (result === 'not-modified') return send(ctx, 304);
   const { part, start, end, sourceSize } = result;

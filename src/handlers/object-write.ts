@@ -9,7 +9,7 @@ import {
   parseObjectAttributes,
   quoted,
 } from '../protocol/object-headers.js';
-import { parseCopySource } from '../protocol/copy-source.js';
+import { copySourceConditions, parseCopySource } from '../protocol/copy-source.js';
 import { queryValue } from '../protocol/request-target.js';
 import { renderXml, xmlDate } from '../protocol/xml/render.js';
 import { send, sendXml } from '../server/respond.js';
@@ -69,12 +69,7 @@ export async function copyObject(ctx: RequestContext, authorizeSource: (bucket: 
     taggingDirective: parseDirective(ctx, 'x-oss-tagging-directive'),
     attrs: parseObjectAttributes(ctx),
     forbidOverwrite: parseForbidOverwrite(ctx),
-    conditions: {
-      ifMatch: header(ctx, 'x-oss-copy-source-if-match'),
-      ifNoneMatch: header(ctx, 'x-oss-copy-source-if-none-match'),
-      ifModifiedSince: header(ctx, 'x-oss-copy-source-if-modified-since'),
-      ifUnmodifiedSince: header(ctx, 'x-oss-copy-source-if-unmodified-since'),
-    },
+    conditions: copySourceConditions(ctx),
   });
   if (result === 'not-modified') return send(ctx, 304);
   const rec = result.record;

@@ -3,7 +3,9 @@
  * Clients encode the key with %20 or '+' for spaces (Go), so decode form-style
  * (README §1.4).
  */
+import type { Conditions } from '../engine/conditions.js';
 import { OssError } from '../engine/errors.js';
+import { header, type RequestContext } from './context.js';
 
 export function decodeFormStyle(s: string): string {
   try {
@@ -20,4 +22,14 @@ export function parseCopySource(v: string): { bucket: string; key: string; versi
   if (!m) throw new OssError('InvalidArgument', 'x-oss-copy-source must be /<bucket>/<key>.', { ArgumentName: 'x-oss-copy-source' });
   const versionId = q < 0 ? undefined : new URLSearchParams(v.slice(q + 1)).get('versionId') ?? undefined;
   return { bucket: m[1]!, key: m[2]!, versionId };
+}
+
+/** The `x-oss-copy-source-if-*` headers of CopyObject and UploadPartCopy (objects.md §5). */
+export function copySourceConditions(ctx: RequestContext): Conditions {
+  return {
+    ifMatch: header(ctx, 'x-oss-copy-source-if-match'),
+    ifNoneMatch: header(ctx, 'x-oss-copy-source-if-none-match'),
+    ifModifiedSince: header(ctx, 'x-oss-copy-source-if-modified-since'),
+    ifUnmodifiedSince: header(ctx, 'x-oss-copy-source-if-unmodified-since'),
+  };
 }
