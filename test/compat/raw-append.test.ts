@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startOssd, type Ossd } from '../helpers/ossd-process.js';
-import { errorCode, md5Base64, raw, type RawRequest, type RawResponse } from '../helpers/raw-http.js';
+import { assertErr, md5Base64, raw, type RawRequest, type RawResponse } from '../helpers/raw-http.js';
 import { openWire, wire, wireBytes } from '../helpers/raw-wire.js';
 
 const B = 'raw-append';
@@ -43,10 +43,6 @@ function assertOk(res: RawResponse, next: number, crc: string): void {
   assert.equal(res.headers['x-oss-hash-crc64ecma'], crc);
   assert.match(String(res.headers.etag), APPENDABLE_ETAG);
   assert.equal(res.body.length, 0);
-}
-function assertErr(res: RawResponse, status: number, code: string): void {
-  assert.equal(res.status, status, res.text);
-  assert.equal(errorCode(res), code);
 }
 /** An object holding "hello", created by one append. */
 async function hello(key: string): Promise<State> {

@@ -4,18 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startOssd, type Ossd } from '../helpers/ossd-process.js';
-import { errorCode, raw, type RawResponse } from '../helpers/raw-http.js';
+import { assertErr, raw, type RawResponse } from '../helpers/raw-http.js';
 import { md5Hex, multipartEtagOf, pattern, RawMultipart, tag, tags } from '../helpers/multipart.js';
 
 const B = 'raw-mp-list';
 const KIB100 = 100 * 1024;
 let ossd: Ossd;
 let mp: RawMultipart;
-
-function assertErr(res: RawResponse, status: number, code: string): void {
-  assert.equal(res.status, status, res.text);
-  assert.equal(errorCode(res), code, res.text);
-}
 
 before(async () => {
   ossd = await startOssd();

@@ -4,18 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startOssd, type Ossd } from '../helpers/ossd-process.js';
-import { errorCode, md5Base64, raw, type RawResponse } from '../helpers/raw-http.js';
+import { assertErr, md5Base64, raw } from '../helpers/raw-http.js';
 import { blobCount, crcOfParts, eventually, md5Hex, multipartEtagOf, pattern, RawMultipart, split, tag } from '../helpers/multipart.js';
 
 const B = 'raw-multipart';
 const KIB100 = 100 * 1024;
 let ossd: Ossd;
 let mp: RawMultipart;
-
-function assertErr(res: RawResponse, status: number, code: string): void {
-  assert.equal(res.status, status, res.text);
-  assert.equal(errorCode(res), code, res.text);
-}
 
 before(async () => {
   ossd = await startOssd();

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOssd, type Ossd } from '../helpers/ossd-process.js';
-import { errorCode, raw, signV1, type RawRequest, type RawResponse } from '../helpers/raw-http.js';
+import { assertErr, raw, type RawRequest, type RawResponse, signV1 } from '../helpers/raw-http.js';
 
 const B = 'raw-tags-links';
 let ossd: Ossd;
@@ -21,11 +21,6 @@ const putLink = (key: string, headers: Record<string, string>): Promise<RawRespo
 function tagging(tags: Array<[string, string]>): string {
   return `<Tagging><TagSet>${tags.map(([k, v]) => `<Tag><Key>${k}</Key><Value>${v}</Value></Tag>`).join('')}</TagSet></Tagging>`;
 }
-function assertErr(res: RawResponse, status: number, code: string): void {
-  assert.equal(res.status, status, res.text);
-  assert.equal(errorCode(res), code);
-}
-
 before(async () => {
   ossd = await startOssd();
   assert.equal((await req({ method: 'PUT', path: `/${B}/` })).status, 200);

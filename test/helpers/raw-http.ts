@@ -3,6 +3,7 @@
  * disconnects). Signs V1 the way the C++ SDK does (Date header, path style), written
  * independently of the server's verifier.
  */
+import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
@@ -128,4 +129,10 @@ export function rawSocket(ossd: Ossd, bytes: Buffer | string, waitMs = 2000): Pr
 export function errorCode(res: RawResponse): string | undefined {
   const xml = res.text || (typeof res.headers['x-oss-err'] === 'string' ? Buffer.from(res.headers['x-oss-err'], 'base64').toString('utf8') : '');
   return /<Code>([^<]*)<\/Code>/.exec(xml)?.[1];
+}
+
+/** Asserts an OSS error answer: its status and its <Code> (body, or x-oss-err for HEAD). */
+export function assertErr(res: RawResponse, status: number, code: string): void {
+  assert.equal(res.status, status, res.text);
+  assert.equal(errorCode(res), code, res.text);
 }
