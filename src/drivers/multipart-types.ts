@@ -5,6 +5,7 @@
  */
 import type { ObjectRecord } from '../engine/model.js';
 import type { PartRecord, UploadRecord } from '../engine/multipart-model.js';
+import type { HistoryChange } from './types.js';
 
 export interface UploadPage {
   prefix: string;
@@ -19,7 +20,7 @@ export interface UploadPage {
 export type PutPartResult = { ok: true; previous: PartRecord | undefined } | { ok: false };
 
 export type CompleteResult =
-  | { status: 'ok'; previous: ObjectRecord | undefined; discarded: PartRecord[] }
+  | { status: 'ok'; previous: ObjectRecord | undefined; removed: ObjectRecord[]; discarded: PartRecord[] }
   | { status: 'no-upload' }
   /** A part the object would use was replaced or is gone since it was read. */
   | { status: 'parts-changed' }
@@ -54,5 +55,7 @@ export interface MultipartMetadata {
     used: UsedPart[],
     expectedRevision: number | null,
     next: ObjectRecord,
+    /** Noncurrent versions changed in the same transaction (versioning). */
+    history?: HistoryChange,
   ): Promise<CompleteResult>;
 }

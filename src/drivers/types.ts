@@ -8,8 +8,50 @@ import type { BucketRecord, ObjectRecord } from '../engine/model.js';
 import type { MultipartMetadata } from './multipart-types.js';
 
 export type CasResult =
-  | { ok: true; previous: ObjectRecord | undefined }
+  | {
+      ok: true;
+      previous: ObjectRecord | undefined;
+      /** Noncurrent versions the swap removed (HistoryChange.remove), for their blobs to be collected. */
+      removed?: ObjectRecord[];
+    }
   | { ok: false; current: ObjectRecord | undefined };
+
+/**
+ * Changes to a key's noncurrent versions, made in the same transaction as a
+ * compare-and-swap of its current row (versioning, src/engine/versioning.ts).
+ */
+export interface HistoryChange {
+  /** Keep the row being replaced (if any) as the newest noncurrent version, instead of dropping it. */
+  archive?: boolean;
+  /** Noncurrent versions to remove, by version id ('null' for the null version). Each must exist, or the swap fails. */
+  remove?: string[];
+  /** Rows (delete markers) to add as the newest noncurrent versions, after an archived one. */
+  add?: ObjectRecord[];
+  /** Noncurrent versions whose ACL and tags change in place (matched by version id). Applied first; used alone. Each must exist, or the swap fails. */
+  update?: ObjectRecord[];
+}
+
+/** `next` of a swap that checks the revision and changes only the noncurrent versions. */
+export const KEEP_CURRENT = 'keep';
+
+/** One version in listing order: within a key, higher rank first; the current row ranks highest. */
+export interface VersionEntry {
+  record: ObjectRecord;
+  rank: number;
+  /** Set by listVersions: the newest version of its key (the current row, or a delete marker). */
+  latest?: boolean;
+}
+
+export interface VersionPage {
+  prefix: string;
+  /** Exclusive: versions after this key and rank (a version-id marker); then every later key. */
+  after?: { key: string; rank: number };
+  /** Exclusive lower bound on keys (bytewise), when `after` is not set. */
+  afterKey: string;
+  /** Inclusive lower bound on keys, used instead of afterKey/after when set (skipping a common prefix). */
+  from?: string;
+  limit: number;
+}
 
 export interface ListPage {
   prefix: string;
@@ -48,7 +90,7 @@ export interface MetadataStore {
   /** Inserts unless the name exists; false when it does. */
   insertBucket(bucket: BucketRecord): Promise<boolean>;
   updateBucket(bucket: BucketRecord): Promise<boolean>;
-  /** Deletes the bucket only if it holds no objects and no multipart uploads. */
+  /** Deletes the bucket only if it holds no objects, no noncurrent versions and no multipart uploads. */
   deleteBucketIfEmpty(name: string): Promise<'deleted' | 'missing' | 'not-empty'>;
   listBuckets(prefix: string, after: string, limit: number): Promise<BucketRecord[]>;
 
@@ -62,10 +104,18 @@ export interface MetadataStore {
     bucket: string,
     key: string,
     expectedRevision: number | null,
-    next: ObjectRecord | null,
+    next: ObjectRecord | null | typeof KEEP_CURRENT,
     /** Appended bytes to journal in the same transaction (journal-store.ts). */
     journal?: JournalEntry,
+    /** Noncurrent versions changed in the same transaction. */
+    history?: HistoryChange,
   ): Promise<CasResult>;
+  /** A key's noncurrent versions (delete markers included), newest first. */
+  history(bucket: string, key: string): Promise<ObjectRecord[]>;
+  /** One version of a key, current or not; versionId 'null' is the null version. */
+  getVersion(bucket: string, key: string, versionId: string): Promise<VersionEntry | undefined>;
+  /** Current and noncurrent versions in (key ascending, rank descending) order, keys starting with the prefix. */
+  listVersions(bucket: string, page: VersionPage): Promise<VersionEntry[]>;
   readonly journal: JournalStore;
   /** Objects whose key starts with prefix and is > after, in bytewise key order. */
   listObjects(bucket: string, page: ListPage): Promise<ObjectRecord[]>;

@@ -20,7 +20,8 @@ import { OssError } from './errors.js';
 import { ingest, type IngestResult } from './ingest.js';
 import type { JournalFlusher } from './journal-flusher.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { MAX_OBJECT_SIZE, type ObjectRecord } from './model.js';
+import { type BucketRecord, MAX_OBJECT_SIZE, type ObjectRecord } from './model.js';
+import { type Collect, planNewCurrent, withVersion } from './versioning.js';
 import type { BodyInput } from './objects.js';
 import { nextRevision } from './revision.js';
 
@@ -85,6 +86,8 @@ export class Appender {
     private readonly buckets: BucketService,
     private readonly onBackgroundError: (e: unknown) => void,
     private readonly flusher: JournalFlusher,
+    /** Collects the blobs of versions a creating append replaced (a Suspended bucket's null version). */
+    private readonly collect: Collect,
   ) {}
 
   /** What readers see of a row: the state before an append whose bytes are not yet durable. */
@@ -94,7 +97,7 @@ export class Appender {
   }
 
   async append(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes): Promise<ObjectRecord> {
-    await this.buckets.require(bucket);
+    const b = await this.buckets.require(bucket);
     // The fast refusal uses what readers see: an append whose bytes are still becoming
     // durable is not yet there for anyone (else a 409 here and a 404 on GET could
     // contradict each other). Under the lock that append has finished.
@@ -102,17 +105,18 @@ export class Appender {
     return this.locks.run(`${bucket}\0${key}`, async () => {
       const current = await this.meta.getObject(bucket, key);
       checkAppendable(current, position, input.contentLength);
-      return this.appendLocked(bucket, key, current, input, attrs);
+      return this.appendLocked(b, key, current, input, attrs);
     });
   }
 
   private async appendLocked(
-    bucket: string,
+    b: BucketRecord,
     key: string,
     current: ObjectRecord | undefined,
     input: BodyInput,
     attrs: ObjectAttributes,
   ): Promise<ObjectRecord> {
+    const bucket = b.name;
     const length = current?.size ?? 0;
     const create = !current?.blob;
     const blob = current?.blob ?? this.blobs.newBlobId();
@@ -155,11 +159,13 @@ export class Appender {
       blob: result.wrote || !create ? blob : null,
       appendBase: { size: current ? length : -1, crc: current?.crc ?? '0' },
     };
+    // Appends change the current version in place; only the creating one makes a version (append.md §9).
+    const plan = current ? undefined : await planNewCurrent(this.meta, b, key, undefined);
     // Metadata, tags and storage class only at creation; the ACL on every append (append.md §2.1).
     const build = (base: ObjectRecord | undefined): ObjectRecord =>
       base
         ? { ...base, ...body, acl: attrs.acl ?? base.acl, mtimeMs: Date.now(), revision: nextRevision() }
-        : newRecord(bucket, key, body, attrs);
+        : withVersion(newRecord(bucket, key, body, attrs), plan ?? { archives: false });
     let expected = current;
     for (;;) {
       const next = build(expected);
@@ -168,7 +174,7 @@ export class Appender {
       const journal = journaled && result.wrote ? { blob, offset: length, data: Buffer.concat(kept) } : undefined;
       let cas;
       try {
-        cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next, journal);
+        cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next, journal, expected ? undefined : plan?.history);
       } catch (e) {
         this.inFlight.delete(k);
         await durable.catch(() => undefined);
@@ -178,6 +184,7 @@ export class Appender {
         throw e;
       }
       if (cas.ok) {
+        for (const old of cas.removed ?? []) this.collect(old);
         if (journal) this.flusher.markDirty(blob, next.size);
         return this.finish(k, next, expected, durable, writer, blob, create && result.wrote, length);
       }

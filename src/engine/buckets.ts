@@ -2,7 +2,7 @@
 import type { MetadataStore } from '../drivers/types.js';
 import { OssError } from './errors.js';
 import type { CorsConfiguration } from './cors.js';
-import type { BucketAcl, BucketRecord } from './model.js';
+import type { BucketAcl, BucketRecord, VersioningStatus } from './model.js';
 
 export class BucketService {
   constructor(private readonly meta: MetadataStore) {}
@@ -40,6 +40,14 @@ export class BucketService {
   async setAcl(name: string, acl: BucketAcl): Promise<void> {
     const b = await this.require(name);
     if (!(await this.meta.updateBucket({ ...b, acl }))) {
+      throw new OssError('NoSuchBucket', undefined, { BucketName: name });
+    }
+  }
+
+  /** PutBucketVersioning (buckets.md §7): once enabled, a bucket can only be suspended, never unversioned again. */
+  async setVersioning(name: string, versioning: VersioningStatus): Promise<void> {
+    const b = await this.require(name);
+    if (!(await this.meta.updateBucket({ ...b, versioning }))) {
       throw new OssError('NoSuchBucket', undefined, { BucketName: name });
     }
   }

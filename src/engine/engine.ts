@@ -7,6 +7,7 @@ import { JournalFlusher } from './journal-flusher.js';
 import { ObjectService } from './objects.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { SymlinkService } from './symlinks.js';
+import { listVersions, type VersionListQuery, type VersionListResult } from './version-listing.js';
 
 export class Engine {
   readonly buckets: BucketService;
@@ -34,6 +35,11 @@ export class Engine {
   async list(bucket: string, q: ListQuery): Promise<ListResult> {
     await this.buckets.require(bucket);
     return listObjects(this.meta, bucket, q);
+  }
+
+  async listVersions(bucket: string, q: VersionListQuery): Promise<VersionListResult> {
+    await this.buckets.require(bucket);
+    return listVersions(this.meta, bucket, q);
   }
 
   /** Syncs journaled appends into their blobs now (also done in the background). */

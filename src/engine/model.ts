@@ -22,7 +22,11 @@ export interface BucketRecord {
   redundancy: string;
   /** PutBucketCors configuration (cors.ts); absent when none is set. */
   cors?: CorsConfiguration;
+  /** Bucket versioning (buckets.md §7); absent while it was never enabled. */
+  versioning?: VersioningStatus;
 }
+
+export type VersioningStatus = 'Enabled' | 'Suspended';
 
 /** Standard HTTP headers stored with an object and returned on GET/HEAD. */
 export const STORED_HEADERS = [
@@ -75,4 +79,15 @@ export interface ObjectRecord {
    * they did not reach the disk (recovery.ts). Never acknowledged in that case.
    */
   appendBase?: { size: number; crc: string };
+  /** The version id (buckets.md §7); absent for the `null` version (written while versioning was off). */
+  versionId?: string;
+  /** A delete marker: no data, only ever a noncurrent row or the newest version of a key (objects.md §6). */
+  deleteMarker?: true;
+}
+
+/** The id OSS gives versions written while versioning was never enabled or suspended. */
+export const NULL_VERSION = 'null';
+
+export function versionIdOf(rec: ObjectRecord): string {
+  return rec.versionId ?? NULL_VERSION;
 }

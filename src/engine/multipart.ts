@@ -21,9 +21,10 @@ import type { IngestResult } from './ingest.js';
 import type { BodyInput, ObjectService } from './objects.js';
 import { refuseAppendableSource } from './append.js';
 import { listUploads, type UploadListQuery, type UploadListResult } from './upload-listing.js';
+import { planNewCurrent, withVersion } from './versioning.js';
 
 export interface PartCopyRequest {
-  source: { bucket: string; key: string };
+  source: { bucket: string; key: string; versionId?: string };
   conditions: Conditions;
   /** x-oss-copy-source-range as [first, last] inclusive, already parsed; undefined = whole source. */
   range?: (size: number) => { start: number; end: number } | undefined;
@@ -35,6 +36,8 @@ export interface PartCopyResult {
   start: number;
   end: number;
   sourceSize: number;
+  /** The source version copied from (multipart.md §3: x-oss-copy-source-version-id). */
+  source: ObjectRecord;
 }
 
 export interface CompleteOptions {
@@ -100,7 +103,7 @@ export class MultipartService {
     req: PartCopyRequest,
   ): Promise<PartCopyResult | 'not-modified'> {
     await this.requireUpload(bucket, key, uploadId);
-    const src = await this.objects.open(req.source.bucket, req.source.key);
+    const src = await this.objects.open(req.source.bucket, req.source.key, req.source.versionId);
     try {
       const rec = src.record;
       refuseAppendableSource(rec, 'UploadPartCopy', req.source.key);
@@ -109,7 +112,7 @@ export class MultipartService {
       if (end - start > MAX_PART_SIZE) throw entityTooLarge();
       const blob = this.blobs.newBlobId();
       const r = await this.objects.writeNewBlob(blob, { body: src.stream(start, end), contentLength: end - start }, MAX_PART_SIZE, entityTooLarge);
-      return { part: await this.recordPart(bucket, key, uploadId, partOf(partNumber, blob, r)), start, end, sourceSize: rec.size };
+      return { part: await this.recordPart(bucket, key, uploadId, partOf(partNumber, blob, r)), start, end, sourceSize: rec.size, source: rec };
     } finally {
       await src.close();
     }
@@ -136,6 +139,7 @@ export class MultipartService {
   /** §4: validates in the documented order, then commits atomically. */
   async complete(bucket: string, key: string, uploadId: string, opts: CompleteOptions): Promise<ObjectRecord> {
     const upload = await this.requireUpload(bucket, key, uploadId);
+    const b = await this.buckets.require(bucket);
     const attrs: ObjectAttributes = opts.acl !== undefined ? { ...upload.attrs, acl: opts.acl } : upload.attrs;
     const forbid = opts.forbidOverwrite || upload.forbidOverwrite;
     for (;;) {
@@ -147,16 +151,17 @@ export class MultipartService {
       const size = parts.reduce((n, p) => n + p.size, 0);
       const body = { type: 'Multipart' as const, size, etag: multipartEtag(parts), crc: multipartCrc(parts), blob: null };
       const segments = segmentsOf(parts);
-      const next: ObjectRecord = { ...newRecord(bucket, key, body, attrs), ...(segments.length > 0 ? { segments } : {}) };
       const current = await this.meta.getObject(bucket, key);
       // §4 step 6.
       if (forbid && current) throw new OssError('FileAlreadyExists', undefined, { Key: key });
+      const plan = await planNewCurrent(this.meta, b, key, current);
+      const next: ObjectRecord = withVersion({ ...newRecord(bucket, key, body, attrs), ...(segments.length > 0 ? { segments } : {}) }, plan);
       const used = parts.map((p) => ({ partNumber: p.partNumber, blob: p.blob }));
-      const r = await this.meta.multipart.completeUpload(bucket, key, uploadId, used, current?.revision ?? null, next);
+      const r = await this.meta.multipart.completeUpload(bucket, key, uploadId, used, current?.revision ?? null, next, plan.history);
       if (r.status === 'no-upload') throw noSuchUpload();
       // A part was replaced, or the key was written, since we looked: validate again.
       if (r.status !== 'ok') continue;
-      this.objects.collect(r.previous, null);
+      this.objects.collectReplaced({ ok: true, previous: r.previous, removed: r.removed }, plan.archives, null);
       for (const p of r.discarded) this.removeBlob(p.blob);
       return next;
     }

@@ -17,8 +17,19 @@ import { Appender, refuseAppendableSource } from './append.js';
 import type { JournalFlusher } from './journal-flusher.js';
 import { BlobLeases } from './blob-leases.js';
 import { segmentedStream } from './segmented-object.js';
-import { MAX_OBJECT_SIZE, type ObjectAcl, type ObjectRecord } from './model.js';
+import { type BucketRecord, MAX_OBJECT_SIZE, type ObjectAcl, type ObjectRecord } from './model.js';
 import { nextRevision } from './revision.js';
+import {
+  type DeleteOutcome,
+  deleteVersion,
+  deleteWithMarker,
+  noSuchKey,
+  planNewCurrent,
+  requireVersion,
+  updateVersion,
+  withVersion,
+} from './versioning.js';
+import type { CasResult } from '../drivers/types.js';
 
 export interface BodyInput {
   body: AsyncIterable<Buffer | string>;
@@ -38,7 +49,7 @@ export interface OpenedObject {
 export type CopyDirective = 'COPY' | 'REPLACE';
 
 export interface CopyRequest {
-  source: { bucket: string; key: string };
+  source: { bucket: string; key: string; versionId?: string };
   conditions: Conditions;
   metadataDirective: CopyDirective;
   /** x-oss-tagging-directive (objects.md §5); absent means COPY. */
@@ -61,14 +72,25 @@ export class ObjectService {
     private readonly onBackgroundError: (e: unknown) => void,
     flusher: JournalFlusher,
   ) {
-    this.appender = new Appender(meta, blobs, buckets, onBackgroundError, flusher);
+    this.appender = new Appender(meta, blobs, buckets, onBackgroundError, flusher, (gone) => this.collect(gone, null));
   }
 
-  async head(bucket: string, key: string): Promise<ObjectRecord> {
-    await this.buckets.require(bucket);
-    const rec = this.appender.visible(bucket, key, await this.meta.getObject(bucket, key));
-    if (!rec) throw new OssError('NoSuchKey', undefined, { Key: key });
-    return rec;
+  /** The current version (or the named one) as readers see it. */
+  async head(bucket: string, key: string, versionId?: string): Promise<ObjectRecord> {
+    return (await this.find(bucket, key, versionId)).record;
+  }
+
+  /** The record to read and how to look it up again (a concurrent write may replace it). */
+  private async find(bucket: string, key: string, versionId: string | undefined) {
+    const b = await this.buckets.require(bucket);
+    const lookup = async (): Promise<ObjectRecord | undefined> => {
+      if (versionId === undefined) return this.appender.visible(bucket, key, await this.meta.getObject(bucket, key));
+      const { record } = await requireVersion(this.meta, bucket, key, versionId);
+      return this.appender.visible(bucket, key, record);
+    };
+    const record = await lookup();
+    if (!record) throw await noSuchKey(this.meta, b, key);
+    return { record, lookup };
   }
 
   /** The row as writers must see it (compare-and-set tokens), even while an append is becoming durable. */
@@ -79,19 +101,17 @@ export class ObjectService {
     return rec;
   }
 
-  /** The committed object and a reader bound to exactly its committed bytes. */
-  async open(bucket: string, key: string): Promise<OpenedObject> {
-    await this.buckets.require(bucket);
+  /** The committed object (the current version, or the named one) and a reader bound to exactly its committed bytes. */
+  async open(bucket: string, key: string, versionId?: string): Promise<OpenedObject> {
     // A concurrent overwrite may remove the blob between the lookup and the open; the
     // lookup is then simply repeated against the new row.
     for (let attempt = 0; ; attempt++) {
-      const record = this.appender.visible(bucket, key, await this.meta.getObject(bucket, key));
-      if (!record) throw new OssError('NoSuchKey', undefined, { Key: key });
+      const { record, lookup } = await this.find(bucket, key, versionId);
       if (record.segments) {
         // Lease the segments, then check the row is still the one read: a replacing write
         // committed before the lease may already have removed them (multipart.md §4).
         const release = this.leases.acquire(record.segments.map((s) => s.blob));
-        if ((await this.meta.getObject(bucket, key))?.revision !== record.revision && attempt < 5) {
+        if ((await lookup().catch(() => undefined))?.revision !== record.revision && attempt < 5) {
           release();
           continue;
         }
@@ -126,7 +146,7 @@ export class ObjectService {
     attrs: ObjectAttributes,
     forbidOverwrite: boolean,
   ): Promise<ObjectRecord> {
-    await this.buckets.require(bucket);
+    const b = await this.buckets.require(bucket);
     if (forbidOverwrite && (await this.meta.getObject(bucket, key))) throw fileAlreadyExists(key);
     if (input.contentLength !== undefined && input.contentLength > MAX_OBJECT_SIZE) throw entityTooLarge();
     const blob = this.blobs.newBlobId();
@@ -137,7 +157,7 @@ export class ObjectService {
       { type: 'Normal', size: r.bytes, etag: r.md5.toString('hex').toUpperCase(), crc: crc64ToDecimal(r.crc), blob: r.wrote ? blob : null },
       attrs,
     );
-    return this.commitReplacing(next, forbidOverwrite);
+    return this.commitReplacing(next, forbidOverwrite, b);
   }
 
   /** AppendObject (append.md): see append.ts. */
@@ -145,16 +165,17 @@ export class ObjectService {
     return this.appender.append(bucket, key, position, input, attrs);
   }
 
-  async copy(bucket: string, key: string, req: CopyRequest): Promise<{ record: ObjectRecord } | 'not-modified'> {
-    await this.buckets.require(bucket);
+  async copy(bucket: string, key: string, req: CopyRequest): Promise<{ record: ObjectRecord; source: ObjectRecord } | 'not-modified'> {
+    const b = await this.buckets.require(bucket);
     await this.buckets.require(req.source.bucket);
-    const src = await this.open(req.source.bucket, req.source.key);
+    const src = await this.open(req.source.bucket, req.source.key, req.source.versionId).catch(deleteMarkerSource);
     try {
       const rec = src.record;
       refuseAppendableSource(rec, 'CopyObject', req.source.key);
       const outcome: ConditionOutcome = evaluateConditions(req.conditions, rec.etag, rec.mtimeMs, 'x-oss-copy-source-');
       if (outcome === 'not-modified') return 'not-modified';
-      const sameObject = req.source.bucket === bucket && req.source.key === key;
+      // In a versioned bucket a copy onto itself makes a new version, with bytes of its own.
+      const sameObject = req.source.bucket === bucket && req.source.key === key && b.versioning === undefined && req.source.versionId === undefined;
       const base = req.metadataDirective === 'REPLACE' ? req.attrs : copiedAttributes(rec, req.attrs);
       // objects.md §5: tagging directive Copy (the default) keeps the source's tags whatever
       // x-oss-tagging says; Replace takes x-oss-tagging (absent: no tags).
@@ -164,7 +185,7 @@ export class ObjectService {
         const next = { ...newRecord(bucket, key, rec, attrs), blob: rec.blob };
         const cas = await this.meta.compareAndSwap(bucket, key, rec.revision, next);
         if (!cas.ok) throw new OssError('PreconditionFailed', 'The source object changed during the copy.');
-        return { record: next };
+        return { record: next, source: rec };
       }
       if (req.forbidOverwrite && (await this.meta.getObject(bucket, key))) throw fileAlreadyExists(key);
       const blob = this.blobs.newBlobId();
@@ -172,27 +193,34 @@ export class ObjectService {
       // A Symlink source is copied as a symlink to the same target (objects.md §5).
       const link = rec.symlinkTarget === undefined ? {} : { symlinkTarget: rec.symlinkTarget };
       const next = newRecord(bucket, key, { type: rec.type, size: r.bytes, etag: rec.etag, crc: crc64ToDecimal(r.crc), blob: r.wrote ? blob : null, ...link }, attrs);
-      return { record: await this.commitReplacing(next, req.forbidOverwrite) };
+      return { record: await this.commitReplacing(next, req.forbidOverwrite, b), source: rec };
     } finally {
       await src.close();
     }
   }
 
-  /** DeleteObject: 204 whether or not the key existed (objects.md §6). */
-  async delete(bucket: string, key: string): Promise<void> {
-    await this.buckets.require(bucket);
+  /** DeleteObject: 204 whether or not the key existed (objects.md §6); in a versioned bucket, a delete marker. */
+  async delete(bucket: string, key: string, versionId?: string): Promise<DeleteOutcome> {
+    const b = await this.buckets.require(bucket);
+    const collect = (gone: ObjectRecord | undefined) => this.collect(gone, null);
+    if (versionId !== undefined) return deleteVersion(this.meta, bucket, key, versionId, collect);
+    if (b.versioning !== undefined) return deleteWithMarker(this.meta, b, key, collect);
     for (;;) {
       const current = await this.meta.getObject(bucket, key);
-      if (!current) return;
+      if (!current) return { deleteMarker: false };
       const cas = await this.meta.compareAndSwap(bucket, key, current.revision, null);
       if (cas.ok) {
         this.collect(cas.previous, null);
-        return;
+        return { deleteMarker: false };
       }
     }
   }
 
-  async setAcl(bucket: string, key: string, acl: ObjectAcl): Promise<void> {
+  async setAcl(bucket: string, key: string, acl: ObjectAcl, versionId?: string): Promise<void> {
+    if (versionId !== undefined) {
+      await this.buckets.require(bucket);
+      return updateVersion(this.meta, bucket, key, versionId, (rec) => ({ ...rec, acl }));
+    }
     for (;;) {
       const current = await this.latest(bucket, key);
       const cas = await this.meta.compareAndSwap(bucket, key, current.revision, { ...current, acl, revision: nextRevision() });
@@ -201,7 +229,11 @@ export class ObjectService {
   }
 
   /** Put/DeleteObjectTagging (objects.md §10): only the tags change, never type, length, ETag or CRC (append.md §8). */
-  async setTags(bucket: string, key: string, tags: Array<[string, string]>): Promise<void> {
+  async setTags(bucket: string, key: string, tags: Array<[string, string]>, versionId?: string): Promise<void> {
+    if (versionId !== undefined) {
+      await this.buckets.require(bucket);
+      return updateVersion(this.meta, bucket, key, versionId, (rec) => ({ ...rec, tags }));
+    }
     for (;;) {
       const current = await this.latest(bucket, key);
       const cas = await this.meta.compareAndSwap(bucket, key, current.revision, { ...current, tags, revision: nextRevision() });
@@ -235,23 +267,35 @@ export class ObjectService {
     }
   }
 
-  /** Commits a record over whatever the key holds, then collects the replaced blob (also PutSymlink, symlinks.ts). */
-  async commitReplacing(next: ObjectRecord, forbidOverwrite: boolean): Promise<ObjectRecord> {
+  /**
+   * Commits a record as the key's new current version (also PutSymlink, symlinks.ts), then
+   * collects what it replaced: the old current unless versioning keeps it.
+   */
+  async commitReplacing(record: ObjectRecord, forbidOverwrite: boolean, bucket?: BucketRecord): Promise<ObjectRecord> {
+    const b = bucket ?? (await this.buckets.require(record.bucket));
     try {
       for (;;) {
-        const current = await this.meta.getObject(next.bucket, next.key);
-        if (current && forbidOverwrite) throw fileAlreadyExists(next.key);
-        const cas = await this.meta.compareAndSwap(next.bucket, next.key, current?.revision ?? null, next);
+        const current = await this.meta.getObject(record.bucket, record.key);
+        if (current && forbidOverwrite) throw fileAlreadyExists(record.key);
+        const plan = await planNewCurrent(this.meta, b, record.key, current);
+        const next = withVersion(record, plan);
+        const cas = await this.meta.compareAndSwap(next.bucket, next.key, current?.revision ?? null, next, undefined, plan.history);
         if (cas.ok) {
-          this.collect(cas.previous, next.blob);
+          this.collectReplaced(cas, plan.archives, next.blob);
           return next;
         }
       }
     } catch (e) {
       // A commit that may be on disk keeps its blob (recovery sweeps it if the row is not).
-      if (next.blob && !outcomeUnknown(e)) await this.blobs.remove(next.blob).catch((err) => this.onBackgroundError(err));
+      if (record.blob && !outcomeUnknown(e)) await this.blobs.remove(record.blob).catch((err) => this.onBackgroundError(err));
       throw e;
     }
+  }
+
+  /** After a committed swap: collects the replaced current (unless versioning kept it) and the noncurrent versions it removed. */
+  collectReplaced(cas: CasResult & { ok: true }, archived: boolean, keptBlob: string | null): void {
+    if (!archived) this.collect(cas.previous, keptBlob);
+    for (const old of cas.removed ?? []) this.collect(old, null);
   }
 
   /** Removes the blobs a committed write replaced (crash before this: the orphan sweep does it). */
@@ -263,6 +307,12 @@ export class ObjectService {
       this.leases.collect(blob, () => void this.blobs.remove(blob).catch((e) => this.onBackgroundError(e)));
     }
   }
+}
+
+/** objects.md §5: a copy whose source version is a delete marker is 404, as for a missing source. */
+function deleteMarkerSource(e: unknown): never {
+  if (e instanceof OssError && e.code === 'MethodNotAllowed') throw new OssError('NoSuchKey', undefined, e.details);
+  throw e;
 }
 
 function fileAlreadyExists(key: string): OssError {

@@ -41,8 +41,8 @@ export class SymlinkService {
   }
 
   /** GetSymlink: the link row; any other object is NotSymlink (objects.md §9). */
-  async get(bucket: string, key: string): Promise<ObjectRecord & { symlinkTarget: string }> {
-    const rec = await this.objects.head(bucket, key);
+  async get(bucket: string, key: string, versionId?: string): Promise<ObjectRecord & { symlinkTarget: string }> {
+    const rec = await this.objects.head(bucket, key, versionId);
     if (rec.type !== 'Symlink' || rec.symlinkTarget === undefined) throw new OssError('NotSymlink', undefined, { Key: key });
     return { ...rec, symlinkTarget: rec.symlinkTarget };
   }
@@ -52,8 +52,8 @@ export class SymlinkService {
    * `mayRead` checks access to the target before it is looked at: the ACLs of the link and
    * of the target both apply (PutSymlink doc).
    */
-  async head(bucket: string, key: string, mayRead: TargetCheck): Promise<Followed<ObjectRecord>> {
-    const rec = await this.objects.head(bucket, key);
+  async head(bucket: string, key: string, mayRead: TargetCheck, versionId?: string): Promise<Followed<ObjectRecord>> {
+    const rec = await this.objects.head(bucket, key, versionId);
     if (rec.type !== 'Symlink') return { target: rec };
     await mayRead(targetKey(rec));
     const target = await this.objects.head(bucket, targetKey(rec)).catch(missingTarget(rec));
@@ -62,8 +62,8 @@ export class SymlinkService {
   }
 
   /** GetObject: the opened object, following a link to its target (objects.md §2.3). */
-  async open(bucket: string, key: string, mayRead: TargetCheck): Promise<Followed<OpenedObject>> {
-    const opened = await this.objects.open(bucket, key);
+  async open(bucket: string, key: string, mayRead: TargetCheck, versionId?: string): Promise<Followed<OpenedObject>> {
+    const opened = await this.objects.open(bucket, key, versionId);
     if (opened.record.type !== 'Symlink') return { target: opened };
     await opened.close();
     const link = opened.record;

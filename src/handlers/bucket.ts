@@ -109,6 +109,7 @@ function bucketInfoXml(ctx: RequestContext, b: BucketRecord): XmlNode[] {
     ownerXml(ctx),
     ['AccessControlList', [['Grant', b.acl]]],
     ['ServerSideEncryptionRule', [['SSEAlgorithm', 'None']]],
+    ...(b.versioning !== undefined ? [['Versioning', b.versioning] as XmlNode] : []),
   ];
 }
 

@@ -8,29 +8,48 @@ import { queryValue } from '../protocol/request-target.js';
 import { asList, asObject, asText, parseXml } from '../protocol/xml/parse.js';
 import { renderXml, urlEncode, type XmlNode } from '../protocol/xml/render.js';
 import { send, sendXml } from '../server/respond.js';
+import { checkVersionId, type DeleteOutcome } from '../engine/versioning.js';
+import { versionIdParam } from '../protocol/versioning.js';
 
 /** 1000 keys of up to 1023 bytes, escaped, fit well within this. */
 const MAX_DELETE_BODY = 2 * 1024 * 1024;
 const MAX_DELETE_KEYS = 1000;
 
-export async function deleteObject(ctx: RequestContext): Promise<void> {
-  await ctx.engine.objects.delete(bucketOf(ctx), keyOf(ctx));
-  send(ctx, 204);
+/** objects.md §6: a delete marker made or removed, and the version concerned. */
+function deleteHeaders(outcome: DeleteOutcome): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (outcome.deleteMarker) h['x-oss-delete-marker'] = 'true';
+  if (outcome.versionId !== undefined) h['x-oss-version-id'] = outcome.versionId;
+  return h;
 }
 
-function parseDeleteRequest(xml: string): { quiet: boolean; keys: string[] } {
+export async function deleteObject(ctx: RequestContext): Promise<void> {
+  const outcome = await ctx.engine.objects.delete(bucketOf(ctx), keyOf(ctx), versionIdParam(ctx));
+  send(ctx, 204, deleteHeaders(outcome));
+}
+
+interface DeleteEntry {
+  key: string;
+  versionId?: string;
+}
+
+function parseDeleteRequest(xml: string): { quiet: boolean; entries: DeleteEntry[] } {
   const root = asObject(parseXml(xml).Delete);
   if (!root) throw new OssError('MalformedXML');
   const quietText = asText(root.Quiet);
   if (quietText !== undefined && !['true', 'false'].includes(quietText.trim().toLowerCase())) throw new OssError('MalformedXML');
   const objects = asList(root.Object);
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new OssError('MalformedXML');
-  const keys = objects.map((o) => {
+  const entries = objects.map((o): DeleteEntry => {
     const key = asText(asObject(o)?.Key);
     if (key === undefined) throw new OssError('MalformedXML');
-    return key;
+    const version = asObject(o)?.VersionId;
+    if (version === undefined) return { key };
+    const versionId = asText(version) ?? '';
+    checkVersionId(versionId);
+    return { key, versionId };
   });
-  return { quiet: quietText?.trim().toLowerCase() === 'true', keys };
+  return { quiet: quietText?.trim().toLowerCase() === 'true', entries };
 }
 
 export async function deleteMultipleObjects(ctx: RequestContext): Promise<void> {
@@ -43,15 +62,28 @@ export async function deleteMultipleObjects(ctx: RequestContext): Promise<void> 
   if (md5 === undefined || createHash('md5').update(raw).digest('base64') !== md5.trim()) {
     throw new OssError('InvalidDigest', 'Content-MD5 is missing or does not match the request body.');
   }
-  const { quiet, keys } = parseDeleteRequest(raw.toString('utf8'));
-  for (const key of keys) validateObjectKey(key);
+  const { quiet, entries } = parseDeleteRequest(raw.toString('utf8'));
+  for (const { key } of entries) validateObjectKey(key);
   // Every object's own ACL counts, as for DeleteObject (auth.md §6.2): an anonymous writer
   // of a public-read-write bucket may not delete an object whose ACL is private or public-read.
-  for (const key of keys) await authorize(ctx.engine, ctx.config, ctx.principal, { bucket, key }, 'write');
-  for (const key of keys) await ctx.engine.objects.delete(bucket, key);
+  for (const { key } of entries) await authorize(ctx.engine, ctx.config, ctx.principal, { bucket, key }, 'write');
   const nodes: XmlNode[] = [];
   const encode = encodingType === 'url';
   if (encode) nodes.push(['EncodingType', 'url']);
-  if (!quiet) for (const key of keys) nodes.push(['Deleted', [['Key', encode ? urlEncode(key) : key]]]);
+  for (const entry of entries) {
+    const outcome = await ctx.engine.objects.delete(bucket, entry.key, entry.versionId);
+    if (!quiet) nodes.push(['Deleted', deletedNodes(entry, outcome, encode)]);
+  }
   sendXml(ctx, renderXml('DeleteResult', nodes));
+}
+
+/** objects.md §7: the version asked for, and the delete marker made or removed. */
+function deletedNodes(entry: DeleteEntry, outcome: DeleteOutcome, encode: boolean): XmlNode[] {
+  const nodes: XmlNode[] = [['Key', encode ? urlEncode(entry.key) : entry.key]];
+  if (entry.versionId !== undefined) nodes.push(['VersionId', entry.versionId]);
+  if (outcome.deleteMarker) {
+    nodes.push(['DeleteMarker', 'true']);
+    if (outcome.versionId !== undefined) nodes.push(['DeleteMarkerVersionId', outcome.versionId]);
+  }
+  return nodes;
 }

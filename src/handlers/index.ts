@@ -13,6 +13,7 @@ import {
   putBucketAcl,
 } from './bucket.js';
 import { deleteMultipleObjects, deleteObject } from './delete.js';
+import { getBucketVersioning, listObjectVersions, putBucketVersioning } from './bucket-versioning.js';
 import { listObjects, listObjectsV2 } from './list.js';
 import { abortMultipartUpload, completeMultipartUpload, initiateMultipartUpload, uploadPart, uploadPartCopy } from './multipart.js';
 import { listMultipartUploads, listParts } from './multipart-list.js';
@@ -70,4 +71,7 @@ export const HANDLERS: Record<string, Handler> = {
   GetBucketCors: getBucketCors,
   DeleteBucketCors: deleteBucketCors,
   OptionObject: optionObject,
+  PutBucketVersioning: putBucketVersioning,
+  GetBucketVersioning: getBucketVersioning,
+  ListObjectVersions: listObjectVersions,
 };

@@ -8,7 +8,7 @@ import { renderXml, urlEncode, xmlDate, type XmlNode } from '../protocol/xml/ren
 import { sendXml } from '../server/respond.js';
 import { ownerXml } from './owner.js';
 
-interface CommonParams {
+export interface CommonParams {
   prefix: string;
   delimiter: string;
   maxKeys: number;
@@ -16,7 +16,7 @@ interface CommonParams {
   encodingType: string | undefined;
 }
 
-function commonParams(ctx: RequestContext): CommonParams {
+export function commonParams(ctx: RequestContext): CommonParams {
   const q = (n: string): string | undefined => queryValue(ctx.query, n);
   const maxRaw = q('max-keys');
   let maxKeys = 100;

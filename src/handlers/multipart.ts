@@ -26,6 +26,7 @@ import {
 } from '../protocol/object-headers.js';
 import { renderXml, urlEncode, xmlDate, type XmlNode } from '../protocol/xml/render.js';
 import { send, sendXml } from '../server/respond.js';
+import { copySourceVersionHeaders, versionHeaders } from '../protocol/versioning.js';
 
 /** 10000 parts of ~120 bytes of XML each fit well within this. */
 const MAX_COMPLETE_BODY = 4 * 1024 * 1024;
@@ -68,7 +69,7 @@ export async function uploadPartCopy(ctx: RequestContext, authorizeSource: (buck
   });
   if (result === 'not-modified') return send(ctx, 304);
   const { part, start, end, sourceSize } = result;
-  const headers = partHeaders(part);
+  const headers = { ...partHeaders(part), ...(await copySourceVersionHeaders(ctx, source.bucket, result.source)) };
   // §3: the real capture carries the copied range.
   if (end > start) headers['content-range'] = `bytes ${start}-${end - 1}/${sourceSize}`;
   sendXml(
@@ -115,7 +116,8 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     ['Key', enc.encode(rec.key)],
     ['ETag', quoted(rec.etag)],
   );
-  sendXml(ctx, renderXml('CompleteMultipartUploadResult', nodes), { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc });
+  const headers = { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc, ...(await versionHeaders(ctx, rec)) };
+  sendXml(ctx, renderXml('CompleteMultipartUploadResult', nodes), headers);
 }
 
 /** §5: ali-oss requires 204. */

@@ -5,15 +5,17 @@ import { parseObjectAcl } from '../protocol/object-headers.js';
 import { renderXml } from '../protocol/xml/render.js';
 import { send, sendXml } from '../server/respond.js';
 import { ownerXml } from './owner.js';
+import { versionHeaders, versionIdParam } from '../protocol/versioning.js';
 
 export async function putObjectAcl(ctx: RequestContext): Promise<void> {
   const acl = parseObjectAcl(header(ctx, 'x-oss-object-acl'));
   if (acl === undefined) throw new OssError('InvalidArgument', 'x-oss-object-acl is required.', { ArgumentName: 'x-oss-object-acl' });
-  await ctx.engine.objects.setAcl(bucketOf(ctx), keyOf(ctx), acl);
-  send(ctx, 200);
+  const versionId = versionIdParam(ctx);
+  await ctx.engine.objects.setAcl(bucketOf(ctx), keyOf(ctx), acl, versionId);
+  send(ctx, 200, versionId !== undefined ? { 'x-oss-version-id': versionId } : {});
 }
 
 export async function getObjectAcl(ctx: RequestContext): Promise<void> {
-  const rec = await ctx.engine.objects.head(bucketOf(ctx), keyOf(ctx));
-  sendXml(ctx, renderXml('AccessControlPolicy', [ownerXml(ctx), ['AccessControlList', [['Grant', rec.acl]]]]));
+  const rec = await ctx.engine.objects.head(bucketOf(ctx), keyOf(ctx), versionIdParam(ctx));
+  sendXml(ctx, renderXml('AccessControlPolicy', [ownerXml(ctx), ['AccessControlList', [['Grant', rec.acl]]]]), await versionHeaders(ctx, rec));
 }

@@ -9,6 +9,7 @@ import type { OpenedObject } from '../engine/objects.js';
 import type { ObjectRecord } from '../engine/model.js';
 import type { HandlerExtras } from './index.js';
 import { linkedResponseHeaders } from './symlink.js';
+import { versionHeaders, versionIdParam } from '../protocol/versioning.js';
 
 /** `response-*` query parameters override these response headers on GET (objects.md §2). */
 const RESPONSE_OVERRIDES: Record<string, string> = {
@@ -47,11 +48,11 @@ async function sendBody(ctx: RequestContext, status: number, headers: Record<str
 }
 
 export async function getObject(ctx: RequestContext, extras: HandlerExtras): Promise<void> {
-  const { link, target: opened } = await ctx.engine.symlinks.open(bucketOf(ctx), keyOf(ctx), targetCheck(ctx, extras));
+  const { link, target: opened } = await ctx.engine.symlinks.open(bucketOf(ctx), keyOf(ctx), targetCheck(ctx, extras), versionIdParam(ctx));
   try {
     const rec = opened.record;
     if (evaluateConditions(conditionsOf(ctx), rec.etag, rec.mtimeMs) === 'not-modified') return notModified(ctx, rec);
-    const headers = link ? linkedResponseHeaders(link, rec) : objectResponseHeaders(rec);
+    const headers = { ...(link ? linkedResponseHeaders(link, rec) : objectResponseHeaders(rec)), ...(await versionHeaders(ctx, link ?? rec)) };
     for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
       const v = queryValue(ctx.query, param);
       if (v !== undefined) headers[name] = v;
@@ -72,16 +73,17 @@ export async function getObject(ctx: RequestContext, extras: HandlerExtras): Pro
 }
 
 export async function headObject(ctx: RequestContext, extras: HandlerExtras): Promise<void> {
-  const { link, target: rec } = await ctx.engine.symlinks.head(bucketOf(ctx), keyOf(ctx), targetCheck(ctx, extras));
+  const { link, target: rec } = await ctx.engine.symlinks.head(bucketOf(ctx), keyOf(ctx), targetCheck(ctx, extras), versionIdParam(ctx));
   if (evaluateConditions(conditionsOf(ctx), rec.etag, rec.mtimeMs) === 'not-modified') return notModified(ctx, rec);
-  const headers = link ? linkedResponseHeaders(link, rec) : objectResponseHeaders(rec);
+  const headers = { ...(link ? linkedResponseHeaders(link, rec) : objectResponseHeaders(rec)), ...(await versionHeaders(ctx, link ?? rec)) };
   send(ctx, 200, { ...headers, 'content-length': String(rec.size) });
 }
 
 /** GetObjectMeta: size, ETag, Last-Modified and the CRC only; a symlink describes itself (objects.md §4). */
 export async function getObjectMeta(ctx: RequestContext): Promise<void> {
-  const rec = await ctx.engine.objects.head(bucketOf(ctx), keyOf(ctx));
+  const rec = await ctx.engine.objects.head(bucketOf(ctx), keyOf(ctx), versionIdParam(ctx));
   const headers: Record<string, string> = {
+    ...(await versionHeaders(ctx, rec)),
     // HEAD (what every SDK sends) reports the size; a GET must not promise a body it never sends.
     'content-length': ctx.method === 'HEAD' ? String(rec.size) : '0',
     etag: quoted(rec.etag),

@@ -14,6 +14,7 @@ import { queryValue } from '../protocol/request-target.js';
 import { renderXml, xmlDate } from '../protocol/xml/render.js';
 import { send, sendXml } from '../server/respond.js';
 import { validateBucketName, validateObjectKey } from '../protocol/names.js';
+import { copySourceVersionHeaders, versionHeaders } from '../protocol/versioning.js';
 
 function writeHeaders(rec: ObjectRecord): Record<string, string> {
   return { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc };
@@ -26,7 +27,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const forbid = parseForbidOverwrite(ctx);
   const rec = await ctx.engine.objects.put(bucketOf(ctx), keyOf(ctx), input, attrs, forbid);
   const md5 = Buffer.from(rec.etag, 'hex').toString('base64');
-  send(ctx, 200, { ...writeHeaders(rec), 'content-md5': md5 });
+  send(ctx, 200, { ...writeHeaders(rec), 'content-md5': md5, ...(await versionHeaders(ctx, rec)) });
 }
 
 /** `position`: required, a decimal non-negative integer (append.md §2). */
@@ -46,7 +47,8 @@ export async function appendObject(ctx: RequestContext): Promise<void> {
   const attrs = parseObjectAttributes(ctx, APPENDABLE_STORAGE_CLASSES, position === 0);
   const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };
   const rec = await ctx.engine.objects.append(bucketOf(ctx), keyOf(ctx), position, input, attrs);
-  send(ctx, 200, { ...writeHeaders(rec), 'x-oss-next-append-position': String(rec.size) });
+  // Every append answers with the version it appended to (append.md §9).
+  send(ctx, 200, { ...writeHeaders(rec), 'x-oss-next-append-position': String(rec.size), ...(await versionHeaders(ctx, rec)) });
 }
 
 /** x-oss-metadata-directive COPY|REPLACE, x-oss-tagging-directive Copy|Replace (objects.md §5); case-insensitive. */
@@ -79,6 +81,6 @@ export async function copyObject(ctx: RequestContext, authorizeSource: (bucket: 
       ['ETag', quoted(rec.etag)],
       ['LastModified', xmlDate(rec.mtimeMs)],
     ]),
-    writeHeaders(rec),
+    { ...writeHeaders(rec), ...(await versionHeaders(ctx, rec)), ...(await copySourceVersionHeaders(ctx, source.bucket, result.source)) },
   );
 }

@@ -5,6 +5,7 @@ import { bucketOf, header, keyOf, type RequestContext } from '../protocol/contex
 import { validateObjectKey } from '../protocol/names.js';
 import { objectResponseHeaders, parseForbidOverwrite, parseObjectAttributes, quoted } from '../protocol/object-headers.js';
 import { send } from '../server/respond.js';
+import { versionHeaders, versionIdParam } from '../protocol/versioning.js';
 
 const TARGET_HEADER = 'x-oss-symlink-target';
 
@@ -47,15 +48,16 @@ export async function putSymlink(ctx: RequestContext): Promise<void> {
   const target = parseTarget(ctx);
   const attrs = parseObjectAttributes(ctx);
   const rec = await ctx.engine.symlinks.put(bucketOf(ctx), keyOf(ctx), target, attrs, parseForbidOverwrite(ctx));
-  send(ctx, 200, { etag: quoted(rec.etag) });
+  send(ctx, 200, { etag: quoted(rec.etag), ...(await versionHeaders(ctx, rec)) });
 }
 
 export async function getSymlink(ctx: RequestContext): Promise<void> {
-  const rec = await ctx.engine.symlinks.get(bucketOf(ctx), keyOf(ctx));
+  const rec = await ctx.engine.symlinks.get(bucketOf(ctx), keyOf(ctx), versionIdParam(ctx));
   send(ctx, 200, {
     etag: quoted(rec.etag),
     'last-modified': new Date(rec.mtimeMs).toUTCString(),
     [TARGET_HEADER]: encodeTarget(rec.symlinkTarget),
+    ...(await versionHeaders(ctx, rec)),
   });
 }
 

@@ -107,6 +107,15 @@ export function renderErrorsDoc(): string {
     '| Access-Control-Allow-Origin | the request\'s Origin, also for a `*` rule | valid with and without credentials |',
     '| the disk under the data folder is full (ENOSPC, EDQUOT, SQLITE_FULL) | `507 InsufficientStorage` "No space left on device …"; nothing of the write is stored or visible, earlier objects stay intact, writes work again once space is freed | OSS has no such code; 507 is HTTP\'s Insufficient Storage (MinIO answers 507 too), and a 5xx tells SDKs it is the server\'s fault; `test/faults/full-disk.test.ts` |',
     '| an I/O error on the disk (EIO, SQLITE_IOERR) | `500 InternalError` "An I/O error occurred on the server\'s storage …"; the write is rolled back, its cause is logged. A failed fsync of the metadata WAL makes every later request `500` until ossd is restarted (recovery then serves everything acknowledged) | nothing can be promised about commits that may not be on disk; `test/faults/fault-drivers.test.ts` (`OSSD_FAULTS` test hook, drivers/faults-config.ts) |',
+    '| GET, HEAD, GetObjectAcl, tagging with a `versionId` naming a delete marker | `405 MethodNotAllowed` with `x-oss-delete-marker: true` and `x-oss-version-id` | S3 answers 405; OSS documents EC 0017-00000002 (operation not supported on a delete marker) |',
+    '| CopyObject / UploadPartCopy whose source `versionId` is a delete marker | `404 NoSuchKey` with `x-oss-delete-marker: true` | objects.md §5 |',
+    '| DeleteObject with a `versionId` that does not exist | `204`, nothing deleted, `x-oss-version-id` echoed | like DeleteObject of a missing key |',
+    '| an empty `versionId` (query, or `<VersionId></VersionId>` in DeleteMultipleObjects) | `400 InvalidArgument` | OSS EC 0016-00000612 |',
+    '| PutBucketVersioning with a status other than Enabled / Suspended, or malformed XML | `400 MalformedXML` | S3 |',
+    '| `version-id-marker` naming a version that is gone | the listing resumes after every version of `key-marker` | a marker is a position, not a precondition |',
+    '| CopyObject onto itself in a versioned bucket | a new version with its own copy of the bytes (unversioned: a metadata update in place) | S3 |',
+    '| a version made current again (its newer versions deleted by id) that is Appendable | appendable again at its length | appends follow the current version (append.md §9) |',
+    '| deletes on a full disk | a 2 MiB `reserve` file in the data folder is given up so that deletes and aborts can commit and free space; made again once 32 MiB are free | without it a full disk could never be emptied (SQLITE_FULL on every commit); `test/faults/full-disk.test.ts` |',
     '',
   ];
   return lines.join('\n');

@@ -47,6 +47,9 @@ export const OPERATIONS: readonly OperationRow[] = [
   { name: 'GetBucketCors', method: 'GET', level: 'bucket', subresource: 'cors', access: 'owner' },
   { name: 'DeleteBucketCors', method: 'DELETE', level: 'bucket', subresource: 'cors', access: 'owner' },
   { name: 'OptionObject', method: 'OPTIONS', level: 'bucket', access: 'anyone', anySubresource: true },
+  { name: 'PutBucketVersioning', method: 'PUT', level: 'bucket', subresource: 'versioning', access: 'owner' },
+  { name: 'GetBucketVersioning', method: 'GET', level: 'bucket', subresource: 'versioning', access: 'owner' },
+  { name: 'ListObjectVersions', method: 'GET', level: 'bucket', subresource: 'versions', access: 'list' },
 
   { name: 'PutObject', method: 'PUT', level: 'object', access: 'write' },
   { name: 'CopyObject', method: 'PUT', level: 'object', header: 'x-oss-copy-source', access: 'write' },

@@ -8,8 +8,20 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import type { BucketRecord, ObjectRecord } from '../../engine/model.js';
-import type { CasResult, JournalEntry, ListPage, MetadataStore } from '../types.js';
+import { type BucketRecord, type ObjectRecord, versionIdOf } from '../../engine/model.js';
+import {
+  type CasResult,
+  type HistoryChange,
+  type JournalEntry,
+  KEEP_CURRENT,
+  type ListPage,
+  type MetadataStore,
+  type VersionEntry,
+  type VersionPage,
+} from '../types.js';
+import { CURRENT_RANK, SqliteVersions } from './version-store.js';
+import { compareBytewise } from './bytewise.js';
+import { SpaceReserve } from './space-reserve.js';
 import { SqliteJournal } from './journal-store.js';
 import { WalSync } from './wal-sync.js';
 import { ADDED_COLUMNS, SCHEMA } from './schema.js';
@@ -21,6 +33,8 @@ interface QueuedWrite {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   touches?: string;
+  /** Deletes something: may use the space reserve on a full disk (space-reserve.ts). */
+  frees?: boolean;
   result?: unknown;
   error?: unknown;
   failed?: boolean;
@@ -36,6 +50,9 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Small appends' bytes until their blob is synced (journal-store.ts). */
   readonly journal: SqliteJournal;
   private readonly wal: WalSync;
+  /** Noncurrent versions and delete markers (version-store.ts). */
+  private readonly versions: SqliteVersions;
+  private readonly reserve: SpaceReserve;
 
   constructor(dataDir: string) {
     this.db = new Database(join(dataDir, 'meta.db'));
@@ -56,7 +73,7 @@ export class SqliteMetadataStore implements MetadataStore {
         'INSERT OR IGNORE INTO buckets (name, created_ms, acl, storage_class, redundancy) VALUES (@name, @created_ms, @acl, @storage_class, @redundancy)',
       ),
       updateBucket: db.prepare(
-        'UPDATE buckets SET acl = @acl, storage_class = @storage_class, redundancy = @redundancy, cors = @cors WHERE name = @name',
+        'UPDATE buckets SET acl = @acl, storage_class = @storage_class, redundancy = @redundancy, cors = @cors, versioning = @versioning WHERE name = @name',
       ),
       anyObject: db.prepare('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1'),
       deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
@@ -65,14 +82,14 @@ export class SqliteMetadataStore implements MetadataStore {
       ),
       getObject: db.prepare('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
       insertObject: db.prepare(
-        `INSERT INTO objects (bucket, key, type, size, etag, crc, blob, mtime_ms, content_type, headers, meta, acl, tags, storage_class, revision, symlink_target, base_size, base_crc)
-         VALUES (@bucket, @key, @type, @size, @etag, @crc, @blob, @mtime_ms, @content_type, @headers, @meta, @acl, @tags, @storage_class, @revision, @symlink_target, @base_size, @base_crc)`,
+        `INSERT INTO objects (bucket, key, type, size, etag, crc, blob, mtime_ms, content_type, headers, meta, acl, tags, storage_class, revision, symlink_target, base_size, base_crc, version_id)
+         VALUES (@bucket, @key, @type, @size, @etag, @crc, @blob, @mtime_ms, @content_type, @headers, @meta, @acl, @tags, @storage_class, @revision, @symlink_target, @base_size, @base_crc, @version_id)`,
       ),
       replaceObject: db.prepare(
         `UPDATE objects SET type = @type, size = @size, etag = @etag, crc = @crc, blob = @blob, mtime_ms = @mtime_ms,
            content_type = @content_type, headers = @headers, meta = @meta, acl = @acl, tags = @tags,
            storage_class = @storage_class, revision = @revision, symlink_target = @symlink_target,
-           base_size = @base_size, base_crc = @base_crc
+           base_size = @base_size, base_crc = @base_crc, version_id = @version_id
          WHERE bucket = @bucket AND key = @key`,
       ),
       deleteObject: db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
@@ -86,7 +103,9 @@ export class SqliteMetadataStore implements MetadataStore {
     // Journal clean-up changes nothing a reader sees.
     this.journal = new SqliteJournal(db, (run) => this.write(run, JOURNAL_KEY));
     this.wal = new WalSync(join(dataDir, 'meta.db-wal'));
-    this.multipart = new SqliteMultipart(db, (run) => this.write(run), (b, k, e, n) => this.casSync(b, k, e, n));
+    this.versions = new SqliteVersions(db);
+    this.multipart = new SqliteMultipart(db, (run, frees) => this.write(run, undefined, frees), (b, k, e, n, h) => this.casSync(b, k, e, n, h));
+    this.reserve = new SpaceReserve(join(dataDir, 'reserve'));
   }
 
   /**
@@ -94,9 +113,9 @@ export class SqliteMetadataStore implements MetadataStore {
    * (objectKey()), so that only their reads wait for this write to be durable; without
    * it every read waits.
    */
-  private write<T>(run: () => T, touches?: string): Promise<T> {
+  private write<T>(run: () => T, touches?: string, frees?: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject, touches });
+      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject, touches, frees });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -115,23 +134,20 @@ export class SqliteMetadataStore implements MetadataStore {
       for (const w of batch) w.reject(refused);
       return;
     }
+    const frees = batch.some((w) => w.frees);
     try {
-      this.db.transaction(() => {
-        for (const w of batch) {
-          try {
-            // A nested better-sqlite3 transaction is a savepoint: a throwing write
-            // rolls back alone.
-            w.result = this.db.transaction(w.run)();
-          } catch (e) {
-            w.failed = true;
-            w.error = e;
-          }
-        }
-      })();
+      try {
+        this.commitBatch(batch);
+      } catch (e) {
+        // A full disk must not keep deletes from freeing space: spend the reserve on them.
+        if ((e as { code?: string }).code !== 'SQLITE_FULL' || !frees || !this.reserve.release()) throw e;
+        this.commitBatch(batch);
+      }
     } catch (e) {
       for (const w of batch) w.reject(e);
       return;
     }
+    if (frees) setImmediate(() => this.reserve.rearm());
     const touched = batch.every((w) => w.touches !== undefined) ? new Set(batch.map((w) => w.touches!)) : null;
     this.wal.commit(touched).then(
       () => {
@@ -144,6 +160,23 @@ export class SqliteMetadataStore implements MetadataStore {
         for (const w of batch) w.reject(e);
       },
     );
+  }
+
+  /** One transaction for the whole batch; each write in a savepoint of its own. */
+  private commitBatch(batch: QueuedWrite[]): void {
+    this.db.transaction(() => {
+      for (const w of batch) {
+        w.failed = false;
+        try {
+          // A nested better-sqlite3 transaction is a savepoint: a throwing write
+          // rolls back alone.
+          w.result = this.db.transaction(w.run)();
+        } catch (e) {
+          w.failed = true;
+          w.error = e;
+        }
+      }
+    })();
   }
 
   async getBucket(name: string): Promise<BucketRecord | undefined> {
@@ -164,7 +197,8 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.write(() => {
       if (!this.stmt.getBucket.get(name)) return 'missing';
       // buckets.md §2: in-progress multipart uploads also keep a bucket from being deleted.
-      if (this.stmt.anyObject.get(name) || this.multipart.anyUpload(name)) return 'not-empty';
+      // buckets.md §2: so do noncurrent versions and delete markers.
+      if (this.stmt.anyObject.get(name) || this.versions.anyInBucket(name) || this.multipart.anyUpload(name)) return 'not-empty';
       this.stmt.deleteBucket.run(name);
       return 'deleted';
     }, bucketKey(name));
@@ -201,22 +235,42 @@ export class SqliteMetadataStore implements MetadataStore {
     bucket: string,
     key: string,
     expectedRevision: number | null,
-    next: ObjectRecord | null,
+    next: ObjectRecord | null | typeof KEEP_CURRENT,
     journal?: JournalEntry,
+    history?: HistoryChange,
   ): Promise<CasResult> {
     return this.write(() => {
-      const r = this.casSync(bucket, key, expectedRevision, next);
+      const r = this.casSync(bucket, key, expectedRevision, next, history);
       if (r.ok && journal) this.journal.insertSync(journal);
       return r;
-    }, objectKey(bucket, key));
+    }, objectKey(bucket, key), next === null || (history?.remove?.length ?? 0) > 0);
   }
 
   /** The compare-and-set itself, inside a write transaction (also CompleteMultipartUpload's). */
-  private casSync(bucket: string, key: string, expectedRevision: number | null, next: ObjectRecord | null): CasResult {
+  private casSync(
+    bucket: string,
+    key: string,
+    expectedRevision: number | null,
+    next: ObjectRecord | null | typeof KEEP_CURRENT,
+    history?: HistoryChange,
+  ): CasResult {
     const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
     const current = row ? this.withSegments(objectFromRow(row)) : undefined;
     const currentRevision = current ? current.revision : null;
     if (currentRevision !== expectedRevision) return { ok: false, current };
+    // A single in-place update (PutObjectAcl/Tagging on a noncurrent version) changes nothing else.
+    if (history?.update && !history.update.every((v) => this.versions.update(v))) return { ok: false, current };
+    const removed = history?.remove?.length ? this.versions.take(bucket, key, history.remove) : [];
+    if (!removed) return { ok: false, current };
+    if (next !== KEEP_CURRENT) {
+      if (history?.archive && current) this.versions.insert(current);
+      this.replaceCurrent(bucket, key, current, next);
+    }
+    for (const marker of history?.add ?? []) this.versions.insert(marker);
+    return { ok: true, previous: current, removed };
+  }
+
+  private replaceCurrent(bucket: string, key: string, current: ObjectRecord | undefined, next: ObjectRecord | null): void {
     if (next === null) {
       if (current) this.stmt.deleteObject.run(bucket, key);
     } else if (current) {
@@ -225,7 +279,46 @@ export class SqliteMetadataStore implements MetadataStore {
       this.stmt.insertObject.run(objectToRow(next));
     }
     this.multipart.saveSegments(bucket, key, current?.segments, next?.segments);
-    return { ok: true, previous: current };
+  }
+
+  async history(bucket: string, key: string): Promise<ObjectRecord[]> {
+    await this.wal.barrier(objectKey(bucket, key));
+    return this.versions.ofKey(bucket, key);
+  }
+
+  async getVersion(bucket: string, key: string, versionId: string): Promise<VersionEntry | undefined> {
+    await this.wal.barrier(objectKey(bucket, key));
+    return this.db.transaction(() => {
+      const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
+      const current = row ? this.withSegments(objectFromRow(row)) : undefined;
+      if (current && versionIdOf(current) === versionId) return { record: current, rank: CURRENT_RANK };
+      return this.versions.get(bucket, key, versionId);
+    })();
+  }
+
+  async listVersions(bucket: string, page: VersionPage): Promise<VersionEntry[]> {
+    await this.wal.barrier();
+    return this.db.transaction(() => {
+      const out: VersionEntry[] = [];
+      let afterKey = page.afterKey;
+      let from = page.from;
+      if (page.after) {
+        out.push(...this.versions.ofKeyBelow(bucket, page.after.key, page.after.rank, page.limit));
+        afterKey = page.after.key;
+        from = undefined;
+      }
+      const n = page.limit - out.length;
+      if (n > 0) {
+        if (from === undefined && compareBytewise(afterKey, page.prefix) < 0) from = page.prefix;
+        const currents = (from !== undefined ? this.stmt.listFrom.all(bucket, from, n) : this.stmt.listAfter.all(bucket, afterKey, n)) as ObjectRow[];
+        const older = this.versions.page(bucket, afterKey, from, n);
+        const merged = mergeVersions(currents.map((r) => ({ record: objectFromRow(r), rank: CURRENT_RANK })), older).slice(0, n);
+        // These start at a key's first version: the first of each key is its newest.
+        merged.forEach((e, i) => (e.latest = i === 0 || merged[i - 1]!.record.key !== e.record.key));
+        out.push(...merged);
+      }
+      return out.filter((e) => e.record.key.startsWith(page.prefix));
+    })();
   }
 
   async listObjects(bucket: string, page: ListPage): Promise<ObjectRecord[]> {
@@ -235,7 +328,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const rows = (
       page.from !== undefined
         ? this.stmt.listFrom.all(bucket, page.from, page.limit)
-        : Buffer.compare(Buffer.from(page.after), Buffer.from(page.prefix)) >= 0
+        : compareBytewise(page.after, page.prefix) >= 0
           ? this.stmt.listAfter.all(bucket, page.after, page.limit)
           : this.stmt.listFrom.all(bucket, page.prefix, page.limit)
     ) as ObjectRow[];
@@ -248,7 +341,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async isBlobReferenced(blob: string): Promise<boolean> {
-    return this.stmt.blobRef.get(blob) !== undefined || this.multipart.isBlobReferenced(blob);
+    return this.stmt.blobRef.get(blob) !== undefined || this.multipart.isBlobReferenced(blob) || this.versions.isBlobReferenced(blob);
   }
 
   async *appendableObjects(): AsyncIterable<ObjectRecord> {
@@ -276,3 +369,19 @@ function objectKey(bucket: string, key: string): string {
 }
 
 const JOURNAL_KEY = '\0journal';
+
+/** Two lists in (key, rank descending) order, merged into one. */
+function mergeVersions(a: VersionEntry[], b: VersionEntry[]): VersionEntry[] {
+  const out: VersionEntry[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length) out.push(a[i++]!);
+    else if (i >= a.length) out.push(b[j++]!);
+    else {
+      const c = compareBytewise(a[i]!.record.key, b[j]!.record.key);
+      out.push(c < 0 || (c === 0 && a[i]!.rank > b[j]!.rank) ? a[i++]! : b[j++]!);
+    }
+  }
+  return out;
+}

@@ -11,7 +11,8 @@ import type Database from 'better-sqlite3';
 import type { ObjectRecord, Segment } from '../../engine/model.js';
 import type { PartRecord, UploadRecord } from '../../engine/multipart-model.js';
 import type { CompleteResult, MultipartMetadata, PutPartResult, UploadPage, UsedPart } from '../multipart-types.js';
-import type { CasResult } from '../types.js';
+import type { CasResult, HistoryChange } from '../types.js';
+import { compareBytewise } from './bytewise.js';
 
 export const MULTIPART_SCHEMA = `
 CREATE TABLE IF NOT EXISTS uploads (
@@ -88,8 +89,9 @@ function sameSegments(a: Segment[] | undefined, b: Segment[] | undefined): boole
   return (a ?? []).every((s, i) => s.blob === b![i]!.blob && s.size === b![i]!.size);
 }
 
-type Cas = (bucket: string, key: string, expectedRevision: number | null, next: ObjectRecord | null) => CasResult;
-type Write = <T>(run: () => T) => Promise<T>;
+type Cas = (bucket: string, key: string, expectedRevision: number | null, next: ObjectRecord | null, history?: HistoryChange) => CasResult;
+/** `frees`: the write deletes rows (it may use the space reserve on a full disk). */
+type Write = <T>(run: () => T, frees?: boolean) => Promise<T>;
 
 export class SqliteMultipart implements MultipartMetadata {
   private readonly stmt;
@@ -188,12 +190,12 @@ export class SqliteMultipart implements MultipartMetadata {
       this.stmt.deleteParts.run(uploadId);
       this.stmt.deleteUpload.run(bucket, key, uploadId);
       return parts;
-    });
+    }, true);
   }
 
   async listUploads(bucket: string, page: UploadPage): Promise<UploadRecord[]> {
     // Every key with the prefix is >= the prefix, so start there unless the marker is further.
-    const markerBeforePrefix = Buffer.compare(Buffer.from(page.afterKey), Buffer.from(page.prefix)) < 0;
+    const markerBeforePrefix = compareBytewise(page.afterKey, page.prefix) < 0;
     const rows = (
       page.fromKey !== undefined
         ? this.stmt.uploadsFrom.all(bucket, page.fromKey, page.limit)
@@ -218,18 +220,19 @@ export class SqliteMultipart implements MultipartMetadata {
     used: UsedPart[],
     expectedRevision: number | null,
     next: ObjectRecord,
+    history?: HistoryChange,
   ): Promise<CompleteResult> {
     return this.write((): CompleteResult => {
       if (!this.stmt.getUpload.get(bucket, key, uploadId)) return { status: 'no-upload' };
       const parts = (this.stmt.allParts.all(uploadId) as PartRow[]).map(partFromRow);
       const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
       for (const u of used) if (byNumber.get(u.partNumber)?.blob !== u.blob) return { status: 'parts-changed' };
-      const cas = this.cas(bucket, key, expectedRevision, next);
+      const cas = this.cas(bucket, key, expectedRevision, next, history);
       if (!cas.ok) return { status: 'conflict' };
       this.stmt.deleteParts.run(uploadId);
       this.stmt.deleteUpload.run(bucket, key, uploadId);
       const kept = new Set(used.map((u) => u.partNumber));
-      return { status: 'ok', previous: cas.previous, discarded: parts.filter((p) => !kept.has(p.partNumber)) };
+      return { status: 'ok', previous: cas.previous, removed: cas.removed ?? [], discarded: parts.filter((p) => !kept.has(p.partNumber)) };
     });
   }
 }

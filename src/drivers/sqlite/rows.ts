@@ -1,6 +1,6 @@
 /** Conversion between SQLite rows and engine records. */
 import type { CorsConfiguration } from '../../engine/cors.js';
-import type { BucketAcl, BucketRecord, ObjectAcl, ObjectRecord, ObjectType } from '../../engine/model.js';
+import { type BucketAcl, type BucketRecord, NULL_VERSION, type ObjectAcl, type ObjectRecord, type ObjectType, type VersioningStatus } from '../../engine/model.js';
 
 export interface BucketRow {
   name: string;
@@ -10,6 +10,7 @@ export interface BucketRow {
   redundancy: string;
   /** Added by a later migration (schema.ts ADDED_COLUMNS): CORS configuration JSON. */
   cors?: string | null;
+  versioning?: string | null;
 }
 
 export interface ObjectRow {
@@ -32,6 +33,8 @@ export interface ObjectRow {
   symlink_target: string | null;
   base_size: number | null;
   base_crc: string | null;
+  /** NULL (or 'null' in object_versions) for the null version. */
+  version_id: string | null;
 }
 
 export function bucketFromRow(r: BucketRow): BucketRecord {
@@ -42,6 +45,7 @@ export function bucketFromRow(r: BucketRow): BucketRecord {
     storageClass: r.storage_class,
     redundancy: r.redundancy,
     ...(r.cors ? { cors: JSON.parse(r.cors) as CorsConfiguration } : {}),
+    ...(r.versioning ? { versioning: r.versioning as VersioningStatus } : {}),
   };
 }
 
@@ -53,6 +57,7 @@ export function bucketToRow(b: BucketRecord): BucketRow {
     storage_class: b.storageClass,
     redundancy: b.redundancy,
     cors: b.cors ? JSON.stringify(b.cors) : null,
+    versioning: b.versioning ?? null,
   };
 }
 
@@ -75,6 +80,7 @@ export function objectFromRow(r: ObjectRow): ObjectRecord {
     revision: r.revision,
     ...(r.symlink_target !== null && r.symlink_target !== undefined ? { symlinkTarget: r.symlink_target } : {}),
     ...(r.base_size !== null && r.base_size !== undefined && r.base_crc !== null ? { appendBase: { size: r.base_size, crc: r.base_crc } } : {}),
+    ...(r.version_id !== null && r.version_id !== undefined && r.version_id !== NULL_VERSION ? { versionId: r.version_id } : {}),
   };
 }
 
@@ -98,5 +104,6 @@ export function objectToRow(o: ObjectRecord): ObjectRow {
     symlink_target: o.symlinkTarget ?? null,
     base_size: o.appendBase?.size ?? null,
     base_crc: o.appendBase?.crc ?? null,
+    version_id: o.versionId ?? null,
   };
 }

@@ -45,4 +45,7 @@ export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; decl:
   { table: 'objects', column: 'base_crc', decl: 'TEXT' },
   // A bucket's CORS configuration as JSON (src/engine/cors.ts); NULL when none is set.
   { table: 'buckets', column: 'cors', decl: 'TEXT' },
+  // Versioning (version-store.ts): the bucket's status, and the current row's version id (NULL: the null version).
+  { table: 'buckets', column: 'versioning', decl: 'TEXT' },
+  { table: 'objects', column: 'version_id', decl: 'TEXT' },
 ];

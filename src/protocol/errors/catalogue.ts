@@ -85,4 +85,15 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
 };
 
 /** Detail names that are used only to build headers, never rendered as XML elements. */
-export const HEADER_ONLY_DETAILS = new Set(['nextPosition']);
+export const HEADER_ONLY_DETAILS = new Set(['nextPosition', 'deleteMarker', 'versionId']);
+
+/**
+ * Headers any error may carry: a read that found a delete marker says so (objects.md §2.3,
+ * §6): `x-oss-delete-marker: true` and the marker's `x-oss-version-id`.
+ */
+export function versionErrorHeaders(d: Record<string, string>): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (d.deleteMarker !== undefined) h['x-oss-delete-marker'] = d.deleteMarker;
+  if (d.versionId !== undefined) h['x-oss-version-id'] = d.versionId;
+  return h;
+}

@@ -1,7 +1,7 @@
 /** Rendering an OssError: status from the catalogue, XML body, and the headers SDKs read (README §4). */
 import { OssError } from '../../engine/errors.js';
 import { renderXml, type XmlNode } from '../xml/render.js';
-import { ERROR_CATALOGUE, HEADER_ONLY_DETAILS } from './catalogue.js';
+import { ERROR_CATALOGUE, HEADER_ONLY_DETAILS, versionErrorHeaders } from './catalogue.js';
 
 export interface RenderedError {
   status: number;
@@ -41,7 +41,11 @@ export function renderError(err: OssError, requestId: string, hostId: string): R
     if (!HEADER_ONLY_DETAILS.has(k)) nodes.push([k, v]);
   }
   const body = renderXml('Error', nodes);
-  const headers: Record<string, string> = { 'content-type': 'application/xml', ...(entry.headers?.(err.details) ?? {}) };
+  const headers: Record<string, string> = {
+    'content-type': 'application/xml',
+    ...versionErrorHeaders(err.details),
+    ...(entry.headers?.(err.details) ?? {}),
+  };
   if (entry.ec) headers['x-oss-ec'] = entry.ec;
   return { status: entry.status, headers, body };
 }
