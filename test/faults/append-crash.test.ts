@@ -1,10 +1,14 @@
 /**
  * SIGKILL of the real ossd process in the middle of appends and uploads, then restart
  * on the same data folder (design.md "traps": acknowledge only what is durable, an
- * append is all-or-nothing; src/engine/recovery.ts). After every restart: each object is
- * its acknowledged appends plus, possibly, appends that were in flight at the kill,
- * never torn bytes; the blob folder holds exactly the committed bytes (uncommitted tails
- * trimmed, no orphans) and staging/ is empty.
+ * append is all-or-nothing; src/engine/recovery.ts). Copies (PutObject of a source, then
+ * CopyObject) and multipart uploads (Initiate, parts, Complete) run in the same storm.
+ * After every restart: each appendable object is its acknowledged appends plus, possibly,
+ * appends that were in flight at the kill, never torn bytes; each copied or completed
+ * object is its last acknowledged write or one in flight at the kill; unfinished uploads
+ * keep their acknowledged parts; the blob folder holds exactly the committed bytes and
+ * the parts of unfinished uploads (uncommitted tails trimmed, no orphans) and staging/ is
+ * empty. Between cycles leftover uploads are aborted and the data folder stays bounded.
  *
  * OSSD_LONG_TESTS=1 runs 50 kill cycles instead of 3; OSSD_FAULT_SEED replays a run's
  * sizes and timings (printed as a diagnostic).
@@ -18,7 +22,6 @@ import {
   appendAttempt,
   appender,
   type Attempt,
-  type ChurnOutcome,
   churner,
   crcOf,
   explainBytes,
@@ -27,13 +30,17 @@ import {
   randomBody,
   unexpectedAnswers,
 } from '../helpers/fault-appends.js';
+import { copyChurner, type Held, multipartChurner, newStormLedger, writeCounts } from '../helpers/fault-churners.js';
+import { abortUploads, checkChurned, checkStorm } from '../helpers/fault-ledger.js';
 import {
   blobFiles,
   blobProblems,
   createBucket,
+  folderBytes,
   getObject,
   headObject,
   listAll,
+  settledBlobProblems,
   sleep,
   stagingEntries,
   startPartialUpload,
@@ -53,42 +60,35 @@ const MAX_BODY = 256 * 1024;
 const RESET_SIZE = 4 * 1024 * 1024;
 const BUCKET = 'fault-crash';
 const MiB = 1024 * 1024;
+/** Copy churners: PUT a fresh copy-src-<i>, then copy it to copy-dst-<i>. */
+const COPIES = [0, 1].map((i) => ({ src: `storm/copy-src-${i}`, dst: `storm/copy-dst-${i}` }));
+/** Multipart churners: Initiate, 2–4 parts, Complete to mpu-<i>. */
+const UPLOADS = ['storm/mpu-0', 'storm/mpu-1'];
+const WHOLE = [...COPIES.flatMap((c) => [c.src, c.dst]), ...UPLOADS];
+/**
+ * The data folder after a cycle's clean-up: the appendables (each at most RESET_SIZE plus
+ * one small append), the copied and completed objects (a few MiB) and the metadata database.
+ */
+const DATA_BOUND = KEYS.length * RESET_SIZE + 64 * MiB;
 
 function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'ossd-fault-'));
 }
 
-/**
- * After a restart, a churned key holds one whole body that was acknowledged or in
- * flight, or nothing; and its last acknowledged append, if no DELETE followed, is there.
- */
-async function checkChurned(ossd: Ossd, key: string, ledger: Attempt[], outcome: ChurnOutcome): Promise<Buffer> {
-  assert.equal(outcome.unexpected, undefined);
-  const got = await getObject(ossd, BUCKET, key);
-  const bytes = got.status === 200 ? got.body : Buffer.alloc(0);
-  if (got.status === 200) {
-    assert.ok(
-      ledger.some((a) => a.key === key && (a.state === 'acked' || a.state === 'uncertain') && a.body.equals(bytes)),
-      `${key}: ${bytes.length} recovered bytes are no body that was acknowledged or in flight`,
-    );
-    assert.equal(got.crc, crcOf(bytes));
-  } else {
-    assert.equal(got.code, 'NoSuchKey');
-  }
-  if (outcome.mustExist) assert.ok(bytes.equals(outcome.mustExist.body), `${key}: its last acknowledged append survives`);
-  return bytes;
-}
-
-it(`append storm with SIGKILL, ${CYCLES} kill cycles: acknowledged appends survive, nothing torn, space reclaimed`, async (t) => {
+it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknowledged writes survive, nothing torn, space reclaimed`, async (t) => {
   const seed = Number(process.env.OSSD_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
   t.diagnostic(`seed ${seed} (OSSD_FAULT_SEED=${seed} replays sizes and timings)`);
   const rand = prng(seed);
+  const started = Date.now();
   const dataDir = tempDataDir();
   let ossd: Ossd = await startOssd({ dataDir });
   /** What each key is known to hold at the start of a cycle (verified after the last restart). */
   const base = new Map<string, Buffer>(KEYS.map((k) => [k, Buffer.alloc(0)]));
-  /** Totals for RELIABILITY.md; an acknowledged append missing after a restart fails the test. */
-  const totals = { cycles: 0, acked: 0, inFlight: 0 };
+  /** What each copied or completed key holds at the start of a cycle (undefined: absent). */
+  const wholeBase = new Map<string, Held | undefined>();
+  const aborted = new Set<string>();
+  /** Totals for RELIABILITY.md; an acknowledged write missing after a restart fails the test. */
+  const totals = { cycles: 0, acked: 0, inFlight: 0, writes: writeCounts(newStormLedger()), applied: 0, uploadsLeft: 0, maxData: 0 };
   try {
     await createBucket(ossd, BUCKET);
     for (let cycle = 0; cycle < CYCLES; cycle++) {
@@ -117,15 +117,20 @@ it(`append storm with SIGKILL, ${CYCLES} kill cycles: acknowledged appends survi
       }
       const churnLedger: Attempt[] = [];
       const churning = Promise.all(CHURNS.map((k) => churner(ossd, BUCKET, k, churnLedger, () => stopped, () => logUniformSize(rand, MAX_BODY))));
+      const storm = newStormLedger();
+      const opts = { ossd, bucket: BUCKET, ledger: storm, stop: () => stopped, rand, maxBody: MAX_BODY };
+      const wholeWriters = Promise.all([...COPIES.map((c) => copyChurner({ ...opts, ...c })), ...UPLOADS.map((key) => multipartChurner({ ...opts, key }))]);
       await sleep(200 + Math.floor(rand() * 600));
       const killed = ossd.kill();
       stopped = true;
       await killed;
       await Promise.all(appenders);
       const churned = await churning;
+      await wholeWriters;
 
       assert.deepEqual(unexpectedAnswers(ledger), [], `cycle ${cycle}: every answer was a 200, a 409 or (wrong MD5) a 400`);
       assert.deepEqual(unexpectedAnswers(churnLedger), []);
+      assert.deepEqual(storm.unexpected, [], `cycle ${cycle}: every put, copy, initiate, part and complete answered 200`);
       const acked = ledger.filter((a) => a.state === 'acked').length;
       const inFlight = ledger.filter((a) => a.state === 'uncertain').length;
       assert.ok(acked > 0, `cycle ${cycle}: the storm acknowledged appends before the kill`);
@@ -158,21 +163,36 @@ it(`append storm with SIGKILL, ${CYCLES} kill cycles: acknowledged appends survi
         objects.push({ key, bytes });
       }
       const churnedObjects: Array<{ key: string; bytes: Buffer }> = [];
-      for (const [i, key] of CHURNS.entries()) churnedObjects.push({ key, bytes: await checkChurned(ossd, key, churnLedger, churned[i]!) });
-      const all = [...objects, ...churnedObjects].filter((o) => o.bytes.length > 0);
+      for (const [i, key] of CHURNS.entries()) churnedObjects.push({ key, bytes: await checkChurned(ossd, BUCKET, key, churnLedger, churned[i]!) });
+      const checked = await checkStorm(ossd, BUCKET, WHOLE, wholeBase, storm, aborted);
+      assert.deepEqual(checked.problems, [], `seed ${seed}, cycle ${cycle}: copied and completed objects and uploads after the restart`);
+      const wholeObjects = WHOLE.flatMap((key) => {
+        const h = checked.held.get(key);
+        return h ? [{ key, bytes: h.body, segments: h.segments }] : [];
+      });
+      const all = [...objects, ...churnedObjects, ...wholeObjects].filter((o) => o.bytes.length > 0);
       const listed = await listAll(ossd, BUCKET);
       assert.deepEqual(
         listed.map((o) => `${o.key}:${o.size}`),
         all.map((o) => `${o.key}:${o.bytes.length}`).sort(),
         'the listing shows exactly the recovered objects',
       );
-      // Reclaim: appendable blobs cut back to their committed length, no orphans, staging empty.
-      assert.deepEqual(blobProblems(dataDir, all), [], `cycle ${cycle}: blob folder after recovery`);
+      // Reclaim: appendable blobs cut back to their committed length, no orphans, staging
+      // empty; the parts of unfinished uploads are theirs.
+      assert.deepEqual(blobProblems(dataDir, [...all, ...checked.partBlobs]), [], `cycle ${cycle}: blob folder after recovery`);
       assert.deepEqual(stagingEntries(dataDir), []);
-      t.diagnostic(`cycle ${cycle}: ${acked} acknowledged, ${inFlight} in flight at the kill, ${beyond} bytes of in-flight appends committed`);
+      const w = writeCounts(storm);
+      t.diagnostic(
+        `cycle ${cycle}: appends ${acked} acknowledged, ${inFlight} in flight at the kill, ${beyond} bytes of in-flight appends committed; ` +
+          `copies ${w.copy.acked} acknowledged, ${w.copy.inFlight} in flight; multipart completes ${w.complete.acked} acknowledged, ` +
+          `${w.complete.inFlight} in flight; ${checked.inFlightApplied} in-flight puts, copies and completes took effect; ${checked.left.length} uploads left unfinished`,
+      );
       totals.cycles++;
       totals.acked += acked;
       totals.inFlight += inFlight;
+      writeCounts(storm, totals.writes);
+      totals.uploadsLeft += checked.left.length;
+      totals.applied += checked.inFlightApplied;
 
       for (const { key } of churnedObjects) assert.equal((await raw(ossd, { method: 'DELETE', path: `/${BUCKET}/${key}` })).status, 204);
       // Appending at the reported length works; large objects start over (delete, then append at 0).
@@ -191,8 +211,28 @@ it(`append storm with SIGKILL, ${CYCLES} kill cycles: acknowledged appends survi
         assert.equal(a.crc, crcOf(expected), `${key}: the CRC chains from the recovered object`);
         base.set(key, expected);
       }
+      // Leftover uploads are aborted; then the blob folder holds exactly the live objects.
+      assert.deepEqual(await abortUploads(ossd, BUCKET, checked.left, aborted), []);
+      for (const key of WHOLE) wholeBase.set(key, checked.held.get(key));
+      const live = [...KEYS.map((key) => ({ key, bytes: base.get(key)! })), ...wholeObjects];
+      assert.deepEqual(await settledBlobProblems(dataDir, live), [], `cycle ${cycle}: deleted, replaced and aborted blobs are reclaimed`);
+      const size = folderBytes(dataDir);
+      assert.ok(size.total <= DATA_BOUND, `cycle ${cycle}: data folder ${size.total} bytes (${size.blobs} in blobs/), bound ${DATA_BOUND}`);
+      totals.maxData = Math.max(totals.maxData, size.total);
     }
-    t.diagnostic(`totals: ${totals.cycles} kill cycles, ${totals.acked} appends acknowledged, 0 acknowledged lost, ${totals.inFlight} in flight at a kill`);
+    const { put, copy, complete } = totals.writes;
+    // Three short cycles on a loaded machine may finish no upload; fifty always do.
+    if (LONG) assert.ok(copy.acked > 0 && complete.acked > 0, 'the storm acknowledged copies and multipart completes');
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    t.diagnostic(`totals: ${totals.cycles} kill cycles in ${seconds} s, seed ${seed}`);
+    t.diagnostic(`totals, appends: ${totals.acked} acknowledged, 0 acknowledged lost, ${totals.inFlight} in flight at a kill`);
+    t.diagnostic(`totals, copies: ${copy.acked} acknowledged (and ${put.acked} source puts), 0 acknowledged lost, ${copy.inFlight} copies and ${put.inFlight} puts in flight at a kill`);
+    t.diagnostic(
+      `totals, multipart completes: ${complete.acked} acknowledged, 0 acknowledged lost, ${complete.inFlight} in flight at a kill; ` +
+        `${totals.uploadsLeft} uploads left unfinished by a kill, aborted after the restart`,
+    );
+    t.diagnostic(`totals, in-flight puts, copies and completes that took effect: ${totals.applied}`);
+    t.diagnostic(`totals, data folder: at most ${(totals.maxData / MiB).toFixed(1)} MiB after a cycle's clean-up (bound ${DATA_BOUND / MiB} MiB)`);
   } finally {
     await ossd.kill();
     rmSync(dataDir, { recursive: true, force: true });

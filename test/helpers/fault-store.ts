@@ -101,16 +101,26 @@ export async function headObject(ossd: Ossd, bucket: string, key: string): Promi
   return fetched(await raw(ossd, { method: 'HEAD', path: `/${bucket}/${encodeURIComponent(key)}` }));
 }
 
+/** What blobProblems expects on disk: an object's committed bytes, kept in one blob file or in several (`segments`, the non-empty parts of a multipart object, in order). */
+export interface StoredBytes {
+  key: string;
+  bytes: Buffer;
+  segments?: Buffer[];
+}
+
 /**
  * Checks the blob folder against the objects: exactly one blob file per non-empty
- * object, each file holding exactly that object's committed bytes (same size, same
+ * object or segment, each file holding exactly those committed bytes (same size, same
  * CRC-64), so no uncommitted tail and no orphan. Returns the problems found.
  */
-export function blobProblems(dataDir: string, objects: Array<{ key: string; bytes: Buffer }>): string[] {
+export function blobProblems(dataDir: string, objects: StoredBytes[]): string[] {
   const problems: string[] = [];
-  const wanted = objects.filter((o) => o.bytes.length > 0).map((o) => ({ key: o.key, size: o.bytes.length, crc: crcOf(o.bytes) }));
+  const wanted = objects
+    .flatMap((o) => (o.segments ?? [o.bytes]).map((b, i) => ({ key: o.segments ? `${o.key} segment ${i}` : o.key, bytes: b })))
+    .filter((o) => o.bytes.length > 0)
+    .map((o) => ({ key: o.key, size: o.bytes.length, crc: crcOf(o.bytes) }));
   const files = blobFiles(dataDir);
-  if (files.length !== wanted.length) problems.push(`${files.length} blob files for ${wanted.length} non-empty objects`);
+  if (files.length !== wanted.length) problems.push(`${files.length} blob files for ${wanted.length} non-empty objects and segments`);
   for (const f of files) {
     if (!/^[0-9a-f]{32}$/.test(f.name) || f.path !== join(dataDir, 'blobs', f.name.slice(0, 2), f.name)) {
       problems.push(`unexpected file in blobs/: ${f.path}`);
@@ -206,6 +216,24 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** blobProblems, retried for a while: replaced, deleted and aborted blobs are removed in the background. */
+export async function settledBlobProblems(dataDir: string, objects: StoredBytes[], timeoutMs = 10_000): Promise<string[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const problems = blobProblems(dataDir, objects);
+    if (problems.length === 0 || Date.now() > until) return problems;
+    await sleep(100);
+  }
+}
+
+/** Total bytes of the files under `dir`, and of those under `dir`/blobs. */
+export function folderBytes(dir: string): { total: number; blobs: number } {
+  const sum = (d: string): number =>
+    readdirSync(d, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? sum(join(d, e.name)) : statSync(join(d, e.name)).size), 0);
+  const blobs = sum(join(dir, 'blobs'));
+  return { total: sum(dir), blobs };
 }
 
 /**
