@@ -38,7 +38,7 @@ export async function authorize(
   if (access === 'form' || access === 'anyone') return;
   if (!principal.anonymous) return checkKeyScope(principal.scope, target, access, op);
   if (access === 'owner' || target.bucket === undefined) throw denied();
-  const bucket = await engine.meta.getBucket(target.bucket);
+  const bucket = await engine.buckets.get(target.bucket);
   // A missing bucket is reported as such (NoSuchBucket) by the handler.
   if (!bucket) return;
   if (access === 'list') {

@@ -19,7 +19,7 @@ export async function addCorsHeaders(
   const origin = req.headers.origin;
   // Preflights answer for themselves (OptionObject).
   if (origin === undefined || bucket === undefined || method === 'OPTIONS') return;
-  const b = await engine.meta.getBucket(bucket);
+  const b = await engine.buckets.get(bucket);
   if (!b?.cors) return;
   const q = { origin, method };
   const rule = matchCorsRule(b.cors, q);

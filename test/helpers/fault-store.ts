@@ -222,7 +222,14 @@ export function sleep(ms: number): Promise<void> {
 export async function settledBlobProblems(dataDir: string, objects: StoredBytes[], timeoutMs = 10_000): Promise<string[]> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const problems = blobProblems(dataDir, objects);
+    let problems: string[];
+    try {
+      problems = blobProblems(dataDir, objects);
+    } catch (e) {
+      // A blob removed between listing the folder and reading it: removals are still running.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      problems = [`a blob vanished while being read: ${(e as Error).message}`];
+    }
     if (problems.length === 0 || Date.now() > until) return problems;
     await sleep(100);
   }
@@ -230,8 +237,10 @@ export async function settledBlobProblems(dataDir: string, objects: StoredBytes[
 
 /** Total bytes of the files under `dir`, and of those under `dir`/blobs. */
 export function folderBytes(dir: string): { total: number; blobs: number } {
+  // A file removed between the listing and the stat (a background removal) counts 0.
+  const size = (f: string): number => statSync(f, { throwIfNoEntry: false })?.size ?? 0;
   const sum = (d: string): number =>
-    readdirSync(d, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? sum(join(d, e.name)) : statSync(join(d, e.name)).size), 0);
+    readdirSync(d, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? sum(join(d, e.name)) : size(join(d, e.name))), 0);
   const blobs = sum(join(dir, 'blobs'));
   return { total: sum(dir), blobs };
 }
