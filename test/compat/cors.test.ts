@@ -4,19 +4,12 @@
  * matrix with raw requests; Access-Control-* headers on actual answers, errors included.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { client, type Mode, type OssClient } from '../helpers/clients.js';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
+import { useOssd } from '../helpers/ossd-process.js';
 import { errorCode, raw, type RawResponse } from '../helpers/raw-http.js';
 
-let ossd: Ossd;
-before(async () => {
-  ossd = await startOssd();
-});
-after(async () => {
-  await ossd.stop();
-  ossd.cleanup();
-});
+const ossd = useOssd();
 
 const APP = 'http://app.example.com';
 const RULES = [

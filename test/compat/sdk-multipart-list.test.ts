@@ -4,25 +4,16 @@
  * addressing modes with V1 and V4 signatures.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { type OssClient } from '../helpers/clients.js';
 import { md5Hex, pattern } from '../helpers/multipart.js';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
+import { useOssd } from '../helpers/ossd-process.js';
 import { bucketClient, bucketFor, rejectsWith, SDK_MODES } from '../helpers/sdk-fixtures.js';
 
 const KIB100 = 100 * 1024;
 const MODES = SDK_MODES.filter((m) => m.mode === 'sld' || m.mode === 'ip');
 
-let ossd: Ossd;
-
-before(async () => {
-  ossd = await startOssd();
-});
-
-after(async () => {
-  await ossd.stop();
-  ossd.cleanup();
-});
+const ossd = useOssd();
 
 interface SdkPart {
   PartNumber: string;

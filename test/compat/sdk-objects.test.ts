@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { OssClient } from '../helpers/clients.js';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
+import { useOssd } from '../helpers/ossd-process.js';
 import { raw } from '../helpers/raw-http.js';
 import { bucketClient, bucketFor, contentOf, crcOf, hdr, httpDateShift as shifted, md5Etag, rejectsWith, SDK_MODES } from '../helpers/sdk-fixtures.js';
 import { bytewise } from '../helpers/sdk-listing.js';
@@ -16,14 +16,7 @@ import { bytewise } from '../helpers/sdk-listing.js';
 const noSuchKey = { code: 'NoSuchKey', status: 404 };
 const preconditionFailed = { code: 'PreconditionFailed', status: 412 };
 
-let ossd: Ossd;
-before(async () => {
-  ossd = await startOssd();
-});
-after(async () => {
-  await ossd.stop();
-  ossd.cleanup();
-});
+const ossd = useOssd();
 
 for (const m of SDK_MODES) {
   describe(`objects: ${m.label}`, () => {

@@ -4,19 +4,12 @@
  * ali-oss surfaces for a wrong secret or an unknown key (auth.md §3, §5, §6, §8).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { client, type OssClient } from '../helpers/clients.js';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
+import { useOssd } from '../helpers/ossd-process.js';
 import { rejectsWith, SDK_MODES, sleep } from '../helpers/sdk-fixtures.js';
 
-let ossd: Ossd;
-before(async () => {
-  ossd = await startOssd();
-});
-after(async () => {
-  await ossd.stop();
-  ossd.cleanup();
-});
+const ossd = useOssd();
 
 interface Fetched {
   status: number;

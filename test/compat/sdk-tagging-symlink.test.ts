@@ -3,9 +3,9 @@
  * append.md §8), in every addressing mode and both signature versions.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { OssClient } from '../helpers/clients.js';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
+import { useOssd } from '../helpers/ossd-process.js';
 import { bucketClient, bucketFor, contentOf, crcOf, hdr, md5Etag, rejectsWith, SDK_MODES } from '../helpers/sdk-fixtures.js';
 
 const notAppendable = { code: 'ObjectNotAppendable', status: 409, name: 'ObjectNotAppendableError' };
@@ -13,16 +13,7 @@ const notSymlink = { code: 'NotSymlink', status: 400, name: 'NotSymlinkError', m
 const targetMissing = { code: 'SymlinkTargetNotExist', status: 404, name: 'SymlinkTargetNotExistError' };
 const noSuchKey = { code: 'NoSuchKey', status: 404 };
 
-let ossd: Ossd;
-
-before(async () => {
-  ossd = await startOssd();
-});
-
-after(async () => {
-  await ossd.stop();
-  ossd.cleanup();
-});
+const ossd = useOssd();
 
 /** The headers that describe an object's bytes: a tagging change must leave them alone. */
 async function identity(c: OssClient, name: string): Promise<Record<string, string | undefined>> {

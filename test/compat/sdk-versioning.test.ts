@@ -7,9 +7,9 @@
  * In every addressing mode and both signature versions (SDK_MODES).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { OssClient } from '../helpers/clients.js';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
+import { useOssd } from '../helpers/ossd-process.js';
 import { bucketClient, bucketFor, contentOf, crcOf, hdr, md5Etag, rejectsWith, SDK_MODES } from '../helpers/sdk-fixtures.js';
 import { UNKNOWN_VERSION_ID } from '../helpers/versioning.js';
 
@@ -50,16 +50,7 @@ interface SdkVersions {
   isTruncated: boolean;
 }
 
-let ossd: Ossd;
-
-before(async () => {
-  ossd = await startOssd();
-});
-
-after(async () => {
-  await ossd.stop();
-  ossd.cleanup();
-});
+const ossd = useOssd();
 
 /** x-oss-version-id of an ali-oss result. */
 const vid = (r: Res): string | undefined => hdr(r.res, 'x-oss-version-id');

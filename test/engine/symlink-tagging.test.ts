@@ -5,37 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { FsBlobStore } from '../../src/drivers/fs/blob-store.js';
+import { describe, it } from 'node:test';
 import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
 import { emptyAttributes } from '../../src/engine/attributes.js';
-import { Engine } from '../../src/engine/engine.js';
+import type { Engine } from '../../src/engine/engine.js';
+import { body, makeEngine, tempDirs } from '../helpers/engine-fixtures.js';
 import { OssError } from '../../src/engine/errors.js';
 
-const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'ossd-links-'));
-  dirs.push(d);
-  return d;
-}
-
-async function makeEngine(dir: string): Promise<Engine> {
-  const blobs = new FsBlobStore(dir);
-  await blobs.init();
-  return new Engine(new SqliteMetadataStore(dir), blobs, (e) => {
-    throw e;
-  });
-}
-
-function body(s: string) {
-  const buf = Buffer.from(s);
-  return { body: (async function* () { yield buf; })(), contentLength: buf.length };
-}
+const tempDir = tempDirs('ossd-links-');
 
 async function readAll(engine: Engine, bucket: string, key: string): Promise<string> {
   const { target } = await engine.symlinks.open(bucket, key, async () => undefined);

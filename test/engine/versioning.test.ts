@@ -7,37 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { FsBlobStore } from '../../src/drivers/fs/blob-store.js';
-import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
+import { describe, it } from 'node:test';
 import { emptyAttributes } from '../../src/engine/attributes.js';
-import { Engine } from '../../src/engine/engine.js';
+import type { Engine } from '../../src/engine/engine.js';
+import { body, makeEngine, tempDirs } from '../helpers/engine-fixtures.js';
 import { versionIdOf } from '../../src/engine/model.js';
 
-const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'ossd-versions-'));
-  dirs.push(d);
-  return d;
-}
-
-async function makeEngine(dir: string): Promise<Engine> {
-  const blobs = new FsBlobStore(dir);
-  await blobs.init();
-  return new Engine(new SqliteMetadataStore(dir), blobs, (e) => {
-    throw e;
-  });
-}
-
-function body(data: Buffer | string) {
-  const buf = Buffer.from(data);
-  return { body: (async function* () { yield buf; })(), contentLength: buf.length };
-}
+const tempDir = tempDirs('ossd-versions-');
 
 async function read(engine: Engine, key: string, versionId?: string): Promise<Buffer> {
   const o = await engine.objects.open('b', key, versionId);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 
 const MAIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/ossd.cjs');
 
@@ -84,4 +85,25 @@ export async function startOssd(opts: StartOptions = {}): Promise<Ossd> {
     },
     cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * One ossd for the whole test file: started before its first test, stopped and removed
+ * after its last. The returned object stands for that process (usable inside tests).
+ */
+export function useOssd(opts: StartOptions = {}): Ossd {
+  let current: Ossd | undefined;
+  before(async () => {
+    current = await startOssd(opts);
+  });
+  after(async () => {
+    await current?.stop();
+    current?.cleanup();
+  });
+  return new Proxy({} as Ossd, {
+    get(_, prop) {
+      if (!current) throw new Error('ossd is not started yet: use it inside tests or hooks');
+      return current[prop as keyof Ossd];
+    },
+  });
 }

@@ -3,18 +3,8 @@
  * synchronous=FULL so a resolved commit is on disk). Keys are TEXT compared with the
  * BINARY collation, i.e. memcmp over UTF-8: exactly OSS's bytewise key order.
  */
-export const SCHEMA = `
-CREATE TABLE IF NOT EXISTS buckets (
-  name TEXT PRIMARY KEY,
-  created_ms INTEGER NOT NULL,
-  acl TEXT NOT NULL,
-  storage_class TEXT NOT NULL,
-  redundancy TEXT NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS objects (
-  bucket TEXT NOT NULL,
-  key TEXT NOT NULL,
+/** The columns of an object version, in `objects` and in `object_versions` (version-store.ts). */
+export const OBJECT_COLUMNS = `
   type TEXT NOT NULL,
   size INTEGER NOT NULL,
   etag TEXT NOT NULL,
@@ -27,7 +17,21 @@ CREATE TABLE IF NOT EXISTS objects (
   acl TEXT NOT NULL,
   tags TEXT NOT NULL,
   storage_class TEXT NOT NULL,
-  revision INTEGER NOT NULL,
+  revision INTEGER NOT NULL`;
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS buckets (
+  name TEXT PRIMARY KEY,
+  created_ms INTEGER NOT NULL,
+  acl TEXT NOT NULL,
+  storage_class TEXT NOT NULL,
+  redundancy TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS objects (
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  ${OBJECT_COLUMNS},
   PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
 

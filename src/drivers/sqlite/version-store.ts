@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import { NULL_VERSION, type ObjectRecord, type Segment } from '../../engine/model.js';
 import type { VersionEntry } from '../types.js';
 import { type ObjectRow, objectFromRow, objectToRow } from './rows.js';
+import { OBJECT_COLUMNS } from './schema.js';
 
 export const VERSIONS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS object_versions (
@@ -19,19 +20,7 @@ CREATE TABLE IF NOT EXISTS object_versions (
   key TEXT NOT NULL,
   version_id TEXT NOT NULL,
   delete_marker INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  etag TEXT NOT NULL,
-  crc TEXT NOT NULL,
-  blob TEXT,
-  mtime_ms INTEGER NOT NULL,
-  content_type TEXT NOT NULL,
-  headers TEXT NOT NULL,
-  meta TEXT NOT NULL,
-  acl TEXT NOT NULL,
-  tags TEXT NOT NULL,
-  storage_class TEXT NOT NULL,
-  revision INTEGER NOT NULL,
+  ${OBJECT_COLUMNS},
   symlink_target TEXT,
   base_size INTEGER,
   base_crc TEXT

@@ -1,0 +1,34 @@
+/** Shared fixtures of the engine tests (test/engine/): real SQLite and file drivers in temporary folders. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { FsBlobStore } from '../../src/drivers/fs/blob-store.js';
+import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
+import { Engine } from '../../src/engine/engine.js';
+
+/** A maker of temporary folders, all removed after the test file. */
+export function tempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
+}
+
+/** An engine on the embedded drivers in `dir`; a background error fails the test. */
+export async function makeEngine(dir: string): Promise<Engine> {
+  const blobs = new FsBlobStore(dir);
+  await blobs.init();
+  return new Engine(new SqliteMetadataStore(dir), blobs, (e) => {
+    throw e;
+  });
+}
+
+/** A request body of known length, as the protocol layer hands it to the engine. */
+export function body(data: Buffer | string) {
+  const buf = Buffer.from(data);
+  return { body: (async function* () { yield buf; })(), contentLength: buf.length };
+}
