@@ -80,9 +80,15 @@ export async function noSuchKey(meta: MetadataStore, bucket: BucketRecord, key: 
   return new OssError('NoSuchKey', undefined, { Key: key });
 }
 
-/** `versionId` as a request names it: non-empty (EC 0016-00000612 for the delete body's empty one). */
+/**
+ * `versionId` as a request names it: non-empty (EC 0016-00000612 for the delete body's
+ * empty one), printable ASCII (ids are base64-like; an id is echoed in response headers).
+ */
 export function checkVersionId(versionId: string): void {
   if (versionId === '') throw new OssError('InvalidArgument', 'The version id must not be empty.', { ArgumentName: 'versionId', ArgumentValue: '' });
+  if (!/^[!-~]{1,1024}$/.test(versionId)) {
+    throw new OssError('InvalidArgument', 'The version id is not valid.', { ArgumentName: 'versionId' });
+  }
 }
 
 /** One version of a key; a delete marker is refused like OSS does (405, EC 0017-00000002). */
