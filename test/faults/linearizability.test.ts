@@ -180,14 +180,21 @@ async function runClient(c: number, keys: string[], ops: number, rand: () => num
   }
 }
 
-/** A copy of the history with one GET's bytes altered, or undefined when it has no non-empty GET. */
+/**
+ * A copy of the history with one GET's last byte altered, or undefined when it has no
+ * non-empty GET. Every state of a key ends with the last byte of the put or append that
+ * made it, so the new byte is one that no write of the history ends with: the altered
+ * read is then surely impossible (a bit flip could land on a concurrent write's value).
+ */
 function tampered(h: Timed<KeyOp>[]): Timed<KeyOp>[] | undefined {
   const i = h.findIndex((x) => x.op.type === 'get' && x.op.result.status === 'ok' && x.op.result.bytes.length > 0);
   if (i < 0) return undefined;
+  const endings = new Set(h.flatMap((x) => (x.op.type === 'put' || x.op.type === 'append' ? [x.op.data[x.op.data.length - 1]] : [])));
+  const unwritten = Array.from({ length: 256 }, (_, v) => v).find((v) => !endings.has(v))!;
   return h.map((x, j) => {
     if (j !== i || x.op.type !== 'get' || x.op.result.status !== 'ok') return x;
     const bytes = Buffer.from(x.op.result.bytes);
-    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0x01;
+    bytes[bytes.length - 1] = unwritten;
     return { ...x, op: { type: 'get', result: { ...x.op.result, bytes } } };
   });
 }
