@@ -216,27 +216,24 @@ export class ObjectService {
     }
   }
 
-  async setAcl(bucket: string, key: string, acl: ObjectAcl, versionId?: string): Promise<void> {
-    if (versionId !== undefined) {
-      await this.buckets.require(bucket);
-      return updateVersion(this.meta, bucket, key, versionId, (rec) => ({ ...rec, acl }));
-    }
-    for (;;) {
-      const current = await this.latest(bucket, key);
-      const cas = await this.meta.compareAndSwap(bucket, key, current.revision, { ...current, acl, revision: nextRevision() });
-      if (cas.ok) return;
-    }
+  setAcl(bucket: string, key: string, acl: ObjectAcl, versionId?: string): Promise<void> {
+    return this.changeInPlace(bucket, key, versionId, (rec) => ({ ...rec, acl }));
   }
 
   /** Put/DeleteObjectTagging (objects.md §10): only the tags change, never type, length, ETag or CRC (append.md §8). */
-  async setTags(bucket: string, key: string, tags: Array<[string, string]>, versionId?: string): Promise<void> {
+  setTags(bucket: string, key: string, tags: Array<[string, string]>, versionId?: string): Promise<void> {
+    return this.changeInPlace(bucket, key, versionId, (rec) => ({ ...rec, tags }));
+  }
+
+  /** Changes attributes of the current version (or the named one) in place: no new version, same bytes. */
+  private async changeInPlace(bucket: string, key: string, versionId: string | undefined, change: (rec: ObjectRecord) => ObjectRecord): Promise<void> {
     if (versionId !== undefined) {
       await this.buckets.require(bucket);
-      return updateVersion(this.meta, bucket, key, versionId, (rec) => ({ ...rec, tags }));
+      return updateVersion(this.meta, bucket, key, versionId, change);
     }
     for (;;) {
       const current = await this.latest(bucket, key);
-      const cas = await this.meta.compareAndSwap(bucket, key, current.revision, { ...current, tags, revision: nextRevision() });
+      const cas = await this.meta.compareAndSwap(bucket, key, current.revision, { ...change(current), revision: nextRevision() });
       if (cas.ok) return;
     }
   }

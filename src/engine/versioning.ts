@@ -173,13 +173,12 @@ export async function updateVersion(
   change: (rec: ObjectRecord) => ObjectRecord,
 ): Promise<void> {
   for (;;) {
-    const entry = await requireVersion(meta, bucket, key, versionId);
+    const { record } = await requireVersion(meta, bucket, key, versionId);
     const current = await meta.getObject(bucket, key);
-    const next = { ...change(entry.record), revision: nextRevision() };
     const cas =
       current && versionIdOf(current) === versionId
         ? await meta.compareAndSwap(bucket, key, current.revision, { ...change(current), revision: nextRevision() })
-        : await meta.compareAndSwap(bucket, key, current?.revision ?? null, KEEP_CURRENT, undefined, { update: [next] });
+        : await meta.compareAndSwap(bucket, key, current?.revision ?? null, KEEP_CURRENT, undefined, { update: [{ ...change(record), revision: nextRevision() }] });
     if (cas.ok) return;
   }
 }

@@ -39,6 +39,11 @@ function targetCheck(ctx: RequestContext, extras: HandlerExtras): (target: strin
   return (target) => extras.authorizeRead(bucketOf(ctx), target);
 }
 
+/** The response headers of a GET/HEAD: the object's, or a link's over its target's, and the version read. */
+async function readHeaders(ctx: RequestContext, link: ObjectRecord | undefined, rec: ObjectRecord): Promise<Record<string, string>> {
+  return { ...(link ? linkedResponseHeaders(link, rec) : objectResponseHeaders(rec)), ...(await versionHeaders(ctx, link ?? rec)) };
+}
+
 /** Bodies up to this size are read in one call and sent in one write: no stream machinery per request. */
 const SMALL_BODY = 256 * 1024;
 
@@ -52,7 +57,7 @@ export async function getObject(ctx: RequestContext, extras: HandlerExtras): Pro
   try {
     const rec = opened.record;
     if (evaluateConditions(conditionsOf(ctx), rec.etag, rec.mtimeMs) === 'not-modified') return notModified(ctx, rec);
-    const headers = { ...(link ? linkedResponseHeaders(link, rec) : objectResponseHeaders(rec)), ...(await versionHeaders(ctx, link ?? rec)) };
+    const headers = await readHeaders(ctx, link, rec);
     for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
       const v = queryValue(ctx.query, param);
       if (v !== undefined) headers[name] = v;
@@ -75,7 +80,7 @@ export async function getObject(ctx: RequestContext, extras: HandlerExtras): Pro
 export async function headObject(ctx: RequestContext, extras: HandlerExtras): Promise<void> {
   const { link, target: rec } = await ctx.engine.symlinks.head(bucketOf(ctx), keyOf(ctx), targetCheck(ctx, extras), versionIdParam(ctx));
   if (evaluateConditions(conditionsOf(ctx), rec.etag, rec.mtimeMs) === 'not-modified') return notModified(ctx, rec);
-  const headers = { ...(link ? linkedResponseHeaders(link, rec) : objectResponseHeaders(rec)), ...(await versionHeaders(ctx, link ?? rec)) };
+  const headers = await readHeaders(ctx, link, rec);
   send(ctx, 200, { ...headers, 'content-length': String(rec.size) });
 }
 
