@@ -2,26 +2,13 @@
 // (multipart.md §3, §4, §6, §7): paging with both markers, delimiter and prefix,
 // encoding-type=url, copy ranges and their errors, appendable sources refused.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
+import { before, describe, it } from 'node:test';
 import { assertErr, raw, type RawResponse } from '../helpers/raw-http.js';
-import { md5Hex, multipartEtagOf, pattern, RawMultipart, tag, tags } from '../helpers/multipart.js';
+import { md5Hex, multipartEtagOf, pattern, tag, tags, useRawMultipart } from '../helpers/multipart.js';
 
 const B = 'raw-mp-list';
 const KIB100 = 100 * 1024;
-let ossd: Ossd;
-let mp: RawMultipart;
-
-before(async () => {
-  ossd = await startOssd();
-  mp = new RawMultipart(ossd, B);
-  assert.equal((await raw(ossd, { method: 'PUT', path: `/${B}/` })).status, 200);
-});
-
-after(async () => {
-  await ossd.stop();
-  ossd.cleanup();
-});
+const { ossd, mp } = useRawMultipart(B);
 
 describe('ListMultipartUploads', () => {
   const ids: Record<string, string[]> = {};

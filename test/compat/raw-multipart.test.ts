@@ -2,26 +2,13 @@
 // sends on purpose, the CRC-64 vector of crc64.md §5, the ETag rule, ranges across part
 // boundaries, chunked parts, and parts reclaimed by Abort and Complete.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
+import { before, describe, it } from 'node:test';
 import { assertErr, md5Base64, raw } from '../helpers/raw-http.js';
-import { blobCount, crcOfParts, eventually, md5Hex, multipartEtagOf, pattern, RawMultipart, split, tag } from '../helpers/multipart.js';
+import { blobCount, crcOfParts, eventually, md5Hex, multipartEtagOf, pattern, RawMultipart, split, tag, useRawMultipart } from '../helpers/multipart.js';
 
 const B = 'raw-multipart';
 const KIB100 = 100 * 1024;
-let ossd: Ossd;
-let mp: RawMultipart;
-
-before(async () => {
-  ossd = await startOssd();
-  mp = new RawMultipart(ossd, B);
-  assert.equal((await raw(ossd, { method: 'PUT', path: `/${B}/` })).status, 200);
-});
-
-after(async () => {
-  await ossd.stop();
-  ossd.cleanup();
-});
+const { ossd, mp } = useRawMultipart(B);
 
 describe('the crc64.md §5 multipart vector', () => {
   const whole = pattern(307200);

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { client, type OssClient } from '../helpers/clients.js';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
+import { useOssd } from '../helpers/ossd-process.js';
 import { raw } from '../helpers/raw-http.js';
 import {
   bucketClient,
@@ -18,9 +18,9 @@ import {
   hdr,
   md5Etag,
   rejectsWith,
-  ScratchDir,
   SDK_MODES,
   sleep,
+  useScratchDir,
 } from '../helpers/sdk-fixtures.js';
 
 const positionError = {
@@ -31,19 +31,8 @@ const positionError = {
 };
 const notAppendable = { code: 'ObjectNotAppendable', status: 409, name: 'ObjectNotAppendableError' };
 
-let ossd: Ossd;
-let scratch: ScratchDir;
-
-before(async () => {
-  ossd = await startOssd();
-  scratch = new ScratchDir();
-});
-
-after(async () => {
-  await ossd.stop();
-  ossd.cleanup();
-  scratch.remove();
-});
+const ossd = useOssd();
+const scratch = useScratchDir();
 
 /** Appends `body` and checks the response against the expected whole object `soFar`. */
 async function appendChecked(c: OssClient, name: string, body: Buffer, soFar: Buffer, position?: string | number): Promise<string> {

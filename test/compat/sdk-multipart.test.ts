@@ -5,28 +5,17 @@
  * boundaries — in the path-style and IP addressing modes, with V1 and V4 signatures.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { type OssClient } from '../helpers/clients.js';
 import { crcOfParts, multipartEtagOf, pattern, split } from '../helpers/multipart.js';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
-import { bucketClient, bucketFor, contentOf, crcOf, hdr, md5Etag, ScratchDir, SDK_MODES, sleep } from '../helpers/sdk-fixtures.js';
+import { useOssd } from '../helpers/ossd-process.js';
+import { bucketClient, bucketFor, contentOf, crcOf, hdr, md5Etag, SDK_MODES, sleep, useScratchDir } from '../helpers/sdk-fixtures.js';
 
 const KIB100 = 100 * 1024;
 const MODES = SDK_MODES.filter((m) => m.mode === 'sld' || m.mode === 'ip');
 
-let ossd: Ossd;
-let scratch: ScratchDir;
-
-before(async () => {
-  ossd = await startOssd();
-  scratch = new ScratchDir();
-});
-
-after(async () => {
-  await ossd.stop();
-  ossd.cleanup();
-  scratch.remove();
-});
+const ossd = useOssd();
+const scratch = useScratchDir();
 
 /** Checks a GET of `name` against `parts` (content, type, CRC, ETag per §8). */
 async function assertMultipart(c: OssClient, name: string, parts: Buffer[]): Promise<void> {

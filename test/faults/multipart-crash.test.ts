@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { sleep, startPartialUpload, waitFor } from '../helpers/fault-store.js';
-import { blobCount, eventually, md5Hex, multipartEtagOf, pattern, RawMultipart, split, tag, tags } from '../helpers/multipart.js';
+import { blobCount, eventually, md5Hex, multipartEtagOf, pattern, RawMultipart, split, tag, tags, useRawMultipart } from '../helpers/multipart.js';
 import { startOssd, type Ossd } from '../helpers/ossd-process.js';
 import { raw, signV1 } from '../helpers/raw-http.js';
 
@@ -116,17 +116,7 @@ function slowGet(ossd: Ossd, path: string): { first: Promise<void>; resume: () =
 }
 
 describe('Complete over an existing key is atomic for readers', () => {
-  let ossd: Ossd;
-  let mp: RawMultipart;
-  before(async () => {
-    ossd = await startOssd();
-    mp = new RawMultipart(ossd, B);
-    assert.equal((await raw(ossd, { method: 'PUT', path: `/${B}/` })).status, 200);
-  });
-  after(async () => {
-    await ossd.stop();
-    ossd.cleanup();
-  });
+  const { ossd, mp } = useRawMultipart(B);
 
   async function upload(key: string, parts: Buffer[]): Promise<void> {
     const id = await mp.initiate(key);

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
-import type { Ossd } from './ossd-process.js';
+import assert from 'node:assert/strict';
+import { type Ossd, useOssd } from './ossd-process.js';
 import { raw, type RawResponse } from './raw-http.js';
 
 /** n bytes where byte i = (i + seed) mod 251 (the crc64.md §5 multipart vector for seed 0). */
@@ -128,4 +129,12 @@ export function completeXml(list: Array<[number, string]>): string {
   let xml = '<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUpload>\n';
   for (const [n, etag] of list) xml += `<Part>\n<PartNumber>${n}</PartNumber>\n<ETag>${etag}</ETag>\n</Part>\n`;
   return `${xml}</CompleteMultipartUpload>`;
+}
+
+/** One ossd for the test file (or describe block) with `bucket` created, and a multipart client on it. */
+export function useRawMultipart(bucket: string): { ossd: Ossd; mp: RawMultipart } {
+  const ossd = useOssd({}, async (o) => {
+    assert.equal((await raw(o, { method: 'PUT', path: `/${bucket}/` })).status, 200);
+  });
+  return { ossd, mp: new RawMultipart(ossd, bucket) };
 }

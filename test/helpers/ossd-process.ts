@@ -88,13 +88,15 @@ export async function startOssd(opts: StartOptions = {}): Promise<Ossd> {
 }
 
 /**
- * One ossd for the whole test file: started before its first test, stopped and removed
- * after its last. The returned object stands for that process (usable inside tests).
+ * One ossd for the whole test file: started before its first test (then `setup` runs),
+ * stopped and removed after its last. The returned object stands for that process (usable inside tests).
  */
-export function useOssd(opts: StartOptions = {}): Ossd {
+export function useOssd(opts: StartOptions = {}, setup?: (ossd: Ossd) => Promise<void>): Ossd {
   let current: Ossd | undefined;
   before(async () => {
     current = await startOssd(opts);
+    // In the same hook: a second top-level hook of node:test is not sure to run after this one.
+    await setup?.(current);
   });
   after(async () => {
     await current?.stop();

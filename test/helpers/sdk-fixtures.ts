@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
 import { client, MODES, type OssClient } from './clients.js';
+import { after } from 'node:test';
 import type { Ossd } from './ossd-process.js';
 
 export type ModeSpec = (typeof MODES)[number];
@@ -97,3 +98,10 @@ export function httpDateShift(httpDate: string, deltaS: number): string {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A scratch folder for the test file, removed after its last test. */
+export function useScratchDir(): ScratchDir {
+  const scratch = new ScratchDir();
+  after(() => scratch.remove());
+  return scratch;
+}
