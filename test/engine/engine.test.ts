@@ -9,23 +9,12 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync, statSync, readdirSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FsBlobStore } from '../../src/drivers/fs/blob-store.js';
-import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
 import { emptyAttributes } from '../../src/engine/attributes.js';
 import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
-import { Engine } from '../../src/engine/engine.js';
+import type { Engine } from '../../src/engine/engine.js';
+import { DRIVER_PAIRS, makeEngine } from '../helpers/engine-fixtures.js';
 import { OssError } from '../../src/engine/errors.js';
 
-const PAIRS = (process.env.OSSD_TEST_DRIVERS ?? 'sqlite+fs').split(',');
-
-async function makeEngine(dir: string, pair: string): Promise<Engine> {
-  if (pair !== 'sqlite+fs') throw new Error(`unknown driver pair ${pair}`);
-  const blobs = new FsBlobStore(dir);
-  await blobs.init();
-  return new Engine(new SqliteMetadataStore(dir), blobs, (e) => {
-    throw e;
-  });
-}
 
 async function* once(buf: Buffer): AsyncGenerator<Buffer> {
   yield buf;
@@ -41,7 +30,7 @@ async function* failingBody(first: Buffer): AsyncGenerator<Buffer> {
   throw new Error('client went away');
 }
 
-for (const pair of PAIRS) {
+for (const pair of DRIVER_PAIRS) {
   describe(`engine on ${pair}`, () => {
     let dir: string;
     let engine: Engine;

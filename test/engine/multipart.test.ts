@@ -10,33 +10,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FsBlobStore } from '../../src/drivers/fs/blob-store.js';
-import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
 import { emptyAttributes } from '../../src/engine/attributes.js';
 import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
-import { Engine } from '../../src/engine/engine.js';
+import type { Engine } from '../../src/engine/engine.js';
+import { body as input, DRIVER_PAIRS, makeEngine } from '../helpers/engine-fixtures.js';
 import type { OpenedObject } from '../../src/engine/objects.js';
 
-const PAIRS = (process.env.OSSD_TEST_DRIVERS ?? 'sqlite+fs').split(',');
 const KIB100 = 100 * 1024;
-
-async function makeEngine(dir: string, pair: string): Promise<Engine> {
-  if (pair !== 'sqlite+fs') throw new Error(`unknown driver pair ${pair}`);
-  const blobs = new FsBlobStore(dir);
-  await blobs.init();
-  return new Engine(new SqliteMetadataStore(dir), blobs, (e) => {
-    throw e;
-  });
-}
-
-function input(buf: Buffer) {
-  return {
-    body: (async function* () {
-      yield buf;
-    })(),
-    contentLength: buf.length,
-  };
-}
 
 function bytes(n: number, seed: number): Buffer {
   const b = Buffer.alloc(n);
@@ -52,7 +32,7 @@ async function read(o: OpenedObject, start: number, end: number): Promise<Buffer
 
 const blobPath = (dir: string, blob: string): string => join(dir, 'blobs', blob.slice(0, 2), blob);
 
-for (const pair of PAIRS) {
+for (const pair of DRIVER_PAIRS) {
   describe(`multipart engine on ${pair}`, () => {
     let dir: string;
     let engine: Engine;

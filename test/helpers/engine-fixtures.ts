@@ -18,8 +18,12 @@ export function tempDirs(prefix: string): () => string {
   };
 }
 
-/** An engine on the embedded drivers in `dir`; a background error fails the test. */
-export async function makeEngine(dir: string): Promise<Engine> {
+/** The driver pairs the conformance suites run for (OSSD_TEST_DRIVERS); today only the embedded default. */
+export const DRIVER_PAIRS = (process.env.OSSD_TEST_DRIVERS ?? 'sqlite+fs').split(',');
+
+/** An engine on a driver pair's stores in `dir`; a background error fails the test. */
+export async function makeEngine(dir: string, pair = 'sqlite+fs'): Promise<Engine> {
+  if (pair !== 'sqlite+fs') throw new Error(`unknown driver pair ${pair}`);
   const blobs = new FsBlobStore(dir);
   await blobs.init();
   return new Engine(new SqliteMetadataStore(dir), blobs, (e) => {
