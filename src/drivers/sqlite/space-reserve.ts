@@ -7,6 +7,7 @@
  * (The idea of a ballast file, as used by databases and log stores.)
  */
 import fs from 'node:fs';
+import { dirname } from 'node:path';
 
 const RESERVE_BYTES = 2 * 1024 * 1024;
 /** The reserve is made again only when this much is free, so it never takes the last space a write needs. */
@@ -32,7 +33,7 @@ export class SpaceReserve {
   rearm(): void {
     if (this.held) return;
     try {
-      const s = fs.statfsSync(this.path.replace(/[^/]+$/, ''));
+      const s = fs.statfsSync(dirname(this.path));
       if (s.bavail * s.bsize >= REARM_FREE_BYTES) this.make();
     } catch {
       // Best effort: without a reserve, deletes on a full disk may fail, as they would anyway.
