@@ -3,6 +3,7 @@
  * list after a marker, bytes in and bytes out (design.md "three layers"). Everything
  * OSS-specific lives in src/engine.
  */
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BucketRecord, ObjectRecord } from '../engine/model.js';
 import type { MultipartMetadata } from './multipart-types.js';
@@ -68,6 +69,36 @@ export interface JournalEntry {
   data: Buffer;
 }
 
+/** Bytes committed in the same transaction as a compare-and-set. */
+export type CommittedBytes =
+  /** An append's bytes, journaled until its blob file is synced (journal-store.ts). */
+  | ({ kind: 'journal' } & JournalEntry)
+  /** The whole content of a small object, kept in the metadata store itself (inline-store.ts). */
+  | { kind: 'inline'; blob: string; data: Buffer };
+
+/**
+ * Blob ids of inline blobs: the bytes of small objects, stored by the metadata store in
+ * the transaction that commits the object (no file, one fsync). Their rows are dropped in
+ * the transaction that removes the last reference, so they are never collected or swept.
+ */
+const INLINE_PREFIX = 'inline-';
+
+export function newInlineBlobId(): string {
+  return INLINE_PREFIX + randomBytes(16).toString('hex');
+}
+
+export function isInlineBlob(blob: string | null | undefined): blob is string {
+  return blob?.startsWith(INLINE_PREFIX) === true;
+}
+
+/** Reads inline blobs (their rows are written and dropped inside compare-and-set). */
+export interface InlineBlobs {
+  /** The bytes, or undefined when the blob is gone (its object was replaced meanwhile). */
+  read(blob: string): Promise<Buffer | undefined>;
+  /** Every inline blob id (consistency checks and tests). */
+  list(): AsyncIterable<string>;
+}
+
 /** Small appends' bytes kept with the metadata until their blob is fdatasynced. */
 export interface JournalStore {
   blobs(): Promise<string[]>;
@@ -105,8 +136,8 @@ export interface MetadataStore {
     key: string,
     expectedRevision: number | null,
     next: ObjectRecord | null | typeof KEEP_CURRENT,
-    /** Appended bytes to journal in the same transaction (journal-store.ts). */
-    journal?: JournalEntry,
+    /** Bytes to store in the same transaction: an append's journal entry, or a small object's inline content. */
+    bytes?: CommittedBytes,
     /** Noncurrent versions changed in the same transaction. */
     history?: HistoryChange,
   ): Promise<CasResult>;
@@ -117,6 +148,7 @@ export interface MetadataStore {
   /** Current and noncurrent versions in (key ascending, rank descending) order, keys starting with the prefix. */
   listVersions(bucket: string, page: VersionPage): Promise<VersionEntry[]>;
   readonly journal: JournalStore;
+  readonly inline: InlineBlobs;
   /** Objects whose key starts with prefix and is > after, in bytewise key order. */
   listObjects(bucket: string, page: ListPage): Promise<ObjectRecord[]>;
 

@@ -171,7 +171,7 @@ export class Appender {
       const next = build(expected);
       // A journaled append is durable the moment its commit is: nothing to hide meanwhile.
       if (!journaled) this.inFlight.set(k, { revision: next.revision, previous: expected });
-      const journal = journaled && result.wrote ? { blob, offset: length, data: Buffer.concat(kept) } : undefined;
+      const journal = journaled && result.wrote ? { kind: 'journal' as const, blob, offset: length, data: Buffer.concat(kept) } : undefined;
       let cas;
       try {
         cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next, journal, expected ? undefined : plan?.history);

@@ -6,13 +6,23 @@
  * (or bytes beyond an appendable object's committed length), which recovery removes.
  */
 import { Readable } from 'node:stream';
-import { type BlobReader, type BlobStore, type BlobWriter, type MetadataStore, outcomeUnknown } from '../drivers/types.js';
+import {
+  type BlobReader,
+  type BlobStore,
+  type BlobWriter,
+  type CommittedBytes,
+  isInlineBlob,
+  type MetadataStore,
+  newInlineBlobId,
+  outcomeUnknown,
+} from '../drivers/types.js';
 import { newRecord, type ObjectAttributes } from './attributes.js';
 import type { BucketService } from './buckets.js';
 import { type Conditions, evaluateConditions, type ConditionOutcome } from './conditions.js';
 import { crc64ToDecimal } from './crc64.js';
 import { OssError } from './errors.js';
-import { ingest } from './ingest.js';
+import { ingest, type IngestResult } from './ingest.js';
+import { inlineMax, inlineObject, MemoryWriter } from './inline.js';
 import { Appender, refuseAppendableSource } from './append.js';
 import type { JournalFlusher } from './journal-flusher.js';
 import { BlobLeases } from './blob-leases.js';
@@ -64,6 +74,8 @@ export class ObjectService {
   private readonly appender: Appender;
   /** Segment blobs being read by a GET are removed only when it ends (blob-leases.ts). */
   readonly leases = new BlobLeases();
+  /** Bodies up to this length are stored inline (inline.ts). */
+  private readonly inlineMax = inlineMax();
 
   constructor(
     private readonly meta: MetadataStore,
@@ -123,6 +135,12 @@ export class ObjectService {
         };
       }
       if (record.blob === null) return emptyObject(record);
+      if (isInlineBlob(record.blob)) {
+        const data = await this.meta.inline.read(record.blob);
+        if (data) return inlineObject(record, data);
+        if (attempt < 5) continue; // replaced meanwhile: look the key up again
+        throw Object.assign(new Error(`inline blob ${record.blob} is gone`), { code: 'ENOENT' });
+      }
       let reader: BlobReader;
       try {
         reader = await this.blobs.openReader(record.blob);
@@ -149,15 +167,39 @@ export class ObjectService {
     const b = await this.buckets.require(bucket);
     if (forbidOverwrite && (await this.meta.getObject(bucket, key))) throw fileAlreadyExists(key);
     if (input.contentLength !== undefined && input.contentLength > MAX_OBJECT_SIZE) throw entityTooLarge();
-    const blob = this.blobs.newBlobId();
-    const r = await this.writeNewBlob(blob, input, MAX_OBJECT_SIZE, entityTooLarge);
+    const { r, blob, bytes } = await this.storeBody(input);
     const next = newRecord(
       bucket,
       key,
-      { type: 'Normal', size: r.bytes, etag: r.md5.toString('hex').toUpperCase(), crc: crc64ToDecimal(r.crc), blob: r.wrote ? blob : null },
+      { type: 'Normal', size: r.bytes, etag: r.md5.toString('hex').toUpperCase(), crc: crc64ToDecimal(r.crc), blob },
       attrs,
     );
-    return this.commitReplacing(next, forbidOverwrite, b);
+    return this.commitReplacing(next, forbidOverwrite, b, bytes);
+  }
+
+  /**
+   * The bytes of a new object: a body of known small length is kept in memory and stored
+   * inline with the commit (inline.ts); anything else goes to a new blob file, durable
+   * before the commit.
+   */
+  private async storeBody(input: BodyInput): Promise<{ r: IngestResult; blob: string | null; bytes?: CommittedBytes }> {
+    if (input.contentLength === undefined || input.contentLength > this.inlineMax) {
+      const file = this.blobs.newBlobId();
+      const r = await this.writeNewBlob(file, input, MAX_OBJECT_SIZE, entityTooLarge);
+      return { r, blob: r.wrote ? file : null };
+    }
+    const memory = new MemoryWriter();
+    const r = await ingest(input.body, async () => memory, {
+      startOffset: 0,
+      initialCrc: 0n,
+      maxBytes: MAX_OBJECT_SIZE,
+      tooLarge: entityTooLarge,
+      expectedLength: input.contentLength,
+      expectedMd5: input.contentMd5,
+    });
+    if (!r.wrote) return { r, blob: null };
+    const blob = newInlineBlobId();
+    return { r, blob, bytes: { kind: 'inline', blob, data: memory.bytes() } };
   }
 
   /** AppendObject (append.md): see append.ts. */
@@ -188,12 +230,11 @@ export class ObjectService {
         return { record: next, source: rec };
       }
       if (req.forbidOverwrite && (await this.meta.getObject(bucket, key))) throw fileAlreadyExists(key);
-      const blob = this.blobs.newBlobId();
-      const r = await this.writeNewBlob(blob, { body: src.stream(0, rec.size), contentLength: rec.size }, MAX_OBJECT_SIZE, entityTooLarge);
+      const { r, blob, bytes } = await this.storeBody({ body: src.stream(0, rec.size), contentLength: rec.size });
       // A Symlink source is copied as a symlink to the same target (objects.md §5).
       const link = rec.symlinkTarget === undefined ? {} : { symlinkTarget: rec.symlinkTarget };
-      const next = newRecord(bucket, key, { type: rec.type, size: r.bytes, etag: rec.etag, crc: crc64ToDecimal(r.crc), blob: r.wrote ? blob : null, ...link }, attrs);
-      return { record: await this.commitReplacing(next, req.forbidOverwrite, b), source: rec };
+      const next = newRecord(bucket, key, { type: rec.type, size: r.bytes, etag: rec.etag, crc: crc64ToDecimal(r.crc), blob, ...link }, attrs);
+      return { record: await this.commitReplacing(next, req.forbidOverwrite, b, bytes), source: rec };
     } finally {
       await src.close();
     }
@@ -268,7 +309,7 @@ export class ObjectService {
    * Commits a record as the key's new current version (also PutSymlink, symlinks.ts), then
    * collects what it replaced: the old current unless versioning keeps it.
    */
-  async commitReplacing(record: ObjectRecord, forbidOverwrite: boolean, bucket?: BucketRecord): Promise<ObjectRecord> {
+  async commitReplacing(record: ObjectRecord, forbidOverwrite: boolean, bucket?: BucketRecord, bytes?: CommittedBytes): Promise<ObjectRecord> {
     const b = bucket ?? (await this.buckets.require(record.bucket));
     try {
       for (;;) {
@@ -276,7 +317,7 @@ export class ObjectService {
         if (current && forbidOverwrite) throw fileAlreadyExists(record.key);
         const plan = await planNewCurrent(this.meta, b, record.key, current);
         const next = withVersion(record, plan);
-        const cas = await this.meta.compareAndSwap(next.bucket, next.key, current?.revision ?? null, next, undefined, plan.history);
+        const cas = await this.meta.compareAndSwap(next.bucket, next.key, current?.revision ?? null, next, bytes, plan.history);
         if (cas.ok) {
           this.collectReplaced(cas, plan.archives, next.blob);
           return next;
@@ -284,7 +325,8 @@ export class ObjectService {
       }
     } catch (e) {
       // A commit that may be on disk keeps its blob (recovery sweeps it if the row is not).
-      if (record.blob && !outcomeUnknown(e)) await this.blobs.remove(record.blob).catch((err) => this.onBackgroundError(err));
+      // An inline blob was only ever written by a commit that succeeded.
+      if (record.blob && !isInlineBlob(record.blob) && !outcomeUnknown(e)) await this.blobs.remove(record.blob).catch((err) => this.onBackgroundError(err));
       throw e;
     }
   }
@@ -300,7 +342,8 @@ export class ObjectService {
     if (!previous) return;
     const blobs = previous.blob !== null ? [previous.blob] : (previous.segments ?? []).map((s) => s.blob);
     for (const blob of blobs) {
-      if (blob === keptBlob) continue;
+      // Inline blobs went with the commit that dropped their last reference (inline-store.ts).
+      if (blob === keptBlob || isInlineBlob(blob)) continue;
       this.leases.collect(blob, () => void this.blobs.remove(blob).catch((e) => this.onBackgroundError(e)));
     }
   }

@@ -27,9 +27,11 @@ async function read(engine: Engine, key: string, versionId?: string): Promise<Bu
   }
 }
 
+/** Blobs stored: files, and small objects' inline blobs in the metadata store. */
 async function blobCount(engine: Engine): Promise<number> {
   let n = 0;
   for await (const _ of engine.blobs.list()) n++;
+  for await (const _ of engine.meta.inline.list()) n++;
   return n;
 }
 

@@ -1,13 +1,14 @@
 /**
  * Looking at a real ossd from outside for the fault tests: its data folder (layout of
- * src/drivers/fs/blob-store.ts: blobs/<2 hex>/<32 hex id>, staging/) and its objects
- * over raw HTTP. Nothing here reads the metadata database: blob files are matched to
- * objects by size and CRC-64 of their content.
+ * src/drivers/fs/blob-store.ts: blobs/<2 hex>/<32 hex id>, staging/; small objects'
+ * inline blobs in meta.db's inline_blobs table) and its objects over raw HTTP. Blobs are
+ * matched to objects by size and CRC-64 of their content, never through the metadata.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { crcOf } from './fault-appends.js';
+import { inlineBlobRows } from './inline-blobs.js';
 import type { Ossd } from './ossd-process.js';
 import { errorCode, raw, signV1 } from './raw-http.js';
 
@@ -109,9 +110,9 @@ export interface StoredBytes {
 }
 
 /**
- * Checks the blob folder against the objects: exactly one blob file per non-empty
- * object or segment, each file holding exactly those committed bytes (same size, same
- * CRC-64), so no uncommitted tail and no orphan. Returns the problems found.
+ * Checks the stored blobs (files and inline rows) against the objects: exactly one blob
+ * per non-empty object or segment, each holding exactly those committed bytes (same
+ * size, same CRC-64), so no uncommitted tail and no orphan. Returns the problems found.
  */
 export function blobProblems(dataDir: string, objects: StoredBytes[]): string[] {
   const problems: string[] = [];
@@ -119,25 +120,26 @@ export function blobProblems(dataDir: string, objects: StoredBytes[]): string[] 
     .flatMap((o) => (o.segments ?? [o.bytes]).map((b, i) => ({ key: o.segments ? `${o.key} segment ${i}` : o.key, bytes: b })))
     .filter((o) => o.bytes.length > 0)
     .map((o) => ({ key: o.key, size: o.bytes.length, crc: crcOf(o.bytes) }));
-  const files = blobFiles(dataDir);
-  if (files.length !== wanted.length) problems.push(`${files.length} blob files for ${wanted.length} non-empty objects and segments`);
-  for (const f of files) {
-    if (!/^[0-9a-f]{32}$/.test(f.name) || f.path !== join(dataDir, 'blobs', f.name.slice(0, 2), f.name)) {
-      problems.push(`unexpected file in blobs/: ${f.path}`);
-      continue;
-    }
-    const content = readFileSync(f.path);
+  const stored: Array<{ name: string; content: () => Buffer }> = [];
+  for (const f of blobFiles(dataDir)) {
+    if (!/^[0-9a-f]{32}$/.test(f.name) || f.path !== join(dataDir, 'blobs', f.name.slice(0, 2), f.name)) problems.push(`unexpected file in blobs/: ${f.path}`);
+    else stored.push({ name: f.name, content: () => readFileSync(f.path) });
+  }
+  for (const row of inlineBlobRows(dataDir)) stored.push({ name: `${row.blob} (inline)`, content: () => row.data });
+  if (stored.length !== wanted.length) problems.push(`${stored.length} blobs for ${wanted.length} non-empty objects and segments`);
+  for (const b of stored) {
+    const content = b.content();
     const crc = crcOf(content);
-    const i = wanted.findIndex((w) => w.size === f.size && w.crc === crc);
+    const i = wanted.findIndex((w) => w.size === content.length && w.crc === crc);
     if (i < 0) {
-      const owner = objects.find((o) => o.bytes.length > 0 && o.bytes.length <= f.size && content.subarray(0, o.bytes.length).equals(o.bytes));
-      const why = owner ? ` (it holds ${owner.key} plus ${f.size - owner.bytes.length} uncommitted bytes)` : '';
-      problems.push(`blob ${f.name} (${f.size} bytes) matches no object${why}`);
+      const owner = objects.find((o) => o.bytes.length > 0 && o.bytes.length <= content.length && content.subarray(0, o.bytes.length).equals(o.bytes));
+      const why = owner ? ` (it holds ${owner.key} plus ${content.length - owner.bytes.length} uncommitted bytes)` : '';
+      problems.push(`blob ${b.name} (${content.length} bytes) matches no object${why}`);
       continue;
     }
     wanted.splice(i, 1);
   }
-  for (const w of wanted) problems.push(`object ${w.key} (${w.size} bytes) has no blob file holding its bytes`);
+  for (const w of wanted) problems.push(`object ${w.key} (${w.size} bytes) has no blob holding its bytes`);
   return problems;
 }
 

@@ -10,6 +10,7 @@ import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
 import assert from 'node:assert/strict';
 import { type Ossd, useOssd } from './ossd-process.js';
 import { raw, type RawResponse } from './raw-http.js';
+import { inlineBlobRows } from './inline-blobs.js';
 
 /** n bytes where byte i = (i + seed) mod 251 (the crc64.md §5 multipart vector for seed 0). */
 export function pattern(n: number, seed = 0): Buffer {
@@ -40,9 +41,10 @@ export function split(buf: Buffer, size: number): Buffer[] {
 }
 
 /** Number of blob files under <data>/blobs (layout: src/drivers/fs/blob-store.ts). */
+/** Blobs stored in the data folder: files, and small objects' inline blobs. */
 export function blobCount(dataDir: string): number {
   const root = join(dataDir, 'blobs');
-  let n = 0;
+  let n = inlineBlobRows(dataDir).length;
   for (const shard of readdirSync(root)) {
     const dir = join(root, shard);
     if (statSync(dir).isDirectory()) n += readdirSync(dir).length;

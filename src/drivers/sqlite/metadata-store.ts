@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { type BucketRecord, type ObjectRecord, versionIdOf } from '../../engine/model.js';
 import {
   type CasResult,
+  type CommittedBytes,
   type HistoryChange,
-  type JournalEntry,
+  isInlineBlob,
   KEEP_CURRENT,
   type ListPage,
   type MetadataStore,
@@ -23,6 +24,7 @@ import { CURRENT_RANK, SqliteVersions } from './version-store.js';
 import { compareBytewise } from './bytewise.js';
 import { SpaceReserve } from './space-reserve.js';
 import { SqliteJournal } from './journal-store.js';
+import { SqliteInlineBlobs } from './inline-store.js';
 import { WalSync } from './wal-sync.js';
 import { ADDED_COLUMNS, SCHEMA } from './schema.js';
 import { type BucketRow, type ObjectRow, bucketFromRow, bucketToRow, objectFromRow, objectToRow } from './rows.js';
@@ -49,6 +51,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly multipart: SqliteMultipart;
   /** Small appends' bytes until their blob is synced (journal-store.ts). */
   readonly journal: SqliteJournal;
+  /** Small objects' bytes (inline-store.ts). */
+  readonly inline: SqliteInlineBlobs;
   private readonly wal: WalSync;
   /** Noncurrent versions and delete markers (version-store.ts). */
   private readonly versions: SqliteVersions;
@@ -102,6 +106,7 @@ export class SqliteMetadataStore implements MetadataStore {
     };
     // Journal clean-up changes nothing a reader sees.
     this.journal = new SqliteJournal(db, (run) => this.write(run, JOURNAL_KEY));
+    this.inline = new SqliteInlineBlobs(db);
     this.wal = new WalSync(join(dataDir, 'meta.db-wal'));
     this.versions = new SqliteVersions(db);
     this.multipart = new SqliteMultipart(db, (run, frees) => this.write(run, undefined, frees), (b, k, e, n, h) => this.casSync(b, k, e, n, h));
@@ -236,12 +241,13 @@ export class SqliteMetadataStore implements MetadataStore {
     key: string,
     expectedRevision: number | null,
     next: ObjectRecord | null | typeof KEEP_CURRENT,
-    journal?: JournalEntry,
+    bytes?: CommittedBytes,
     history?: HistoryChange,
   ): Promise<CasResult> {
     return this.write(() => {
       const r = this.casSync(bucket, key, expectedRevision, next, history);
-      if (r.ok && journal) this.journal.insertSync(journal);
+      if (r.ok && bytes?.kind === 'journal') this.journal.insertSync(bytes);
+      if (r.ok && bytes?.kind === 'inline') this.inline.insertSync(bytes.blob, bytes.data);
       return r;
     }, objectKey(bucket, key), next === null || (history?.remove?.length ?? 0) > 0);
   }
@@ -267,7 +273,19 @@ export class SqliteMetadataStore implements MetadataStore {
       this.replaceCurrent(bucket, key, current, next);
     }
     for (const marker of history?.add ?? []) this.versions.insert(marker);
+    this.dropUnreferencedInline([...(next !== KEEP_CURRENT && current ? [current] : []), ...removed]);
     return { ok: true, previous: current, removed };
+  }
+
+  /** Inline blobs live exactly as long as a reference to them (inline-store.ts). */
+  private dropUnreferencedInline(gone: ObjectRecord[]): void {
+    for (const rec of gone) {
+      if (isInlineBlob(rec.blob) && !this.referencedSync(rec.blob)) this.inline.dropSync(rec.blob);
+    }
+  }
+
+  private referencedSync(blob: string): boolean {
+    return this.stmt.blobRef.get(blob) !== undefined || this.multipart.isBlobReferenced(blob) || this.versions.isBlobReferenced(blob);
   }
 
   private replaceCurrent(bucket: string, key: string, current: ObjectRecord | undefined, next: ObjectRecord | null): void {
@@ -341,7 +359,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async isBlobReferenced(blob: string): Promise<boolean> {
-    return this.stmt.blobRef.get(blob) !== undefined || this.multipart.isBlobReferenced(blob) || this.versions.isBlobReferenced(blob);
+    return this.referencedSync(blob);
   }
 
   async *appendableObjects(): AsyncIterable<ObjectRecord> {
