@@ -8,9 +8,13 @@ import { createHash } from 'node:crypto';
 import type { BlobWriter } from '../drivers/types.js';
 import { Crc64 } from './crc64.js';
 import { OssError } from './errors.js';
+import { joinTransferable, OffloadedMd5 } from './md5-offload.js';
 
 /** Writes are batched to this size: fewer syscalls, and the next batch is read while one is written. */
 const WRITE_BATCH = 1024 * 1024;
+
+/** Bodies declared at least this long are MD5-hashed on the worker thread (md5-offload.ts). */
+const OFFLOAD_MD5_FROM = 4 * WRITE_BATCH;
 
 export interface IngestOptions {
   /** Absolute offset of the first body byte in the blob. */
@@ -42,7 +46,11 @@ export async function ingest(
   openWriter: () => Promise<BlobWriter>,
   opts: IngestOptions,
 ): Promise<IngestResult> {
-  const md5 = opts.needMd5 !== false || opts.expectedMd5 ? createHash('md5') : undefined;
+  const wantMd5 = opts.needMd5 !== false || opts.expectedMd5 !== undefined;
+  const offloaded = wantMd5 && (opts.expectedLength ?? 0) >= OFFLOAD_MD5_FROM ? new OffloadedMd5() : undefined;
+  const md5 = wantMd5 && !offloaded ? createHash('md5') : undefined;
+  /** Batch buffers the MD5 worker gave back, for reuse. */
+  const spare: ArrayBuffer[] = [];
   const crc = new Crc64(opts.initialCrc);
   let bytes = 0;
   let writer: BlobWriter | undefined;
@@ -54,7 +62,8 @@ export async function ingest(
 
   const flush = async (): Promise<void> => {
     if (batchBytes === 0) return;
-    const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+    // A batch for the MD5 worker must own its ArrayBuffer: it is transferred once written.
+    const data = offloaded ? joinTransferable(batch, batchBytes, spare.pop()) : batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
     const at = position;
     position += batchBytes;
     batch = [];
@@ -62,7 +71,10 @@ export async function ingest(
     writer ??= await openWriter();
     const w = writer;
     await pending;
-    pending = w.write(data, at);
+    // Offloaded: the batch goes to the MD5 worker first and is written when it comes back
+    // (one batch in flight either way, so memory stays what it was without the worker).
+    const length = data.byteLength;
+    pending = offloaded ? offloaded.update(data).then((buf) => w.write(Buffer.from(buf, 0, length), at).then(() => void spare.push(buf))) : w.write(data, at);
     // Observed now (no unhandled rejection while the next chunk is awaited: a full disk
     // must not crash the process); rethrown by the next `await pending`.
     pending.catch((e: unknown) => (writeFailure ??= e));
@@ -86,15 +98,18 @@ export async function ingest(
   } catch (e) {
     // Let an in-flight write settle before the caller rolls back or closes the file.
     await pending.catch(() => undefined);
+    offloaded?.discard();
     throw e;
   }
 
   if (opts.expectedLength !== undefined && bytes !== opts.expectedLength) {
+    offloaded?.discard();
     throw new OssError('IncompleteBody', undefined, {});
   }
-  const digest = md5 ? md5.digest() : Buffer.alloc(0);
+  const digest = offloaded ? await offloaded.digest() : md5 ? md5.digest() : Buffer.alloc(0);
   if (opts.expectedMd5 && !digest.equals(opts.expectedMd5)) {
     throw new OssError('InvalidDigest', 'The Content-MD5 you specified did not match what we received.');
   }
   return { bytes, md5: digest, crc: crc.digest(), wrote: writer !== undefined };
 }
+

@@ -1,0 +1,23 @@
+/**
+ * The MD5 worker thread (md5-offload.ts): hashes batches of large bodies off the event
+ * loop. Messages: { id, buf, length } adds bytes [0, length) of a transferred buffer to
+ * body `id` and transfers the buffer back ({ id, buf }) for reuse; { id, end: true }
+ * answers { id, digest } and forgets the body.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+
+const hashes = new Map<number, Hash>();
+
+parentPort!.on('message', (m: { id: number; buf?: ArrayBuffer; length?: number; end?: boolean }) => {
+  let h = hashes.get(m.id);
+  if (!h) hashes.set(m.id, (h = createHash('md5')));
+  if (m.buf) {
+    h.update(new Uint8Array(m.buf, 0, m.length));
+    parentPort!.postMessage({ id: m.id, buf: m.buf }, [m.buf]);
+  }
+  if (m.end) {
+    hashes.delete(m.id);
+    parentPort!.postMessage({ id: m.id, digest: h.digest() });
+  }
+});
