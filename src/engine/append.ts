@@ -98,11 +98,14 @@ export class Appender {
 
   async append(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes): Promise<ObjectRecord> {
     const b = await this.buckets.require(bucket);
-    // The fast refusal uses what readers see: an append whose bytes are still becoming
+    const k = `${bucket}\0${key}`;
+    // While other appends to the key hold or wait for its lock, a fast refusal before
+    // queueing. It uses what readers see: an append whose bytes are still becoming
     // durable is not yet there for anyone (else a 409 here and a 404 on GET could
-    // contradict each other). Under the lock that append has finished.
-    checkAppendable(this.visible(bucket, key, await this.meta.getObject(bucket, key)), position, input.contentLength);
-    return this.locks.run(`${bucket}\0${key}`, async () => {
+    // contradict each other). Under the lock that append has finished. (With the lock
+    // free, the check under it comes just as soon, and is the only lookup.)
+    if (this.locks.busy(k)) checkAppendable(this.visible(bucket, key, await this.meta.getObject(bucket, key)), position, input.contentLength);
+    return this.locks.run(k, async () => {
       const current = await this.meta.getObject(bucket, key);
       checkAppendable(current, position, input.contentLength);
       return this.appendLocked(b, key, current, input, attrs);

@@ -21,6 +21,11 @@ export class KeyedMutex {
     }
   }
 
+  /** Whether someone holds or waits for the key's lock. */
+  busy(key: string): boolean {
+    return this.tails.has(key);
+  }
+
   /** Number of keys with a holder or waiters (for tests and leak checks). */
   get size(): number {
     return this.tails.size;

@@ -25,6 +25,8 @@ export class FsBlobStore implements BlobStore {
   private readonly knownShards = new Set<string>();
   private readonly dirSyncer = new DirSyncer();
   private readonly writers = new WriterCache(256);
+  /** New blobs whose directory entry has not been fsynced yet (syncBlob does it once). */
+  private readonly unsyncedEntries = new Set<string>();
 
   constructor(dataDir: string) {
     this.blobsDir = join(dataDir, 'blobs');
@@ -64,7 +66,8 @@ export class FsBlobStore implements BlobStore {
     }
     await this.ensureShard(shard);
     const fd = await openFd(join(shard, blob), constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644);
-    return new FdBlobWriter(fd, shard, this.dirSyncer, () => closeFd(fd));
+    this.unsyncedEntries.add(blob);
+    return new FdBlobWriter(fd, shard, this.dirSyncer, () => closeFd(fd), () => this.unsyncedEntries.delete(blob));
   }
 
   async openReader(blob: string): Promise<BlobReader> {
@@ -80,8 +83,9 @@ export class FsBlobStore implements BlobStore {
       throw e;
     }
     try {
-      // The directory too: the journal may hold the only durable record of a new blob.
-      await Promise.all([writer.sync(), this.dirSyncer.sync(this.shardOf(blob))]);
+      // The directory too, once, for a new blob: the journal may hold its only durable record.
+      const entry = this.unsyncedEntries.delete(blob) ? this.dirSyncer.sync(this.shardOf(blob)) : undefined;
+      await Promise.all([writer.sync(), entry]);
     } finally {
       await writer.close();
     }
@@ -103,6 +107,7 @@ export class FsBlobStore implements BlobStore {
 
   async remove(blob: string): Promise<void> {
     this.writers.forget(blob);
+    this.unsyncedEntries.delete(blob);
     try {
       await fsp.unlink(this.pathOf(blob));
     } catch (e) {
@@ -156,6 +161,8 @@ class FdBlobWriter implements BlobWriter {
     private newInDir: string | undefined,
     private readonly dirSyncer: DirSyncer,
     private readonly release: () => Promise<void>,
+    /** Called once the new file's directory entry is durable. */
+    private readonly entrySynced?: () => void,
   ) {}
 
   async write(buf: Uint8Array, position: number): Promise<void> {
@@ -167,7 +174,7 @@ class FdBlobWriter implements BlobWriter {
     const dir = this.newInDir;
     this.newInDir = undefined;
     // The data and the new directory entry are independent: flush both at once.
-    await Promise.all([fdatasyncFd(this.fd), dir === undefined ? undefined : this.dirSyncer.sync(dir)]);
+    await Promise.all([fdatasyncFd(this.fd), dir === undefined ? undefined : this.dirSyncer.sync(dir).then(this.entrySynced)]);
   }
 
   truncate(length: number): Promise<void> {
