@@ -98,7 +98,13 @@ export class AzuriteTarget implements Target {
 export class S3rverTarget implements Target {
   readonly name = 's3rver' as const;
   private readonly s3: S3Client;
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+  /**
+   * s3rver (Koa on node:http) closes keep-alive connections idle for 5 s. Runs of the
+   * other targets in between leave this pool idle longer, and reusing a socket just as
+   * s3rver closes it failed whole cases with "socket hang up" (the SDK names it
+   * TimeoutError). `timeout`: the agent drops its free sockets after 2 s idle instead.
+   */
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 128, timeout: 2000 });
 
   private constructor(
     readonly server: ServerProc,
