@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { emptyAttributes } from '../../src/engine/attributes.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
-import { makeEngine, tempDirs } from '../helpers/engine-fixtures.js';
+import { makeEngine, readObject, tempDirs } from '../helpers/engine-fixtures.js';
 
 const tempDir = tempDirs('ossd-md5-');
 const MiB = 1024 * 1024;
@@ -19,17 +19,6 @@ async function bucketEngine(): Promise<Engine> {
   const engine = await makeEngine(tempDir());
   await engine.buckets.create('b', 'private', 'Standard', 'LRS');
   return engine;
-}
-
-async function readAll(engine: Engine, key: string): Promise<Buffer> {
-  const o = await engine.objects.open('b', key);
-  try {
-    const chunks: Buffer[] = [];
-    for await (const c of o.stream(0, o.record.size)) chunks.push(c as Buffer);
-    return Buffer.concat(chunks);
-  } finally {
-    await o.close();
-  }
 }
 
 /** A body in uneven chunks, as sockets deliver them. */
@@ -51,7 +40,7 @@ describe('MD5 of large bodies on the worker thread', () => {
     const rec = await engine.objects.put('b', 'big', chunked(data), emptyAttributes(), false);
     assert.equal(rec.etag, md5(data).toString('hex').toUpperCase());
     assert.equal(rec.crc, crc64ToDecimal(crc64(data)));
-    assert.ok((await readAll(engine, 'big')).equals(data));
+    assert.ok((await readObject(engine, 'big')).equals(data));
     await engine.close();
   });
 
@@ -82,7 +71,7 @@ describe('MD5 of large bodies on the worker thread', () => {
     const bodies = Array.from({ length: 8 }, (_, i) => randomBytes(4 * MiB + i * 12_345));
     const recs = await Promise.all(bodies.map((b, i) => engine.objects.put('b', `k${i}`, chunked(b), emptyAttributes(), false)));
     recs.forEach((r, i) => assert.equal(r.etag, md5(bodies[i]!).toString('hex').toUpperCase(), `k${i}`));
-    for (const [i, b] of bodies.entries()) assert.ok((await readAll(engine, `k${i}`)).equals(b), `k${i} bytes`);
+    for (const [i, b] of bodies.entries()) assert.ok((await readObject(engine, `k${i}`)).equals(b), `k${i} bytes`);
     await engine.close();
   });
 });

@@ -11,21 +11,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { emptyAttributes } from '../../src/engine/attributes.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { body, makeEngine, tempDirs } from '../helpers/engine-fixtures.js';
+import { body, makeEngine, readObject as read, tempDirs } from '../helpers/engine-fixtures.js';
 import { versionIdOf } from '../../src/engine/model.js';
 
 const tempDir = tempDirs('ossd-versions-');
-
-async function read(engine: Engine, key: string, versionId?: string): Promise<Buffer> {
-  const o = await engine.objects.open('b', key, versionId);
-  try {
-    const chunks: Buffer[] = [];
-    for await (const c of o.stream(0, o.record.size)) chunks.push(c as Buffer);
-    return Buffer.concat(chunks);
-  } finally {
-    await o.close();
-  }
-}
 
 /** Blobs stored: files, and small objects' inline blobs in the metadata store. */
 async function blobCount(engine: Engine): Promise<number> {

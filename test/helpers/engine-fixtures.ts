@@ -36,3 +36,15 @@ export function body(data: Buffer | string) {
   const buf = Buffer.from(data);
   return { body: (async function* () { yield buf; })(), contentLength: buf.length };
 }
+
+/** Bytes [start, end) (default: all) of an object in bucket `b`, the current version or the named one, read through the engine. */
+export async function readObject(engine: Engine, key: string, versionId?: string, start = 0, end?: number): Promise<Buffer> {
+  const o = await engine.objects.open('b', key, versionId);
+  try {
+    const chunks: Buffer[] = [];
+    for await (const c of o.stream(start, end ?? o.record.size)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  } finally {
+    await o.close();
+  }
+}
