@@ -137,4 +137,3 @@ export async function ingest(
   }
   return { bytes, md5: digest, crc: crc.digest(), wrote: writer !== undefined };
 }
-

@@ -2,10 +2,11 @@
  * MD5 of large bodies on a worker thread. MD5 runs at about 0.6 GB/s on one core and
  * Normal objects need it for their ETag: on the event loop it was the largest cost of a
  * 64 MiB PutObject (bench: put-64m). On a worker it overlaps with receiving and writing
- * the body. Each batch, once written to the blob, is transferred (not copied) to the
- * worker, which transfers it back when hashed, for the next batch to reuse: no copy, and
- * no garbage left for the worker's own collector (SharedArrayBuffers were tried: freed
- * only when both threads collect them, they piled up to 1.6 GB in 64 concurrent puts).
+ * the body. Each batch is transferred (not copied) to the worker, which transfers it
+ * back when hashed; ingest.ts then writes it to the blob and reuses the buffer for a
+ * later batch: no copy, and no garbage left for the worker's own collector
+ * (SharedArrayBuffers were tried: freed only when both threads collect them, they piled
+ * up to 1.6 GB in 64 concurrent puts).
  *
  * Node has no MD5 in the thread pool (crypto.subtle has no MD5), hence this small worker.
  */

@@ -21,7 +21,7 @@ import type { BucketService } from './buckets.js';
 import { type Conditions, evaluateConditions, type ConditionOutcome } from './conditions.js';
 import { crc64ToDecimal } from './crc64.js';
 import { OssError } from './errors.js';
-import { ingest, type IngestResult } from './ingest.js';
+import { ingest, type IngestOptions, type IngestResult } from './ingest.js';
 import { inlineMax, inlineObject, MemoryWriter } from './inline.js';
 import { Appender, refuseAppendableSource } from './append.js';
 import type { JournalFlusher } from './journal-flusher.js';
@@ -189,14 +189,7 @@ export class ObjectService {
       return { r, blob: r.wrote ? file : null };
     }
     const memory = new MemoryWriter();
-    const r = await ingest(input.body, async () => memory, {
-      startOffset: 0,
-      initialCrc: 0n,
-      maxBytes: MAX_OBJECT_SIZE,
-      tooLarge: entityTooLarge,
-      expectedLength: input.contentLength,
-      expectedMd5: input.contentMd5,
-    });
+    const r = await ingest(input.body, async () => memory, newBodyOptions(input, MAX_OBJECT_SIZE, entityTooLarge));
     if (!r.wrote) return { r, blob: null };
     const blob = newInlineBlobId();
     return { r, blob, bytes: { kind: 'inline', blob, data: memory.bytes() } };
@@ -283,14 +276,7 @@ export class ObjectService {
   async writeNewBlob(blob: string, input: BodyInput, maxBytes: number, tooLarge: () => OssError) {
     let writer: BlobWriter | undefined;
     try {
-      const r = await ingest(input.body, async () => (writer = await this.blobs.openWriter(blob, true)), {
-        startOffset: 0,
-        initialCrc: 0n,
-        maxBytes,
-        tooLarge,
-        expectedLength: input.contentLength,
-        expectedMd5: input.contentMd5,
-      });
+      const r = await ingest(input.body, async () => (writer = await this.blobs.openWriter(blob, true)), newBodyOptions(input, maxBytes, tooLarge));
       if (writer) {
         await writer.sync();
         await writer.close();
@@ -368,6 +354,11 @@ function copiedAttributes(src: ObjectRecord, requested: ObjectAttributes): Objec
     acl: requested.acl,
     storageClass: requested.storageClass ?? src.storageClass,
   };
+}
+
+/** ingest() options for the body of a new object (from offset 0, CRC from 0). */
+function newBodyOptions(input: BodyInput, maxBytes: number, tooLarge: () => OssError): IngestOptions {
+  return { startOffset: 0, initialCrc: 0n, maxBytes, tooLarge, expectedLength: input.contentLength, expectedMd5: input.contentMd5 };
 }
 
 function emptyObject(record: ObjectRecord): OpenedObject {

@@ -1,5 +1,5 @@
 /**
- * Inline blobs: the whole content of small objects (engine/objects.ts INLINE_MAX), kept
+ * Inline blobs: the whole content of small objects (engine/inline.ts inlineMax()), kept
  * in meta.db instead of a file of their own. A small put then costs one WAL fsync shared
  * with its neighbours (group commit) instead of a file create, write, fdatasync and
  * directory fsync of its own, and a small GET one indexed read instead of open, read and
