@@ -6,13 +6,17 @@
  *
  *   OSSD_FAULTS='blob.write:3:ENOSPC,meta.cas:5:EIO,wal.sync:4:EIO'
  *
+ * `wal.sync` is the metadata WAL's fdatasync; `fs.fdatasync` every fdatasync a blob
+ * writer makes, the background ones of early writeback included (fs/blob-store.ts).
+ *
  * startServer logs a warning line naming the rules when they are active.
  */
 import type { BlobStore, MetadataStore } from './types.js';
 import { type FaultCode, FaultPlan, type FaultRule, faultyBlobStore, faultyMetadataStore } from './faulty.js';
+import { blobSyncHooks } from './fs/blob-store.js';
 import { walSyncHooks } from './sqlite/wal-sync.js';
 
-const RULE = /^(meta|blob|wal)\.([A-Za-z]+):(\d{1,9})(\+?):(EIO|ENOSPC)$/;
+const RULE = /^(meta|blob|wal|fs)\.([A-Za-z]+):(\d{1,9})(\+?):(EIO|ENOSPC)$/;
 
 export function parseFaults(spec: string): FaultRule[] {
   return spec
@@ -26,6 +30,16 @@ export function parseFaults(spec: string): FaultRule[] {
     });
 }
 
+/** Routes the fdatasyncs behind `hooks` through the plan's rule for `method`, if it has one. */
+function failSyncs(plan: FaultPlan, method: string, hooks: { fdatasync: (fd: number) => Promise<void> }): void {
+  if (!plan.has(method)) return;
+  const real = hooks.fdatasync;
+  hooks.fdatasync = (fd) => {
+    const e = plan.check(method);
+    return e ? Promise.reject(e) : real(fd);
+  };
+}
+
 /** The drivers as given, or wrapped when OSSD_FAULTS is set (tests only). */
 export function applyFaults(
   meta: MetadataStore,
@@ -35,12 +49,7 @@ export function applyFaults(
   const spec = env.OSSD_FAULTS;
   if (!spec) return { meta, blobs };
   const plan = new FaultPlan(parseFaults(spec));
-  if (plan.has('wal.sync')) {
-    const real = walSyncHooks.fdatasync;
-    walSyncHooks.fdatasync = (fd) => {
-      const e = plan.check('wal.sync');
-      return e ? Promise.reject(e) : real(fd);
-    };
-  }
+  failSyncs(plan, 'wal.sync', walSyncHooks);
+  failSyncs(plan, 'fs.fdatasync', blobSyncHooks);
   return { meta: faultyMetadataStore(meta, plan), blobs: faultyBlobStore(blobs, plan), plan };
 }

@@ -75,12 +75,13 @@ describe('OSSD_FAULTS parsing and the fault plan', () => {
   });
 
   it('fails exactly the Nth call (or every call from the Nth on) with an errno-shaped error', () => {
-    const plan = new FaultPlan(parseFaults('blob.write:2:ENOSPC,meta.cas:2+:EIO'));
+    const plan = new FaultPlan(parseFaults('blob.write:2:ENOSPC,meta.cas:2+:EIO,fs.fdatasync:1:EIO'));
     const writes = [1, 2, 3].map(() => plan.check('blob.write'));
     assert.deepEqual(writes.map((e) => e?.code), [undefined, 'ENOSPC', undefined]);
     assert.equal(writes[1]!.errno, -28);
     assert.deepEqual([1, 2, 3].map(() => plan.check('meta.cas')?.errno), [undefined, -5, -5]);
     assert.equal(plan.check('blob.sync'), undefined);
+    assert.equal(plan.check('fs.fdatasync')?.code, 'EIO');
   });
 
   it('maps errno errors to OSS errors in one place', () => {
@@ -141,6 +142,21 @@ describe('disk errors in the real server', () => {
       assert.deepEqual(blobProblems(ossd.dataDir, [{ key: 'big', bytes: first }]), []);
       assert.equal((await appendAttempt(ossd, BUCKET, 'big', 100_000, second, [])).status, 200);
       await expectObject(ossd, 'big', Buffer.concat([first, second]));
+      await expectHealthy(ossd);
+    });
+  });
+
+  it('EIO on an early-writeback fdatasync of a large put (the final one succeeds): 500, nothing visible, the put then succeeds', async () => {
+    // A blob writer fdatasyncs in the background every 1 MiB written (fs/blob-store.ts); the
+    // kernel reports a writeback error only once, so the put must fail on that one.
+    await withFaults('fs.fdatasync:1:EIO', async (ossd) => {
+      const body = randomBody(3 * 1024 * 1024);
+      const failed = await put(ossd, 'early', body);
+      expectError(failed, 500, 'InternalError', 'put whose early writeback failed');
+      assert.equal((await getObject(ossd, BUCKET, 'early')).status, 404);
+      assert.deepEqual(blobFiles(ossd.dataDir), [], 'the new blob was removed');
+      assert.equal((await put(ossd, 'early', body)).status, 200);
+      assert.ok((await getObject(ossd, BUCKET, 'early')).body.equals(body));
       await expectHealthy(ossd);
     });
   });
