@@ -162,8 +162,8 @@ export interface MetadataStore {
 }
 
 export interface BlobWriter {
-  /** Writes buf at the absolute offset `position`. */
-  write(buf: Uint8Array, position: number): Promise<void>;
+  /** Writes the chunks, one after another, from the absolute offset `position` (one writev: no copy to join them). */
+  write(chunks: readonly Buffer[], position: number): Promise<void>;
   /** Makes everything written so far durable (fdatasync, plus the directory for new blobs). */
   sync(): Promise<void>;
   truncate(length: number): Promise<void>;

@@ -73,7 +73,8 @@ export async function ingest(
   const flush = async (): Promise<void> => {
     if (batchBytes === 0) return;
     // A batch for the MD5 worker must own its ArrayBuffer: it is transferred to it.
-    const data = offloaded ? joinTransferable(batch, batchBytes, spare.pop()) : batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+    // Otherwise the chunks are written as they came (writev): no copy to join them.
+    const chunks = batch;
     const at = position;
     const length = batchBytes;
     position += batchBytes;
@@ -85,16 +86,16 @@ export async function ingest(
       // Hashed on the worker, then written (after the previous batch): the next batch is
       // hashed while this one is written. At most two batches in flight.
       const previous = pending;
-      const hashed = offloaded.update(data);
+      const hashed = offloaded.update(joinTransferable(chunks, length, spare.pop()));
       pending = hashed.then(async (buf) => {
         await previous;
-        await w.write(Buffer.from(buf, 0, length), at);
+        await w.write([Buffer.from(buf, 0, length)], at);
         spare.push(buf);
       });
       hashed.catch(() => undefined); // reported through `pending`
     } else {
       await pending;
-      pending = w.write(data, at);
+      pending = w.write(chunks, at);
     }
     // Observed now (no unhandled rejection while the next chunk is awaited: a full disk
     // must not crash the process); rethrown by the next `await pending`.

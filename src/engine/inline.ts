@@ -24,8 +24,8 @@ export function inlineMax(env: NodeJS.ProcessEnv = process.env): number {
 export class MemoryWriter implements BlobWriter {
   private readonly chunks: Buffer[] = [];
 
-  async write(buf: Uint8Array): Promise<void> {
-    this.chunks.push(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
+  async write(chunks: readonly Buffer[]): Promise<void> {
+    this.chunks.push(...chunks);
   }
 
   async sync(): Promise<void> {}

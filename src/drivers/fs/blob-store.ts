@@ -13,7 +13,7 @@ import { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobReader, BlobStore, BlobWriter } from '../types.js';
-import { closeFd, DirSyncer, fdatasyncFd, fsyncDir, ftruncateFd, openFd, readFd, writeFd } from './fd.js';
+import { closeFd, DirSyncer, fdatasyncFd, fsyncDir, ftruncateFd, openFd, readFd, writeFd, writevFd } from './fd.js';
 import { WriterCache } from './writer-cache.js';
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
@@ -98,7 +98,7 @@ export class FsBlobStore implements BlobStore {
     const fd = await openFd(join(shard, blob), constants.O_RDWR | constants.O_CREAT, 0o644);
     const writer = new FdBlobWriter(fd, shard, this.dirSyncer, () => closeFd(fd));
     try {
-      await writer.write(data, offset);
+      await writer.write([data], offset);
       await writer.sync();
     } finally {
       await writer.close();
@@ -183,10 +183,17 @@ class FdBlobWriter implements BlobWriter {
     private readonly entrySynced?: () => void,
   ) {}
 
-  async write(buf: Uint8Array, position: number): Promise<void> {
-    let done = 0;
-    while (done < buf.length) done += await writeFd(this.fd, buf, done, buf.length - done, position + done);
-    this.unsynced += buf.length;
+  async write(chunks: readonly Buffer[], position: number): Promise<void> {
+    const rest = chunks.filter((c) => c.length > 0);
+    let at = position;
+    while (rest.length > 0) {
+      // A short write (a full disk reports ENOSPC on the next call) continues where it stopped.
+      let n = rest.length === 1 ? await writeFd(this.fd, rest[0]!, 0, rest[0]!.length, at) : await writevFd(this.fd, rest, at);
+      at += n;
+      this.unsynced += n;
+      while (rest.length > 0 && n >= rest[0]!.length) n -= rest.shift()!.length;
+      if (n > 0) rest[0] = rest[0]!.subarray(n);
+    }
     if (EARLY_SYNC_BYTES > 0 && this.unsynced >= EARLY_SYNC_BYTES && !this.background) this.startBackgroundSync();
   }
 

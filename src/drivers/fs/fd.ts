@@ -16,6 +16,10 @@ export function writeFd(fd: number, buf: Uint8Array, offset: number, length: num
   return new Promise((resolve, reject) => fs.write(fd, buf, offset, length, position, (e, n) => (e ? reject(e) : resolve(n))));
 }
 
+export function writevFd(fd: number, chunks: readonly Buffer[], position: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.writev(fd, chunks as Buffer[], position, (e, n) => (e ? reject(e) : resolve(n))));
+}
+
 export function readFd(fd: number, buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
   return new Promise((resolve, reject) => fs.read(fd, buf, offset, length, position, (e, n) => (e ? reject(e) : resolve(n))));
 }
