@@ -60,7 +60,7 @@ const get64: BenchCase = {
   },
   async run(t, ctx) {
     ctx.start();
-    return sequential(ctx.p.largeReps, 120_000, async () => {
+    return sequential(ctx.p.largeGetReps, 120_000, async () => {
       const n = await t.get('large/get');
       if (n !== ctx.p.largeMiB * MiB) throw new Error(`${t.name}: got ${n} bytes`);
       return n;
