@@ -116,6 +116,9 @@ export function outcomeUnknown(e: unknown): boolean {
   return (e as { outcomeUnknown?: boolean } | undefined)?.outcomeUnknown === true;
 }
 
+/** The part of an object row that AppendObject's position check reads. */
+export type ObjectState = Pick<ObjectRecord, 'type' | 'size' | 'revision'>;
+
 export interface MetadataStore {
   getBucket(name: string): Promise<BucketRecord | undefined>;
   /** Inserts unless the name exists; false when it does. */
@@ -126,6 +129,8 @@ export interface MetadataStore {
   listBuckets(prefix: string, after: string, limit: number): Promise<BucketRecord[]>;
 
   getObject(bucket: string, key: string): Promise<ObjectRecord | undefined>;
+  /** Just the type, length and revision of the current row: a cheap read for checks that need no more. */
+  objectState(bucket: string, key: string): Promise<ObjectState | undefined>;
   /**
    * The one write primitive for objects: replace the row for (bucket, key) with `next`
    * (or delete it when `next` is null) only if its current revision is `expectedRevision`

@@ -12,7 +12,7 @@
  * object against its CRC and rolls it back to `appendBase`. That append was never
  * acknowledged, so nothing acknowledged is lost.
  */
-import { type BlobStore, type BlobWriter, type MetadataStore, outcomeUnknown } from '../drivers/types.js';
+import { type BlobStore, type BlobWriter, type MetadataStore, type ObjectState, outcomeUnknown } from '../drivers/types.js';
 import { appendableEtag, newRecord, type ObjectAttributes } from './attributes.js';
 import type { BucketService } from './buckets.js';
 import { crc64ToDecimal } from './crc64.js';
@@ -25,7 +25,7 @@ import { type Collect, planNewCurrent, withVersion } from './versioning.js';
 import type { BodyInput } from './objects.js';
 import { nextRevision } from './revision.js';
 
-export function checkAppendable(current: ObjectRecord | undefined, position: number, contentLength: number | undefined): void {
+export function checkAppendable(current: Pick<ObjectRecord, 'type' | 'size'> | undefined, position: number, contentLength: number | undefined): void {
   if (current && current.type !== 'Appendable') throw new OssError('ObjectNotAppendable');
   const length = current?.size ?? 0;
   if (position !== length) {
@@ -91,7 +91,7 @@ export class Appender {
   ) {}
 
   /** What readers see of a row: the state before an append whose bytes are not yet durable. */
-  visible(bucket: string, key: string, rec: ObjectRecord | undefined): ObjectRecord | undefined {
+  visible<T extends ObjectState>(bucket: string, key: string, rec: T | undefined): T | ObjectRecord | undefined {
     const pending = rec && this.inFlight.get(`${bucket}\0${key}`);
     return pending && pending.revision === rec.revision ? pending.previous : rec;
   }
@@ -104,7 +104,7 @@ export class Appender {
     // durable is not yet there for anyone (else a 409 here and a 404 on GET could
     // contradict each other). Under the lock that append has finished. (With the lock
     // free, the check under it comes just as soon, and is the only lookup.)
-    if (this.locks.busy(k)) checkAppendable(this.visible(bucket, key, await this.meta.getObject(bucket, key)), position, input.contentLength);
+    if (this.locks.busy(k)) checkAppendable(this.visible(bucket, key, await this.meta.objectState(bucket, key)), position, input.contentLength);
     return this.locks.run(k, async () => {
       const current = await this.meta.getObject(bucket, key);
       checkAppendable(current, position, input.contentLength);

@@ -10,7 +10,13 @@ export class OssError extends Error {
   readonly details: Record<string, string>;
 
   constructor(code: string, message?: string, details: Record<string, string> = {}) {
+    // No stack trace: an OssError is an answer to the client, not a fault to debug, and
+    // capturing one showed in the profile of refused appends (bench append-4k-64c-1obj
+    // refuses ~57 for every one that succeeds).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message ?? '');
+    Error.stackTraceLimit = limit;
     this.name = 'OssError';
     this.code = code;
     this.details = details;

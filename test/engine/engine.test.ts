@@ -55,6 +55,27 @@ for (const pair of DRIVER_PAIRS) {
       assert.equal(b.type, 'Appendable');
       await assert.rejects(engine.objects.append('b', 'k1', 5, body('x'), attrs), (e: OssError) => e.code === 'PositionNotEqualToLength' && e.details.nextPosition === '10');
       await assert.rejects(engine.objects.append('b', 'nokey', 3, body('x'), attrs), (e: OssError) => e.details.nextPosition === '0');
+      // The metadata store's cheap read for the position check agrees with the full row.
+      assert.deepEqual(await engine.meta.objectState('b', 'k1'), { type: 'Appendable', size: 10, revision: b.revision });
+      assert.equal(await engine.meta.objectState('b', 'nokey'), undefined);
+    });
+
+    it('appends queued behind one another are checked against the length the one before committed', async () => {
+      // While one append holds the key's lock, the others are checked before queueing
+      // (objectState: the length readers see, still 0) and again under the lock (5).
+      const [a, stale, wrong] = await Promise.allSettled([
+        engine.objects.append('b', 'queue', 0, body('12345'), attrs),
+        engine.objects.append('b', 'queue', 0, body('x'), attrs),
+        engine.objects.append('b', 'queue', 7, body('678'), attrs),
+      ]);
+      const nextPosition = (r: PromiseSettledResult<unknown>): string | undefined =>
+        r.status === 'rejected' && (r.reason as OssError).code === 'PositionNotEqualToLength' ? (r.reason as OssError).details.nextPosition : undefined;
+      assert.equal(a.status === 'fulfilled' && a.value.size, 5);
+      assert.equal(nextPosition(stale), '5', 'queued, then refused under the lock');
+      assert.equal(nextPosition(wrong), '0', 'refused before queueing');
+      assert.equal((await engine.objects.append('b', 'queue', 5, body('678'), attrs)).size, 8);
+      await engine.objects.put('b', 'normal', body('abc'), attrs, false);
+      await assert.rejects(engine.objects.append('b', 'normal', 3, body('x'), attrs), (e: OssError) => e.code === 'ObjectNotAppendable');
     });
 
     it('of concurrent appends at one position exactly one wins', async () => {

@@ -17,6 +17,7 @@ import {
   KEEP_CURRENT,
   type ListPage,
   type MetadataStore,
+  type ObjectState,
   type VersionEntry,
   type VersionPage,
 } from '../types.js';
@@ -91,6 +92,8 @@ export class SqliteMetadataStore implements MetadataStore {
       release: db.prepare('RELEASE write'),
       rollbackToSavepoint: db.prepare('ROLLBACK TO write'),
       getObject: db.prepare('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
+      // A third of the cost of SELECT *: no 19-column row to build, no JSON to parse.
+      objectState: db.prepare('SELECT type, size, revision FROM objects WHERE bucket = ? AND key = ?'),
       insertObject: db.prepare(
         `INSERT INTO objects (bucket, key, type, size, etag, crc, blob, mtime_ms, content_type, headers, meta, acl, tags, storage_class, revision, symlink_target, base_size, base_crc, version_id)
          VALUES (@bucket, @key, @type, @size, @etag, @crc, @blob, @mtime_ms, @content_type, @headers, @meta, @acl, @tags, @storage_class, @revision, @symlink_target, @base_size, @base_crc, @version_id)`,
@@ -230,6 +233,11 @@ export class SqliteMetadataStore implements MetadataStore {
     const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
     if (row?.blob === null) return this.readSegmented(bucket, key);
     return row ? objectFromRow(row) : undefined;
+  }
+
+  async objectState(bucket: string, key: string): Promise<ObjectState | undefined> {
+    await this.wal.barrier(objectKey(bucket, key));
+    return this.stmt.objectState.get(bucket, key) as ObjectState | undefined;
   }
 
   /** A row without a blob may be a multipart object: its row and segments from one snapshot. */
