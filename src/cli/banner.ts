@@ -15,6 +15,9 @@ export function banner(s: RunningServer, region: string, dataDir: string): strin
     r.trimmedAppendables + r.removedOrphans + r.rolledBackAppends + r.replayedAppends > 0
       ? `  recovery:          replayed ${r.replayedAppends} journaled appends, rolled back ${r.rolledBackAppends} unacknowledged appends, trimmed ${r.trimmedBytes} uncommitted bytes of ${r.trimmedAppendables} appendable objects, removed ${r.removedOrphans} orphan blobs`
       : undefined,
+    r.unwritten?.size
+      ? `  full disk:         the journaled appends of ${r.unwritten.size} objects do not fit back into their files yet; kept journaled, written once space is freed`
+      : undefined,
     ``,
     `ali-oss (npm i ali-oss):`,
     ``,

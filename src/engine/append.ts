@@ -20,6 +20,7 @@ import { OssError } from './errors.js';
 import { ingest, type IngestResult } from './ingest.js';
 import type { JournalFlusher } from './journal-flusher.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { MemoryWriter } from './inline.js';
 import { type BucketRecord, MAX_OBJECT_SIZE, type ObjectRecord } from './model.js';
 import { type Collect, planNewCurrent, withVersion } from './versioning.js';
 import type { BodyInput } from './objects.js';
@@ -127,9 +128,15 @@ export class Appender {
     let result: IngestResult;
     // Small bodies are kept to be journaled with the commit (one fsync for both).
     const journaled = input.contentLength !== undefined && input.contentLength > 0 && input.contentLength <= JOURNAL_MAX;
+    // Journaled onto an existing blob, they are not even written into its file here: they
+    // are staged in memory until the flusher writes them (journal-flusher.ts).
+    const memory = journaled && !create ? new MemoryWriter() : undefined;
     const kept: Buffer[] = [];
+    // A larger append writes into the file beyond the staged bytes: those go in first.
+    if (!journaled && !create) await this.flusher.writeStaged(blob);
+    const open = memory ? async () => memory : async () => (writer = await this.blobs.openWriter(blob, create));
     try {
-      result = await ingest(journaled ? keep(input.body, kept) : input.body, async () => (writer = await this.blobs.openWriter(blob, create)), {
+      result = await ingest(journaled && !memory ? keep(input.body, kept) : input.body, open, {
         startOffset: length,
         initialCrc: current ? BigInt(current.crc) : 0n,
         maxBytes: MAX_OBJECT_SIZE - length,
@@ -139,7 +146,7 @@ export class Appender {
         needMd5: false,
       });
     } catch (e) {
-      await this.rollback(writer, blob, create, length);
+      if (!memory) await this.rollback(writer, blob, create, length);
       if (!create && (e as NodeJS.ErrnoException).code === 'ENOENT') {
         const now = await this.meta.getObject(bucket, key);
         if (now?.blob !== blob) {
@@ -169,16 +176,22 @@ export class Appender {
       base
         ? { ...base, ...body, acl: attrs.acl ?? base.acl, mtimeMs: Date.now(), revision: nextRevision() }
         : withVersion(newRecord(bucket, key, body, attrs), plan ?? { archives: false });
+    const journal = journaled && result.wrote ? { kind: 'journal' as const, blob, offset: length, data: memory ? memory.bytes() : Buffer.concat(kept) } : undefined;
+    // Staged before the commit: once the commit is visible, readers may need the bytes.
+    const staged = memory && journal ? this.flusher.stage(blob, length, journal.data) : undefined;
+    const unstage = (): void => {
+      if (staged) this.flusher.unstage(blob, staged);
+    };
     let expected = current;
     for (;;) {
       const next = build(expected);
       // A journaled append is durable the moment its commit is: nothing to hide meanwhile.
       if (!journaled) this.inFlight.set(k, { revision: next.revision, previous: expected });
-      const journal = journaled && result.wrote ? { kind: 'journal' as const, blob, offset: length, data: Buffer.concat(kept) } : undefined;
       let cas;
       try {
         cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next, journal, expected ? undefined : plan?.history);
       } catch (e) {
+        unstage();
         this.inFlight.delete(k);
         await durable.catch(() => undefined);
         // A commit that may be on disk keeps its bytes: recovery checks them against its CRC.
@@ -188,7 +201,8 @@ export class Appender {
       }
       if (cas.ok) {
         for (const old of cas.removed ?? []) this.collect(old);
-        if (journal) this.flusher.markDirty(blob, next.size);
+        if (staged) this.flusher.committed(blob, staged);
+        else if (journal) this.flusher.markDirty(blob, next.size);
         return this.finish(k, next, expected, durable, writer, blob, create && result.wrote, length);
       }
       this.inFlight.delete(k);
@@ -201,6 +215,7 @@ export class Appender {
       }
       // Another writer changed the key between our check and our commit (another
       // process, or a put/delete): nothing of ours is visible; answer as OSS would now.
+      unstage();
       await durable.catch(() => undefined);
       await this.rollback(writer, blob, create && result.wrote, length);
       checkAppendable(now, length, undefined);

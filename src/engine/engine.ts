@@ -28,8 +28,10 @@ export class Engine {
     this.symlinks = new SymlinkService(this.buckets, this.objects);
   }
 
-  recover(): Promise<RecoveryReport> {
-    return recover(this.meta, this.blobs);
+  async recover(): Promise<RecoveryReport> {
+    const report = await recover(this.meta, this.blobs);
+    for (const [blob, rows] of report.unwritten ?? []) this.flusher.adopt(blob, rows);
+    return report;
   }
 
   async list(bucket: string, q: ListQuery): Promise<ListResult> {

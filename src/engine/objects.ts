@@ -24,6 +24,7 @@ import { OssError } from './errors.js';
 import { ingest, type IngestOptions, type IngestResult } from './ingest.js';
 import { inlineMax, inlineObject, MemoryWriter } from './inline.js';
 import { Appender, refuseAppendableSource } from './append.js';
+import { withStaged } from './staged-read.js';
 import type { JournalFlusher } from './journal-flusher.js';
 import { BlobLeases } from './blob-leases.js';
 import { segmentedStream } from './segmented-object.js';
@@ -82,7 +83,7 @@ export class ObjectService {
     private readonly blobs: BlobStore,
     private readonly buckets: BucketService,
     private readonly onBackgroundError: (e: unknown) => void,
-    flusher: JournalFlusher,
+    private readonly flusher: JournalFlusher,
   ) {
     this.appender = new Appender(meta, blobs, buckets, onBackgroundError, flusher, (gone) => this.collect(gone, null));
   }
@@ -143,7 +144,9 @@ export class ObjectService {
       }
       let reader: BlobReader;
       try {
-        reader = await this.blobs.openReader(record.blob);
+        // Appendable objects: their newest bytes may still be staged in memory.
+        const staged = record.type === 'Appendable' ? this.flusher.stagedOf(record.blob) : [];
+        reader = withStaged(await this.blobs.openReader(record.blob), staged);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 5) continue;
         throw e;

@@ -15,7 +15,9 @@ import type { BlobStore, MetadataStore } from '../drivers/types.js';
 import { appendableEtag } from './attributes.js';
 import { Crc64, crc64ToDecimal } from './crc64.js';
 import type { ObjectRecord } from './model.js';
+import type { StagedBytes } from './journal-flusher.js';
 import { nextRevision } from './revision.js';
+import { withStaged } from './staged-read.js';
 
 export interface RecoveryReport {
   trimmedAppendables: number;
@@ -25,14 +27,17 @@ export interface RecoveryReport {
   /** Journaled small appends written back into their blobs. */
   replayedAppends: number;
   removedOrphans: number;
+  /** Journaled appends a full disk kept out of their blob files: the journal flusher takes them over (journal-flusher.ts). */
+  unwritten?: Map<string, StagedBytes[]>;
 }
 
-/** Whether the bytes [base.size, size) on disk chain the base CRC to the committed CRC. */
-async function lastAppendIntact(blobs: BlobStore, rec: ObjectRecord, onDisk: number | undefined): Promise<boolean> {
+/** Whether the bytes [base.size, size) on disk (and in journal rows not yet written back) chain the base CRC to the committed CRC. */
+async function lastAppendIntact(blobs: BlobStore, rec: ObjectRecord, onDisk: number | undefined, unwritten: readonly StagedBytes[]): Promise<boolean> {
   const base = rec.appendBase;
   if (!base || rec.blob === null) return true;
-  if (onDisk === undefined || onDisk < rec.size) return false;
-  const reader = await blobs.openReader(rec.blob);
+  const end = Math.max(onDisk ?? -1, ...unwritten.map((e) => e.offset + e.data.length));
+  if (onDisk === undefined || end < rec.size) return false;
+  const reader = withStaged(await blobs.openReader(rec.blob), unwritten);
   try {
     const crc = new Crc64(BigInt(base.crc));
     for await (const chunk of reader.stream(Math.max(base.size, 0), rec.size)) crc.update(chunk as Buffer);
@@ -42,24 +47,43 @@ async function lastAppendIntact(blobs: BlobStore, rec: ObjectRecord, onDisk: num
   }
 }
 
+interface Replay {
+  replayed: number;
+  done: Array<{ blob: string; end: number }>;
+  /** Rows a full disk kept out of their blob: they stay journaled, and are served from memory until written. */
+  unwritten: Map<string, StagedBytes[]>;
+}
+
 /**
  * Journaled appends (small bodies committed with their metadata, journal-store.ts) whose
  * blob may not have been synced: write them back into the blobs of objects that still
- * reference them, make those durable, then drop the journal rows.
+ * reference them, make those durable, then drop the journal rows. On a full disk a
+ * blob's rows may not fit back into its file (small appends reach files only with the
+ * background flush): they are kept, for the journal flusher to write once space is free.
  */
-async function replayJournal(meta: MetadataStore, blobs: BlobStore): Promise<{ replayed: number; done: Array<{ blob: string; end: number }> }> {
-  let replayed = 0;
-  const done: Array<{ blob: string; end: number }> = [];
+async function replayJournal(meta: MetadataStore, blobs: BlobStore): Promise<Replay> {
+  const replay: Replay = { replayed: 0, done: [], unwritten: new Map() };
   for (const blob of await meta.journal.blobs()) {
     if (await meta.isBlobReferenced(blob)) {
-      for (const e of await meta.journal.entries(blob)) {
-        await blobs.writeAt(blob, e.offset, e.data);
-        replayed++;
+      const entries = await meta.journal.entries(blob);
+      try {
+        for (const e of entries) {
+          await blobs.writeAt(blob, e.offset, e.data);
+          replay.replayed++;
+        }
+      } catch (e) {
+        if (!isDiskFull(e)) throw e;
+        replay.unwritten.set(blob, entries.map((r) => ({ offset: r.offset, data: r.data, committed: true })));
+        continue;
       }
     }
-    done.push({ blob, end: Number.MAX_SAFE_INTEGER });
+    replay.done.push({ blob, end: Number.MAX_SAFE_INTEGER });
   }
-  return { replayed, done };
+  return replay;
+}
+
+function isDiskFull(e: unknown): boolean {
+  return ['ENOSPC', 'EDQUOT', 'SQLITE_FULL'].includes(String((e as NodeJS.ErrnoException).code));
 }
 
 /**
@@ -73,7 +97,7 @@ async function clearJournal(meta: MetadataStore, done: Array<{ blob: string; end
   try {
     await meta.journal.clear(done);
   } catch (e) {
-    if (!['ENOSPC', 'EDQUOT', 'SQLITE_FULL'].includes(String((e as NodeJS.ErrnoException).code))) throw e;
+    if (!isDiskFull(e)) throw e;
   }
 }
 
@@ -91,7 +115,7 @@ export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<Re
   for await (let rec of meta.appendableObjects()) {
     if (rec.blob === null) continue;
     const onDisk = await blobs.size(rec.blob);
-    if (!(await lastAppendIntact(blobs, rec, onDisk))) {
+    if (!(await lastAppendIntact(blobs, rec, onDisk, journal.unwritten.get(rec.blob) ?? []))) {
       const previous = rolledBack(rec);
       await meta.compareAndSwap(rec.bucket, rec.key, rec.revision, previous);
       report.rolledBackAppends++;
@@ -111,5 +135,5 @@ export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<Re
     }
   }
   await clearJournal(meta, journal.done);
-  return report;
+  return { ...report, unwritten: journal.unwritten };
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { journalFlushed } from '../helpers/meta-db.js';
 import { startOssd, type Ossd } from '../helpers/ossd-process.js';
 import { assertErr, md5Base64, raw, type RawRequest, type RawResponse } from '../helpers/raw-http.js';
 import { openWire, wire, wireBytes } from '../helpers/raw-wire.js';
@@ -138,7 +139,7 @@ test('Content-MD5 mismatch: 400 InvalidDigest, object unchanged, next append at 
   assert.equal((await state('md5-new')).status, 404, 'a failed first append creates nothing');
 });
 
-/** Total bytes of all blob files: uncommitted bytes left on disk would show here. */
+/** Total bytes of all blob files: uncommitted bytes left on disk would show here (once journalFlushed()). */
 function blobBytes(): number {
   let n = 0;
   const root = join(ossd.dataDir, 'blobs');
@@ -160,11 +161,13 @@ test('a client that disconnects mid-body leaves no trace', async () => {
   // 10 of 1000 bytes (still buffered), then 2 MiB of 3 MiB (already written to the blob file).
   for (const [i, [declared, sent]] of [[1000, 10], [3 << 20, 2 << 20]].entries()) {
     const before = await hello(`abandon-${i}`);
+    await journalFlushed(ossd.dataDir);
     const bytesBefore = blobBytes();
     await abandon(`abandon-${i}`, 5, declared!, sent!);
     assert.deepEqual(await state(`abandon-${i}`), before);
     // An empty append queues behind the abandoned one, so its rollback is done after this.
     assertOk(await append(`abandon-${i}`, 'append&position=5', ''), 5, CRC_HELLO);
+    await journalFlushed(ossd.dataDir);
     assert.equal(blobBytes(), bytesBefore, 'the bytes received before the disconnect are gone from disk');
     assertOk(await append(`abandon-${i}`, 'append&position=5', 'world'), 10, CRC_HELLOWORLD);
     assert.equal(await content(`abandon-${i}`), 'helloworld');
@@ -179,6 +182,7 @@ test('broken chunk framing: 400, no trace', async () => {
   const big = (2 << 20).toString(16);
   for (const body of ['zz\r\nworld\r\n0\r\n\r\n', '5\r\nworld\r\nzz\r\n', `${big}\r\n${'a'.repeat(2 << 20)}\r\nzz\r\n`]) {
     const before = await hello('framing');
+    await journalFlushed(ossd.dataDir);
     const bytesBefore = blobBytes();
     const headers = { date: new Date().toUTCString(), 'transfer-encoding': 'chunked', 'content-type': 'application/octet-stream' };
     const res = await wire(ossd, { method: 'POST', path: `/${B}/framing?append&position=5`, headers, body });
@@ -186,6 +190,7 @@ test('broken chunk framing: 400, no trace', async () => {
     assert.match(res.headers['x-oss-request-id'] ?? '', /^[0-9A-F]{24}$/, 'x-oss-request-id on every response (README §3)');
     assert.deepEqual(await state('framing'), before);
     assertOk(await append('framing', 'append&position=5', ''), 5, CRC_HELLO);
+    await journalFlushed(ossd.dataDir);
     assert.equal(blobBytes(), bytesBefore, 'no stray bytes left on disk');
     assertOk(await append('framing', 'append&position=5', 'world'), 10, CRC_HELLOWORLD);
     assert.equal(await content('framing'), 'helloworld');

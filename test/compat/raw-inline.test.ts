@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { blobFiles } from '../helpers/fault-store.js';
-import { inlineBlobRows } from '../helpers/inline-blobs.js';
+import { inlineBlobRows } from '../helpers/meta-db.js';
 import { useOssd } from '../helpers/ossd-process.js';
 import { raw } from '../helpers/raw-http.js';
 

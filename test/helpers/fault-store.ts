@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { crcOf } from './fault-appends.js';
-import { inlineBlobRows } from './inline-blobs.js';
+import { inlineBlobRows, type JournalRow, journalRows } from './meta-db.js';
 import type { Ossd } from './ossd-process.js';
 import { errorCode, raw, signV1 } from './raw-http.js';
 
@@ -109,10 +109,21 @@ export interface StoredBytes {
   segments?: Buffer[];
 }
 
+/** A blob file's bytes with its journal rows written over them, as recovery would write them back. */
+function withJournal(file: Buffer, rows: JournalRow[]): Buffer {
+  if (rows.length === 0) return file;
+  const out = Buffer.alloc(Math.max(file.length, ...rows.map((r) => r.offset + r.data.length)));
+  file.copy(out);
+  for (const r of rows) r.data.copy(out, r.offset);
+  return out;
+}
+
 /**
  * Checks the stored blobs (files and inline rows) against the objects: exactly one blob
  * per non-empty object or segment, each holding exactly those committed bytes (same
  * size, same CRC-64), so no uncommitted tail and no orphan. Returns the problems found.
+ * A file counts with its append-journal rows: small appends reach the file only with the
+ * journal flusher, which on a full disk cannot write them yet (the journal keeps them).
  */
 export function blobProblems(dataDir: string, objects: StoredBytes[]): string[] {
   const problems: string[] = [];
@@ -121,9 +132,10 @@ export function blobProblems(dataDir: string, objects: StoredBytes[]): string[] 
     .filter((o) => o.bytes.length > 0)
     .map((o) => ({ key: o.key, size: o.bytes.length, crc: crcOf(o.bytes) }));
   const stored: Array<{ name: string; content: () => Buffer }> = [];
+  const journal = journalRows(dataDir);
   for (const f of blobFiles(dataDir)) {
     if (!/^[0-9a-f]{32}$/.test(f.name) || f.path !== join(dataDir, 'blobs', f.name.slice(0, 2), f.name)) problems.push(`unexpected file in blobs/: ${f.path}`);
-    else stored.push({ name: f.name, content: () => readFileSync(f.path) });
+    else stored.push({ name: f.name, content: () => withJournal(readFileSync(f.path), journal.filter((r) => r.blob === f.name)) });
   }
   for (const row of inlineBlobRows(dataDir)) stored.push({ name: `${row.blob} (inline)`, content: () => row.data });
   if (stored.length !== wanted.length) problems.push(`${stored.length} blobs for ${wanted.length} non-empty objects and segments`);

@@ -10,7 +10,7 @@ import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
 import assert from 'node:assert/strict';
 import { type Ossd, useOssd } from './ossd-process.js';
 import { raw, type RawResponse } from './raw-http.js';
-import { inlineBlobRows } from './inline-blobs.js';
+import { inlineBlobRows } from './meta-db.js';
 
 /** n bytes where byte i = (i + seed) mod 251 (the crc64.md §5 multipart vector for seed 0). */
 export function pattern(n: number, seed = 0): Buffer {

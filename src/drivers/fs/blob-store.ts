@@ -172,6 +172,15 @@ const EARLY_SYNC_BYTES = Number(process.env.OSSD_EARLY_SYNC_BYTES ?? 1024 * 1024
  */
 const SYNC_WRITE_MAX = 64 * 1024;
 
+/**
+ * Early fdatasyncs in flight across all writers at most. Many concurrent uploads each
+ * syncing every MiB made many more journal commits for the same bytes (64 concurrent
+ * 64 MiB puts slowed down); past this a writer just skips its early sync, and its
+ * final fdatasync covers the bytes.
+ */
+const EARLY_SYNCS_MAX = 2;
+let earlySyncs = 0;
+
 /** A blob writer's fdatasync, replaceable by the OSSD_FAULTS test hook only (drivers/faults-config.ts). */
 export const blobSyncHooks = { fdatasync: fdatasyncFd };
 
@@ -203,18 +212,20 @@ class FdBlobWriter implements BlobWriter {
       while (rest.length > 0 && n >= rest[0]!.length) n -= rest.shift()!.length;
       if (n > 0) rest[0] = rest[0]!.subarray(n);
     }
-    if (EARLY_SYNC_BYTES > 0 && this.unsynced >= EARLY_SYNC_BYTES && !this.background) this.startBackgroundSync();
+    if (EARLY_SYNC_BYTES > 0 && this.unsynced >= EARLY_SYNC_BYTES && !this.background && earlySyncs < EARLY_SYNCS_MAX) this.startBackgroundSync();
   }
 
   private startBackgroundSync(): void {
     this.unsynced = 0;
-    this.background = blobSyncHooks.fdatasync(this.fd).then(
-      () => (this.background = undefined),
-      (e: unknown) => {
-        this.background = undefined;
+    earlySyncs++;
+    this.background = blobSyncHooks.fdatasync(this.fd)
+      .catch((e: unknown) => {
         this.backgroundFailure ??= e;
-      },
-    );
+      })
+      .finally(() => {
+        earlySyncs--;
+        this.background = undefined;
+      });
   }
 
   async sync(): Promise<void> {
