@@ -98,16 +98,31 @@ for (const pair of DRIVER_PAIRS) {
   });
 }
 
+/** An engine on real drivers in `dir`, its blob store failing as OSSD_FAULTS `spec` says. */
+async function faultyEngine(dir: string, spec: string, onError: (e: unknown) => void): Promise<Engine> {
+  const fs = new FsBlobStore(dir);
+  await fs.init();
+  return new Engine(new SqliteMetadataStore(dir), faultyBlobStore(fs, new FaultPlan(parseFaults(spec))), onError);
+}
+
+/** Object 'k' reads `whole` while its file holds only `inFile` and the rest is journaled; one flush writes the rest and clears the journal. */
+async function expectWrittenByNextFlush(engine: Engine, dir: string, blob: string, inFile: string, whole: string): Promise<void> {
+  const file = join(dir, 'blobs', blob.slice(0, 2), blob);
+  assert.equal(readFileSync(file).toString(), inFile);
+  assert.equal((await readObject(engine, 'k')).toString(), whole);
+  assert.deepEqual(await engine.meta.journal.blobs(), [blob]);
+  await engine.flushJournal();
+  assert.equal(readFileSync(file).toString(), whole);
+  assert.deepEqual(await engine.meta.journal.blobs(), []);
+}
+
 describe('staged small appends when the flush cannot write', () => {
   it('keeps the bytes staged and journaled, reads stay whole, and the next flush writes them', async () => {
     process.env.OSSD_JOURNAL_FLUSH_MS = '600000';
     const dir = newDir();
-    const fs = new FsBlobStore(dir);
-    await fs.init();
-    // Blob write 1 is the creating append's; 2 is the flusher's first attempt.
-    const plan = new FaultPlan(parseFaults('blob.write:2:ENOSPC'));
     const errors: unknown[] = [];
-    const engine = new Engine(new SqliteMetadataStore(dir), faultyBlobStore(fs, plan), (e) => errors.push(e));
+    // Blob write 1 is the creating append's; 2 is the flusher's first attempt.
+    const engine = await faultyEngine(dir, 'blob.write:2:ENOSPC', (e) => errors.push(e));
     try {
       await engine.buckets.create('b', 'private', 'Standard', 'LRS');
       const created = await engine.objects.append('b', 'k', 0, body('0123456789'), attrs);
@@ -115,13 +130,7 @@ describe('staged small appends when the flush cannot write', () => {
       await engine.flushJournal();
       assert.equal(errors.length, 1);
       assert.equal((errors[0] as NodeJS.ErrnoException).code, 'ENOSPC');
-      const file = join(dir, 'blobs', created.blob!.slice(0, 2), created.blob!);
-      assert.equal(statSync(file).size, 10);
-      assert.equal((await readObject(engine, 'k')).toString(), '0123456789abcdef');
-      assert.deepEqual(await engine.meta.journal.blobs(), [created.blob]);
-      await engine.flushJournal();
-      assert.equal(readFileSync(file).toString(), '0123456789abcdef');
-      assert.deepEqual(await engine.meta.journal.blobs(), []);
+      await expectWrittenByNextFlush(engine, dir, created.blob!, '0123456789', '0123456789abcdef');
     } finally {
       delete process.env.OSSD_JOURNAL_FLUSH_MS;
       await engine.close();
@@ -138,23 +147,14 @@ describe('recovery on a full disk', () => {
     const created = await crashed.objects.append('b', 'k', 0, body('hello'), attrs);
     await crashed.objects.append('b', 'k', 5, body(' world'), attrs);
     // The process dies here (never closed): ' world' is only in the journal.
-    const fs = new FsBlobStore(dir);
-    await fs.init();
-    const plan = new FaultPlan(parseFaults('blob.writeAt:1:ENOSPC'));
-    const engine = new Engine(new SqliteMetadataStore(dir), faultyBlobStore(fs, plan), (e) => {
+    const engine = await faultyEngine(dir, 'blob.writeAt:1:ENOSPC', (e) => {
       throw e;
     });
     try {
       const report = await engine.recover();
       assert.equal(report.rolledBackAppends, 0, 'the acknowledged append stays');
       assert.deepEqual([...(report.unwritten?.keys() ?? [])], [created.blob]);
-      const file = join(dir, 'blobs', created.blob!.slice(0, 2), created.blob!);
-      assert.equal(readFileSync(file).toString(), 'hello');
-      assert.equal((await readObject(engine, 'k')).toString(), 'hello world');
-      assert.deepEqual(await engine.meta.journal.blobs(), [created.blob]);
-      await engine.flushJournal();
-      assert.equal(readFileSync(file).toString(), 'hello world');
-      assert.deepEqual(await engine.meta.journal.blobs(), []);
+      await expectWrittenByNextFlush(engine, dir, created.blob!, 'hello', 'hello world');
     } finally {
       delete process.env.OSSD_JOURNAL_FLUSH_MS;
       await engine.close();
