@@ -53,8 +53,12 @@ export class JournalFlusher {
   }
 
   unstage(blob: string, entry: StagedBytes): void {
-    const list = this.staged.get(blob);
-    const rest = list?.filter((e) => e !== entry) ?? [];
+    this.drop(blob, new Set([entry]));
+  }
+
+  /** Removes `entries` from the blob's staged list (one pass, however many: a stalled disk can stage many). */
+  private drop(blob: string, entries: ReadonlySet<StagedBytes>): void {
+    const rest = this.staged.get(blob)?.filter((e) => !entries.has(e)) ?? [];
     if (rest.length > 0) this.staged.set(blob, rest);
     else this.staged.delete(blob);
   }
@@ -107,7 +111,7 @@ export class JournalFlusher {
     } finally {
       await writer.close();
     }
-    for (const e of entries) this.unstage(blob, e);
+    this.drop(blob, new Set(entries));
     return true;
   }
 

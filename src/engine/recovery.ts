@@ -35,7 +35,7 @@ export interface RecoveryReport {
 async function lastAppendIntact(blobs: BlobStore, rec: ObjectRecord, onDisk: number | undefined, unwritten: readonly StagedBytes[]): Promise<boolean> {
   const base = rec.appendBase;
   if (!base || rec.blob === null) return true;
-  const end = Math.max(onDisk ?? -1, ...unwritten.map((e) => e.offset + e.data.length));
+  const end = unwritten.reduce((max, e) => Math.max(max, e.offset + e.data.length), onDisk ?? -1);
   if (onDisk === undefined || end < rec.size) return false;
   const reader = withStaged(await blobs.openReader(rec.blob), unwritten);
   try {

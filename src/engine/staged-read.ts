@@ -24,7 +24,7 @@ function stagedPieces(staged: readonly StagedBytes[], start: number, end: number
 export function withStaged(reader: BlobReader, staged: readonly StagedBytes[]): BlobReader {
   if (staged.length === 0) return reader;
   /** The file holds [0, fileEnd). */
-  const fileEnd = Math.min(...staged.map((e) => e.offset));
+  const fileEnd = staged.reduce((min, e) => Math.min(min, e.offset), Infinity);
   return {
     stream(start, end) {
       if (end <= fileEnd) return reader.stream(start, end);
