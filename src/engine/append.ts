@@ -63,15 +63,6 @@ function positionError(now: ObjectRecord | undefined): OssError {
  */
 const JOURNAL_MAX = 64 * 1024;
 
-/** Passes a body through while keeping its chunks. */
-async function* keep(body: AsyncIterable<Buffer | string>, into: Buffer[]): AsyncGenerator<Buffer> {
-  for await (const raw of body) {
-    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
-    into.push(chunk);
-    yield chunk;
-  }
-}
-
 interface InFlight {
   revision: number;
   previous: ObjectRecord | undefined;
@@ -126,17 +117,16 @@ export class Appender {
     const blob = current?.blob ?? this.blobs.newBlobId();
     let writer: BlobWriter | undefined;
     let result: IngestResult;
-    // Small bodies are kept to be journaled with the commit (one fsync for both).
+    // Small bodies are collected in memory, to be journaled with the commit (one fsync for
+    // both). Onto an existing blob they are not even written into its file here: they are
+    // staged until the flusher writes them (journal-flusher.ts).
     const journaled = input.contentLength !== undefined && input.contentLength > 0 && input.contentLength <= JOURNAL_MAX;
-    // Journaled onto an existing blob, they are not even written into its file here: they
-    // are staged in memory until the flusher writes them (journal-flusher.ts).
-    const memory = journaled && !create ? new MemoryWriter() : undefined;
-    const kept: Buffer[] = [];
+    const memory = journaled ? new MemoryWriter() : undefined;
     // A larger append writes into the file beyond the staged bytes: those go in first.
     if (!journaled && !create) await this.flusher.writeStaged(blob);
     const open = memory ? async () => memory : async () => (writer = await this.blobs.openWriter(blob, create));
     try {
-      result = await ingest(journaled && !memory ? keep(input.body, kept) : input.body, open, {
+      result = await ingest(input.body, open, {
         startOffset: length,
         initialCrc: current ? BigInt(current.crc) : 0n,
         maxBytes: MAX_OBJECT_SIZE - length,
@@ -158,6 +148,18 @@ export class Appender {
       }
       throw e;
     }
+    const data = memory && result.wrote ? memory.bytes() : undefined;
+    if (data && create) {
+      // A creating append still makes its file, so the row references one; the bytes go
+      // in unsynced (the journal keeps them durable) and the flusher syncs the file.
+      try {
+        writer = await this.blobs.openWriter(blob, true);
+        await writer.write([data], 0);
+      } catch (e) {
+        await this.rollback(writer, blob, true, 0);
+        throw e;
+      }
+    }
     const durable = writer && !journaled ? writer.sync() : Promise.resolve();
     durable.catch(() => undefined); // awaited below; never an unhandled rejection
     const k = `${bucket}\0${key}`;
@@ -176,9 +178,9 @@ export class Appender {
       base
         ? { ...base, ...body, acl: attrs.acl ?? base.acl, mtimeMs: Date.now(), revision: nextRevision() }
         : withVersion(newRecord(bucket, key, body, attrs), plan ?? { archives: false });
-    const journal = journaled && result.wrote ? { kind: 'journal' as const, blob, offset: length, data: memory ? memory.bytes() : Buffer.concat(kept) } : undefined;
+    const journal = data ? { kind: 'journal' as const, blob, offset: length, data } : undefined;
     // Staged before the commit: once the commit is visible, readers may need the bytes.
-    const staged = memory && journal ? this.flusher.stage(blob, length, journal.data) : undefined;
+    const staged = journal && !create ? this.flusher.stage(blob, length, journal.data) : undefined;
     const unstage = (): void => {
       if (staged) this.flusher.unstage(blob, staged);
     };
