@@ -26,3 +26,11 @@ export class OssError extends Error {
 export function isOssError(e: unknown): e is OssError {
   return e instanceof OssError;
 }
+
+/** Errno codes of a full disk, from Node's fs (ENOSPC, EDQUOT) or SQLite (SQLITE_FULL). */
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+export function isDiskFull(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && NO_SPACE.has(code);
+}

@@ -14,6 +14,7 @@
 import type { BlobStore, MetadataStore } from '../drivers/types.js';
 import { appendableEtag } from './attributes.js';
 import { Crc64, crc64ToDecimal } from './crc64.js';
+import { isDiskFull } from './errors.js';
 import type { ObjectRecord } from './model.js';
 import type { StagedBytes } from './journal-flusher.js';
 import { nextRevision } from './revision.js';
@@ -82,10 +83,6 @@ async function replayJournal(meta: MetadataStore, blobs: BlobStore): Promise<Rep
   return replay;
 }
 
-function isDiskFull(e: unknown): boolean {
-  return ['ENOSPC', 'EDQUOT', 'SQLITE_FULL'].includes(String((e as NodeJS.ErrnoException).code));
-}
-
 /**
  * Drops replayed journal rows: a metadata write, so done last, after the orphan sweep
  * freed what it could. On a full disk the rows stay: replaying them again at the next
@@ -135,5 +132,6 @@ export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<Re
     }
   }
   await clearJournal(meta, journal.done);
-  return { ...report, unwritten: journal.unwritten };
+  report.unwritten = journal.unwritten;
+  return report;
 }

@@ -12,10 +12,6 @@ export const fdatasyncFd = promisify(fs.fdatasync) as (fd: number) => Promise<vo
 export const fsyncFd = promisify(fs.fsync) as (fd: number) => Promise<void>;
 export const ftruncateFd = promisify(fs.ftruncate) as (fd: number, len: number) => Promise<void>;
 
-export function writeFd(fd: number, buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.write(fd, buf, offset, length, position, (e, n) => (e ? reject(e) : resolve(n))));
-}
-
 export function writevFd(fd: number, chunks: readonly Buffer[], position: number): Promise<number> {
   return new Promise((resolve, reject) => fs.writev(fd, chunks as Buffer[], position, (e, n) => (e ? reject(e) : resolve(n))));
 }

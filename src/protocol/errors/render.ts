@@ -1,5 +1,5 @@
 /** Rendering an OssError: status from the catalogue, XML body, and the headers SDKs read (README §4). */
-import { OssError } from '../../engine/errors.js';
+import { isDiskFull, OssError } from '../../engine/errors.js';
 import { renderXml, type XmlNode } from '../xml/render.js';
 import { ERROR_CATALOGUE, HEADER_ONLY_DETAILS, versionErrorHeaders } from './catalogue.js';
 
@@ -9,9 +9,6 @@ export interface RenderedError {
   body: string;
 }
 
-/** Errno codes of a full disk, from Node's fs (ENOSPC, EDQUOT) or SQLite (SQLITE_FULL). */
-const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
-
 /**
  * The one mapping of failures to OSS errors. A full disk is 507 InsufficientStorage; any
  * other storage failure (EIO, SQLITE_IOERR*, a WAL fsync failure) is 500 InternalError,
@@ -20,7 +17,7 @@ const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
 export function toOssError(e: unknown): OssError {
   if (e instanceof OssError && ERROR_CATALOGUE[e.code]) return e;
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code === 'string' && NO_SPACE.has(code)) return new OssError('InsufficientStorage');
+  if (isDiskFull(e)) return new OssError('InsufficientStorage');
   if (code === 'EIO' || (typeof code === 'string' && code.startsWith('SQLITE_IOERR'))) {
     return new OssError('InternalError', 'An I/O error occurred on the server\'s storage; the request was not acknowledged. Please try again.');
   }
