@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { OBJECT_ROW_COLUMNS, ObjectRowUpdates } from '../../src/drivers/sqlite/row-update.js';
-import type { ObjectRow } from '../../src/drivers/sqlite/rows.js';
+import { ObjectRowUpdates } from '../../src/drivers/sqlite/row-update.js';
+import { OBJECT_ROW_COLUMNS, type ObjectRow } from '../../src/drivers/sqlite/rows.js';
 import { ADDED_COLUMNS, SCHEMA } from '../../src/drivers/sqlite/schema.js';
 
 function database(): Database.Database {

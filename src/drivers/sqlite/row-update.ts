@@ -7,28 +7,7 @@
  * the statement that assigns every column serves the rest.
  */
 import type Database from 'better-sqlite3';
-import type { ObjectRow } from './rows.js';
-
-/** Every column of `objects` but its primary key. */
-export const OBJECT_ROW_COLUMNS = [
-  'type',
-  'size',
-  'etag',
-  'crc',
-  'blob',
-  'mtime_ms',
-  'content_type',
-  'headers',
-  'meta',
-  'acl',
-  'tags',
-  'storage_class',
-  'revision',
-  'symlink_target',
-  'base_size',
-  'base_crc',
-  'version_id',
-] as const satisfies ReadonlyArray<keyof ObjectRow>;
+import { OBJECT_ROW_COLUMNS, type ObjectRow } from './rows.js';
 
 const CACHE_LIMIT = 64;
 

@@ -37,6 +37,32 @@ export interface ObjectRow {
   version_id: string | null;
 }
 
+/** Every column of an object row but its key (bucket, key): `objects` and `object_versions` (which adds seq and delete_marker). */
+export const OBJECT_ROW_COLUMNS = [
+  'type',
+  'size',
+  'etag',
+  'crc',
+  'blob',
+  'mtime_ms',
+  'content_type',
+  'headers',
+  'meta',
+  'acl',
+  'tags',
+  'storage_class',
+  'revision',
+  'symlink_target',
+  'base_size',
+  'base_crc',
+  'version_id',
+] as const satisfies ReadonlyArray<keyof ObjectRow>;
+
+/** `INSERT INTO table (columns…) VALUES (@columns…)`, named parameters as in the row objects. */
+export function insertSql(table: string, columns: readonly string[]): string {
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
+}
+
 export function bucketFromRow(r: BucketRow): BucketRecord {
   return {
     name: r.name,

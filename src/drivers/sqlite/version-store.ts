@@ -10,7 +10,7 @@
 import type Database from 'better-sqlite3';
 import { NULL_VERSION, type ObjectRecord, type Segment } from '../../engine/model.js';
 import type { VersionEntry } from '../types.js';
-import { type ObjectRow, objectFromRow, objectToRow } from './rows.js';
+import { insertSql, OBJECT_ROW_COLUMNS, type ObjectRow, objectFromRow, objectToRow } from './rows.js';
 import { OBJECT_COLUMNS } from './schema.js';
 
 export const VERSIONS_SCHEMA = `
@@ -48,18 +48,13 @@ interface VersionRow extends ObjectRow {
   delete_marker: number;
 }
 
-const COLUMNS = [
-  'bucket', 'key', 'version_id', 'delete_marker', 'type', 'size', 'etag', 'crc', 'blob', 'mtime_ms', 'content_type',
-  'headers', 'meta', 'acl', 'tags', 'storage_class', 'revision', 'symlink_target', 'base_size', 'base_crc',
-];
-
 export class SqliteVersions {
   private readonly stmt;
 
   constructor(db: Database.Database) {
     db.exec(VERSIONS_SCHEMA);
     this.stmt = {
-      insert: db.prepare(`INSERT INTO object_versions (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`),
+      insert: db.prepare(insertSql('object_versions', ['bucket', 'key', 'delete_marker', ...OBJECT_ROW_COLUMNS])),
       insertSegment: db.prepare('INSERT INTO version_segments (seq, idx, blob, size, crc) VALUES (?, ?, ?, ?, ?)'),
       segments: db.prepare('SELECT blob, size, crc FROM version_segments WHERE seq = ? ORDER BY idx'),
       remove: db.prepare('DELETE FROM object_versions WHERE seq = ?'),
