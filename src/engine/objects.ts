@@ -10,6 +10,7 @@ import {
   type BlobReader,
   type BlobStore,
   type BlobWriter,
+  type CasResult,
   type CommittedBytes,
   isInlineBlob,
   type MetadataStore,
@@ -40,7 +41,6 @@ import {
   updateVersion,
   withVersion,
 } from './versioning.js';
-import type { CasResult } from '../drivers/types.js';
 
 export interface BodyInput {
   body: AsyncIterable<Buffer | string>;
