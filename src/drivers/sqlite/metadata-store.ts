@@ -30,6 +30,7 @@ import { WalSync } from './wal-sync.js';
 import { ADDED_COLUMNS, SCHEMA } from './schema.js';
 import { ObjectRowUpdates } from './row-update.js';
 import { type BucketRow, type ObjectRow, OBJECT_ROW_COLUMNS, bucketFromRow, bucketToRow, insertSql, objectFromRow, objectToRow } from './rows.js';
+import { type RecentRow, RecentRows } from './recent-rows.js';
 import { SqliteMultipart } from './multipart-store.js';
 
 interface QueuedWrite {
@@ -60,6 +61,8 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Noncurrent versions and delete markers (version-store.ts). */
   private readonly versions: SqliteVersions;
   private readonly reserve: SpaceReserve;
+  /** Object rows read or written lately, checked by revision (recent-rows.ts). */
+  private readonly recent = new RecentRows();
 
   constructor(dataDir: string) {
     this.db = new Database(join(dataDir, 'meta.db'));
@@ -99,6 +102,7 @@ export class SqliteMetadataStore implements MetadataStore {
       getObject: db.prepare('SELECT * FROM objects WHERE bucket = ? AND key = ?'),
       // A third of the cost of SELECT *: no 19-column row to build, no JSON to parse.
       objectState: db.prepare('SELECT type, size, revision FROM objects WHERE bucket = ? AND key = ?'),
+      objectRevision: db.prepare('SELECT revision FROM objects WHERE bucket = ? AND key = ?').pluck(),
       insertObject: db.prepare(insertSql('objects', ['bucket', 'key', ...OBJECT_ROW_COLUMNS])),
       deleteObject: db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
       // Range scan on the primary key; the prefix is matched with a range, not LIKE,
@@ -231,10 +235,9 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
-    await this.wal.barrier(objectKey(bucket, key));
-    const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
-    if (row?.blob === null) return this.readSegmented(bucket, key);
-    return row ? objectFromRow(row) : undefined;
+    const k = objectKey(bucket, key);
+    await this.wal.barrier(k);
+    return this.currentRow(bucket, key, k)?.rec;
   }
 
   async objectState(bucket: string, key: string): Promise<ObjectState | undefined> {
@@ -242,12 +245,23 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.stmt.objectState.get(bucket, key) as ObjectState | undefined;
   }
 
-  /** A row without a blob may be a multipart object: its row and segments from one snapshot. */
-  private readSegmented(bucket: string, key: string): ObjectRecord | undefined {
-    return this.db.transaction(() => {
-      const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
-      return row ? this.withSegments(objectFromRow(row)) : undefined;
-    })();
+  /** The key's row and its record: the one kept in `recent` while its revision is still the row's. */
+  private currentRow(bucket: string, key: string, k: string): RecentRow | undefined {
+    if (this.recent.has(k)) {
+      const revision = this.stmt.objectRevision.get(bucket, key) as number | undefined;
+      const kept = revision === undefined ? undefined : this.recent.at(k, revision);
+      if (kept) return kept;
+    }
+    const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
+    // A row without a blob may be a multipart object: its row and segments from one snapshot.
+    const entry = row?.blob === null && !this.db.inTransaction ? this.db.transaction(() => this.readRow(bucket, key))() : this.readRow(bucket, key, row);
+    if (entry) this.recent.keep(k, entry);
+    else this.recent.forget(k);
+    return entry;
+  }
+
+  private readRow(bucket: string, key: string, row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined): RecentRow | undefined {
+    return row ? { row, rec: this.withSegments(objectFromRow(row)) } : undefined;
   }
 
   private withSegments(rec: ObjectRecord): ObjectRecord {
@@ -280,8 +294,8 @@ export class SqliteMetadataStore implements MetadataStore {
     next: ObjectRecord | null | typeof KEEP_CURRENT,
     history?: HistoryChange,
   ): CasResult {
-    const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
-    const current = row ? this.withSegments(objectFromRow(row)) : undefined;
+    const kept = this.currentRow(bucket, key, objectKey(bucket, key));
+    const current = kept?.rec;
     const currentRevision = current ? current.revision : null;
     if (currentRevision !== expectedRevision) return { ok: false, current };
     // A single in-place update (PutObjectAcl/Tagging on a noncurrent version) changes nothing else.
@@ -290,7 +304,7 @@ export class SqliteMetadataStore implements MetadataStore {
     if (!removed) return { ok: false, current };
     if (next !== KEEP_CURRENT) {
       if (history?.archive && current) this.versions.insert(current);
-      this.replaceCurrent(bucket, key, current, row, next);
+      this.replaceCurrent(bucket, key, current, kept?.row, next);
     }
     for (const marker of history?.add ?? []) this.versions.insert(marker);
     this.dropUnreferencedInline([...(next !== KEEP_CURRENT && current ? [current] : []), ...removed]);
@@ -309,12 +323,18 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   private replaceCurrent(bucket: string, key: string, current: ObjectRecord | undefined, currentRow: ObjectRow | undefined, next: ObjectRecord | null): void {
+    const k = objectKey(bucket, key);
     if (next === null) {
       if (currentRow) this.stmt.deleteObject.run(bucket, key);
-    } else if (currentRow) {
-      this.rowUpdates.update(currentRow, objectToRow(next));
+      this.recent.forget(k);
     } else {
-      this.stmt.insertObject.run(objectToRow(next));
+      const nextRow = objectToRow(next);
+      if (currentRow) this.rowUpdates.update(currentRow, nextRow);
+      else this.stmt.insertObject.run(nextRow);
+      // Kept as a read would return it (from the row: no field the row does not hold).
+      // Multipart objects' segments are read back with their row instead.
+      if (next.blob !== null) this.recent.keep(k, { row: nextRow, rec: objectFromRow(nextRow) });
+      else this.recent.forget(k);
     }
     this.multipart.saveSegments(bucket, key, current?.segments, next?.segments);
   }
