@@ -6,17 +6,19 @@
  *
  *   OSSD_FAULTS='blob.write:3:ENOSPC,meta.cas:5:EIO,wal.sync:4:EIO'
  *
- * `wal.sync` is the metadata WAL's fdatasync; `fs.fdatasync` every fdatasync a blob
- * writer makes, the background ones of early writeback included (fs/blob-store.ts).
+ * `wal.sync` is the metadata WAL's fdatasync; `log.sync` the append log's (small
+ * appends' bytes, sqlite/append-log.ts); `fs.fdatasync` every fdatasync a blob writer
+ * makes, the background ones of early writeback included (fs/blob-store.ts).
  *
  * startServer logs a warning line naming the rules when they are active.
  */
 import type { BlobStore, MetadataStore } from './types.js';
 import { type FaultCode, FaultPlan, type FaultRule, faultyBlobStore, faultyMetadataStore } from './faulty.js';
 import { blobSyncHooks } from './fs/blob-store.js';
+import { appendLogHooks } from './sqlite/append-log.js';
 import { walSyncHooks } from './sqlite/wal-sync.js';
 
-const RULE = /^(meta|blob|wal|fs)\.([A-Za-z]+):(\d{1,9})(\+?):(EIO|ENOSPC)$/;
+const RULE = /^(meta|blob|wal|log|fs)\.([A-Za-z]+):(\d{1,9})(\+?):(EIO|ENOSPC)$/;
 
 export function parseFaults(spec: string): FaultRule[] {
   return spec
@@ -50,6 +52,7 @@ export function applyFaults(
   if (!spec) return { meta, blobs };
   const plan = new FaultPlan(parseFaults(spec));
   failSyncs(plan, 'wal.sync', walSyncHooks);
+  failSyncs(plan, 'log.sync', appendLogHooks);
   failSyncs(plan, 'fs.fdatasync', blobSyncHooks);
   return { meta: faultyMetadataStore(meta, plan), blobs: faultyBlobStore(blobs, plan), plan };
 }

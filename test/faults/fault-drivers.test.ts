@@ -1,7 +1,7 @@
 /**
  * Disk errors injected into the real server's drivers (src/drivers/faulty.ts, enabled by
  * the OSSD_FAULTS test hook, src/drivers/faults-config.ts): the Nth call of a blob
- * writer's write/sync, of the metadata compare-and-swap or of the WAL fdatasync fails
+ * writer's write/sync, of the metadata compare-and-swap, of the WAL's or the append log's fdatasync fails
  * with EIO or ENOSPC. Each time: the failing request gets a clear OSS error (507
  * InsufficientStorage for ENOSPC, 500 InternalError for EIO; never a hang or a crash),
  * the store stays consistent (earlier bytes and CRC intact, nothing partial visible, no
@@ -13,7 +13,7 @@ import { describe, it } from 'node:test';
 import { FaultPlan } from '../../src/drivers/faulty.js';
 import { parseFaults } from '../../src/drivers/faults-config.js';
 import { toOssError } from '../../src/protocol/errors/render.js';
-import { appendAttempt, crcOf, randomBody } from '../helpers/fault-appends.js';
+import { appendAttempt, type Attempt, crcOf, randomBody } from '../helpers/fault-appends.js';
 import { blobFiles, blobProblems, createBucket, getObject, headObject, listAll } from '../helpers/fault-store.js';
 import { type Ossd, startOssd } from '../helpers/ossd-process.js';
 import { errorCode, raw, type RawResponse } from '../helpers/raw-http.js';
@@ -237,6 +237,49 @@ describe('disk errors in the real server', () => {
       assert.equal((await getObject(restarted, BUCKET, 'later')).status, 404);
       assert.equal((await appendAttempt(restarted, BUCKET, 'after', 0, randomBody(100), [])).status, 200);
       t.diagnostic(`${acked.size} acknowledged puts served after the restart; the failed one ${maybe.status === 200 ? 'committed' : 'absent'}`);
+    } finally {
+      await ossd.kill();
+      await restarted?.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('EIO on the append log fsync: the append is refused, then every request until a restart, which serves every acknowledged append', async (t) => {
+    // Every journaled append's bytes go to the log (not into its row), so the log's fsyncs are the appends'.
+    const env = { OSSD_FAULTS: 'log.sync:4:EIO', OSSD_JOURNAL_FLUSH_MS: '600000', OSSD_JOURNAL_IN_ROWS_MAX: '0' };
+    const ossd = await startOssd({ env });
+    const dataDir = ossd.dataDir;
+    let restarted: Ossd | undefined;
+    try {
+      await createBucket(ossd, BUCKET);
+      const ledger: Attempt[] = [];
+      let acked = Buffer.alloc(0);
+      let failed: Attempt | undefined;
+      for (let i = 0; i < 10 && !failed; i++) {
+        const a = await appendAttempt(ossd, BUCKET, 'app', acked.length, randomBody(3000 + i), ledger);
+        if (a.state === 'acked') acked = Buffer.concat([acked, a.body]);
+        else failed = a;
+      }
+      assert.ok(failed, 'an append failed');
+      injected++;
+      assert.equal(failed.status, 500, `the append whose log fsync failed: ${failed.status} ${String(failed.code)}`);
+      assert.equal(failed.code, 'InternalError');
+      assert.equal(acked.length, 3 * 3000 + 0 + 1 + 2, 'three appends acknowledged before');
+      // Nothing can be vouched for now: reads and writes are refused alike.
+      assert.equal((await getObject(ossd, BUCKET, 'app')).status, 500);
+      assert.equal((await appendAttempt(ossd, BUCKET, 'app', acked.length, randomBody(10), [])).status, 500);
+      assert.equal(ossd.proc.exitCode, null, 'no crash');
+      await ossd.kill();
+
+      restarted = await startOssd({ dataDir });
+      const got = await getObject(restarted, BUCKET, 'app');
+      assert.equal(got.status, 200);
+      // The unacknowledged append: whole or absent, never partial.
+      const withFailed = Buffer.concat([acked, failed.body]);
+      assert.ok(got.body.equals(acked) || got.body.equals(withFailed), `acknowledged bytes served, the failed append whole or absent: ${got.body.length} bytes`);
+      assert.equal(got.crc, crcOf(got.body));
+      assert.equal((await appendAttempt(restarted, BUCKET, 'app', got.body.length, randomBody(100), [])).status, 200);
+      t.diagnostic(`the failed append ${got.body.equals(acked) ? 'rolled back' : 'committed'} after the restart`);
     } finally {
       await ossd.kill();
       await restarted?.kill();

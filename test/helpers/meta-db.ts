@@ -2,11 +2,12 @@
  * Rows of a data folder's meta.db, read from outside the server with a read-only
  * connection, as the fault tests read blob files from outside: inline blobs (small
  * objects' bytes, src/drivers/sqlite/inline-store.ts) and the append journal
- * (src/drivers/sqlite/journal-store.ts).
+ * (src/drivers/sqlite/journal-store.ts, with its append log).
  */
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readLogRecord } from '../../src/drivers/sqlite/append-log.js';
 
 export interface InlineRow {
   blob: string;
@@ -36,9 +37,23 @@ export interface JournalRow {
   data: Buffer;
 }
 
-/** The append journal: small appends' bytes not yet written into their blob files and synced (the file may lag behind them). */
+interface StoredJournalRow extends JournalRow {
+  log_segment: number | null;
+  log_position: number | null;
+  length: number | null;
+}
+
+/**
+ * The append journal: small appends' bytes not yet written into their blob files and
+ * synced (the file may lag behind them), from the row or the append log it points into.
+ */
 export function journalRows(dataDir: string): JournalRow[] {
-  return rows(dataDir, 'append_journal', 'SELECT blob, offset, data FROM append_journal ORDER BY blob, offset');
+  const stored = rows<StoredJournalRow>(dataDir, 'append_journal', 'SELECT * FROM append_journal ORDER BY blob, offset');
+  return stored.map((r) => ({
+    blob: r.blob,
+    offset: r.offset,
+    data: r.log_segment === null ? r.data : readLogRecord(join(dataDir, 'append-log'), { segment: r.log_segment, position: r.log_position! }, r.length!),
+  }));
 }
 
 /** Journaled appends whose bytes the journal flusher has not yet written into their blob files and synced. */

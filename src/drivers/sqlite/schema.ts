@@ -3,6 +3,8 @@
  * synchronous=FULL so a resolved commit is on disk). Keys are TEXT compared with the
  * BINARY collation, i.e. memcmp over UTF-8: exactly OSS's bytewise key order.
  */
+import type Database from 'better-sqlite3';
+
 /** The columns of an object version, in `objects` and in `object_versions` (version-store.ts). */
 export const OBJECT_COLUMNS = `
   type TEXT NOT NULL,
@@ -43,7 +45,13 @@ CREATE INDEX IF NOT EXISTS objects_blob ON objects(blob) WHERE blob IS NOT NULL;
  * missing (`ALTER TABLE ... ADD COLUMN`, instant in SQLite), so older data directories
  * keep working. `symlink_target`: the target key of a Symlink object (objects.md §9).
  */
-export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; decl: string }> = [
+export interface AddedColumn {
+  table: string;
+  column: string;
+  decl: string;
+}
+
+export const ADDED_COLUMNS: readonly AddedColumn[] = [
   { table: 'objects', column: 'symlink_target', decl: 'TEXT' },
   { table: 'objects', column: 'base_size', decl: 'INTEGER' },
   { table: 'objects', column: 'base_crc', decl: 'TEXT' },
@@ -53,3 +61,11 @@ export const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; decl:
   { table: 'buckets', column: 'versioning', decl: 'TEXT' },
   { table: 'objects', column: 'version_id', decl: 'TEXT' },
 ];
+
+/** Adds those of `columns` that their table lacks (ALTER TABLE ... ADD COLUMN). */
+export function addMissingColumns(db: Database.Database, columns: readonly AddedColumn[]): void {
+  for (const c of columns) {
+    const cols = db.prepare(`PRAGMA table_info(${c.table})`).all() as Array<{ name: string }>;
+    if (!cols.some((col) => col.name === c.column)) db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.decl}`);
+  }
+}

@@ -26,25 +26,29 @@ interface PendingBatch {
 
 export class WalSync {
   private fd: number | undefined;
-  private pending: PendingBatch[] = [];
+  private syncing: PendingBatch[] = [];
   private failure: Error | undefined;
 
   constructor(private readonly walPath: string) {}
 
-  /** After a COMMIT: resolves once the batch is on disk. */
-  commit(keys: TouchedKeys): Promise<void> {
+  /**
+   * After a COMMIT: resolves once the batch is on disk, its WAL frames and whatever else
+   * it wrote (`alsoSyncing`: the append log's fdatasync, sqlite/append-log.ts).
+   */
+  commit(keys: TouchedKeys, alsoSyncing?: Promise<void>): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     // The WAL exists once a first transaction has been written; it stays while we hold the connection.
     this.fd ??= fs.openSync(this.walPath, 'r');
     const batch: PendingBatch = { keys, done: Promise.resolve() };
-    batch.done = walSyncHooks.fdatasync(this.fd).then(
+    const synced = walSyncHooks.fdatasync(this.fd);
+    batch.done = (alsoSyncing ? Promise.all([synced, alsoSyncing]) : synced).then(
       () => {
-        this.pending = this.pending.filter((b) => b !== batch);
+        this.syncing = this.syncing.filter((b) => b !== batch);
       },
       (e: Error) => {
         // The database now holds commits that may not be on disk: nothing more can be
         // promised until a restart runs recovery. Refuse everything from here on.
-        this.failure = Object.assign(new Error(`metadata WAL fsync failed, restart required: ${e.message}`), {
+        this.failure = Object.assign(new Error(`metadata fsync failed (WAL or append log), restart required: ${e.message}`), {
           code: (e as NodeJS.ErrnoException).code ?? 'EIO',
           // This batch may or may not be on disk (types.ts outcomeUnknown).
           outcomeUnknown: true,
@@ -52,8 +56,13 @@ export class WalSync {
         throw this.failure;
       },
     );
-    this.pending.push(batch);
+    this.syncing.push(batch);
     return batch.done;
+  }
+
+  /** Whether a batch that may have touched `key` is not yet on disk. */
+  mayBeSyncing(key: string): boolean {
+    return this.syncing.some((b) => b.keys === null || b.keys.has(key));
   }
 
   /** Set once a WAL fsync failed: from then on no write may even be attempted. */
@@ -65,7 +74,7 @@ export class WalSync {
   async barrier(key?: string): Promise<void> {
     for (;;) {
       if (this.failure) throw this.failure;
-      const blocking = this.pending.find((b) => b.keys === null || key === undefined || b.keys.has(key));
+      const blocking = this.syncing.find((b) => b.keys === null || key === undefined || b.keys.has(key));
       if (!blocking) return;
       await blocking.done.catch(() => undefined);
     }

@@ -39,9 +39,12 @@ export function isSubResource(name: string): boolean {
   return V1_SUB_RESOURCES.has(name);
 }
 
-/** UTF-8 text → byte string (one char per byte). */
+// eslint-disable-next-line no-control-regex -- every ASCII character, control characters included
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** UTF-8 text → byte string (one char per byte). ASCII text is its own byte string. */
 export function utf8ToBin(s: string): string {
-  return Buffer.from(s, 'utf8').toString('latin1');
+  return ASCII.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1');
 }
 
 /** Byte string → UTF-8 text, for error details a human reads. */
@@ -103,7 +106,7 @@ export function v1StringToSign(
 
 /** Base64( HMAC-SHA1( secret, bytes(stringToSign) ) ). */
 export function v1Signature(secret: string, stringToSign: string): string {
-  return createHmac('sha1', secret).update(Buffer.from(stringToSign, 'latin1')).digest('base64');
+  return createHmac('sha1', secret).update(stringToSign, 'latin1').digest('base64');
 }
 
 /** `OSS <ak>:<signature>` → parts; anything else is a malformed header (400, auth.md §8). */
