@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import type { AuthTarget, QueryItem } from './auth/types.js';
+import { bodyIterator } from './body-iterator.js';
 
 /**
  * Limits of an access key other than the root (src/keys): `buckets` undefined means every
@@ -53,17 +54,17 @@ export function header(ctx: RequestContext, name: string): string | undefined {
  * sent.
  */
 export function body(ctx: RequestContext): AsyncIterable<Buffer> {
-  // destroyOnReturn false: a handler that stops reading early (a disk error, a body too
-  // large) must not destroy the socket its error answer goes out on; the pipeline then
-  // drains or closes (respondWithError).
-  if (!ctx.awaitingContinue) return { [Symbol.asyncIterator]: () => ctx.req.iterator({ destroyOnReturn: false }) };
+  // A handler that stops reading early (a disk error, a body too large) must not destroy
+  // the socket its error answer goes out on; the pipeline then drains or closes
+  // (respondWithError). bodyIterator() only detaches.
+  if (!ctx.awaitingContinue) return { [Symbol.asyncIterator]: () => bodyIterator(ctx.req) };
   return {
     [Symbol.asyncIterator]: () => {
       if (ctx.awaitingContinue) {
         ctx.awaitingContinue = false;
         ctx.res.writeContinue();
       }
-      return ctx.req.iterator({ destroyOnReturn: false });
+      return bodyIterator(ctx.req);
     },
   };
 }
