@@ -19,6 +19,7 @@ import { crc64ToDecimal } from './crc64.js';
 import { OssError } from './errors.js';
 import { ingest, type IngestResult } from './ingest.js';
 import type { JournalFlusher } from './journal-flusher.js';
+import { BoundedMap } from './bounded-map.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { MemoryWriter } from './inline.js';
 import { type BucketRecord, MAX_OBJECT_SIZE, type ObjectRecord } from './model.js';
@@ -63,6 +64,9 @@ function positionError(now: ObjectRecord | undefined): OssError {
  */
 const JOURNAL_MAX = 64 * 1024;
 
+/** Keys whose last append is remembered: those being appended to now, with room to spare. */
+const LAST_APPENDED_MAX = 4096;
+
 interface InFlight {
   revision: number;
   previous: ObjectRecord | undefined;
@@ -71,6 +75,8 @@ interface InFlight {
 export class Appender {
   private readonly locks = new KeyedMutex();
   private readonly inFlight = new Map<string, InFlight>();
+  /** What the last append to each key committed (lockedCurrent()). */
+  private readonly lastAppended = new BoundedMap<string, ObjectRecord>(LAST_APPENDED_MAX);
 
   constructor(
     private readonly meta: MetadataStore,
@@ -98,10 +104,31 @@ export class Appender {
     // free, the check under it comes just as soon, and is the only lookup.)
     if (this.locks.busy(k)) checkAppendable(this.visible(bucket, key, await this.meta.objectState(bucket, key)), position, input.contentLength);
     return this.locks.run(k, async () => {
-      const current = await this.meta.getObject(bucket, key);
-      checkAppendable(current, position, input.contentLength);
-      return this.appendLocked(b, key, current, input, attrs);
+      const current = await this.lockedCurrent(bucket, key, k, position, input.contentLength);
+      try {
+        const appended = await this.appendLocked(b, key, current, input, attrs);
+        this.lastAppended.set(k, appended);
+        return appended;
+      } catch (e) {
+        this.lastAppended.delete(k);
+        throw e;
+      }
     });
+  }
+
+  /**
+   * The object as an append under the key's lock finds it. The record the last append to
+   * the key committed saves reading the row back, when the new append fits it. It is a
+   * hint: should another operation have changed the object since, the compare-and-set
+   * fails and the append is answered from the row it finds then; and an append is only
+   * refused on a fresh read.
+   */
+  private async lockedCurrent(bucket: string, key: string, k: string, position: number, contentLength: number | undefined): Promise<ObjectRecord | undefined> {
+    const last = this.lastAppended.get(k);
+    if (last && last.size === position && (contentLength === undefined || position + contentLength <= MAX_OBJECT_SIZE)) return last;
+    const current = await this.meta.getObject(bucket, key);
+    checkAppendable(current, position, contentLength);
+    return current;
   }
 
   private async appendLocked(

@@ -13,6 +13,7 @@
  * Entries are shared: the records handed out must not be modified (the engine treats
  * records as immutable and builds new ones).
  */
+import { BoundedMap } from '../../engine/bounded-map.js';
 import type { ObjectRecord } from '../../engine/model.js';
 import type { ObjectRow } from './rows.js';
 
@@ -25,7 +26,7 @@ export interface RecentRow {
 const LIMIT = 4096;
 
 export class RecentRows {
-  private readonly entries = new Map<string, RecentRow>();
+  private readonly entries = new BoundedMap<string, RecentRow>(LIMIT);
 
   /** Whether anything is kept for the key (if not, checking its revision first is wasted). */
   has(key: string): boolean {
@@ -39,9 +40,7 @@ export class RecentRows {
   }
 
   keep(key: string, entry: RecentRow): void {
-    this.entries.delete(key); // re-inserted last: the oldest entries go first
     this.entries.set(key, entry);
-    if (this.entries.size > LIMIT) this.entries.delete(this.entries.keys().next().value as string);
   }
 
   forget(key: string): void {
