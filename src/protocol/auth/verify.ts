@@ -98,15 +98,17 @@ export function checkToken(key: KeySecret, provided: string | undefined, now: nu
   }
 }
 
-/** Try every candidate (README §1.3) and every variant; return the first matching index. */
+/** Try every candidate (README §1.3) and every variant (0 … variants-1); return the first matching index. */
 function firstMatch(
-  input: AuthInput, provided: string, accessKeyId: string, attempts: (t: AuthTarget) => Iterable<Attempt>,
+  input: AuthInput, provided: string, accessKeyId: string, variants: number, attempt: (t: AuthTarget, variant: number) => Attempt,
 ): number {
   let first: Attempt | undefined;
-  for (const [index, target] of input.candidates.entries()) {
-    for (const attempt of attempts(target)) {
-      first ??= attempt;
-      if (safeEqual(attempt.signature, provided)) return index;
+  const candidates = input.candidates;
+  for (let index = 0; index < candidates.length; index++) {
+    for (let variant = 0; variant < variants; variant++) {
+      const a = attempt(candidates[index]!, variant);
+      first ??= a;
+      if (safeEqual(a.signature, provided)) return index;
     }
   }
   const details: Record<string, string> = {
@@ -129,11 +131,9 @@ function verifyV1Header(input: AuthInput, authorization: string, lookup: KeyLook
   checkSkew(time, now);
   const key = lookupKey(lookup, accessKeyId);
   const dateLines = date !== undefined && date !== primary ? [primary, date] : [primary];
-  const index = firstMatch(input, signature, accessKeyId, function* (target) {
-    for (const line of dateLines) {
-      const sts = v1StringToSign(input.method, input.headers, line, target, input.query);
-      yield { signature: v1Signature(key.secret, sts), stringToSign: sts };
-    }
+  const index = firstMatch(input, signature, accessKeyId, dateLines.length, (target, variant) => {
+    const sts = v1StringToSign(input.method, input.headers, dateLines[variant]!, target, input.query);
+    return { signature: v1Signature(key.secret, sts), stringToSign: sts };
   });
   checkToken(key, headerValue(input.headers, 'x-oss-security-token'), now);
   return { scheme: 'v1', accessKeyId, candidateIndex: index };
@@ -149,9 +149,9 @@ function verifyV1Presigned(input: AuthInput, lookup: KeyLookup, now: number): Au
   }
   checkExpiry(Number(expires) * 1000, now);
   const key = lookupKey(lookup, accessKeyId);
-  const index = firstMatch(input, signature, accessKeyId, function* (target) {
+  const index = firstMatch(input, signature, accessKeyId, 1, (target) => {
     const sts = v1StringToSign(input.method, input.headers, expires, target, input.query);
-    yield { signature: v1Signature(key.secret, sts), stringToSign: sts };
+    return { signature: v1Signature(key.secret, sts), stringToSign: sts };
   });
   const token = queryValue(input, 'security-token') ?? headerValue(input.headers, 'x-oss-security-token');
   checkToken(key, token, now);
@@ -167,16 +167,14 @@ interface V4Params {
 /** Shared V4 matching: standard canonical query first, then the ali-oss `name=` form (§4.4). */
 function matchV4(p: V4Params): number {
   const kSigning = signingKey(p.key.secret, p.scope.day, p.scope.region, p.scope.product);
-  const variants = quirkApplies(p.query) ? [false, true] : [false];
-  return firstMatch(p.input, p.signature, p.accessKeyId, function* (target) {
-    for (const aliOssQuirk of variants) {
-      const canonicalRequest = v4CanonicalRequest({
-        method: p.input.method, target, query: p.query, headers: p.input.headers,
-        additionalHeaders: p.additionalHeaders, aliOssQuirk,
-      });
-      const sts = v4StringToSign(p.timestamp, p.scope, canonicalRequest);
-      yield { signature: v4Signature(kSigning, sts), stringToSign: sts, canonicalRequest };
-    }
+  // Variant 1: the ali-oss quirk, where it can apply.
+  return firstMatch(p.input, p.signature, p.accessKeyId, quirkApplies(p.query) ? 2 : 1, (target, variant) => {
+    const canonicalRequest = v4CanonicalRequest({
+      method: p.input.method, target, query: p.query, headers: p.input.headers,
+      additionalHeaders: p.additionalHeaders, aliOssQuirk: variant === 1,
+    });
+    const sts = v4StringToSign(p.timestamp, p.scope, canonicalRequest);
+    return { signature: v4Signature(kSigning, sts), stringToSign: sts, canonicalRequest };
   });
 }
 
