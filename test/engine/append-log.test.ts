@@ -112,6 +112,39 @@ describe('the append log', () => {
     assert.ok((await readObject(engine, 'other')).equals(other));
   });
 
+  it('while the flusher keeps clearing rows, segments turn over and every append reads back whole, also after a crash', async () => {
+    const dir = newDir();
+    const crashed = await engineOn(dir);
+    await crashed.buckets.create('b', 'private', 'Standard', 'LRS');
+    const keys = Array.from({ length: 8 }, (_, i) => `turn${i}`);
+    const chunks = (n: number): Buffer[] => Array.from({ length: n }, () => randomBytes(64 * 1024));
+    process.env.OSSD_JOURNAL_FLUSH_MS = '5';
+    let wholes: Buffer[];
+    try {
+      // 8 × 40 × 64 KiB = 20 MiB: five segments' worth, written while rows come and go.
+      wholes = await Promise.all(keys.map((k) => appendAll(crashed, k, chunks(40))));
+    } finally {
+      process.env.OSSD_JOURNAL_FLUSH_MS = '600000';
+    }
+    await crashed.flushJournal(); // and no more background flushes from this engine
+    assert.ok(segments(dir).size < 5, `segments were reused: ${[...segments(dir).keys()].join(' ')}`);
+    // More appends whose rows stay: the crash leaves them to recovery, in reused segments.
+    for (const [i, k] of keys.entries()) {
+      const more = chunks(12);
+      for (const c of more) {
+        await crashed.objects.append('b', k, wholes[i]!.length, body(c), attrs);
+        wholes[i] = Buffer.concat([wholes[i]!, c]);
+      }
+    }
+    assert.equal(journalRows(dir).length, 8 * 12);
+
+    const engine = await engineOn(dir);
+    const report = await engine.recover();
+    assert.equal(report.rolledBackAppends, 0);
+    assert.equal(report.replayedAppends, 8 * 12);
+    for (const [i, k] of keys.entries()) assert.ok((await readObject(engine, k)).equals(wholes[i]!), `${k} after recovery`);
+  });
+
   it('fills segments one after another and reuses one only once no row points into it', async () => {
     const dir = newDir();
     const engine = await engineOn(dir);

@@ -10,9 +10,9 @@
  * The log is a few segment files (append-log/<n>.log). Each commit's records are written
  * at the end of the current segment with one writev, inside the commit's transaction (a
  * failed write fails the batch), and the batch is acknowledged only once both the WAL
- * and the segment are fdatasynced (wal-sync.ts). A segment past SEGMENT_BYTES is left
- * for another one that no journal row references any more, durably (see rotate()), and
- * overwritten from its start: its blocks are already allocated, so its fdatasyncs carry
+ * and the segment are fdatasynced (wal-sync.ts). A segment past SEGMENT_BYTES is left,
+ * between commits, for another one that no journal row references any more, durably
+ * (startBatch(), rotate()), and overwritten from its start: its blocks are already allocated, so its fdatasyncs carry
  * no size change. Only recovery reads the log: a journal row's bytes are also in memory
  * (staged) until the flusher has written them into their blob.
  *
@@ -63,9 +63,19 @@ export class AppendLog {
     }
   }
 
-  /** Queues `data` for the current commit's write; where it will be. */
+  /**
+   * Before a commit that will add records, outside its transaction: moves on to another
+   * segment when this one is full. Outside, because the choice reads which segments rows
+   * point into: inside, a delete of rows by the same commit would already show, though a
+   * crash could still undo it.
+   */
+  startBatch(): void {
+    if (this.segment < 0 || this.position >= SEGMENT_BYTES) this.rotate();
+  }
+
+  /** Queues `data` for the current commit's write (after startBatch()); where it will be. */
   add(data: Buffer): LogPlace {
-    if (this.segment < 0) this.rotate();
+    if (this.segment < 0) throw new Error('append log: add() before startBatch()');
     if (this.pending.length === 0) this.pendingFrom = this.position;
     this.pending.push(data);
     const place = { segment: this.segment, position: this.position };
@@ -96,15 +106,11 @@ export class AppendLog {
     this.pending = [];
   }
 
-  /**
-   * Makes what writePending() wrote durable; undefined when nothing was. Between commits,
-   * also moves on to another segment once this one is full.
-   */
+  /** Makes what writePending() wrote durable; undefined when nothing was. */
   sync(): Promise<void> | undefined {
     const fd = this.fds.get(this.segment);
     const synced = this.unsynced && fd !== undefined ? appendLogHooks.fdatasync(fd) : undefined;
     this.unsynced = false;
-    if (this.position >= SEGMENT_BYTES) this.segment = -1; // the next add() rotates
     return synced;
   }
 

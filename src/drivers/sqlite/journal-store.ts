@@ -81,6 +81,7 @@ export class SqliteJournal implements JournalStore {
    */
   beginBatch(appends: number): void {
     this.inRows = appends <= inRowsMax();
+    if (!this.inRows) this.log.startBatch();
   }
 
   /** Inside a write transaction (the append's compare-and-set); bytes for the log are written with the commit (writePending). */
