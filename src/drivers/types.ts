@@ -186,6 +186,8 @@ export interface BlobReader {
   stream(start: number, end: number): Readable;
   /** Bytes [start, end) in one buffer, for small reads. */
   read(start: number, end: number): Promise<Buffer>;
+  /** Up to buf.length bytes at `position` into `buf` (the caller's buffer, reused); how many were read. */
+  readAt?(buf: Buffer, position: number): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -54,6 +54,8 @@ export interface OpenedObject {
   stream(start: number, end: number): Readable;
   /** Bytes [start, end) in one buffer (single-blob objects), for small bodies. */
   read?(start: number, end: number): Promise<Buffer>;
+  /** Up to buf.length committed bytes at `position` into the caller's buffer (objects in one file, nothing staged). */
+  readAt?(buf: Buffer, position: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -151,10 +153,12 @@ export class ObjectService {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 5) continue;
         throw e;
       }
+      const readAt = reader.readAt?.bind(reader);
       return {
         record,
         stream: (start, end) => reader.stream(start, Math.min(end, record.size)),
         read: (start, end) => reader.read(start, Math.min(end, record.size)),
+        ...(readAt ? { readAt: (buf: Buffer, position: number) => readAt(buf.subarray(0, Math.max(0, record.size - position)), position) } : {}),
         close: () => reader.close(),
       };
     }

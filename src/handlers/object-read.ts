@@ -4,6 +4,7 @@ import { header, keyOf, bucketOf, type RequestContext } from '../protocol/contex
 import { objectResponseHeaders, quoted } from '../protocol/object-headers.js';
 import { parseRange } from '../protocol/range.js';
 import { queryValue } from '../protocol/request-target.js';
+import { sendPooled } from '../server/pooled-send.js';
 import { send, sendStream } from '../server/respond.js';
 import type { OpenedObject } from '../engine/objects.js';
 import type { ObjectRecord } from '../engine/model.js';
@@ -49,6 +50,8 @@ const SMALL_BODY = 256 * 1024;
 
 async function sendBody(ctx: RequestContext, status: number, headers: Record<string, string>, opened: OpenedObject, start: number, end: number): Promise<void> {
   if (opened.read && end - start <= SMALL_BODY) return send(ctx, status, headers, await opened.read(start, end));
+  // One file, nothing staged: read into reused buffers (pooled-send.ts).
+  if (opened.readAt) return sendPooled(ctx, status, headers, opened.readAt, start, end);
   await sendStream(ctx, status, headers, opened.stream(start, end));
 }
 

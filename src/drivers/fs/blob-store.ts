@@ -268,6 +268,10 @@ class FdBlobReader implements BlobReader {
     return buf;
   }
 
+  readAt(buf: Buffer, position: number): Promise<number> {
+    return readFd(this.fd, buf, 0, buf.length, position);
+  }
+
   close(): Promise<void> {
     return closeFd(this.fd);
   }
