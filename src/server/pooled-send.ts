@@ -14,7 +14,7 @@ import type { RequestContext } from '../protocol/context.js';
 
 const PIECE = 1024 * 1024;
 /** Buffers kept for reuse; more are allocated when all are in flight. */
-const POOL_MAX = 16;
+const POOL_MAX = 8;
 const pool: Buffer[] = [];
 
 function take(): Buffer {
