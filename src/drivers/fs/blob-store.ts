@@ -13,7 +13,7 @@ import fs, { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobReader, BlobStore, BlobWriter } from '../types.js';
-import { closeFd, DirSyncer, fdatasyncFd, fsyncDir, ftruncateFd, openFd, readFd, writevFd } from './fd.js';
+import { closeFd, DirSyncer, dropWritten, fdatasyncFd, fsyncDir, ftruncateFd, openFd, readFd, writevFd } from './fd.js';
 import { WriterCache } from './writer-cache.js';
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
@@ -206,11 +206,10 @@ class FdBlobWriter implements BlobWriter {
     let at = position;
     while (rest.length > 0) {
       // A short write (a full disk reports ENOSPC on the next call) continues where it stopped.
-      let n = inline ? fs.writevSync(this.fd, rest, at) : await writevFd(this.fd, rest, at);
+      const n = inline ? fs.writevSync(this.fd, rest, at) : await writevFd(this.fd, rest, at);
       at += n;
       this.unsynced += n;
-      while (rest.length > 0 && n >= rest[0]!.length) n -= rest.shift()!.length;
-      if (n > 0) rest[0] = rest[0]!.subarray(n);
+      dropWritten(rest, n);
     }
     if (EARLY_SYNC_BYTES > 0 && this.unsynced >= EARLY_SYNC_BYTES && !this.background && earlySyncs < EARLY_SYNCS_MAX) this.startBackgroundSync();
   }

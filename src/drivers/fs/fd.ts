@@ -12,6 +12,16 @@ export const fdatasyncFd = promisify(fs.fdatasync) as (fd: number) => Promise<vo
 export const fsyncFd = promisify(fs.fsync) as (fd: number) => Promise<void>;
 export const ftruncateFd = promisify(fs.ftruncate) as (fd: number, len: number) => Promise<void>;
 
+/**
+ * After a writev wrote `n` bytes of `rest`: drops what was written from the front of the
+ * list, so the next call continues where a short write stopped (a full disk reports
+ * ENOSPC only on the next call).
+ */
+export function dropWritten(rest: Buffer[], n: number): void {
+  while (rest.length > 0 && n >= rest[0]!.length) n -= rest.shift()!.length;
+  if (n > 0) rest[0] = rest[0]!.subarray(n);
+}
+
 export function writevFd(fd: number, chunks: readonly Buffer[], position: number): Promise<number> {
   return new Promise((resolve, reject) => fs.writev(fd, chunks as Buffer[], position, (e, n) => (e ? reject(e) : resolve(n))));
 }

@@ -23,7 +23,7 @@
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { fdatasyncFd } from '../fs/fd.js';
+import { dropWritten, fdatasyncFd } from '../fs/fd.js';
 
 /** The log's fdatasync, replaceable by the OSSD_FAULTS test hook only (drivers/faults-config.ts). */
 export const appendLogHooks = { fdatasync: fdatasyncFd };
@@ -89,12 +89,10 @@ export class AppendLog {
     const fd = this.fds.get(this.segment)!;
     const rest = [...this.pending];
     let at = this.pendingFrom;
-    // A short write (a full disk reports ENOSPC on the next call) continues where it stopped.
     while (rest.length > 0) {
-      let n = fs.writevSync(fd, rest, at);
+      const n = fs.writevSync(fd, rest, at);
       at += n;
-      while (rest.length > 0 && n >= rest[0]!.length) n -= rest.shift()!.length;
-      if (n > 0) rest[0] = rest[0]!.subarray(n);
+      dropWritten(rest, n);
     }
     this.pending = [];
     this.unsynced = true;
