@@ -7,7 +7,7 @@ it('inline blob ids sort in the order they were made, and stay unique within a m
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) {
     ids.push(newInlineBlobId());
-    await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 5)); // the next millisecond, with room to spare
   }
   assert.deepEqual([...ids].sort(), ids);
   for (const id of ids) {
