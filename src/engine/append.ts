@@ -27,13 +27,20 @@ import { type Collect, planNewCurrent, withVersion } from './versioning.js';
 import type { BodyInput } from './objects.js';
 import { nextRevision } from './revision.js';
 
-export function checkAppendable(current: Pick<ObjectRecord, 'type' | 'size'> | undefined, position: number, contentLength: number | undefined): void {
-  if (current && current.type !== 'Appendable') throw new OssError('ObjectNotAppendable');
+type AppendTarget = Pick<ObjectRecord, 'type' | 'size'> | undefined;
+
+/** Why an append at `position` cannot go onto `current`; undefined when it can. */
+function appendRefusal(current: AppendTarget, position: number, contentLength: number | undefined): OssError | undefined {
+  if (current && current.type !== 'Appendable') return new OssError('ObjectNotAppendable');
   const length = current?.size ?? 0;
-  if (position !== length) {
-    throw new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(length) });
-  }
-  if (contentLength !== undefined && length + contentLength > MAX_OBJECT_SIZE) throw appendTooLarge();
+  if (position !== length) return new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(length) });
+  if (contentLength !== undefined && length + contentLength > MAX_OBJECT_SIZE) return appendTooLarge();
+  return undefined;
+}
+
+export function checkAppendable(current: AppendTarget, position: number, contentLength: number | undefined): void {
+  const refusal = appendRefusal(current, position, contentLength);
+  if (refusal) throw refusal;
 }
 
 /**
@@ -125,7 +132,7 @@ export class Appender {
    */
   private async lockedCurrent(bucket: string, key: string, k: string, position: number, contentLength: number | undefined): Promise<ObjectRecord | undefined> {
     const last = this.lastAppended.get(k);
-    if (last && last.size === position && (contentLength === undefined || position + contentLength <= MAX_OBJECT_SIZE)) return last;
+    if (last && !appendRefusal(last, position, contentLength)) return last;
     const current = await this.meta.getObject(bucket, key);
     checkAppendable(current, position, contentLength);
     return current;
