@@ -267,16 +267,16 @@ export class SqliteMetadataStore implements MetadataStore {
       const kept = revision === undefined ? undefined : this.recent.at(k, revision);
       if (kept) return kept;
     }
-    const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
+    const read = (): RecentRow | undefined => {
+      const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
+      return row ? { row, rec: this.withSegments(objectFromRow(row)) } : undefined;
+    };
+    let entry = read();
     // A row without a blob may be a multipart object: its row and segments from one snapshot.
-    const entry = row?.blob === null && !this.db.inTransaction ? this.db.transaction(() => this.readRow(bucket, key))() : this.readRow(bucket, key, row);
+    if (entry?.row.blob === null && !this.db.inTransaction) entry = this.db.transaction(read)();
     if (entry) this.recent.keep(k, entry);
     else this.recent.forget(k);
     return entry;
-  }
-
-  private readRow(bucket: string, key: string, row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined): RecentRow | undefined {
-    return row ? { row, rec: this.withSegments(objectFromRow(row)) } : undefined;
   }
 
   private withSegments(rec: ObjectRecord): ObjectRecord {

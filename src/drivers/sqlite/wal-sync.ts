@@ -73,7 +73,7 @@ export class WalSync {
 
   /** Whether a batch that may have touched `key` is not yet on disk. */
   mayBeSyncing(key: string): boolean {
-    return this.syncing.some((b) => b.keys === null || b.keys.has(key));
+    return this.syncing.some((b) => mayHaveTouched(b, key));
   }
 
   /** Set once a WAL fsync failed: from then on no write may even be attempted. */
@@ -85,7 +85,7 @@ export class WalSync {
   async barrier(key?: string): Promise<void> {
     for (;;) {
       if (this.failure) throw this.failure;
-      const blocking = this.syncing.find((b) => b.keys === null || key === undefined || b.keys.has(key));
+      const blocking = this.syncing.find((b) => key === undefined || mayHaveTouched(b, key));
       if (!blocking) return;
       await blocking.done.catch(() => undefined);
     }
@@ -95,6 +95,10 @@ export class WalSync {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+function mayHaveTouched(batch: PendingBatch, key: string): boolean {
+  return batch.keys === null || batch.keys.has(key);
 }
 
 function fdatasyncOnLoop(fd: number): Promise<void> {
