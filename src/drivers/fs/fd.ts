@@ -40,6 +40,16 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** fsyncDir on the event loop, for the rare entry that must be durable before going on. */
+export function fsyncDirSync(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * Group commit for directory fsyncs: callers that arrive while one is running share the
  * next one (which starts after theirs were created), so N concurrent new blobs in one

@@ -23,7 +23,7 @@
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { dropWritten, fdatasyncFd } from '../fs/fd.js';
+import { dropWritten, fdatasyncFd, fsyncDirSync } from '../fs/fd.js';
 
 /** The log's fdatasync, replaceable by the OSSD_FAULTS test hook only (drivers/faults-config.ts). */
 export const appendLogHooks = { fdatasync: fdatasyncFd };
@@ -121,9 +121,9 @@ export class AppendLog {
   private rotate(): void {
     const anyExisting = this.deletesPending();
     let n = 0;
-    while (this.referenced(n) || (anyExisting && fs.existsSync(this.segmentPath(n)))) n++;
+    while (this.referenced(n) || (anyExisting && fs.existsSync(segmentPath(this.dir, n)))) n++;
     if (!this.fds.has(n)) {
-      const path = this.segmentPath(n);
+      const path = segmentPath(this.dir, n);
       const created = !fs.existsSync(path);
       // Read-write, not append mode: writes go at explicit positions.
       this.fds.set(n, fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644));
@@ -140,10 +140,6 @@ export class AppendLog {
     return readLogRecord(this.dir, place, length);
   }
 
-  private segmentPath(n: number): string {
-    return join(this.dir, `${n}.log`);
-  }
-
   close(): void {
     for (const fd of this.fds.values()) fs.closeSync(fd);
     this.fds.clear();
@@ -156,7 +152,7 @@ export function readLogRecord(dir: string, place: LogPlace, length: number): Buf
   const out = Buffer.alloc(length);
   let fd: number;
   try {
-    fd = fs.openSync(join(dir, `${place.segment}.log`), 'r');
+    fd = fs.openSync(segmentPath(dir, place.segment), 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return out;
     throw e;
@@ -173,11 +169,6 @@ export function readLogRecord(dir: string, place: LogPlace, length: number): Buf
   return out;
 }
 
-function fsyncDirSync(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+function segmentPath(dir: string, segment: number): string {
+  return join(dir, `${segment}.log`);
 }
