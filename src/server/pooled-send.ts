@@ -11,6 +11,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { RequestContext } from '../protocol/context.js';
+import { abortBody, startBody } from './respond.js';
 
 const PIECE = 1024 * 1024;
 /** Buffers kept for reuse; more are allocated when all are in flight. */
@@ -53,7 +54,7 @@ function writable(res: ServerResponse): Promise<boolean> {
   });
 }
 
-/** Like sendStream (respond.ts): a failure mid-body destroys the connection, the length promised can't be kept. */
+/** Like sendStream (respond.ts), whose start and mid-body failure it shares. */
 export async function sendPooled(
   ctx: RequestContext,
   status: number,
@@ -63,8 +64,7 @@ export async function sendPooled(
   end: number,
 ): Promise<void> {
   const res = ctx.res;
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res.writeHead(status);
+  startBody(ctx, status, headers);
   let next = start < end ? readPiece(readAt, start, end) : undefined;
   try {
     for (let position = start; next; ) {
@@ -76,10 +76,7 @@ export async function sendPooled(
     }
     if (!res.destroyed) res.end();
   } catch (e) {
-    res.destroy();
-    // A client that goes away mid-download is not a server error.
-    if (!ctx.req.socket || ctx.req.socket.destroyed) return;
-    throw e;
+    abortBody(ctx, e);
   } finally {
     // A read still running when the client left: settled before the caller closes the file.
     await next?.then(({ buf }) => giveBack(buf), () => undefined);

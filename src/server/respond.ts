@@ -12,6 +12,23 @@ export function send(ctx: RequestContext, status: number, headers: Record<string
   res.end(ctx.method === 'HEAD' ? undefined : buf);
 }
 
+/** Sends the status line and headers of a body that follows (its length is among the headers). */
+export function startBody(ctx: RequestContext, status: number, headers: Record<string, string>): void {
+  for (const [k, v] of Object.entries(headers)) ctx.res.setHeader(k, v);
+  ctx.res.writeHead(status);
+}
+
+/**
+ * A body failed midway: the length promised can't be kept, so the connection is
+ * destroyed. A client that went away is not a server error; anything else is rethrown.
+ */
+export function abortBody(ctx: RequestContext, e: unknown): void {
+  const finished = ctx.res.writableFinished;
+  ctx.res.destroy();
+  if (!finished && (!ctx.req.socket || ctx.req.socket.destroyed)) return;
+  throw e;
+}
+
 export function sendXml(ctx: RequestContext, xml: string, headers: Record<string, string> = {}): void {
   send(ctx, 200, { 'content-type': 'application/xml', ...headers }, xml);
 }
@@ -23,15 +40,10 @@ export async function sendStream(
   headers: Record<string, string>,
   stream: Readable,
 ): Promise<void> {
-  const res = ctx.res;
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res.writeHead(status);
+  startBody(ctx, status, headers);
   try {
-    await pipeline(stream, res);
+    await pipeline(stream, ctx.res);
   } catch (e) {
-    res.destroy();
-    // A client that goes away mid-download is not a server error.
-    if (!res.writableFinished && (!ctx.req.socket || ctx.req.socket.destroyed)) return;
-    throw e;
+    abortBody(ctx, e);
   }
 }
