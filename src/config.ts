@@ -24,6 +24,8 @@ export interface Config {
   idleTimeoutMs?: number;
   /** Cap on simultaneous connections; more are closed on accept. */
   maxConnections?: number;
+  /** How long the event loop keeps polling after the last request in flight is answered, in µs (server/idle-poll.ts); 0: off. */
+  idlePollUs?: number;
   /** PEM certificate (chain) and private key files: serve HTTPS instead of HTTP. */
   tlsCert?: string;
   tlsKey?: string;
@@ -41,6 +43,7 @@ export const OPTIONS = {
   'headers-timeout-ms': { type: 'string', env: 'OSSD_HEADERS_TIMEOUT_MS', help: 'ms a client has to send the request headers (default 60000)' },
   'idle-timeout-ms': { type: 'string', env: 'OSSD_IDLE_TIMEOUT_MS', help: 'ms without traffic before a connection is cut, mid-body too (default 120000)' },
   'max-connections': { type: 'string', env: 'OSSD_MAX_CONNECTIONS', help: 'maximum simultaneous connections (default 10000)' },
+  'idle-poll-us': { type: 'string', env: 'OSSD_IDLE_POLL_US', help: 'µs the event loop keeps polling after answering the last request in flight, 0: off (default 500)' },
   'tls-cert': { type: 'string', env: 'OSSD_TLS_CERT', help: 'PEM certificate file: serve HTTPS (with --tls-key)' },
   'tls-key': { type: 'string', env: 'OSSD_TLS_KEY', help: 'PEM private key file of --tls-cert' },
 } as const;
@@ -61,9 +64,11 @@ export function normalizeRegion(v: string): string {
   return r;
 }
 
-function positiveInt(name: string, v: string | undefined, dflt: number): number {
+function positiveInt(name: string, v: string | undefined, dflt: number, min = 1): number {
   if (v === undefined) return dflt;
-  if (!/^\d{1,10}$/.test(v.trim()) || Number(v) < 1) throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!/^\d{1,10}$/.test(v.trim()) || Number(v) < min) {
+    throw new ConfigError(`${name} must be ${min === 0 ? 'a whole number' : 'a positive integer'}, got ${JSON.stringify(v)}`);
+  }
   return Number(v);
 }
 
@@ -104,6 +109,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     headersTimeoutMs: positiveInt('headers-timeout-ms', pick('headers-timeout-ms'), 60_000),
     idleTimeoutMs: positiveInt('idle-timeout-ms', pick('idle-timeout-ms'), 120_000),
     maxConnections: positiveInt('max-connections', pick('max-connections'), 10_000),
+    idlePollUs: positiveInt('idle-poll-us', pick('idle-poll-us'), 500, 0),
     tlsCert,
     tlsKey,
   });

@@ -15,6 +15,7 @@ import { renderError } from '../protocol/errors/render.js';
 import { loadRootCredentials, type RootCredentials } from './credentials.js';
 import { adminHandler } from './admin.js';
 import { handleRequest, newRequestId, type PipelineDeps } from './pipeline.js';
+import { IdlePoll } from './idle-poll.js';
 
 export interface RunningServer {
   server: Server;
@@ -67,9 +68,12 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   // Whole-request timeout off: large uploads may take long. Idle sockets are cut instead.
   server.setTimeout(config.idleTimeoutMs ?? 120_000);
   server.maxConnections = config.maxConnections ?? 10_000;
+  const idlePoll = new IdlePoll(config.idlePollUs ?? 0, () => inFlight > 0);
   const serve = (req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void => {
     inFlight++;
-    res.once('close', () => inFlight--);
+    res.once('close', () => {
+      if (--inFlight === 0) idlePoll.idle();
+    });
     void handleRequest(deps, req, res, awaitingContinue);
   };
   server.on('request', (req, res) => serve(req, res, false));
