@@ -29,7 +29,10 @@ interface Extent {
 }
 const sizes = new Map<string, number>(); // reserved length per key (positions check against it)
 const committed = new Map<string, { size: number; extents: Extent[] }>(); // group mode
-const files = new Map<string, FileHandle>(); // single mode: open handles of appended objects
+// Single mode: open handles of appended objects. Promises, kept from the moment the open
+// starts: a second append to the key arriving meanwhile waits for that open instead of
+// opening a file that does not exist yet (64 clients on one object).
+const files = new Map<string, Promise<FileHandle>>();
 
 /** Reads the body in pieces of up to 1 MiB and hands each to `write`; returns the byte count. */
 async function consume(req: http.IncomingMessage, write: (b: Buffer, at: number) => Promise<void>): Promise<number> {
@@ -80,21 +83,24 @@ async function syncLoop(): Promise<void> {
 
 async function writeBody(req: http.IncomingMessage, key: string, position: number, len: number): Promise<void> {
   if (!group) {
-    let fh = files.get(key);
     const fresh = position < 0;
+    let fh: FileHandle;
     if (fresh) {
-      void files.get(key)?.close();
+      void files.get(key)?.then((f) => f.close());
       files.delete(key);
       fh = await open(join(dir, encodeURIComponent(key)), 'w');
-    }
-    else if (!fh) {
-      fh = await open(join(dir, encodeURIComponent(key)), position === 0 ? 'w' : 'r+');
-      files.set(key, fh);
+    } else {
+      let opening = files.get(key);
+      if (!opening) {
+        opening = open(join(dir, encodeURIComponent(key)), position === 0 ? 'w' : 'r+');
+        files.set(key, opening);
+      }
+      fh = await opening;
     }
     const base = Math.max(position, 0);
-    await consume(req, (b, at) => writeAll(fh!, b, base + at));
-    await fh!.datasync();
-    if (fresh) await fh!.close();
+    await consume(req, (b, at) => writeAll(fh, b, base + at));
+    await fh.datasync();
+    if (fresh) await fh.close();
     return;
   }
   const header = Buffer.from(JSON.stringify({ k: key, p: position, n: len }) + '\n');

@@ -8,10 +8,11 @@
  * answer. Sleeping for that gap costs more than the gap: on a virtual machine a halted
  * vCPU is a VM exit (this machine's cpuidle driver, haltpoll, polls for 0 ns before it
  * halts), the wake-up goes through the host, and the request then runs on a cold core.
- * Measured here (medians of three alternating runs): durable 4 KiB appends from one
- * client 1,511 -> 1,699 ops/s with a budget of 500 µs, for 0.07 ms more server CPU per
- * request (200 µs, Seastar's default, gave 1,592: the budget often ran out just before
- * the next request; 1,000 µs was no better than 500). With more than one request in
+ * Measured with the bench (two suites each, 1 client, warmed up): durable 4 KiB appends
+ * 1,777 and 1,688 -> 1,939 and 1,906 ops/s, 4 KiB puts 1,454 and 1,642 -> 1,778 and
+ * 1,698, 4 KiB GETs 4,933 and 5,073 -> 6,440 and 6,685; about 0.06 ms more server CPU
+ * per request. A budget of 200 µs (Seastar's default) often ran out just before the
+ * next request came; 1,000 µs was no better than 500. With more than one request in
  * flight the server is seldom idle and this does not run.
  *
  * The cost is bounded: at most the budget of one core per idle period (0 turns it off,
