@@ -17,9 +17,10 @@ const WRITE_BATCH = 1024 * 1024;
 const OFFLOAD_MD5_FROM = 4 * WRITE_BATCH;
 
 /**
- * Their batches are smaller: a batch waits for the worker before it is written, so three
- * are held per body (one filling, one hashing, one writing), and 64 concurrent 64 MiB
- * uploads must stay under 300 MB of RSS (bench: put-concurrent-big).
+ * Their batches are smaller: a batch waits for the worker before it is written, so
+ * several are held per body (one filling, and up to OffloadedMd5.depth() + 1 hashing or
+ * writing), and 64 concurrent 64 MiB uploads must stay under 300 MB of RSS (bench:
+ * put-concurrent-big).
  */
 const OFFLOADED_BATCH = WRITE_BATCH / 2;
 
@@ -84,7 +85,7 @@ export async function ingest(
     const w = writer;
     if (offloaded) {
       // Hashed on the worker, then written (after the previous batch): the next batch is
-      // hashed while this one is written. At most two batches in flight.
+      // hashed while this one is written. At most depth() + 1 batches in flight.
       const previous = pending;
       const hashed = offloaded.update(joinTransferable(chunks, length, spare.pop()));
       pending = hashed.then(async (buf) => {
@@ -102,7 +103,7 @@ export async function ingest(
     pending.catch((e: unknown) => (writeFailure ??= e));
     if (offloaded) {
       inFlight.push(pending);
-      if (inFlight.length > 1) await inFlight.shift();
+      while (inFlight.length > offloaded.depth()) await inFlight.shift();
     }
   };
 

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { emptyAttributes } from '../../src/engine/attributes.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
+import { OffloadedMd5 } from '../../src/engine/md5-offload.js';
 import { makeEngine, readObject, tempDirs } from '../helpers/engine-fixtures.js';
 
 const tempDir = tempDirs('ossd-md5-');
@@ -73,5 +74,18 @@ describe('MD5 of large bodies on the worker thread', () => {
     recs.forEach((r, i) => assert.equal(r.etag, md5(bodies[i]!).toString('hex').toUpperCase(), `k${i}`));
     for (const [i, b] of bodies.entries()) assert.ok((await readObject(engine, `k${i}`)).equals(b), `k${i} bytes`);
     await engine.close();
+  });
+
+  it('a body alone keeps more batches in flight; many at once keep one each, and finished ones stop counting', async () => {
+    const one = new OffloadedMd5();
+    assert.equal(one.depth(), 8, 'alone');
+    const many = Array.from({ length: 63 }, () => new OffloadedMd5());
+    assert.equal(one.depth(), 1, '64 bodies: one batch each (memory bound)');
+    for (const m of many.slice(0, 56)) m.discard();
+    assert.equal(one.depth(), 4, '8 bodies: 32 / 8');
+    for (const m of many.slice(56)) await m.digest();
+    many[0]!.discard(); // a second finish of the same body changes nothing
+    assert.equal(one.depth(), 8, 'alone again');
+    assert.equal(md5(Buffer.alloc(0)).equals(await one.digest()), true, 'nothing added: the MD5 of nothing');
   });
 });
