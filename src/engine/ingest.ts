@@ -91,7 +91,9 @@ export async function ingest(
       pending = hashed.then(async (buf) => {
         await previous;
         await w.write([Buffer.from(buf, 0, length)], at);
-        spare.push(buf);
+        // Kept for reuse only up to the depth allowed now: a body that had a deep queue
+        // while alone must not hold on to it once 63 others have started.
+        if (spare.length < offloaded.depth()) spare.push(buf);
       });
       hashed.catch(() => undefined); // reported through `pending`
     } else {
