@@ -91,9 +91,10 @@ export async function ingest(
       pending = hashed.then(async (buf) => {
         await previous;
         await w.write([Buffer.from(buf, 0, length)], at);
-        // Kept for reuse only up to the depth allowed now: a body that had a deep queue
-        // while alone must not hold on to it once 63 others have started.
-        if (spare.length < offloaded.depth()) spare.push(buf);
+        // Kept for reuse only up to what the depth allowed now cycles through (depth + 1
+        // in flight): a body that had a deep queue while alone must not hold on to it once
+        // 63 others have started. Fewer would leave 512 KiB buffers to the collector.
+        if (spare.length <= offloaded.depth()) spare.push(buf);
       });
       hashed.catch(() => undefined); // reported through `pending`
     } else {
