@@ -16,13 +16,6 @@ const WRITE_BATCH = 1024 * 1024;
 /** Bodies declared at least this long are MD5-hashed on the worker thread (md5-offload.ts). */
 const OFFLOAD_MD5_FROM = 4 * WRITE_BATCH;
 
-/**
- * Their batches are smaller: a batch waits for the worker before it is written, so
- * several are held per body (one filling, and up to OffloadedMd5.depth() + 1 hashing or
- * writing), and 64 concurrent 64 MiB uploads must stay under 300 MB of RSS (bench:
- * put-concurrent-big).
- */
-const OFFLOADED_BATCH = WRITE_BATCH / 2;
 
 export interface IngestOptions {
   /** Absolute offset of the first body byte in the blob. */
@@ -57,7 +50,6 @@ export async function ingest(
   const wantMd5 = opts.needMd5 !== false || opts.expectedMd5 !== undefined;
   const offloaded = wantMd5 && (opts.expectedLength ?? 0) >= OFFLOAD_MD5_FROM ? new OffloadedMd5() : undefined;
   const md5 = wantMd5 && !offloaded ? createHash('md5') : undefined;
-  const batchLimit = offloaded ? OFFLOADED_BATCH : WRITE_BATCH;
   /** Batch buffers the MD5 worker gave back, for reuse. */
   const spare: ArrayBuffer[] = [];
   const crc = new Crc64(opts.initialCrc);
@@ -121,7 +113,10 @@ export async function ingest(
       crc.update(chunk);
       batch.push(chunk);
       batchBytes += chunk.length;
-      if (batchBytes >= batchLimit) await flush();
+      // Offloaded batches are smaller (OffloadedMd5.batchBytes()): one waits for the worker
+      // before it is written, so several are held per body, and 64 concurrent 64 MiB
+      // uploads must stay under 300 MB of RSS (bench: put-concurrent-big).
+      if (batchBytes >= (offloaded ? offloaded.batchBytes() : WRITE_BATCH)) await flush();
     }
     await flush();
     await pending;

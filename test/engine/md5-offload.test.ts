@@ -76,16 +76,19 @@ describe('MD5 of large bodies on the worker thread', () => {
     await engine.close();
   });
 
-  it('a body alone keeps more batches in flight; many at once keep one each, and finished ones stop counting', async () => {
+  it('a body alone keeps more and larger batches in flight; many at once keep one smaller each, and finished ones stop counting', async () => {
     const one = new OffloadedMd5();
     assert.equal(one.depth(), 8, 'alone');
+    assert.equal(one.batchBytes(), 512 * 1024, 'alone: large batches');
     const many = Array.from({ length: 63 }, () => new OffloadedMd5());
     assert.equal(one.depth(), 1, '64 bodies: one batch each (memory bound)');
+    assert.equal(one.batchBytes(), 256 * 1024, 'crowded: half-size batches');
     for (const m of many.slice(0, 56)) m.discard();
     assert.equal(one.depth(), 4, '8 bodies: 32 / 8');
     for (const m of many.slice(56)) await m.digest();
     many[0]!.discard(); // a second finish of the same body changes nothing
     assert.equal(one.depth(), 8, 'alone again');
+    assert.equal(one.batchBytes(), 512 * 1024);
     assert.equal(md5(Buffer.alloc(0)).equals(await one.digest()), true, 'nothing added: the MD5 of nothing');
   });
 });
