@@ -16,7 +16,6 @@ const WRITE_BATCH = 1024 * 1024;
 /** Bodies declared at least this long are MD5-hashed on the worker thread (md5-offload.ts). */
 const OFFLOAD_MD5_FROM = 4 * WRITE_BATCH;
 
-
 export interface IngestOptions {
   /** Absolute offset of the first body byte in the blob. */
   startOffset: number;
