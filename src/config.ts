@@ -64,7 +64,8 @@ export function normalizeRegion(v: string): string {
   return r;
 }
 
-function positiveInt(name: string, v: string | undefined, dflt: number, min = 1): number {
+/** A whole-number setting of at least `min` (1 unless said); `dflt` when unset. */
+function intSetting(name: string, v: string | undefined, dflt: number, min = 1): number {
   if (v === undefined) return dflt;
   if (!/^\d{1,10}$/.test(v.trim()) || Number(v) < min) {
     throw new ConfigError(`${name} must be ${min === 0 ? 'a whole number' : 'a positive integer'}, got ${JSON.stringify(v)}`);
@@ -106,10 +107,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     domains: Object.freeze([...new Set(['localhost', ...extra])]) as string[],
     logRequests: flagOrEnv('log-requests'),
     anonymousList: !flagOrEnv('no-anonymous-list'),
-    headersTimeoutMs: positiveInt('headers-timeout-ms', pick('headers-timeout-ms'), 60_000),
-    idleTimeoutMs: positiveInt('idle-timeout-ms', pick('idle-timeout-ms'), 120_000),
-    maxConnections: positiveInt('max-connections', pick('max-connections'), 10_000),
-    idlePollUs: positiveInt('idle-poll-us', pick('idle-poll-us'), 500, 0),
+    headersTimeoutMs: intSetting('headers-timeout-ms', pick('headers-timeout-ms'), 60_000),
+    idleTimeoutMs: intSetting('idle-timeout-ms', pick('idle-timeout-ms'), 120_000),
+    maxConnections: intSetting('max-connections', pick('max-connections'), 10_000),
+    idlePollUs: intSetting('idle-poll-us', pick('idle-poll-us'), 500, 0),
     tlsCert,
     tlsKey,
   });
