@@ -99,7 +99,7 @@ function withLimit(rows: Row[], v: Verdict, caseId: string, ref: string): Verdic
     return { ...v, detail: `${v.detail}; MD5 alone on one core: ${fmt(md5)} MB/s, ${fmt(md5 / base)}× minimal` };
   }
   const limit = bestMinimal(rows, caseId, ref);
-  if (limit === undefined || ref === 'minimal-group') return v;
+  if (limit === undefined) return v;
   return { ...v, detail: `${v.detail}; best minimal server itself: ${fmt(limit)}× ${ref}` };
 }
 
