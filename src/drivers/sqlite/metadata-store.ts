@@ -315,7 +315,8 @@ export class SqliteMetadataStore implements MetadataStore {
     next: ObjectRecord | null | typeof KEEP_CURRENT,
     history?: HistoryChange,
   ): CasResult {
-    const kept = this.currentRow(bucket, key, objectKey(bucket, key));
+    const k = objectKey(bucket, key);
+    const kept = this.currentRow(bucket, key, k);
     const current = kept?.rec;
     const currentRevision = current ? current.revision : null;
     if (currentRevision !== expectedRevision) return { ok: false, current };
@@ -325,7 +326,7 @@ export class SqliteMetadataStore implements MetadataStore {
     if (!removed) return { ok: false, current };
     if (next !== KEEP_CURRENT) {
       if (history?.archive && current) this.versions.insert(current);
-      this.replaceCurrent(bucket, key, current, kept?.row, next);
+      this.replaceCurrent(bucket, key, k, current, kept?.row, next);
     }
     for (const marker of history?.add ?? []) this.versions.insert(marker);
     this.dropUnreferencedInline([...(next !== KEEP_CURRENT && current ? [current] : []), ...removed]);
@@ -343,8 +344,8 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.stmt.blobRef.get(blob) !== undefined || this.multipart.isBlobReferenced(blob) || this.versions.isBlobReferenced(blob);
   }
 
-  private replaceCurrent(bucket: string, key: string, current: ObjectRecord | undefined, currentRow: ObjectRow | undefined, next: ObjectRecord | null): void {
-    const k = objectKey(bucket, key);
+  /** `k`: objectKey(bucket, key), as casSync has it. */
+  private replaceCurrent(bucket: string, key: string, k: string, current: ObjectRecord | undefined, currentRow: ObjectRow | undefined, next: ObjectRecord | null): void {
     if (next === null) {
       if (currentRow) this.stmt.deleteObject.run(bucket, key);
       this.recent.forget(k);
