@@ -12,8 +12,8 @@
  * failed write fails the batch), and the batch is acknowledged only once both the WAL
  * and the segment are fdatasynced (wal-sync.ts). A segment past SEGMENT_BYTES is left,
  * between commits, for another one that no journal row references any more, durably
- * (startBatch(), rotate()), and overwritten from its start: its blocks are already allocated, so its fdatasyncs carry
- * no size change. Only recovery reads the log: a journal row's bytes are also in memory
+ * (startBatch(), rotate()), and overwritten from its start: its blocks are already
+ * allocated, so its fdatasyncs carry no size change. Only recovery reads the log: a journal row's bytes are also in memory
  * (staged) until the flusher has written them into their blob.
  *
  * A row durable without its bytes (the WAL fsync done, the log's not, then a crash) is an
