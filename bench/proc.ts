@@ -4,7 +4,7 @@
  * server-side CPU time and peak RSS.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,9 +131,44 @@ function ticksPerSecond(): number {
 
 /** utime + stime of a process in milliseconds (fields 14 and 15 of /proc/<pid>/stat). */
 export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return cpuMsOf(`/proc/${pid}/stat`);
+}
+
+function cpuMsOf(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond();
+}
+
+/** CPU of each thread by thread id, with the thread's name. */
+export type ThreadCpu = Map<number, { name: string; ms: number }>;
+
+/** utime + stime of each thread of a process in milliseconds (/proc/<pid>/task/<tid>/stat and comm). */
+export function threadCpuMs(pid: number): ThreadCpu {
+  const out: ThreadCpu = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(Number(tid), { name, ms: cpuMsOf(`/proc/${pid}/task/${tid}/stat`) });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU per op from `before` to `after` (threadCpuMs): the event loop (the thread whose id is
+ * the pid), each thread ossd names, and Node's unnamed threads ("node": the libuv pool,
+ * V8's) together. Threads that started in between count from zero.
+ */
+export function cpuByThread(before: ThreadCpu, after: ThreadCpu, pid: number, ops: number): Array<[string, number]> {
+  const rows = new Map<string, number>();
+  for (const [tid, t] of after) {
+    const label = tid === pid ? 'event loop' : t.name === 'node' ? 'other threads (libuv pool, V8)' : t.name;
+    rows.set(label, (rows.get(label) ?? 0) + (t.ms - (before.get(tid)?.ms ?? 0)) / ops);
+  }
+  return [...rows].sort((a, b) => b[1] - a[1]);
 }
 
 function statusKb(pid: number, name: string): number {

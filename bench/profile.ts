@@ -6,6 +6,8 @@
  *   node dist/bench/profile.js <case-id> [--quick] [--top 25]
  *
  * The .cpuprofile is kept in bench/results/profiles/ (git-ignored; opens in Chrome DevTools).
+ * It covers the event loop only, so the CPU of each thread (/proc) is printed too: the MD5
+ * worker (named ossd-md5) is what bounds a 64 MiB PutObject (BENCH.md).
  */
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -15,7 +17,7 @@ import { largeCases } from './cases/large.js';
 import { smallCases } from './cases/small.js';
 import { wrkCase } from './cases/wrk.js';
 import { params } from './params.js';
-import { cpuMs, killAll, tempDir } from './proc.js';
+import { cpuByThread, cpuMs, killAll, tempDir, type ThreadCpu, threadCpuMs } from './proc.js';
 import { type Sample, summarize } from './stats.js';
 import { startOssd } from './targets/raw.js';
 
@@ -66,18 +68,24 @@ async function main(): Promise<void> {
   const profDir = tempDir('prof');
   const ossd = await startOssd(undefined, ['--cpu-prof', '--cpu-prof-dir', profDir]);
   const samples: Sample[] = [];
+  const pid = ossd.server.pid;
+  const threads = new Map<string, number>();
   try {
     await c.setup?.(ossd, p);
     for (let run = 0; run < p.runs; run++) {
       let c0 = 0;
-      const r = await c.run(ossd, { p, run, start: () => (c0 = cpuMs(ossd.server.pid)) });
-      samples.push({ ...r, cpuMs: cpuMs(ossd.server.pid) - c0 });
+      let t0: ThreadCpu = new Map();
+      const r = await c.run(ossd, { p, run, start: () => ((c0 = cpuMs(pid)), (t0 = threadCpuMs(pid))) });
+      for (const [label, ms] of cpuByThread(t0, threadCpuMs(pid), pid, p.runs * r.ops)) threads.set(label, (threads.get(label) ?? 0) + ms);
+      samples.push({ ...r, cpuMs: cpuMs(pid) - c0 });
     }
   } finally {
     await ossd.stop();
   }
   const s = summarize(samples);
   console.log(`${c.id} on ossd (profiled): ${s.opsPerSec.toFixed(1)} ops/s, ${s.mbPerSec.toFixed(1)} MB/s, CPU ${s.cpuMsPerOp.toFixed(3)} ms/op`);
+  console.log(`\nCPU by thread, ms per op (an op's p50 latency: ${s.p50Ms.toFixed(3)} ms):`);
+  for (const [label, ms] of threads) console.log(`${ms.toFixed(3).padStart(10)}  ${label}`);
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no .cpuprofile written (did ossd exit cleanly?)');
   const outDir = join(ROOT, 'bench/results/profiles');

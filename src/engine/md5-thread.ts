@@ -5,7 +5,16 @@
  * answers { id, digest } and forgets the body.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+
+// Named so that `top -H`, `ps -L` and the bench's CPU by thread (bench/profile.ts) can
+// tell it from Node's other threads, which are all called "node".
+try {
+  writeFileSync('/proc/thread-self/comm', 'ossd-md5'); // Linux only; elsewhere it keeps Node's name
+} catch {
+  // not Linux, or /proc not mounted: only the name is lost
+}
 
 const hashes = new Map<number, Hash>();
 
