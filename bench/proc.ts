@@ -159,8 +159,9 @@ export function threadCpuMs(pid: number): ThreadCpu {
 
 /**
  * CPU per op from `before` to `after` (threadCpuMs): the event loop (the thread whose id is
- * the pid), each thread ossd names, and Node's unnamed threads ("node": the libuv pool,
- * V8's) together. Threads that started in between count from zero.
+ * the pid), each named thread (ossd's MD5 worker `ossd-md5`; V8's profiler thread under
+ * --cpu-prof), and the threads still called "node" (the libuv pool, V8's platform
+ * threads) together. Threads that started in between count from zero.
  */
 export function cpuByThread(before: ThreadCpu, after: ThreadCpu, pid: number, ops: number): Array<[string, number]> {
   const rows = new Map<string, number>();

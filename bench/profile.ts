@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   const s = summarize(samples);
   console.log(`${c.id} on ossd (profiled): ${s.opsPerSec.toFixed(1)} ops/s, ${s.mbPerSec.toFixed(1)} MB/s, CPU ${s.cpuMsPerOp.toFixed(3)} ms/op`);
   console.log(`\nCPU by thread, ms per op (an op's p50 latency: ${s.p50Ms.toFixed(3)} ms):`);
-  for (const [label, ms] of threads) console.log(`${ms.toFixed(3).padStart(10)}  ${label}`);
+  for (const [label, ms] of [...threads].sort((a, b) => b[1] - a[1])) console.log(`${ms.toFixed(3).padStart(10)}  ${label}`);
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no .cpuprofile written (did ossd exit cleanly?)');
   const outDir = join(ROOT, 'bench/results/profiles');
