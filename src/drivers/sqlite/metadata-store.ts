@@ -272,13 +272,12 @@ export class SqliteMetadataStore implements MetadataStore {
       const kept = revision === undefined ? undefined : this.recent.at(k, revision);
       if (kept) return kept;
     }
-    const read = (): RecentRow | undefined => {
-      const row = this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
-      return row ? { row, rec: this.withSegments(objectFromRow(row)) } : undefined;
-    };
-    let entry = read();
-    // A row without a blob may be a multipart object: its row and segments from one snapshot.
-    if (entry?.row.blob === null && !this.db.inTransaction) entry = this.db.transaction(read)();
+    const readRow = (): ObjectRow | undefined => this.stmt.getObject.get(bucket, key) as ObjectRow | undefined;
+    const entryOf = (row: ObjectRow | undefined): RecentRow | undefined => (row ? { row, rec: this.withSegments(objectFromRow(row)) } : undefined);
+    const row = readRow();
+    // A row without a blob may be a multipart object: its row and segments from one
+    // snapshot (read again inside a transaction; its segments are loaded only there).
+    const entry = row?.blob === null && !this.db.inTransaction ? this.db.transaction(() => entryOf(readRow()))() : entryOf(row);
     if (entry) this.recent.keep(k, entry);
     else this.recent.forget(k);
     return entry;
