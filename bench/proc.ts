@@ -26,6 +26,8 @@ export interface SpawnOptions {
   /** Stdout/stderr pattern that means ready; when absent, ready = TCP port accepts. */
   ready?: RegExp;
   timeoutMs?: number;
+  /** Raise the child's open-file limit to this (through `bash -c 'ulimit -n'`; capped at the hard limit). */
+  openFiles?: number;
 }
 
 const live = new Set<ChildProcess>();
@@ -75,8 +77,18 @@ function tcpReady(port: number): Promise<boolean> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The command and arguments that run `file args` with the open-file limit raised to `n`
+ * (soft limit; when the hard one is lower, to the hard one). `exec` keeps the pid.
+ */
+export function withOpenFiles(n: number | undefined, file: string, args: string[]): [string, string[]] {
+  if (n === undefined) return [file, args];
+  const script = `ulimit -n ${n} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
+  return ['bash', ['-c', script, file, ...args]];
+}
+
 export async function spawnServer(o: SpawnOptions): Promise<ServerProc> {
-  const proc = spawn(process.execPath, o.args, {
+  const proc = spawn(...withOpenFiles(o.openFiles, process.execPath, o.args), {
     env: { ...process.env, ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -24,6 +24,8 @@ export interface Config {
   idleTimeoutMs?: number;
   /** Cap on simultaneous connections; more are closed on accept. */
   maxConnections?: number;
+  /** Cap on request-body bytes held in memory by all requests together; past it, bodies wait (backpressure). */
+  maxBufferedBodyBytes?: number;
   /** How long the event loop keeps polling after the last request in flight is answered, in µs (server/idle-poll.ts); 0: off. */
   idlePollUs?: number;
   /** PEM certificate (chain) and private key files: serve HTTPS instead of HTTP. */
@@ -43,6 +45,7 @@ export const OPTIONS = {
   'headers-timeout-ms': { type: 'string', env: 'OSSD_HEADERS_TIMEOUT_MS', help: 'ms a client has to send the request headers (default 60000)' },
   'idle-timeout-ms': { type: 'string', env: 'OSSD_IDLE_TIMEOUT_MS', help: 'ms without traffic before a connection is cut, mid-body too (default 120000)' },
   'max-connections': { type: 'string', env: 'OSSD_MAX_CONNECTIONS', help: 'maximum simultaneous connections (default 10000)' },
+  'max-buffered-body-bytes': { type: 'string', env: 'OSSD_MAX_BUFFERED_BODY_BYTES', help: 'request-body bytes held in memory by all requests together before reading pauses (default 67108864)' },
   'idle-poll-us': { type: 'string', env: 'OSSD_IDLE_POLL_US', help: 'µs the event loop keeps polling after answering the last request in flight, 0: off (default 500)' },
   'tls-cert': { type: 'string', env: 'OSSD_TLS_CERT', help: 'PEM certificate file: serve HTTPS (with --tls-key)' },
   'tls-key': { type: 'string', env: 'OSSD_TLS_KEY', help: 'PEM private key file of --tls-cert' },
@@ -110,6 +113,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     headersTimeoutMs: intSetting('headers-timeout-ms', pick('headers-timeout-ms'), 60_000),
     idleTimeoutMs: intSetting('idle-timeout-ms', pick('idle-timeout-ms'), 120_000),
     maxConnections: intSetting('max-connections', pick('max-connections'), 10_000),
+    maxBufferedBodyBytes: intSetting('max-buffered-body-bytes', pick('max-buffered-body-bytes'), 64 * 1024 * 1024),
     idlePollUs: intSetting('idle-poll-us', pick('idle-poll-us'), 500, 0),
     tlsCert,
     tlsKey,

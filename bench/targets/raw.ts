@@ -55,8 +55,14 @@ export class RawTarget implements Target {
   }
 }
 
+/** Extra environment (OSSD_* settings) and open-file limit of an ossd started by startOssd. */
+export interface OssdLaunch {
+  env?: Record<string, string>;
+  openFiles?: number;
+}
+
 /** Starts ossd on `dataDir` (default: a fresh temp folder, deleted at stop). */
-export async function startOssd(dataDir?: string, extraArgs: string[] = []): Promise<RawTarget> {
+export async function startOssd(dataDir?: string, extraArgs: string[] = [], launch: OssdLaunch = {}): Promise<RawTarget> {
   const dir = dataDir ?? tempDir('ossd');
   const port = await freePort();
   const server = await spawnServer({
@@ -67,9 +73,11 @@ export async function startOssd(dataDir?: string, extraArgs: string[] = []): Pro
       OSSD_DATA_DIR: dir,
       OSSD_ROOT_ACCESS_KEY_ID: BENCH_CREDS.id,
       OSSD_ROOT_ACCESS_KEY_SECRET: BENCH_CREDS.secret,
+      ...launch.env,
     },
     port,
     ready: /endpoint:\s+http/,
+    openFiles: launch.openFiles,
   });
   const t = new RawTarget('ossd', server, dir, BENCH_CREDS, dataDir !== undefined);
   if (dataDir === undefined) await t.createBucket();

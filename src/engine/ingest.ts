@@ -3,11 +3,17 @@
  * MD5 (for Content-MD5 and Normal ETags) and the chained CRC-64 (design.md "streams end
  * to end, hashes in flight"). Nothing is buffered beyond one write batch, so memory does
  * not grow with object size. Any failure throws; the caller rolls back.
+ *
+ * Memory bounds (issue 15, hole 7): the bytes held count against the process's body
+ * budget (body-budget.ts), and a body whose client goes quiet writes out its partial
+ * batch after IDLE_FLUSH_MS and drops its spare buffers, so a stalled upload holds no
+ * body bytes, only its connection.
  */
 import { createHash } from 'node:crypto';
 import type { BlobWriter } from '../drivers/types.js';
 import { Crc64 } from './crc64.js';
 import { OssError } from './errors.js';
+import { bodyBudget } from './body-budget.js';
 import { joinTransferable, OffloadedMd5 } from './md5-offload.js';
 
 /** Writes are batched to this size: fewer syscalls, and the next batch is read while one is written. */
@@ -15,6 +21,17 @@ const WRITE_BATCH = 1024 * 1024;
 
 /** Bodies declared at least this long are MD5-hashed on the worker thread (md5-offload.ts). */
 const OFFLOAD_MD5_FROM = 4 * WRITE_BATCH;
+
+/**
+ * Bodies declared at most this long may be kept whole in memory by the caller (inline
+ * objects, inline.ts; journaled appends, append.ts): their bytes count against the budget
+ * until the end, and are not written out early. (With OSSD_INLINE_MAX raised above this,
+ * larger inline bodies are counted as if written out: a tuning knob, not a default.)
+ */
+const SMALL_BODY = 64 * 1024;
+
+/** A partial batch is written out once no byte has come for this long (a stalled client). */
+const IDLE_FLUSH_MS = 100;
 
 export interface IngestOptions {
   /** Absolute offset of the first body byte in the blob. */
@@ -52,6 +69,15 @@ export async function ingest(
   /** Batch buffers the MD5 worker gave back, for reuse. */
   const spare: ArrayBuffer[] = [];
   const crc = new Crc64(opts.initialCrc);
+  const budget = bodyBudget();
+  /** Kept until the end: the writer may be the caller's memory (see SMALL_BODY). */
+  const wholeInMemory = opts.expectedLength !== undefined && opts.expectedLength <= SMALL_BODY;
+  /** Bytes of this body counted in the budget: received and not yet written (or, whole in memory, all). */
+  let held = 0;
+  const release = (n: number): void => {
+    held -= n;
+    budget.give(n);
+  };
   let bytes = 0;
   let writer: BlobWriter | undefined;
   let pending: Promise<void> = Promise.resolve();
@@ -69,6 +95,7 @@ export async function ingest(
     const chunks = batch;
     const at = position;
     const length = batchBytes;
+    const written = wholeInMemory ? 0 : length;
     position += batchBytes;
     batch = [];
     batchBytes = 0;
@@ -82,6 +109,7 @@ export async function ingest(
       pending = hashed.then(async (buf) => {
         await previous;
         await w.write([Buffer.from(buf, 0, length)], at);
+        release(written);
         // Kept for reuse only up to what the depth allowed now cycles through (depth + 1
         // in flight): a body that had a deep queue while alone must not hold on to it once
         // 63 others have started. Fewer would leave 512 KiB buffers to the collector.
@@ -90,7 +118,7 @@ export async function ingest(
       hashed.catch(() => undefined); // reported through `pending`
     } else {
       await pending;
-      pending = w.write(chunks, at);
+      pending = w.write(chunks, at).then(() => release(written));
     }
     // Observed now (no unhandled rejection while the next chunk is awaited: a full disk
     // must not crash the process); rethrown by the next `await pending`.
@@ -100,6 +128,43 @@ export async function ingest(
       while (inFlight.length > offloaded.depth()) await inFlight.shift();
     }
   };
+  /** Flushes one after another: the idle timer's flush and the loop's may overlap. */
+  let flushing: Promise<void> = Promise.resolve();
+  const flushInOrder = (): Promise<void> => (flushing = flushing.then(flush));
+
+  // A client that goes quiet mid-body: its partial batch is written out (its bytes given
+  // back to the budget) and the spare buffers dropped. One timer per body, re-armed from
+  // the time of the last chunk, so a streaming body costs a timestamp per chunk.
+  let lastChunkAt = 0;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const onIdle = (): void => {
+    idleTimer = undefined;
+    const quiet = Date.now() - lastChunkAt;
+    if (quiet < IDLE_FLUSH_MS) {
+      idleTimer = setTimeout(onIdle, IDLE_FLUSH_MS - quiet);
+      return;
+    }
+    flushInOrder()
+      .then(() => (spare.length = 0))
+      .catch((e: unknown) => (writeFailure ??= e));
+  };
+  const stopIdleTimer = (): void => {
+    clearTimeout(idleTimer);
+    idleTimer = undefined;
+  };
+
+  /** Counts a chunk in the budget; when it is spent, first writes out what this body holds, then waits. */
+  const account = async (n: number): Promise<void> => {
+    if (wholeInMemory) {
+      const wait = budget.take(n, held);
+      if (wait) await wait;
+    } else if (!budget.tryTake(n)) {
+      await flushInOrder();
+      await pending;
+      await budget.take(n, held);
+    }
+    held += n;
+  };
 
   try {
     for await (const raw of body) {
@@ -108,6 +173,7 @@ export async function ingest(
       if (chunk.length === 0) continue;
       bytes += chunk.length;
       if (bytes > opts.maxBytes) throw opts.tooLarge();
+      await account(chunk.length);
       md5?.update(chunk);
       crc.update(chunk);
       batch.push(chunk);
@@ -115,15 +181,25 @@ export async function ingest(
       // Offloaded batches are smaller (OffloadedMd5.batchBytes()): one waits for the worker
       // before it is written, so several are held per body, and 64 concurrent 64 MiB
       // uploads must stay under 300 MB of RSS (bench: put-concurrent-big).
-      if (batchBytes >= (offloaded ? offloaded.batchBytes() : WRITE_BATCH)) await flush();
+      if (batchBytes >= (offloaded ? offloaded.batchBytes() : WRITE_BATCH)) await flushInOrder();
+      else if (!wholeInMemory) {
+        lastChunkAt = Date.now();
+        idleTimer ??= setTimeout(onIdle, IDLE_FLUSH_MS);
+      }
     }
-    await flush();
+    stopIdleTimer();
+    await flushInOrder();
     await pending;
+    if (writeFailure !== undefined) throw writeFailure;
   } catch (e) {
+    stopIdleTimer();
     // Let an in-flight write settle before the caller rolls back or closes the file.
+    await flushing.catch(() => undefined);
     await pending.catch(() => undefined);
     offloaded?.discard();
     throw e;
+  } finally {
+    release(held);
   }
 
   if (opts.expectedLength !== undefined && bytes !== opts.expectedLength) {

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { FsBlobStore } from '../drivers/fs/blob-store.js';
 import { SqliteMetadataStore } from '../drivers/sqlite/metadata-store.js';
 import { applyFaults } from '../drivers/faults-config.js';
+import { DEFAULT_BODY_BUDGET, setBodyBudget } from '../engine/body-budget.js';
 import { Engine } from '../engine/engine.js';
 import type { RecoveryReport } from '../engine/recovery.js';
 import { KeyStore } from '../keys/key-store.js';
@@ -28,6 +29,8 @@ export interface RunningServer {
 
 export async function startServer(config: Config, log: (line: Record<string, unknown>) => void): Promise<RunningServer> {
   await fsp.mkdir(config.dataDir, { recursive: true });
+  // Request-body bytes held in memory, all requests together (body-budget.ts).
+  setBodyBudget(config.maxBufferedBodyBytes ?? DEFAULT_BODY_BUDGET);
   const credentials = await loadRootCredentials(config);
   const effective: Config = Object.freeze({ ...config, rootAccessKeyId: credentials.accessKeyId, rootAccessKeySecret: credentials.accessKeySecret });
   const blobs = new FsBlobStore(config.dataDir);
