@@ -1,6 +1,7 @@
 /** What a handler gets: the parsed request, who is asking, and the engine. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.js';
+import { bodyBudget } from '../engine/body-budget.js';
 import type { Engine } from '../engine/engine.js';
 import type { AuthTarget, QueryItem } from './auth/types.js';
 import { bodyIterator } from './body-iterator.js';
@@ -79,17 +80,29 @@ export async function readSmallBody(ctx: RequestContext, limit: number, tooLarge
   if (ctx.req.headers['transfer-encoding'] === undefined && declared !== undefined && Number(declared) > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let n = 0;
-  // Not `for await`: leaving that loop early destroys the request and its socket, and
-  // with them the connection the refusal must be answered on.
-  const it = body(ctx)[Symbol.asyncIterator]();
-  for (let r = await it.next(); r.done !== true; r = await it.next()) {
-    n += r.value.length;
-    if (n <= limit) chunks.push(r.value);
-    else if (n > SMALL_BODY_DRAIN) {
-      ctx.res.setHeader('connection', 'close');
-      throw tooLarge();
+  // The bytes kept count against the process's body budget until the body is whole
+  // (body-budget.ts: past it, reading waits; kept bytes cannot be given back early).
+  const budget = bodyBudget();
+  let held = 0;
+  try {
+    // Not `for await`: leaving that loop early destroys the request and its socket, and
+    // with them the connection the refusal must be answered on.
+    const it = body(ctx)[Symbol.asyncIterator]();
+    for (let r = await it.next(); r.done !== true; r = await it.next()) {
+      n += r.value.length;
+      if (n <= limit) {
+        const wait = budget.take(r.value.length, held);
+        if (wait) await wait;
+        held += r.value.length;
+        chunks.push(r.value);
+      } else if (n > SMALL_BODY_DRAIN) {
+        ctx.res.setHeader('connection', 'close');
+        throw tooLarge();
+      }
     }
+    if (n > limit) throw tooLarge();
+    return Buffer.concat(chunks, n);
+  } finally {
+    budget.give(held);
   }
-  if (n > limit) throw tooLarge();
-  return Buffer.concat(chunks, n);
 }
