@@ -27,6 +27,8 @@ export class BodyBudget {
   /** What the queued waiters hold between them. */
   private heldByWaiters = 0;
   private readonly queue: Waiter[] = [];
+  /** Quiet bodies holding a few bytes they could write out (ingest.ts), asked to when someone must wait. */
+  private readonly releasers = new Set<() => void>();
 
   constructor(readonly capacity: number) {}
 
@@ -53,11 +55,32 @@ export class BodyBudget {
    */
   take(bytes: number, held: number): Promise<void> | undefined {
     if (this.tryTake(bytes)) return undefined;
+    this.askQuietBodies();
     return new Promise<void>((grant) => {
       this.queue.push({ bytes, held, grant });
       this.heldByWaiters += held;
       this.serve();
     });
+  }
+
+  /**
+   * A quiet body holding bytes it could write out but would rather not (a few KiB are not
+   * worth a file descriptor each: 10,000 stalled uploads would need 10,000 more) is asked
+   * to once someone has to wait. `release` is called at most once; unregister when data flows again.
+   */
+  whenShort(release: () => void): void {
+    this.releasers.add(release);
+  }
+
+  notShort(release: () => void): void {
+    this.releasers.delete(release);
+  }
+
+  private askQuietBodies(): void {
+    if (this.releasers.size === 0) return;
+    const all = [...this.releasers];
+    this.releasers.clear();
+    for (const release of all) release();
   }
 
   give(bytes: number): void {

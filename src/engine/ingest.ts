@@ -5,9 +5,9 @@
  * not grow with object size. Any failure throws; the caller rolls back.
  *
  * Memory bounds (issue 15, hole 7): the bytes held count against the process's body
- * budget (body-budget.ts), and a body whose client goes quiet writes out its partial
- * batch after IDLE_FLUSH_MS and drops its spare buffers, so a stalled upload holds no
- * body bytes, only its connection.
+ * budget (body-budget.ts), and a body whose client goes quiet drops its spare buffers
+ * and writes out its partial batch after IDLE_FLUSH_MS (under IDLE_FLUSH_MIN: only once
+ * the budget runs short), so a stalled upload holds at most 16 KiB of body.
  */
 import { createHash } from 'node:crypto';
 import type { BlobWriter } from '../drivers/types.js';
@@ -30,8 +30,10 @@ const OFFLOAD_MD5_FROM = 4 * WRITE_BATCH;
  */
 const SMALL_BODY = 64 * 1024;
 
-/** A partial batch is written out once no byte has come for this long (a stalled client). */
+/** A partial batch is written out once no byte has come for this long (a stalled client)... */
 const IDLE_FLUSH_MS = 100;
+/** ...if it has at least this many bytes; a smaller one only once the budget runs short (BodyBudget.whenShort). */
+const IDLE_FLUSH_MIN = 16 * 1024;
 
 export interface IngestOptions {
   /** Absolute offset of the first body byte in the blob. */
@@ -137,6 +139,11 @@ export async function ingest(
   // the time of the last chunk, so a streaming body costs a timestamp per chunk.
   let lastChunkAt = 0;
   let idleTimer: NodeJS.Timeout | undefined;
+  const writeOut = (): void => {
+    flushInOrder()
+      .then(() => (spare.length = 0))
+      .catch((e: unknown) => (writeFailure ??= e));
+  };
   const onIdle = (): void => {
     idleTimer = undefined;
     const quiet = Date.now() - lastChunkAt;
@@ -144,13 +151,14 @@ export async function ingest(
       idleTimer = setTimeout(onIdle, IDLE_FLUSH_MS - quiet);
       return;
     }
-    flushInOrder()
-      .then(() => (spare.length = 0))
-      .catch((e: unknown) => (writeFailure ??= e));
+    spare.length = 0;
+    if (batchBytes >= IDLE_FLUSH_MIN) writeOut();
+    else budget.whenShort(writeOut);
   };
   const stopIdleTimer = (): void => {
     clearTimeout(idleTimer);
     idleTimer = undefined;
+    budget.notShort(writeOut);
   };
 
   /** Counts a chunk in the budget; when it is spent, first writes out what this body holds, then waits. */
@@ -185,6 +193,7 @@ export async function ingest(
       else if (!wholeInMemory) {
         lastChunkAt = Date.now();
         idleTimer ??= setTimeout(onIdle, IDLE_FLUSH_MS);
+        budget.notShort(writeOut);
       }
     }
     stopIdleTimer();
