@@ -134,6 +134,14 @@ export function verdicts(rows: Row[], smallCaseIds: string[]): Verdict[] {
   const up = find(rows, 'put-concurrent-big', 'ossd');
   const peak = up?.s.extra.peakRssMB;
   v.push({ goal: 'concurrent big uploads: ossd peak RSS < 300 MB', pass: peak !== undefined && peak < 300, detail: `${fmt(peak)} MB` });
+  // Issue 15, hole 7: stalled uploads (bench/stalled.ts); every probe request succeeded, else the case failed.
+  const stalled = rows.find((r) => r.caseId === 'stalled-uploads-1k' && r.target !== 'ossd, none stalled');
+  const rss = stalled?.s.extra.rssMB;
+  v.push({
+    goal: 'stalled uploads (1 KiB sent each): ossd RSS < 512 MB, others served',
+    pass: rss !== undefined && rss < 512 && stalled?.s.extra.failed === 0,
+    detail: stalled ? `${fmt(rss)} MB with ${stalled.target.replace(/^ossd, /, '')}, probe p99 ${fmt(stalled.s.p99Ms, 2)} ms` : 'not measured',
+  });
   return v;
 }
 

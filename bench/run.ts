@@ -14,6 +14,7 @@ import { hashRows } from './cases/hash.js';
 import { largeCases } from './cases/large.js';
 import { listRows } from './cases/scale.js';
 import { smallCases } from './cases/small.js';
+import { stalledRows } from './stalled.js';
 import type { BenchCase } from './cases/types.js';
 import { haveWrk, wrkCase } from './cases/wrk.js';
 import { machine, machineLine } from './machine.js';
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
     for (const c of cases) await step(c.id, () => runCase(c, targets, p));
     await step('hash', () => hashRows(p));
     await step('get-fragmented', () => fragmentedRows(ossd!, p, log));
+    await step('stalled-uploads', () => stalledRows(p, log));
     // Peers are done; stop them before the scale case so they cannot disturb it.
     for (const t of targets.splice(0)) await t.stop();
     await step('list-first-page', () => listRows(p, log));

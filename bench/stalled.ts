@@ -4,8 +4,9 @@
  * them open (goal: under 512 MB for 10,000) and the latency of another client's 4 KiB
  * PUT and GET meanwhile, against the same client with no stalled connection.
  *
- * Alone: `node dist/bench/stalled.js [--connections 10000] [--kind put|append]`; in the
- * suite: the `stalled-uploads` case of `npm run bench` (stalledRows).
+ * Alone: `node dist/bench/stalled.js [--connections 10000] [--sent 1024] [--declared 1048576]
+ * [--kind put|append]`; in the suite: the `stalled-uploads-*` cases of `npm run bench`
+ * (stalledRows).
  *
  * 10,000 sockets need more open files than the usual 1,024: ossd and the stalled
  * client (stalled-client.ts, its own process) are started under `ulimit -n`. ossd runs
@@ -136,19 +137,29 @@ export async function measureStalled(o: StalledOptions): Promise<StalledResult> 
   }
 }
 
-const CASE = 'stalled-uploads';
-
-/** The bench case: the probe client's latency without and with the stalled connections, RSS in `extra`. */
+/**
+ * The bench case: 10,000 connections (quick: 2,000) that sent 1 KiB each (the issue's
+ * goal: RSS under 512 MB), and 2,000 (quick: 500) that sent 800 KiB each (the probe that
+ * found the hole: 0.79 MB held per connection). Rows: the probe client's latency without
+ * and with them; RSS in `extra`.
+ */
 export async function stalledRows(p: Params, log: (s: string) => void): Promise<Row[]> {
-  const connections = p.quick ? 2000 : 10_000;
-  const r = await measureStalled({ connections, kind: 'put', log });
-  const n = connections.toLocaleString('en-US');
-  const title = `${n} connections each sent a PutObject head (Content-Length 1 MiB) and 1 KiB of body, then stall; probe: one client's 4 KiB PUT/GET; extra: ossd RSS MB and KB per stalled connection`;
-  const extra = { rssMB: r.rssStalledMB, peakRssMB: r.peakRssMB, kbPerConn: r.perConnectionKB, failed: r.failed };
-  return [
-    { caseId: CASE, title, target: 'ossd, none stalled', s: summarize([{ ...r.idle, extra: { rssMB: r.rssBeforeMB } }]) },
-    { caseId: CASE, title, target: `ossd, ${n} stalled`, s: summarize([{ ...r.stalled, extra }]) },
+  const variants = [
+    { caseId: 'stalled-uploads-1k', connections: p.quick ? 2000 : 10_000, sent: 1024 },
+    { caseId: 'stalled-uploads-800k', connections: p.quick ? 500 : 2000, sent: 800 * 1024 },
   ];
+  const rows: Row[] = [];
+  for (const v of variants) {
+    const r = await measureStalled({ connections: v.connections, kind: 'put', sent: v.sent, log });
+    const n = v.connections.toLocaleString('en-US');
+    const title = `${n} connections each sent a PutObject head (Content-Length 1 MiB) and ${v.sent / 1024} KiB of body, then stall; probe: one client's 4 KiB PUT/GET meanwhile; extra: ossd RSS MB, KB per stalled connection`;
+    const extra = { rssMB: r.rssStalledMB, peakRssMB: r.peakRssMB, kbPerConn: r.perConnectionKB, failed: r.failed };
+    rows.push(
+      { caseId: v.caseId, title, target: 'ossd, none stalled', s: summarize([{ ...r.idle, extra: { rssMB: r.rssBeforeMB } }]) },
+      { caseId: v.caseId, title, target: `ossd, ${n} stalled`, s: summarize([{ ...r.stalled, extra }]) },
+    );
+  }
+  return rows;
 }
 
 async function main(): Promise<void> {
