@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { after, describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import type { BlobWriter } from '../../src/drivers/types.js';
 import { BodyBudget, bodyBudget, DEFAULT_BODY_BUDGET, setBodyBudget } from '../../src/engine/body-budget.js';
 import { ingest } from '../../src/engine/ingest.js';
@@ -57,6 +58,13 @@ describe('BodyBudget', { timeout: 30_000 }, () => {
     await Promise.all([first, second]);
     assert.deepEqual(order, ['first', 'second']);
     assert.equal(b.used(), 7);
+  });
+
+  test('--max-buffered-body-bytes / OSSD_MAX_BUFFERED_BODY_BYTES: 64 MiB by default, the flag wins', () => {
+    assert.equal(loadConfig([], {}).maxBufferedBodyBytes, 64 * 1024 * KiB);
+    assert.equal(loadConfig([], { OSSD_MAX_BUFFERED_BODY_BYTES: '131072' }).maxBufferedBodyBytes, 131072);
+    assert.equal(loadConfig(['--max-buffered-body-bytes', '65536'], { OSSD_MAX_BUFFERED_BODY_BYTES: '131072' }).maxBufferedBodyBytes, 65536);
+    for (const bad of ['0', '-1', 'lots', '1.5']) assert.throws(() => loadConfig([`--max-buffered-body-bytes=${bad}`], {}), ConfigError, bad);
   });
 
   test('a chunk larger than the cap passes when nothing is in use', () => {
