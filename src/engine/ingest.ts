@@ -161,17 +161,26 @@ export async function ingest(
     budget.notShort(writeOut);
   };
 
-  /** Counts a chunk in the budget; when it is spent, first writes out what this body holds, then waits. */
-  const account = async (n: number): Promise<void> => {
+  /**
+   * Counts a chunk in the budget. When it is spent, a body bound for a file first writes
+   * out what it holds, then waits. Undefined when counted at once (no await per chunk).
+   */
+  const account = (n: number): Promise<void> | undefined => {
     if (wholeInMemory) {
       const wait = budget.take(n, held);
-      if (wait) await wait;
-    } else if (!budget.tryTake(n)) {
+      held += n;
+      return wait;
+    }
+    if (budget.tryTake(n)) {
+      held += n;
+      return undefined;
+    }
+    return (async () => {
       await flushInOrder();
       await pending;
       await budget.take(n, held);
-    }
-    held += n;
+      held += n;
+    })();
   };
 
   try {
@@ -181,7 +190,8 @@ export async function ingest(
       if (chunk.length === 0) continue;
       bytes += chunk.length;
       if (bytes > opts.maxBytes) throw opts.tooLarge();
-      await account(chunk.length);
+      const waitForBudget = account(chunk.length);
+      if (waitForBudget) await waitForBudget;
       md5?.update(chunk);
       crc.update(chunk);
       batch.push(chunk);
