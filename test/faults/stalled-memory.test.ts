@@ -162,7 +162,7 @@ describe('the global cap on buffered body bytes', { timeout: 240_000 }, () => {
     // Two small bodies (kept whole in memory, stored inline) hold 120 KiB of the 128 KiB.
     const small = [randomBytes(64 * KiB), randomBytes(64 * KiB)];
     const holders = await Promise.all(small.map((data, i) => stall(ossd, `/${B}/holder-${i}`, data.length, data.subarray(0, 60 * KiB))));
-    await sleep(500);
+    await sleep(1500); // read by the server (also on a loaded machine) before the third comes
     const big = randomBytes(MiB);
     let answered = false;
     const third = raw(ossd, { method: 'PUT', path: `/${B}/waiting`, body: big }).then((r) => {
