@@ -16,7 +16,7 @@ export const KEYS_USAGE = `usage:
   ossd keys disable|enable|delete ID                           refused at the server's next request
   ossd sts issue [--duration S] [--bucket NAME]... [--read-only] [--key ID]
                                                                temporary credentials (JSON, as STS AssumeRole)
-  every command: --data-dir DIR (or OSSD_DATA_DIR; default ./data)
+  every command: --data-dir DIR (or OSSD_DATA_DIR; default ./data), an existing data folder
   --duration: 1 to ${MAX_DURATION_S} seconds (default 3600); --key: issue under that key, within its limits
 `;
 
