@@ -18,8 +18,11 @@ import { flockSync } from 'fs-ext';
 
 export const LOCK_FILE = 'ossd.lock';
 
+/** The data folder cannot be locked: start-up must stop (the message says why). */
+export class DataDirLockError extends Error {}
+
 /** Another process holds the data folder. */
-export class DataDirInUseError extends Error {}
+export class DataDirInUseError extends DataDirLockError {}
 
 export interface DataDirLock {
   file: string;
@@ -43,20 +46,26 @@ function holderPid(file: string): string | undefined {
   return undefined;
 }
 
-/** Takes the data folder's lock or throws DataDirInUseError naming the folder and the holder's PID. */
+/** Takes the data folder's lock, or throws DataDirInUseError naming the folder and the holder's PID (DataDirLockError if it cannot). */
 export function lockDataDir(dataDir: string): DataDirLock {
   const folder = resolve(dataDir);
-  mkdirSync(folder, { recursive: true });
   const file = join(folder, LOCK_FILE);
-  // No O_TRUNC: the PID in the file belongs to the holder until we hold the lock ourselves.
-  const fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o644);
+  let fd: number;
+  try {
+    mkdirSync(folder, { recursive: true });
+    // No O_TRUNC: the PID in the file belongs to the holder until we hold the lock ourselves.
+    fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o644);
+  } catch (e) {
+    throw new DataDirLockError(`cannot open the data folder's lock file ${file}: ${(e as Error).message}`, { cause: e });
+  }
   try {
     flockSync(fd, 'exnb');
   } catch (e) {
     closeSync(fd);
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') {
-      throw new Error(`cannot lock the data folder ${folder} (${file}): ${(e as Error).message}`, { cause: e });
+      // Fail closed: without the lock nothing stops a second server.
+      throw new DataDirLockError(`cannot lock the data folder ${folder} (flock on ${file}): ${(e as Error).message}`, { cause: e });
     }
     const pid = holderPid(file);
     throw new DataDirInUseError(

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, OPTIONS } from '../config.js';
 import { faultsRefusal } from '../drivers/faults-config.js';
 import { startServer } from '../server/server.js';
 import { banner } from './banner.js';
-import { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
+import { DataDirLockError, lockDataDir } from './data-dir-lock.js';
 
 /** Start-up refused for a reason the user must fix (not a bug): message only, exit 1. */
 class Refused extends Error {}
@@ -61,7 +61,7 @@ main(process.argv.slice(2)).catch((e: unknown) => {
     process.stderr.write(`ossd: ${(e as Error).message}\n\n${usage()}`);
     process.exit(2);
   }
-  if (e instanceof Refused || e instanceof DataDirInUseError) {
+  if (e instanceof Refused || e instanceof DataDirLockError) {
     process.stderr.write(`ossd: ${(e as Error).message}\n`);
     process.exit(1);
   }
