@@ -4,7 +4,8 @@
  * unit test fails when the committed files are stale.
  */
 import { ERROR_CATALOGUE } from './errors/catalogue.js';
-import { OPERATION_SUBRESOURCES, OPERATIONS, type OperationRow } from './operations.js';
+import { OSS_OPERATION_NAME_GROUPS } from './oss-operation-names.js';
+import { OPERATIONS, type OperationRow } from './operations.js';
 
 const ACCESS_TEXT: Record<string, string> = {
   read: 'read: anonymous if the object (or bucket) ACL is public-read or public-read-write',
@@ -35,16 +36,21 @@ export function renderOperationsDoc(): string {
     '|---|---|---|---|',
     ...OPERATIONS.map((r) => `| ${r.name} | ${r.level} | ${requestShape(r)} | ${ACCESS_TEXT[r.access]} |`),
     '',
-    '## Not implemented',
+    '## Operation names and NotImplemented',
     '',
-    'A request naming one of these sub-resources, with no row above that handles it, gets',
-    '`501 NotImplemented` with an OSS error body:',
+    'These query parameters name OSS operations (OSS\'s full API reference, every group;',
+    'sources in `src/protocol/oss-operation-names.ts`). A request naming one that no row above',
+    'handles at its method and level gets `501 NotImplemented` with an OSS error body and',
+    'changes nothing, at service, bucket and object level alike: `DELETE /bucket?acl` or',
+    '`DELETE /bucket?responseHeader` is not DeleteBucket, `PUT /key?seal` is not PutObject.',
+    'Rows match a name exactly (case-sensitive, as OSS); another spelling of a name (`?ACL`)',
+    'is refused with 501 too. Parameters that modify an operation (`position`, `partNumber`,',
+    '`versionId`, `response-*`, the listing parameters, `security-token`, `x-oss-traffic-limit`)',
+    'and unknown ones (a cache-buster `?t=1`) are not operation names.',
     '',
-    [...OPERATION_SUBRESOURCES]
-      .filter((s) => !OPERATIONS.some((r) => r.subresource === s))
-      .sort()
-      .map((s) => `\`${s}\``)
-      .join(', '),
+    '| group | names | OSS operations |',
+    '|---|---|---|',
+    ...OSS_OPERATION_NAME_GROUPS.map((g) => `| ${g.group} | ${g.names.map((n) => `\`${n}\``).join(', ')} | ${g.operations} |`),
     '',
   ];
   return lines.join('\n');
@@ -83,7 +89,7 @@ export function renderErrorsDoc(): string {
     '| AppendObject without `position` | `400 MissingArgument` | EC 0016-00000501 family |',
     '| PutBucket on an existing bucket, also by its owner | `409 BucketAlreadyExists` | README open question 4 |',
     '| a body shorter than its Content-Length (client went away) | nothing stored; the connection is closed | all-or-nothing writes |',
-    '| a request naming an operation ossd does not implement | `501 NotImplemented` | — |',
+    '| a request naming an operation ossd does not implement, or an implemented operation\'s name at another method or level (`DELETE /bucket?acl`, `HEAD /key?tagging`) | `501 NotImplemented`, nothing changed | OSS answers 405 MethodNotAllowed for a method its operation list lacks, but that list keeps growing (bucket `tagging` gained DELETE); 501 says "not here" for every name alike, and never runs the base operation (docs/operations.md) |',
     '| anonymous listing of a public-read bucket | allowed (turn off with `--no-anonymous-list`) | auth.md §6.2 |',
     '| GetObject / HeadObject of a symlink | the target\'s bytes, Content-Length, Content-Type and stored headers, ETag, Last-Modified, CRC and storage class; but `x-oss-object-type: Symlink` and the link\'s own `x-oss-meta-*` and `x-oss-tagging-count`; no `x-oss-next-append-position`. Conditions compare against the target. Anonymous access needs both ACLs | ali-oss\'s own symlink test against OSS expects `head(link)` to report type `Symlink` and the link\'s metadata; appends go to the link key and are refused (objects.md §2.3, append.md §8) |',
     '| GET / HEAD of a symlink whose target is missing, or is itself a symlink | `404 SymlinkTargetNotExist`; `400 InvalidTargetType` | objects.md §2.3; PutSymlink doc (a target cannot be a symlink, checked on access) |',

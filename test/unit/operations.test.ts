@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { HANDLERS } from '../../src/handlers/index.js';
 import { ERROR_CATALOGUE } from '../../src/protocol/errors/catalogue.js';
 import { renderErrorsDoc, renderOperationsDoc } from '../../src/protocol/docs.js';
+import { OSS_OPERATION_NAMES } from '../../src/protocol/oss-operation-names.js';
 import { OPERATIONS, route, type OperationRow, type RouteInput } from '../../src/protocol/operations.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
@@ -50,6 +51,32 @@ describe('operation table', () => {
     assert.deepEqual(route(sample(get, ['x-oss-process'])), { notImplemented: 'x-oss-process' });
     const withModifiers = route(sample(get, ['response-content-type', 'versionId']));
     assert.ok('row' in withModifiers && withModifiers.row.name === 'GetObject');
+  });
+
+  it('every row\'s sub-resource is an OSS operation name', () => {
+    for (const row of OPERATIONS) if (row.subresource) assert.ok(OSS_OPERATION_NAMES.has(row.subresource), row.subresource);
+  });
+
+  it('an implemented operation name at another method or level is NotImplemented, never the base operation', () => {
+    const bare = (method: string, level: RouteInput['level'], ...names: string[]): RouteInput => ({
+      method, level, queryNames: new Set(names), queryValue: () => '', hasHeader: () => false,
+    });
+    assert.deepEqual(route(bare('DELETE', 'bucket', 'acl')), { notImplemented: 'acl' });
+    assert.deepEqual(route(bare('DELETE', 'bucket', 'responseHeader')), { notImplemented: 'responseHeader' });
+    assert.deepEqual(route(bare('GET', 'service', 'regions')), { notImplemented: 'regions' });
+    assert.deepEqual(route(bare('PUT', 'object', 'seal')), { notImplemented: 'seal' });
+    assert.deepEqual(route(bare('POST', 'object', 'seal', 'position')), { notImplemented: 'seal' });
+    assert.deepEqual(route(bare('HEAD', 'object', 'tagging')), { notImplemented: 'tagging' });
+    // Two names, one handled: the other is still refused.
+    assert.deepEqual(route(bare('PUT', 'object', 'acl', 'tagging')), { notImplemented: 'tagging' });
+  });
+
+  it('names match exactly; other spellings are refused, not routed', () => {
+    const put = OPERATIONS.find((r) => r.name === 'PutObject')!;
+    assert.deepEqual(route(sample(put, ['ACL'])), { notImplemented: 'ACL' });
+    assert.deepEqual(route(sample(put, ['Seal'])), { notImplemented: 'Seal' });
+    const del = OPERATIONS.find((r) => r.name === 'DeleteBucket')!;
+    assert.deepEqual(route(sample(del, ['RESPONSEHEADER'])), { notImplemented: 'RESPONSEHEADER' });
   });
 
   it('a method no row has at that level is MethodNotAllowed', () => {
