@@ -62,13 +62,13 @@ before(async () => {
   assert.equal((await send('PUT', `/${OPEN}/`, { headers: { 'x-oss-acl': 'public-read-write' } })).status, 200);
   const put = await send('PUT', `/${B}/${PUB}`, { body: CONTENT, headers: { 'x-oss-object-acl': 'public-read' } });
   assert.equal(put.status, 200, put.text);
-});
+}, { timeout: 60_000 });
 
 after(async () => {
   client.close();
   await ossd.stop();
   ossd.cleanup();
-});
+}, { timeout: 60_000 });
 
 describe('response-* overrides', { timeout: 120_000 }, () => {
   test('every control byte in every response-* parameter: 400 InvalidArgument, signed and anonymous, and the server stays up', async () => {

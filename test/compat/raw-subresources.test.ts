@@ -144,13 +144,13 @@ before(async () => {
   ossd = await startOssd();
   client = keepAliveClient(ossd);
   await restore();
-});
+}, { timeout: 60_000 });
 
 after(async () => {
   client.close();
   await ossd.stop();
   ossd.cleanup();
-});
+}, { timeout: 60_000 });
 
 describe('operation sub-resources', { timeout: 300_000 }, () => {
   test('every OSS operation name, every method and level: handled by a row, or 501 NotImplemented and nothing changed', async () => {
