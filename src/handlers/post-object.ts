@@ -13,7 +13,7 @@
 import { STORED_HEADERS, type ObjectRecord } from '../engine/model.js';
 import { OssError } from '../engine/errors.js';
 import { body, bucketOf, header, type RequestContext } from '../protocol/context.js';
-import { checkHeaderBytes } from '../protocol/header-values.js';
+import { checkHeaderBytes, checkHeaderName } from '../protocol/header-values.js';
 import { formBoundary, malformedForm, MultipartReader, type PartHead } from '../protocol/multipart-form.js';
 import { validateObjectKey } from '../protocol/names.js';
 import { parseContentMd5, parseForbidOverwrite, parseObjectAttributes, quoted } from '../protocol/object-headers.js';
@@ -62,6 +62,7 @@ function asHeaders(fields: ReadonlyMap<string, string>, file: PartHead): Request
   for (const [name, value] of fields) {
     headers[name] = Buffer.from(value, 'utf8').toString('latin1');
     // Stored fields come back as response headers: refused now if they could not be sent then.
+    if (name.startsWith('x-oss-meta-')) checkHeaderName(name);
     if (FIELDS_SENT_BACK.has(name) || name.startsWith('x-oss-meta-')) checkHeaderBytes(headers[name], name);
   }
   // Without a Content-Type field, the file part's own type (what the browser guessed).

@@ -34,3 +34,13 @@ export function utf8HeaderValue(text: string, argumentName: string): string {
 export function checkHeaderBytes(bytes: string, argumentName: string): void {
   if (NOT_HEADER_BYTE.test(bytes)) throw refuse(argumentName);
 }
+
+/** An HTTP token (RFC 9110 §5.6.2), what Node accepts as a header name. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A header name that arrived from elsewhere than a request header (a PostObject field name). */
+export function checkHeaderName(name: string): void {
+  if (!TOKEN.test(name)) {
+    throw new OssError('InvalidArgument', 'A form field that becomes a header must have a name an HTTP header can carry (letters, digits and !#$%&\'*+.^_`|~-).', { ArgumentName: 'x-oss-meta-*' });
+  }
+}

@@ -8,7 +8,7 @@
 // answered 500 InternalError; the SignatureDoesNotMatch, InvalidArgument, NoSuchKey and
 // listing answers echoing NUL / U+FFFE were not well-formed ("disallowed character"); a
 // key with CR came back as LF in listings; PostObject stored a Content-Disposition with
-// CR LF and its GET answered 500; PutBucketCors accepted an ExposeHeader with a line feed
+// CR LF, or a field `x-oss-meta-a b`, and its GET answered 500; PutBucketCors accepted an ExposeHeader with a line feed
 // and every CORS answer of the bucket was 500 afterwards; UTF-8 in response-content-
 // disposition answered 500. Also fails when the control-byte check of response-* is
 // removed (utf8HeaderValue), and when escapeXml no longer drops NOT_XML: checked.
@@ -194,13 +194,17 @@ describe('values that come back as headers are refused when written', { timeout:
     return send('POST', `/${OPEN}/`, { body, headers: { 'content-type': contentType }, sign: 'none' });
   }
 
-  test('PostObject: a Content-Disposition, Cache-Control or x-oss-meta-* field with CR, LF, NUL or DEL, or a file part type with a control: 400, nothing stored', async () => {
+  test('PostObject: a Content-Disposition, Cache-Control or x-oss-meta-* field with CR, LF, NUL or DEL, a file part type with a control, an x-oss-meta-* name no header can have: 400, nothing stored', async () => {
     const cases: Array<[string, string, string | undefined]> = [
       ['content-disposition', 'attachment;\r\nx-injected: 1', undefined],
       ['cache-control', 'no\u0000cache', undefined],
       ['x-oss-meta-note', 'a\u007fb', undefined],
       ['content-type', 'text/pla\u0001in', undefined],
       ['x-oss-meta-ok', 'fine', 'text/\u0001plain'],
+      // Field names become header names too.
+      ['x-oss-meta-a b', 'fine', undefined],
+      ['x-oss-meta-a:b', 'fine', undefined],
+      ['x-oss-meta-\u00e9t\u00e9', 'fine', undefined],
     ];
     for (const [name, value, fileType] of cases) {
       const res = await postObject([
