@@ -66,7 +66,8 @@ export async function deleteMultipleObjects(ctx: RequestContext): Promise<void> 
   for (const { key } of entries) validateObjectKey(key);
   // Every object's own ACL counts, as for DeleteObject (auth.md §6.2): an anonymous writer
   // of a public-read-write bucket may not delete an object whose ACL is private or public-read.
-  for (const { key } of entries) await authorize(ctx.engine, ctx.config, ctx.principal, { bucket, key }, 'write');
+  // An entry with <VersionId> is about that version, so that version's ACL counts.
+  for (const { key, versionId } of entries) await authorize(ctx.engine, ctx.config, ctx.principal, { bucket, key, versionId }, 'write');
   const nodes: XmlNode[] = [];
   const encode = encodingType === 'url';
   if (encode) nodes.push(['EncodingType', 'url']);
