@@ -32,7 +32,10 @@
  * of the private old link (200). Each part of the fix removed alone, checked too: without
  * the <VersionId> in DeleteMultipleObjects' authorization (handlers/delete.ts) it deletes the
  * private version; without the copy source's versionId (object-write.ts, multipart.ts)
- * CopyObject and UploadPartCopy copy it (200).
+ * CopyObject and UploadPartCopy copy it (200). And with `versionId` removed from the
+ * server's V1 sub-resource list (src/protocol/auth/v1.ts) the read matrix reports 1440
+ * mismatches (V1-signed and V1-presigned requests naming a version get 403
+ * SignatureDoesNotMatch, and a tampered V1 URL is served): checked.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -5,9 +5,10 @@
  * `versionId` must fail the raw suite rather than agree with itself.
  *
  * Mutation, checked: with `versionId` removed from the server's V1 sub-resource list
- * (src/protocol/auth/v1.ts), test/compat/raw-versioning.test.ts fails (every V1-signed
- * request with ?versionId= gets 403 SignatureDoesNotMatch). Before this change the raw
- * signer imported that very list and the suite stayed green.
+ * (src/protocol/auth/v1.ts), test/compat/raw-versioning.test.ts fails (10 of its 16 tests:
+ * every V1-signed request with ?versionId= gets 403 SignatureDoesNotMatch), and so does
+ * test/security/acl-versions.test.ts. Before this change the raw signer imported that very
+ * list, so both sides dropped versionId together and the suite stayed green.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
