@@ -26,6 +26,7 @@ import fc from 'fast-check';
 import { type Ossd, startOssd } from '../helpers/ossd-process.js';
 import { caseArb, type FuzzCase, materialize, SENTINEL_BUCKET, wireCaseBytes } from '../helpers/rel-fuzz.js';
 import { answerProblem, codeOf, exchange, LONG, RelClient, type RelResponse, wireProblems } from '../helpers/rel-http.js';
+import { xmlProblem } from '../helpers/xml-check.js';
 
 const TOTAL = LONG ? 200_000 : 10_000;
 const CONCURRENCY = 8;
@@ -161,6 +162,26 @@ function describeCase(c: FuzzCase, extra: string): string {
   return `${extra}\ncase: ${JSON.stringify(c, (_k, v: unknown) => (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? `<${((v as { data: number[] }).data).length} bytes>` : v)).slice(0, 3000)}`;
 }
 
+/**
+ * Every error answer is a well-formed XML 1.0 <Error> document (for HEAD: the base64
+ * x-oss-err header), whatever bytes the request echoed into it; so is every XML answer
+ * of a service- or bucket-level request (listings, DeleteResult, ACLs).
+ */
+function xmlAnswerProblem(method: string, res: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }, bucketLevel: boolean): string | undefined {
+  if (res.status >= 400) {
+    const err = res.headers['x-oss-err'];
+    const xml = method === 'HEAD' ? Buffer.from(typeof err === 'string' ? err : '', 'base64') : res.body;
+    const p = xmlProblem(xml, { root: 'Error' });
+    return p && `error answer ${res.status}: ${p}`;
+  }
+  const type = res.headers['content-type'];
+  if (bucketLevel && method !== 'HEAD' && res.body.length > 0 && typeof type === 'string' && type.startsWith('application/xml')) {
+    const p = xmlProblem(res.body);
+    return p && `XML answer ${res.status}: ${p}`;
+  }
+  return undefined;
+}
+
 async function runCase(c: FuzzCase): Promise<void> {
   stats.cases++;
   if (c.kind === 'wire') {
@@ -169,6 +190,10 @@ async function runCase(c: FuzzCase): Promise<void> {
     const { data } = await exchange(ossd, bytes, 5000);
     const { responses, problems } = wireProblems(method, data);
     for (const r of responses) if (r.status >= 200) bump(stats.statuses, r.status);
+    for (const r of responses) {
+      const p = r.status >= 400 ? xmlAnswerProblem(method, r, false) : undefined;
+      if (p) problems.push(p);
+    }
     if (problems.length > 0) throw new Error(describeCase(c, `${problems.join('; ')}\nbytes: ${JSON.stringify(bytes.toString('latin1').slice(0, 800))}`));
     return;
   }
@@ -183,7 +208,7 @@ async function runCase(c: FuzzCase): Promise<void> {
   bump(stats.statuses, res.status);
   if (res.status >= 400) bump(stats.codes, codeOf(c.method === 'HEAD' ? Buffer.from(String(res.headers['x-oss-err'] ?? ''), 'base64').toString() : res.text) ?? '?');
   else bump(stats.ok, c.scenario);
-  const problem = answerProblem(c.method, res);
+  const problem = answerProblem(c.method, res) ?? xmlAnswerProblem(c.method, res, c.key === undefined);
   if (problem) throw new Error(describeCase(c, `${problem}\nrequest: ${req.method} ${req.path} ${JSON.stringify(req.headers).slice(0, 1500)}`));
 }
 
