@@ -106,7 +106,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
   if (all && raw.length > 0) {
     throw new OssError('InvalidArgument', 'With x-oss-complete-all: yes the request body must be empty.', { ArgumentName: 'x-oss-complete-all' });
   }
-  const parts = all ? 'all' : parseCompleteXml(raw.toString('utf8'));
+  const parts = all ? 'all' : parseCompleteXml(raw);
   const rec = await ctx.engine.multipart.complete(bucket, key, uploadId, { parts, forbidOverwrite, acl });
   const nodes: XmlNode[] = [];
   if (enc.type) nodes.push(['EncodingType', enc.type]);

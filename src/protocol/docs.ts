@@ -116,6 +116,8 @@ export function renderErrorsDoc(): string {
     '| `version-id-marker` naming a version that is gone | the listing resumes after every version of `key-marker` | a marker is a position, not a precondition |',
     '| CopyObject onto itself in a versioned bucket | a new version with its own copy of the bytes (unversioned: a metadata update in place) | S3 |',
     '| a version made current again (its newer versions deleted by id) that is Appendable | appendable again at its length | appends follow the current version (append.md §9) |',
+    '| a request XML body (DeleteMultipleObjects, CompleteMultipartUpload, tagging, CORS, versioning, PutBucket) that is not well-formed XML 1.0: a DOCTYPE or entity declaration, an undefined entity, a reference to a non-character (`&#0;`, `&#xD800;`, `&#xFFFE;`), bytes that are not UTF-8, an encoding other than UTF-8, mismatched tags, anything after the root | `400 MalformedXML`, nothing acted on | XML 1.0 well-formedness; a DTD is never needed by an OSS body and is the way to billion-laughs and external entities (src/protocol/xml/parse.ts) |',
+    '| character references in request XML | every one that names a character is decoded, decimal and hex (`&#34;`, `&#x9;`); references to U+0001–U+001F are accepted too (XML 1.1 allows them as references), the characters written literally are not | both official Go SDKs write `"` in ETags as `&#34;` and control bytes in keys as `&#x01;`…`&#x1F;` |',
     '| deletes on a full disk | a 2 MiB `reserve` file in the data folder is given up so that deletes and aborts can commit and free space; made again once 32 MiB are free | without it a full disk could never be emptied (SQLITE_FULL on every commit); `test/faults/full-disk.test.ts` |',
     '',
   ];
