@@ -56,7 +56,7 @@ function parseRule(v: XmlValue): CorsRule {
   return rule;
 }
 
-export function parseCorsXml(text: string): CorsConfiguration {
+export function parseCorsXml(text: Uint8Array | string): CorsConfiguration {
   const conf = asObject(parseXml(text).CORSConfiguration);
   if (!conf) throw new OssError('MalformedXML', 'The root element must be CORSConfiguration.');
   const rules = asList(conf.CORSRule).map(parseRule);
