@@ -53,7 +53,8 @@ export const OSS_OPERATION_NAME_GROUPS: readonly OperationNameGroup[] = [
   { group: 'Inventory', names: ['inventory'], operations: 'Put/Get/List/DeleteBucketInventory' },
   {
     group: 'Logging',
-    names: ['logging', 'userDefinedLogFieldsConfig'],
+    // userDefineLogFieldsConfig: the spelling an outside probe sent (issue 15); refused too, so neither spelling can fall through to DeleteBucket.
+    names: ['logging', 'userDefinedLogFieldsConfig', 'userDefineLogFieldsConfig'],
     operations: 'Put/Get/DeleteBucketLogging, Put/Get/DeleteUserDefinedLogFieldsConfig',
   },
   { group: 'Static website', names: ['website'], operations: 'Put/Get/DeleteBucketWebsite' },

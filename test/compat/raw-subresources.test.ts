@@ -35,7 +35,7 @@ const OSS_OPERATION_NAMES: Record<string, string[]> = {
   replication: ['replication', 'replicationLocation', 'replicationProgress', 'rtc'],
   policy: ['policy', 'policyStatus'],
   inventory: ['inventory'],
-  logging: ['logging', 'userDefinedLogFieldsConfig'],
+  logging: ['logging', 'userDefinedLogFieldsConfig', 'userDefineLogFieldsConfig'],
   website: ['website'],
   referer: ['referer'],
   tags: ['tagging'],
