@@ -81,6 +81,7 @@ export function renderErrorsDoc(): string {
     '| several uploads of one key in ListMultipartUploads | in initiation order (upload ids begin with their time) | S3-style ordering assumed (multipart.md §6) |',
     '| an append that would make the object larger than 5 GiB | `400 InvalidArgument`, refused before the body is read when Content-Length tells | OSS documents the limit, not the code (append.md §6) |',
     '| AppendObject without `position` | `400 MissingArgument` | EC 0016-00000501 family |',
+    '| an append racing another request on its key: the object is deleted (or emptied) / replaced by a Normal object / made shorter or longer while its body is read | the append is committed onto what the key is now when its position still fits (an append at 0 onto a missing or empty object always succeeds); otherwise `409 PositionNotEqualToLength` or `409 ObjectNotAppendable`, compared against and reporting the same state, so `x-oss-next-append-position` is never the position sent; if an older version of the same length was made current meanwhile, `503 ServiceUnavailable` and nothing appended | the append is linearized at its commit; a refusal must not contradict itself (issue 15; append.md §6) |',
     '| PutBucket on an existing bucket, also by its owner | `409 BucketAlreadyExists` | README open question 4 |',
     '| a body shorter than its Content-Length (client went away) | nothing stored; the connection is closed | all-or-nothing writes |',
     '| a request naming an operation ossd does not implement | `501 NotImplemented` | — |',
