@@ -21,7 +21,7 @@ function sample(row: OperationRow, extraQuery: string[] = []): RouteInput {
   };
 }
 
-describe('operation table', () => {
+describe('operation table', { timeout: 30_000 }, () => {
   it('every row has a handler and every handler a row', () => {
     for (const row of OPERATIONS) assert.ok(HANDLERS[row.name], `no handler for ${row.name}`);
     for (const name of Object.keys(HANDLERS)) assert.ok(OPERATIONS.some((r) => r.name === name), `handler ${name} has no row`);
@@ -67,7 +67,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-describe('error catalogue', () => {
+describe('error catalogue', { timeout: 30_000 }, () => {
   it('has every code the source throws', () => {
     const thrown = new Set<string>();
     for (const file of sourceFiles(join(ROOT, 'src'))) {
@@ -86,7 +86,7 @@ describe('error catalogue', () => {
   });
 });
 
-describe('generated docs', () => {
+describe('generated docs', { timeout: 30_000 }, () => {
   it('docs/operations.md and docs/errors.md are up to date (run: node dist/src/cli/main.js docs)', () => {
     assert.equal(readFileSync(join(ROOT, 'docs/operations.md'), 'utf8'), renderOperationsDoc());
     assert.equal(readFileSync(join(ROOT, 'docs/errors.md'), 'utf8'), renderErrorsDoc());
