@@ -150,9 +150,10 @@ export class Appender {
   /**
    * The object as an append under the key's lock finds it. The record the last append to
    * the key committed saves reading the row back, when the new append fits it. It is a
-   * hint: should another operation have changed the object since, the compare-and-set
-   * fails and the append is answered from the row it finds then; and an append is only
-   * refused on a fresh read.
+   * hint: should another operation have changed the object since (a delete of an empty
+   * object, say), the compare-and-set fails and the append is committed onto, or refused
+   * by, the row it finds then (commitOnto(), refusalFrom()); an append is only refused
+   * on a fresh read.
    */
   private async lockedCurrent(bucket: string, key: string, k: string, position: number, contentLength: number | undefined): Promise<ObjectRecord | undefined> {
     const last = this.lastAppended.get(k);
