@@ -59,8 +59,19 @@ function appendTooLarge(): OssError {
   return new OssError('InvalidArgument', 'The object size after append exceeds 5GB.');
 }
 
-function positionError(now: ObjectRecord | undefined): OssError {
-  return new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(now?.size ?? 0) });
+/**
+ * The answer to an append at `position` whose commit found `now` instead of the object it
+ * was checked against, when it cannot be committed onto `now`: the refusal `now` gives,
+ * compared and reported from that one record (a PositionNotEqualToLength whose next
+ * position is the position sent would contradict itself). Should `now` accept the
+ * position after all (another version of the same length was made current while the
+ * bytes went into the old one's file), nothing was appended and a retry will be: 503.
+ */
+function refusalFrom(now: ObjectRecord | undefined, position: number): OssError {
+  return (
+    appendRefusal(now, position, undefined) ??
+    new OssError('ServiceUnavailable', 'The object was replaced while the append was written; nothing was appended. Retry the append.')
+  );
 }
 
 /**
@@ -77,6 +88,19 @@ const LAST_APPENDED_MAX = 4096;
 interface InFlight {
   revision: number;
   previous: ObjectRecord | undefined;
+}
+
+/**
+ * Whether an append whose compare-and-set against `expected` failed can commit its bytes,
+ * written at `length`, onto `now` instead. Yes when only the revision moved (e.g.
+ * PutObjectAcl: same appendable object, same length, same blob, so the bytes are still
+ * exactly at its end), and when the append wrote a blob of its own (`ownBlob`, at
+ * length 0) and `now` is missing or empty: an append at 0 fits any of those (a delete,
+ * another version's removal, a delete undone). Every other change refuses the append.
+ */
+function commitOnto(now: ObjectRecord | undefined, expected: ObjectRecord | undefined, length: number, ownBlob: boolean): boolean {
+  if (appendRefusal(now, length, undefined)) return false;
+  return ownBlob ? length === 0 : now !== undefined && expected !== undefined && now.blob === expected.blob;
 }
 
 export class Appender {
@@ -126,9 +150,10 @@ export class Appender {
   /**
    * The object as an append under the key's lock finds it. The record the last append to
    * the key committed saves reading the row back, when the new append fits it. It is a
-   * hint: should another operation have changed the object since, the compare-and-set
-   * fails and the append is answered from the row it finds then; and an append is only
-   * refused on a fresh read.
+   * hint: should another operation have changed the object since (a delete of an empty
+   * object, say), the compare-and-set fails and the append is committed onto, or refused
+   * by, the row it finds then (commitOnto(), refusalFrom()); an append is only refused
+   * on a fresh read.
    */
   private async lockedCurrent(bucket: string, key: string, k: string, position: number, contentLength: number | undefined): Promise<ObjectRecord | undefined> {
     const last = this.lastAppended.get(k);
@@ -147,7 +172,10 @@ export class Appender {
   ): Promise<ObjectRecord> {
     const bucket = b.name;
     const length = current?.size ?? 0;
-    const create = !current?.blob;
+    // An append at 0 always writes a blob of its own, even onto an empty object that has
+    // one (recovery leaves that state, the blob possibly lost with a power cut): its
+    // commit then fits whatever empty or missing object it finds (commitOnto()).
+    const create = !current?.blob || length === 0;
     const blob = current?.blob ?? this.blobs.newBlobId();
     let writer: BlobWriter | undefined;
     let result: IngestResult;
@@ -176,8 +204,7 @@ export class Appender {
         if (now?.blob !== blob) {
           // A put or delete replaced the object while the body streamed and its blob was
           // already collected: answer as OSS would now (append.md §6), not with a 5xx.
-          checkAppendable(now, length, undefined);
-          throw positionError(now);
+          throw refusalFrom(now, length);
         }
       }
       throw e;
@@ -203,15 +230,16 @@ export class Appender {
       etag: appendableEtag(result.crc, length + result.bytes),
       crc: crc64ToDecimal(result.crc),
       blob: result.wrote || !create ? blob : null,
-      appendBase: { size: current ? length : -1, crc: current?.crc ?? '0' },
     };
     // Appends change the current version in place; only the creating one makes a version (append.md §9).
-    const plan = current ? undefined : await planNewCurrent(this.meta, b, key, undefined);
+    let plan = current ? undefined : await planNewCurrent(this.meta, b, key, undefined);
     // Metadata, tags and storage class only at creation; the ACL on every append (append.md §2.1).
-    const build = (base: ObjectRecord | undefined): ObjectRecord =>
-      base
-        ? { ...base, ...body, acl: attrs.acl ?? base.acl, mtimeMs: Date.now(), revision: nextRevision() }
-        : withVersion(newRecord(bucket, key, body, attrs), plan ?? { archives: false });
+    const build = (base: ObjectRecord | undefined): ObjectRecord => {
+      const appendBase = { size: base ? length : -1, crc: base?.crc ?? '0' };
+      return base
+        ? { ...base, ...body, appendBase, acl: attrs.acl ?? base.acl, mtimeMs: Date.now(), revision: nextRevision() }
+        : withVersion({ ...newRecord(bucket, key, body, attrs), appendBase }, plan ?? { archives: false });
+    };
     const journal = data ? { kind: 'journal' as const, blob, offset: length, data } : undefined;
     // Staged before the commit: once the commit is visible, readers may need the bytes.
     const staged = journal && !create ? this.flusher.stage(blob, length, journal.data) : undefined;
@@ -239,23 +267,26 @@ export class Appender {
         for (const old of cas.removed ?? []) this.collect(old);
         if (staged) this.flusher.committed(blob, staged);
         else if (journal) this.flusher.markDirty(blob, next.size);
-        return this.finish(k, next, expected, durable, writer, blob, create && result.wrote, length);
+        const appended = await this.finish(k, next, expected, durable, writer, blob, create && result.wrote, length);
+        // An empty object's own blob, replaced by this append's (`create` above); only now,
+        // as finish() puts the empty object back should the bytes fail to become durable.
+        if (cas.previous?.blob && cas.previous.blob !== next.blob) this.collect(cas.previous);
+        return appended;
       }
       this.inFlight.delete(k);
-      // Only the revision moved (e.g. PutObjectACL): same appendable object, same length,
-      // same blob, so our bytes are still exactly at its end. Commit on top of it.
       const now = cas.current;
-      if (now && expected && now.type === 'Appendable' && now.size === length && now.blob === expected.blob) {
+      if (commitOnto(now, expected, length, create)) {
+        // A new object needs its versioning plan made again: the history may have changed too.
+        if (!now) plan = await planNewCurrent(this.meta, b, key, undefined);
         expected = now;
         continue;
       }
-      // Another writer changed the key between our check and our commit (another
-      // process, or a put/delete): nothing of ours is visible; answer as OSS would now.
+      // Another writer changed the key between our check and our commit (a put, a delete):
+      // nothing of ours is visible; answer from the row found now, as OSS would.
       unstage();
       await durable.catch(() => undefined);
       await this.rollback(writer, blob, create && result.wrote, length);
-      checkAppendable(now, length, undefined);
-      throw positionError(now);
+      throw refusalFrom(now, length);
     }
   }
 

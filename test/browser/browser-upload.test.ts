@@ -102,7 +102,7 @@ async function stored(key: string): Promise<Buffer> {
   return (await c.get(key)).content as Buffer;
 }
 
-describe('ali-oss in Chromium', () => {
+describe('ali-oss in Chromium', { timeout: 300_000 }, () => {
   it('put of a Blob and multipartUpload of a File', async () => {
     const r = await page.evaluate(async (cfg: ClientConfig) => {
       type Client = Record<string, (...a: unknown[]) => Promise<{ res: { status: number; headers: Record<string, string> } }>>;

@@ -30,7 +30,7 @@ const COMBOS: Array<{ mode: Mode; v4: boolean }> = [
   { mode: 'ip', v4: true },
 ];
 
-describe('Put/Get/DeleteBucketCors through ali-oss', () => {
+describe('Put/Get/DeleteBucketCors through ali-oss', { timeout: 300_000 }, () => {
   for (const m of COMBOS) {
     it(`${m.mode} ${m.v4 ? 'V4' : 'V1'}: put, get back, delete, then NoSuchCORSConfiguration`, async () => {
       const bucket = `cors-${m.mode}-${m.v4 ? 'v4' : 'v1'}`;
@@ -74,7 +74,7 @@ describe('Put/Get/DeleteBucketCors through ali-oss', () => {
   });
 });
 
-describe('CORS preflight and actual requests', () => {
+describe('CORS preflight and actual requests', { timeout: 300_000 }, () => {
   const B = 'cors-requests';
   let c: OssClient;
   before(async () => {

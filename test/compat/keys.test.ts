@@ -42,7 +42,7 @@ after(async () => {
 });
 
 for (const m of KEY_MODES) {
-  describe(`a created key works at once: ${m.label}`, () => {
+  describe(`a created key works at once: ${m.label}`, { timeout: 300_000 }, () => {
     it('puts, appends, reads, lists and deletes; disabled, enabled, deleted take effect at the next request', async () => {
       const key = await newKey();
       const c = keyClient(ossd, m, key, B);
@@ -67,7 +67,7 @@ for (const m of KEY_MODES) {
   });
 }
 
-describe('read-only keys', () => {
+describe('read-only keys', { timeout: 300_000 }, () => {
   for (const m of KEY_MODES) {
     it(`reads and lists but never writes: ${m.label}`, async () => {
       const c = keyClient(ossd, m, await newKey(['--read-only']), B);
@@ -89,7 +89,7 @@ describe('read-only keys', () => {
   }
 });
 
-describe('keys limited to named buckets', () => {
+describe('keys limited to named buckets', { timeout: 300_000 }, () => {
   for (const m of KEY_MODES) {
     it(`work on their buckets only: ${m.label}`, async () => {
       const key = await newKey(['--bucket', B]);
@@ -122,7 +122,7 @@ describe('keys limited to named buckets', () => {
   });
 });
 
-describe('the CLI', () => {
+describe('the CLI', { timeout: 300_000 }, () => {
   it('lists id, status, scope and creation date, never a secret', async () => {
     const a = await newKey(['--bucket', B, '--read-only']);
     const b = await newKey();

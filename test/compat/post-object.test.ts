@@ -37,7 +37,7 @@ async function absent(key: string): Promise<void> {
   await assert.rejects(c.head(key), (e: { status?: number }) => e.status === 404);
 }
 
-describe('PostObject answers', () => {
+describe('PostObject answers', { timeout: 300_000 }, () => {
   it('V1: default 204, the object stored with its bytes, Content-Type, metadata and CRC', async () => {
     const data = randomBytes(4096);
     const res = await postForm(ossd, B, [
@@ -127,7 +127,7 @@ describe('PostObject answers', () => {
   });
 });
 
-describe('PostObject policy conditions', () => {
+describe('PostObject policy conditions', { timeout: 300_000 }, () => {
   async function attempt(conditions: unknown[], fields: FormField[], file: FormField = fileField('policy body')): Promise<{ status: number; code?: string; text: string }> {
     const res = await postForm(ossd, B, [...fields, ...v1Fields(c, policyFor(conditions)), file]);
     return { status: res.status, code: errorCode(res), text: res.text };
@@ -232,7 +232,7 @@ describe('PostObject policy conditions', () => {
   });
 });
 
-describe('PostObject signatures and anonymous uploads', () => {
+describe('PostObject signatures and anonymous uploads', { timeout: 300_000 }, () => {
   it('V4 (signPostObjectPolicyV4) uploads; a wrong V4 signature is 403', async () => {
     const policy = policyFor([['starts-with', '$key', 'v4/'], { bucket: B }]);
     const ok = await postForm(ossd, B, [{ name: 'key', value: 'v4/obj.txt' }, ...v4Fields(c, ossd.accessKeyId, policy), fileField('signed v4')]);

@@ -61,7 +61,7 @@ after(async () => {
   ossd.cleanup();
 });
 
-test('?append&position, ?append=&position and ?position&append= all append, CRC chains', async () => {
+test('?append&position, ?append=&position and ?position&append= all append, CRC chains', { timeout: 300_000 }, async () => {
   for (const [i, q] of ['append&position=0', 'append=&position=0', 'position=0&append='].entries()) {
     assertOk(await append(`form-${i}`, q, 'hello'), 5, CRC_HELLO);
   }
@@ -73,7 +73,7 @@ test('?append&position, ?append=&position and ?position&append= all append, CRC 
   assert.equal(await content('form-0'), 'helloworld');
 });
 
-test('missing position: 400 MissingArgument; garbage positions: 400 InvalidArgument; nothing created', async () => {
+test('missing position: 400 MissingArgument; garbage positions: 400 InvalidArgument; nothing created', { timeout: 300_000 }, async () => {
   assertErr(await append('pos', 'append', 'x'), 400, 'MissingArgument');
   assertErr(await append('pos', 'append=', 'x'), 400, 'MissingArgument');
   for (const p of ['-1', 'abc', '1.5', '0x10', '', '99999999999999999999', '%200', '+0', '1e3']) {
@@ -82,7 +82,7 @@ test('missing position: 400 MissingArgument; garbage positions: 400 InvalidArgum
   assert.equal((await state('pos')).status, 404);
 });
 
-test('PositionNotEqualToLength carries x-oss-next-append-position (0 for a missing key)', async () => {
+test('PositionNotEqualToLength carries x-oss-next-append-position (0 for a missing key)', { timeout: 300_000 }, async () => {
   await hello('pnel');
   for (const p of [0, 4, 6]) {
     const res = await append('pnel', `append&position=${p}`, 'x');
@@ -97,7 +97,7 @@ test('PositionNotEqualToLength carries x-oss-next-append-position (0 for a missi
   assert.equal(await content('pnel'), 'hello');
 });
 
-test('append onto a Normal object: 409 ObjectNotAppendable, EC 0026-00000017', async () => {
+test('append onto a Normal object: 409 ObjectNotAppendable, EC 0026-00000017', { timeout: 300_000 }, async () => {
   assert.equal((await req({ method: 'PUT', path: `/${B}/normal`, body: 'hello' })).status, 200);
   for (const p of [0, 5]) {
     const res = await append('normal', `append&position=${p}`, 'x');
@@ -110,7 +110,7 @@ test('append onto a Normal object: 409 ObjectNotAppendable, EC 0026-00000017', a
   assert.equal(await content('normal'), 'hello');
 });
 
-test('GET and HEAD of an appendable object: type, next position, CRC', async () => {
+test('GET and HEAD of an appendable object: type, next position, CRC', { timeout: 300_000 }, async () => {
   await hello('typed');
   const get = await req({ method: 'GET', path: `/${B}/typed` });
   assert.equal(get.headers['x-oss-object-type'], 'Appendable');
@@ -123,13 +123,13 @@ test('GET and HEAD of an appendable object: type, next position, CRC', async () 
   assert.equal(head.etag, get.headers.etag);
 });
 
-test('chunked append bodies (C++ stream / ali-oss putStream style)', async () => {
+test('chunked append bodies (C++ stream / ali-oss putStream style)', { timeout: 300_000 }, async () => {
   assertOk(await append('chunked', 'append&position=0', [Buffer.from('hel'), Buffer.from('lo')], {}, true), 5, CRC_HELLO);
   assertOk(await append('chunked', 'append&position=5', [Buffer.from('w'), Buffer.from('orld')], {}, true), 10, CRC_HELLOWORLD);
   assert.equal(await content('chunked'), 'helloworld');
 });
 
-test('Content-MD5 mismatch: 400 InvalidDigest, object unchanged, next append at the same position works', async () => {
+test('Content-MD5 mismatch: 400 InvalidDigest, object unchanged, next append at the same position works', { timeout: 300_000 }, async () => {
   const before = await hello('md5');
   assertErr(await append('md5', 'append&position=5', 'world', { 'content-md5': md5Base64('WORLD') }), 400, 'InvalidDigest');
   assert.deepEqual(await state('md5'), before);
@@ -157,7 +157,7 @@ async function abandon(key: string, position: number, declared: number, sent: nu
   await sleep(50);
 }
 
-test('a client that disconnects mid-body leaves no trace', async () => {
+test('a client that disconnects mid-body leaves no trace', { timeout: 300_000 }, async () => {
   // 10 of 1000 bytes (still buffered), then 2 MiB of 3 MiB (already written to the blob file).
   for (const [i, [declared, sent]] of [[1000, 10], [3 << 20, 2 << 20]].entries()) {
     const before = await hello(`abandon-${i}`);
@@ -178,7 +178,7 @@ test('a client that disconnects mid-body leaves no trace', async () => {
   }
 });
 
-test('broken chunk framing: 400, no trace', async () => {
+test('broken chunk framing: 400, no trace', { timeout: 300_000 }, async () => {
   const big = (2 << 20).toString(16);
   for (const body of ['zz\r\nworld\r\n0\r\n\r\n', '5\r\nworld\r\nzz\r\n', `${big}\r\n${'a'.repeat(2 << 20)}\r\nzz\r\n`]) {
     const before = await hello('framing');
@@ -198,7 +198,7 @@ test('broken chunk framing: 400, no trace', async () => {
   }
 });
 
-test('an append past 5 GiB is refused from the headers: 400 InvalidArgument before any body byte', async () => {
+test('an append past 5 GiB is refused from the headers: 400 InvalidArgument before any body byte', { timeout: 300_000 }, async () => {
   const headers = { date: new Date().toUTCString(), 'content-length': String(5 * 1024 ** 3 + 1) };
   const res = await wire(ossd, { method: 'POST', path: `/${B}/huge?append&position=0`, headers }, 3000);
   assert.equal(res.status, 400, res.raw);
@@ -212,7 +212,7 @@ test('an append past 5 GiB is refused from the headers: 400 InvalidArgument befo
   assert.equal((await state('huge-2')).length, '5');
 });
 
-test('invalid x-oss-tagging on the first append: 400 InvalidArgument, nothing created', async () => {
+test('invalid x-oss-tagging on the first append: 400 InvalidArgument, nothing created', { timeout: 300_000 }, async () => {
   const eleven = Array.from({ length: 11 }, (_, i) => `k${i}=v`).join('&');
   for (const tagging of [eleven, `${'k'.repeat(129)}=v`, 'a=1&a=2', 'a=%ZZ']) {
     assertErr(await append('tagged', 'append&position=0', 'hello', { 'x-oss-tagging': tagging }), 400, 'InvalidArgument');
@@ -223,14 +223,14 @@ test('invalid x-oss-tagging on the first append: 400 InvalidArgument, nothing cr
   assert.equal((await req({ method: 'HEAD', path: `/${B}/tagged` })).headers['x-oss-tagging-count'], '2');
 });
 
-test('x-oss-tagging on a later append is ignored, even when invalid (append.md §2.1)', async () => {
+test('x-oss-tagging on a later append is ignored, even when invalid (append.md §2.1)', { timeout: 300_000 }, async () => {
   await hello('tagged-later');
   const eleven = Array.from({ length: 11 }, (_, i) => `k${i}=v`).join('&');
   assertOk(await append('tagged-later', 'append&position=5', 'world', { 'x-oss-tagging': eleven }), 10, CRC_HELLOWORLD);
   assert.equal((await req({ method: 'HEAD', path: `/${B}/tagged-later` })).headers['x-oss-tagging-count'], undefined);
 });
 
-test('cold-archive storage classes on append: 400 InvalidArgument; IA is accepted', async () => {
+test('cold-archive storage classes on append: 400 InvalidArgument; IA is accepted', { timeout: 300_000 }, async () => {
   for (const sc of ['ColdArchive', 'DeepColdArchive', 'Glacier']) {
     assertErr(await append('cold', 'append&position=0', 'hello', { 'x-oss-storage-class': sc }), 400, 'InvalidArgument');
   }

@@ -36,7 +36,7 @@ after(async () => {
   ossd.cleanup();
 });
 
-test('V4 helper reproduces auth.md §9 vectors V4-1 and V4-2', () => {
+test('V4 helper reproduces auth.md §9 vectors V4-1 and V4-2', { timeout: 300_000 }, () => {
   const v41: V4Input = {
     accessKeyId: 'AKIDEXAMPLE', secret: 'SECRETEXAMPLE0123456789', region: 'cn-hangzhou', method: 'POST',
     resource: '/examplebucket/logs/app.log', query: [['append', ''], ['position', '0']], timestamp: '20250115T080000Z',
@@ -58,7 +58,7 @@ test('V4 helper reproduces auth.md §9 vectors V4-1 and V4-2', () => {
   assert.equal(signatureV4(v42), '24ed39a5b9c56e8177aba2bf89437cff8f31ac9a52087053eaf6e4ea9e7d1b1f');
 });
 
-test('PutBucket as PUT /bucket/, then ListBuckets as GET // with Host IP:PORT', async () => {
+test('PutBucket as PUT /bucket/, then ListBuckets as GET // with Host IP:PORT', { timeout: 300_000 }, async () => {
   const conf = '<?xml version="1.0" encoding="UTF-8"?>\n<CreateBucketConfiguration><StorageClass>Standard</StorageClass></CreateBucketConfiguration>';
   const put = await req({ method: 'PUT', path: `/${B}/`, headers: XML, body: conf });
   assert.equal(put.status, 200, put.text);
@@ -68,7 +68,7 @@ test('PutBucket as PUT /bucket/, then ListBuckets as GET // with Host IP:PORT', 
   }
 });
 
-test('chunked PutObject: x-oss-hash-crc64ecma is the CRC of the bytes; GET/HEAD/DELETE with Content-Type: application/xml', async () => {
+test('chunked PutObject: x-oss-hash-crc64ecma is the CRC of the bytes; GET/HEAD/DELETE with Content-Type: application/xml', { timeout: 300_000 }, async () => {
   const data = randomBytes(70_000);
   const parts = [data.subarray(0, 1), data.subarray(1, 30_000), data.subarray(30_000, 65_536), data.subarray(65_536)];
   const put = await req({ method: 'PUT', path: `/${B}/data/blob.bin`, headers: { 'content-type': 'application/octet-stream' }, body: parts, chunked: true });
@@ -87,14 +87,14 @@ test('chunked PutObject: x-oss-hash-crc64ecma is the CRC of the bytes; GET/HEAD/
   assert.equal((await req({ method: 'GET', path: `/${B}/data/blob.bin`, headers: XML })).status, 404);
 });
 
-test('an empty chunked PutObject has CRC 0', async () => {
+test('an empty chunked PutObject has CRC 0', { timeout: 300_000 }, async () => {
   const put = await req({ method: 'PUT', path: `/${B}/empty`, body: [], chunked: true });
   assert.equal(put.status, 200, put.text);
   assert.equal(put.headers['x-oss-hash-crc64ecma'], '0');
   assert.equal((await req({ method: 'HEAD', path: `/${B}/empty` })).headers['content-length'], '0');
 });
 
-test('a key with %2F, %20 and %2B (C++ presigned style) is dir/a b+c.txt', async () => {
+test('a key with %2F, %20 and %2B (C++ presigned style) is dir/a b+c.txt', { timeout: 300_000 }, async () => {
   assert.equal((await req({ method: 'PUT', path: `/${B}/dir/a%20b%2Bc.txt`, body: 'plus', chunked: true })).status, 200);
   const get = await req({ method: 'GET', path: `/${B}/dir%2Fa%20b%2Bc.txt`, headers: XML });
   assert.equal(get.status, 200, get.text);
@@ -106,7 +106,7 @@ test('a key with %2F, %20 and %2B (C++ presigned style) is dir/a b+c.txt', async
   assert.equal((await req({ method: 'HEAD', path: `/${B}/dir/a%20b%2Bc.txt` })).status, 404);
 });
 
-test('V4 as the C++ SDK sends it: Date and x-oss-date, UNSIGNED-PAYLOAD', async () => {
+test('V4 as the C++ SDK sends it: Date and x-oss-date, UNSIGNED-PAYLOAD', { timeout: 300_000 }, async () => {
   const put = await rawV4(ossd, { method: 'PUT', path: `/${B}/v4/a%20b.txt`, headers: { 'content-type': 'text/plain' }, body: [Buffer.from('hello')], chunked: true });
   assert.equal(put.status, 200, put.text);
   assert.equal(put.headers['x-oss-hash-crc64ecma'], '11177612005948864433');
@@ -133,7 +133,7 @@ function expectRequest(path: string, auth: 'good' | 'bad', length: number): Buff
   return wireBytes(ossd, { method: 'PUT', path, headers: { ...headers, authorization: `OSS ${ossd.accessKeyId}:AAAAAAAAAAAAAAAAAAAAAAAAAAA=` }, sign: 'none' });
 }
 
-test('Expect: 100-continue with a bad signature: 403 and no 100 Continue', async () => {
+test('Expect: 100-continue with a bad signature: 403 and no 100 Continue', { timeout: 300_000 }, async () => {
   const w = await openWire(ossd);
   try {
     w.write(expectRequest(`/${B}/expect-bad.txt`, 'bad', 5));
@@ -148,7 +148,7 @@ test('Expect: 100-continue with a bad signature: 403 and no 100 Continue', async
   assert.equal((await req({ method: 'HEAD', path: `/${B}/expect-bad.txt` })).status, 404);
 });
 
-test('Expect: 100-continue with a good signature: 100 Continue, then the body, then 200', async () => {
+test('Expect: 100-continue with a good signature: 100 Continue, then the body, then 200', { timeout: 300_000 }, async () => {
   const w = await openWire(ossd);
   try {
     w.write(expectRequest(`/${B}/expect-good.txt`, 'good', 5));

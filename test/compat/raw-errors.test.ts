@@ -60,7 +60,7 @@ after(async () => {
   ossd.cleanup();
 });
 
-test('every response carries a 24-hex x-oss-request-id: success, error, health, 304', async () => {
+test('every response carries a 24-hex x-oss-request-id: success, error, health, 304', { timeout: 300_000 }, async () => {
   const health = await req({ method: 'GET', path: '/-/health', sign: 'none' });
   assert.equal(health.status, 200);
   const list = await req({ method: 'GET', path: '/' });
@@ -82,7 +82,7 @@ test('every response carries a 24-hex x-oss-request-id: success, error, health, 
   assert.equal(new Set(ids).size, ids.length, 'request ids are unique');
 });
 
-test('bad signature: 403 SignatureDoesNotMatch with the StringToSign', async () => {
+test('bad signature: 403 SignatureDoesNotMatch with the StringToSign', { timeout: 300_000 }, async () => {
   const date = new Date().toUTCString();
   const res = await req({
     method: 'GET', path: `/${B}/exists.txt`, sign: 'none',
@@ -94,26 +94,26 @@ test('bad signature: 403 SignatureDoesNotMatch with the StringToSign', async () 
   assert.equal(e.OSSAccessKeyId, ossd.accessKeyId);
 });
 
-test('unknown access key: 403 InvalidAccessKeyId', async () => {
+test('unknown access key: 403 InvalidAccessKeyId', { timeout: 300_000 }, async () => {
   const res = await req({ method: 'GET', path: `/${B}/exists.txt`, sign: 'none', headers: { authorization: 'OSS LTAInobodyKnowsThisOne:AAAAAAAAAAAAAAAAAAAAAAAAAAA=' } });
   assertError(res, 403, 'InvalidAccessKeyId');
 });
 
-test('malformed Authorization: 400 InvalidArgument', async () => {
+test('malformed Authorization: 400 InvalidArgument', { timeout: 300_000 }, async () => {
   for (const authorization of ['OSS no-colon-here', 'Bearer abc', 'OSS4-HMAC-SHA256 Credential', 'OSS :sig']) {
     const res = await req({ method: 'GET', path: `/${B}/exists.txt`, sign: 'none', headers: { authorization } });
     assertError(res, 400, 'InvalidArgument');
   }
 });
 
-test('missing or unparseable Date: 403 AccessDenied', async () => {
+test('missing or unparseable Date: 403 AccessDenied', { timeout: 300_000 }, async () => {
   const noDate = await wreq({ method: 'GET', path: `/${B}/exists.txt` });
   assertError(noDate, 403, 'AccessDenied');
   const badDate = await req({ method: 'GET', path: `/${B}/exists.txt`, headers: { date: 'yesterday at noon' } });
   assertError(badDate, 403, 'AccessDenied');
 });
 
-test('Date 20 minutes off: 403 RequestTimeTooSkewed with ServerTime', async () => {
+test('Date 20 minutes off: 403 RequestTimeTooSkewed with ServerTime', { timeout: 300_000 }, async () => {
   for (const offset of [-20 * 60_000, 20 * 60_000]) {
     const res = await req({ method: 'GET', path: `/${B}/exists.txt`, headers: { date: new Date(Date.now() + offset).toUTCString() } });
     const e = assertError(res, 403, 'RequestTimeTooSkewed');
@@ -122,18 +122,18 @@ test('Date 20 minutes off: 403 RequestTimeTooSkewed with ServerTime', async () =
   }
 });
 
-test('anonymous ListBuckets: 403 AccessDenied', async () => {
+test('anonymous ListBuckets: 403 AccessDenied', { timeout: 300_000 }, async () => {
   assertError(await req({ method: 'GET', path: '/', sign: 'none' }), 403, 'AccessDenied');
   assertError(await req({ method: 'GET', path: '//', sign: 'none' }), 403, 'AccessDenied');
 });
 
-test('NoSuchBucket carries <BucketName>, NoSuchKey carries <Key>', async () => {
+test('NoSuchBucket carries <BucketName>, NoSuchKey carries <Key>', { timeout: 300_000 }, async () => {
   assert.equal(assertError(await req({ method: 'GET', path: '/no-such-bucket-1/' }), 404, 'NoSuchBucket').BucketName, 'no-such-bucket-1');
   assert.equal(assertError(await req({ method: 'GET', path: '/no-such-bucket-1/k' }), 404, 'NoSuchBucket').BucketName, 'no-such-bucket-1');
   assert.equal(assertError(await req({ method: 'GET', path: `/${B}/dir/missing.txt` }), 404, 'NoSuchKey').Key, 'dir/missing.txt');
 });
 
-test('HEAD errors: status, no body, x-oss-err holds the error XML', async () => {
+test('HEAD errors: status, no body, x-oss-err holds the error XML', { timeout: 300_000 }, async () => {
   const e = assertError(await req({ method: 'HEAD', path: `/${B}/missing.txt` }), 404, 'NoSuchKey', true);
   assert.equal(e.Key, 'missing.txt');
   assertError(await req({ method: 'HEAD', path: '/no-such-bucket-2/k' }), 404, 'NoSuchBucket', true);
@@ -145,14 +145,14 @@ test('HEAD errors: status, no body, x-oss-err holds the error XML', async () => 
   assert.ok(w.raw.endsWith('\r\n\r\n'), 'no body bytes after a HEAD error');
 });
 
-test('invalid bucket names: 400 InvalidBucketName', async () => {
+test('invalid bucket names: 400 InvalidBucketName', { timeout: 300_000 }, async () => {
   for (const path of ['/AB/', '/a/', '/-x-/', '/ab_c/', `/${'a'.repeat(64)}/`, '/AB/key.txt']) {
     assertError(await req({ method: 'GET', path }), 400, 'InvalidBucketName');
   }
   assertError(await req({ method: 'PUT', path: '/Bad-Bucket/' }), 400, 'InvalidBucketName');
 });
 
-test('invalid object names: too long, invalid UTF-8, leading backslash or slash', async () => {
+test('invalid object names: too long, invalid UTF-8, leading backslash or slash', { timeout: 300_000 }, async () => {
   const ok = await req({ method: 'PUT', path: `/${B}/${'k'.repeat(1023)}`, body: 'x' });
   assert.equal(ok.status, 200, '1023 bytes is allowed');
   assertError(await req({ method: 'PUT', path: `/${B}/${'k'.repeat(1024)}`, body: 'x' }), 400, 'InvalidObjectName');
@@ -165,7 +165,7 @@ test('invalid object names: too long, invalid UTF-8, leading backslash or slash'
   assertError(await req({ method: 'HEAD', path: `/${B}/%5Cwindows` }), 400, 'InvalidObjectName', true);
 });
 
-test('dot-dot keys are plain keys and nothing escapes the data folder', async () => {
+test('dot-dot keys are plain keys and nothing escapes the data folder', { timeout: 300_000 }, async () => {
   const outside = join(dirname(ossd.dataDir), 'etc');
   const existedBefore = existsSync(outside);
   const put = async (path: string, body: string): Promise<void> => assert.equal((await req({ method: 'PUT', path: `/${B}/${path}`, body })).status, 200);
@@ -195,7 +195,7 @@ test('dot-dot keys are plain keys and nothing escapes the data folder', async ()
   assert.equal(existsSync(outside), existedBefore, 'nothing created beside the data folder');
 });
 
-test('unsupported features: 501 NotImplemented', async () => {
+test('unsupported features: 501 NotImplemented', { timeout: 300_000 }, async () => {
   for (const [method, path] of [
     ['GET', `/${B}/?logging`], ['PUT', `/${B}/?website`], ['GET', `/${B}/?lifecycle`], ['DELETE', `/${B}/?lifecycle`],
     ['GET', `/${B}/exists.txt?x-oss-process=image/resize,w_100`],
@@ -204,18 +204,18 @@ test('unsupported features: 501 NotImplemented', async () => {
   }
 });
 
-test('POST on an object without ?append: 405 MethodNotAllowed', async () => {
+test('POST on an object without ?append: 405 MethodNotAllowed', { timeout: 300_000 }, async () => {
   assertError(await req({ method: 'POST', path: `/${B}/exists.txt`, body: 'x' }), 405, 'MethodNotAllowed');
   assertError(await req({ method: 'POST', path: `/${B}/exists.txt?position=0`, body: 'x' }), 405, 'MethodNotAllowed');
 });
 
-test('PUT with neither Content-Length nor chunked: 411 MissingContentLength', async () => {
+test('PUT with neither Content-Length nor chunked: 411 MissingContentLength', { timeout: 300_000 }, async () => {
   const res = await wreq({ method: 'PUT', path: `/${B}/no-length.txt`, headers: { date: new Date().toUTCString() } });
   assertError(res, 411, 'MissingContentLength');
   assertError(await req({ method: 'HEAD', path: `/${B}/no-length.txt` }), 404, 'NoSuchKey', true);
 });
 
-test('Content-MD5 mismatch or malformed: 400 InvalidDigest, nothing stored', async () => {
+test('Content-MD5 mismatch or malformed: 400 InvalidDigest, nothing stored', { timeout: 300_000 }, async () => {
   const cases = [md5Base64('something else'), 'not base64 at all!', Buffer.alloc(15).toString('base64'), md5Base64('changed').slice(0, -2)];
   for (const md5 of cases) {
     const res = await req({ method: 'PUT', path: `/${B}/exists.txt`, body: 'changed', headers: { 'content-md5': md5 } });
@@ -227,7 +227,7 @@ test('Content-MD5 mismatch or malformed: 400 InvalidDigest, nothing stored', asy
 const deleteBody = (keys: string[]): string =>
   `<?xml version="1.0" encoding="UTF-8"?><Delete><Quiet>false</Quiet>${keys.map((k) => `<Object><Key>${k}</Key></Object>`).join('')}</Delete>`;
 
-test('DeleteMultipleObjects: MalformedXML, InvalidDigest, more than 1000 keys', async () => {
+test('DeleteMultipleObjects: MalformedXML, InvalidDigest, more than 1000 keys', { timeout: 300_000 }, async () => {
   const post = (body: string, md5?: string): Promise<RawResponse> =>
     req({ method: 'POST', path: `/${B}/?delete`, body, headers: md5 === undefined ? { 'content-type': 'application/xml' } : { 'content-type': 'application/xml', 'content-md5': md5 } });
   const broken = '<Delete><Object><Key>exists.txt</Key></Object>';
@@ -242,7 +242,7 @@ test('DeleteMultipleObjects: MalformedXML, InvalidDigest, more than 1000 keys', 
   assert.equal((await req({ method: 'GET', path: `/${B}/exists.txt` })).text, 'original', 'nothing was deleted');
 });
 
-test('PutBucket: malformed XML body, bad x-oss-acl', async () => {
+test('PutBucket: malformed XML body, bad x-oss-acl', { timeout: 300_000 }, async () => {
   const body = '<CreateBucketConfiguration><StorageClass>Standard</Storage>';
   assertError(await req({ method: 'PUT', path: '/new-bucket-1/', body }), 400, 'MalformedXML');
   assertError(await req({ method: 'PUT', path: '/new-bucket-1/', headers: { 'x-oss-acl': 'public' } }), 400, 'InvalidArgument');
@@ -250,7 +250,7 @@ test('PutBucket: malformed XML body, bad x-oss-acl', async () => {
   assertError(await req({ method: 'PUT', path: `/${B}/?acl`, headers: { 'x-oss-acl': 'everyone' } }), 400, 'InvalidArgument');
 });
 
-test('listing: bad max-keys and continuation-token: 400 InvalidArgument', async () => {
+test('listing: bad max-keys and continuation-token: 400 InvalidArgument', { timeout: 300_000 }, async () => {
   for (const q of ['max-keys=abc', 'max-keys=1001', 'max-keys=-1', 'list-type=2&max-keys=abc', 'list-type=2&max-keys=1001']) {
     assertError(await req({ method: 'GET', path: `/${B}/?${q}` }), 400, 'InvalidArgument');
   }
@@ -260,13 +260,13 @@ test('listing: bad max-keys and continuation-token: 400 InvalidArgument', async 
   }
 });
 
-test('bad x-oss-forbid-overwrite: 400 InvalidArgument, object untouched', async () => {
+test('bad x-oss-forbid-overwrite: 400 InvalidArgument, object untouched', { timeout: 300_000 }, async () => {
   const res = await req({ method: 'PUT', path: `/${B}/exists.txt`, body: 'changed', headers: { 'x-oss-forbid-overwrite': 'yes' } });
   assertError(res, 400, 'InvalidArgument');
   assert.equal((await req({ method: 'GET', path: `/${B}/exists.txt` })).text, 'original');
 });
 
-test('CopyObject: bad x-oss-metadata-directive and malformed x-oss-copy-source: 400 InvalidArgument', async () => {
+test('CopyObject: bad x-oss-metadata-directive and malformed x-oss-copy-source: 400 InvalidArgument', { timeout: 300_000 }, async () => {
   const copy = (headers: Record<string, string>): Promise<RawResponse> => req({ method: 'PUT', path: `/${B}/copy-dest.txt`, headers });
   assertError(await copy({ 'x-oss-copy-source': `/${B}/exists.txt`, 'x-oss-metadata-directive': 'MOVE' }), 400, 'InvalidArgument');
   for (const source of ['exists.txt', `/${B}`, `/${B}/`, `/${B}/%ZZ`]) {
@@ -275,7 +275,7 @@ test('CopyObject: bad x-oss-metadata-directive and malformed x-oss-copy-source: 
   assertError(await req({ method: 'HEAD', path: `/${B}/copy-dest.txt` }), 404, 'NoSuchKey', true);
 });
 
-test('no response in this file was a 5xx', () => {
+test('no response in this file was a 5xx', { timeout: 300_000 }, () => {
   assert.ok(statuses.length > 60, `requests were recorded (${statuses.length})`);
   assert.deepEqual(statuses.filter((s) => s >= 500 && s !== 501), []);
 });

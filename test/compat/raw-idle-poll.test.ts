@@ -40,7 +40,7 @@ async function withOssd(env: Record<string, string>, body: (ossd: Ossd) => Promi
   }
 }
 
-describe('idle polling (--idle-poll-us)', () => {
+describe('idle polling (--idle-poll-us)', { timeout: 300_000 }, () => {
   it('keeps the loop busy for the budget after a request, then the idle server costs nothing', async () => {
     await withOssd({ OSSD_IDLE_POLL_US: '1000000' }, async (ossd) => {
       const polling = await cpuAfterRequest(ossd, 500);

@@ -25,7 +25,7 @@ async function put(key: string, body: Buffer): Promise<void> {
   assert.equal(r.status, 200, r.text);
 }
 
-describe('small objects are stored inline (real ossd)', () => {
+describe('small objects are stored inline (real ossd)', { timeout: 300_000 }, () => {
   before(async () => {
     assert.equal((await raw(ossd, { method: 'PUT', path: `/${B}/` })).status, 200);
   });

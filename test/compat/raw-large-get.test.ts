@@ -39,7 +39,7 @@ async function bodyOf(res: http.IncomingMessage, pauseEveryMs = 0): Promise<Buff
 
 const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 
-describe('large GETs from reused buffers', () => {
+describe('large GETs from reused buffers', { timeout: 300_000 }, () => {
   let ossd: Ossd;
   const objects = new Map<string, Buffer>();
   before(async () => {

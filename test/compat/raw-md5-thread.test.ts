@@ -19,7 +19,7 @@ function threadNames(pid: number): string[] {
   return readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
 }
 
-describe('the MD5 worker thread', () => {
+describe('the MD5 worker thread', { timeout: 300_000 }, () => {
   let ossd: Ossd;
   before(async () => {
     ossd = await startOssd();

@@ -10,7 +10,7 @@ const B = 'raw-mp-list';
 const KIB100 = 100 * 1024;
 const { ossd, mp } = useRawMultipart(B);
 
-describe('ListMultipartUploads', () => {
+describe('ListMultipartUploads', { timeout: 300_000 }, () => {
   const ids: Record<string, string[]> = {};
   const keys = ['a', 'dir/x', 'dir/y', 'dir/sub/z', 'k', 'k', 'k', 'zz é+&'];
   before(async () => {
@@ -76,7 +76,7 @@ describe('ListMultipartUploads', () => {
   });
 });
 
-describe('ListParts', () => {
+describe('ListParts', { timeout: 300_000 }, () => {
   it('pages with max-parts and part-number-marker', async () => {
     const id = await mp.initiate('parts.bin');
     for (const n of [5, 1, 3, 10000, 2]) assert.equal((await mp.part('parts.bin', id, n, Buffer.from(`part ${n}`))).status, 200);
@@ -108,7 +108,7 @@ describe('ListParts', () => {
   });
 });
 
-describe('UploadPartCopy', () => {
+describe('UploadPartCopy', { timeout: 300_000 }, () => {
   const src = pattern(300_000, 9);
   before(async () => {
     assert.equal((await raw(ossd, { method: 'PUT', path: `/${B}/src.bin`, body: src })).status, 200);

@@ -10,7 +10,7 @@ const B = 'raw-multipart';
 const KIB100 = 100 * 1024;
 const { ossd, mp } = useRawMultipart(B);
 
-describe('the crc64.md §5 multipart vector', () => {
+describe('the crc64.md §5 multipart vector', { timeout: 300_000 }, () => {
   const whole = pattern(307200);
   const parts = split(pattern(307200), 102400);
   let uploadId: string;
@@ -60,7 +60,7 @@ describe('the crc64.md §5 multipart vector', () => {
   });
 });
 
-describe('errors', () => {
+describe('errors', { timeout: 300_000 }, () => {
   let id: string;
   let e1: string;
   before(async () => {
@@ -146,7 +146,7 @@ describe('errors', () => {
   });
 });
 
-describe('parts and blobs', () => {
+describe('parts and blobs', { timeout: 300_000 }, () => {
   it('a chunked part (C++ SDK style), quoted or unquoted ETags in any case', async () => {
     const parts = [pattern(KIB100, 7), Buffer.from('tail')];
     const id = await mp.initiate('chunked.bin');

@@ -13,7 +13,7 @@ import { raw } from '../helpers/raw-http.js';
 
 const B = 'raw-staged';
 
-describe('small appends are staged, not written on the request path (real ossd)', () => {
+describe('small appends are staged, not written on the request path (real ossd)', { timeout: 300_000 }, () => {
   const opts = { env: { OSSD_JOURNAL_FLUSH_MS: '600000' } };
   let ossd: Ossd;
   before(async () => {

@@ -32,7 +32,7 @@ after(async () => {
   ossd.cleanup();
 });
 
-test('GetObjectTagging always has a TagSet; values are escaped; empty values and a prolog are fine', async () => {
+test('GetObjectTagging always has a TagSet; values are escaped; empty values and a prolog are fine', { timeout: 300_000 }, async () => {
   const empty = await getTagging('obj');
   assert.equal(empty.status, 200);
   assert.equal(empty.headers['content-type'], 'application/xml');
@@ -53,7 +53,7 @@ test('GetObjectTagging always has a TagSet; values are escaped; empty values and
   assert.match((await getTagging('obj')).text, /<Tag><Key>only-key<\/Key><Value><\/Value><\/Tag>/);
 });
 
-test('tag limits: 10 tags, key 1–128, value ≤ 256, unique keys; a refused request changes nothing', async () => {
+test('tag limits: 10 tags, key 1–128, value ≤ 256, unique keys; a refused request changes nothing', { timeout: 300_000 }, async () => {
   const ten = Array.from({ length: 10 }, (_, i): [string, string] => [`k${i}`, `v${i}`]);
   assert.equal((await putTagging('obj', tagging(ten))).status, 200);
   const before = (await getTagging('obj')).text;
@@ -72,7 +72,7 @@ test('tag limits: 10 tags, key 1–128, value ≤ 256, unique keys; a refused re
   assert.equal((await req({ method: 'HEAD', path: path('obj') })).headers['x-oss-tagging-count'], '3');
 });
 
-test('malformed tagging bodies: MalformedXML', async () => {
+test('malformed tagging bodies: MalformedXML', { timeout: 300_000 }, async () => {
   const bodies = [
     '',
     '<Tagging><TagSet><Tag><Key>a</Key>',
@@ -87,7 +87,7 @@ test('malformed tagging bodies: MalformedXML', async () => {
   for (const body of bodies) assertErr(await putTagging('obj', body), 400, 'MalformedXML');
 });
 
-test('tagging a missing key: NoSuchKey (PUT, GET, DELETE); DELETE of a present one: 204', async () => {
+test('tagging a missing key: NoSuchKey (PUT, GET, DELETE); DELETE of a present one: 204', { timeout: 300_000 }, async () => {
   assertErr(await putTagging('nope', tagging([['a', '1']])), 404, 'NoSuchKey');
   assertErr(await getTagging('nope'), 404, 'NoSuchKey');
   assertErr(await req({ method: 'DELETE', path: path('nope', '?tagging') }), 404, 'NoSuchKey');
@@ -95,7 +95,7 @@ test('tagging a missing key: NoSuchKey (PUT, GET, DELETE); DELETE of a present o
   assert.match((await getTagging('obj')).text, /<TagSet\/>/);
 });
 
-test('x-oss-tagging on copy: invalid directive is InvalidArgument; invalid tags are refused', async () => {
+test('x-oss-tagging on copy: invalid directive is InvalidArgument; invalid tags are refused', { timeout: 300_000 }, async () => {
   const src = { 'x-oss-copy-source': `/${B}/obj` };
   assertErr(await put('copy-dst', '', { ...src, 'x-oss-tagging-directive': 'Merge' }), 400, 'InvalidArgument');
   assertErr(await put('copy-dst', '', { ...src, 'x-oss-tagging-directive': 'REPLACE', 'x-oss-tagging': 'a=1&a=2' }), 400, 'InvalidArgument');
@@ -103,7 +103,7 @@ test('x-oss-tagging on copy: invalid directive is InvalidArgument; invalid tags 
   assert.match((await getTagging('copy-dst')).text, /<Key>x<\/Key><Value>\+1<\/Value>/);
 });
 
-test('PutSymlink: missing target is MissingArgument; malformed or invalid names InvalidArgument; forbid-overwrite', async () => {
+test('PutSymlink: missing target is MissingArgument; malformed or invalid names InvalidArgument; forbid-overwrite', { timeout: 300_000 }, async () => {
   assertErr(await putLink('l-missing', {}), 400, 'MissingArgument');
   assertErr(await putLink('l-missing', { 'x-oss-symlink-target': '' }), 400, 'MissingArgument');
   assertErr(await putLink('l-bad', { 'x-oss-symlink-target': 'a%ZZ' }), 400, 'InvalidArgument');
@@ -115,7 +115,7 @@ test('PutSymlink: missing target is MissingArgument; malformed or invalid names 
   assertErr(await putLink('l-ok', { 'x-oss-symlink-target': 'obj', 'x-oss-object-acl': 'bogus' }), 400, 'InvalidArgument');
 });
 
-test('GetSymlink encodes the target like encodeURIComponent keeping "/"; Go "+" and raw names decode', async () => {
+test('GetSymlink encodes the target like encodeURIComponent keeping "/"; Go "+" and raw names decode', { timeout: 300_000 }, async () => {
   const target = 'dir a/b+c%d é&?.txt';
   assert.equal((await putLink('l-enc', { 'x-oss-symlink-target': encodeURIComponent(target).replace(/%2F/g, '/') })).status, 200);
   const got = await req({ method: 'GET', path: path('l-enc', '?symlink') });
@@ -145,7 +145,7 @@ test('GetSymlink encodes the target like encodeURIComponent keeping "/"; Go "+" 
   assertErr(await req({ method: 'GET', path: path('nope', '?symlink') }), 404, 'NoSuchKey');
 });
 
-test('GET/HEAD through a link: missing target SymlinkTargetNotExist (x-oss-err on HEAD), a link to a link InvalidTargetType', async () => {
+test('GET/HEAD through a link: missing target SymlinkTargetNotExist (x-oss-err on HEAD), a link to a link InvalidTargetType', { timeout: 300_000 }, async () => {
   assert.equal((await putLink('l-dangling', { 'x-oss-symlink-target': 'gone' })).status, 200);
   const get = await req({ method: 'GET', path: path('l-dangling') });
   assertErr(get, 404, 'SymlinkTargetNotExist');
@@ -162,7 +162,7 @@ test('GET/HEAD through a link: missing target SymlinkTargetNotExist (x-oss-err o
   assert.equal(meta.headers['content-length'], '0');
 });
 
-test('through a link: conditions and ranges apply to the target; the link and target ACLs both count', async () => {
+test('through a link: conditions and ranges apply to the target; the link and target ACLs both count', { timeout: 300_000 }, async () => {
   assert.equal((await put('t-acl', '0123456789', { 'content-type': 'text/x-t' })).status, 200);
   assert.equal((await putLink('l-acl', { 'x-oss-symlink-target': 't-acl', 'x-oss-object-acl': 'public-read' })).status, 200);
   const etag = (await req({ method: 'HEAD', path: path('t-acl') })).headers.etag!;
@@ -182,7 +182,7 @@ test('through a link: conditions and ranges apply to the target; the link and ta
   assert.equal(anon.headers['x-oss-object-type'], 'Symlink');
 });
 
-test('symlinks and tags survive a restart', async () => {
+test('symlinks and tags survive a restart', { timeout: 300_000 }, async () => {
   assert.equal((await putTagging('l-ok', tagging([['persist', 'yes']]))).status, 200);
   await ossd.stop();
   ossd = await startOssd({ dataDir: ossd.dataDir });

@@ -66,7 +66,7 @@ after(async () => {
   ossd.cleanup();
 });
 
-test('Get/PutBucketVersioning: empty configuration when never set; only Enabled and Suspended; anything else MalformedXML and no change', async () => {
+test('Get/PutBucketVersioning: empty configuration when never set; only Enabled and Suspended; anything else MalformedXML and no change', { timeout: 300_000 }, async () => {
   const cfg = 'raw-ver-cfg';
   await createBucket(cfg);
   const getCfg = (): Promise<RawResponse> => req({ method: 'GET', path: `/${cfg}/?versioning` });
@@ -109,7 +109,7 @@ test('Get/PutBucketVersioning: empty configuration when never set; only Enabled 
   assertErr(await putVersioning(ossd, 'raw-ver-missing', 'Enabled'), 404, 'NoSuchBucket');
 });
 
-test('x-oss-version-id on every write and read of a versioned bucket, on none of a never-versioned one', async () => {
+test('x-oss-version-id on every write and read of a versioned bucket, on none of a never-versioned one', { timeout: 300_000 }, async () => {
   for (const bucket of [B, NONE]) {
     const versioned = bucket === B;
     const pre = `hdr-${bucket}/`;
@@ -165,7 +165,7 @@ test('x-oss-version-id on every write and read of a versioned bucket, on none of
   }
 });
 
-test('versionId parameter: empty is 400 InvalidArgument; unknown is 404 NoSuchVersion (x-oss-err on HEAD)', async () => {
+test('versionId parameter: empty is 400 InvalidArgument; unknown is 404 NoSuchVersion (x-oss-err on HEAD)', { timeout: 300_000 }, async () => {
   const v = newId(await put(B, 'param/k', 'data'), 'put');
   assertErr(await get(B, 'param/k', '?versionId='), 400, 'InvalidArgument');
   assertErr(await head(B, 'param/k', '?versionId='), 400, 'InvalidArgument');
@@ -194,7 +194,7 @@ test('versionId parameter: empty is 400 InvalidArgument; unknown is 404 NoSuchVe
   assert.equal(vidOf(ok), v);
 });
 
-test('delete markers: DELETE answers the marker id; GET/HEAD are 404 NoSuchKey with x-oss-delete-marker and the id; by id 405 MethodNotAllowed', async () => {
+test('delete markers: DELETE answers the marker id; GET/HEAD are 404 NoSuchKey with x-oss-delete-marker and the id; by id 405 MethodNotAllowed', { timeout: 300_000 }, async () => {
   const k = 'marker/k.txt';
   const v = newId(await put(B, k, 'kept'), 'put');
   const d = await del(B, k);
@@ -242,7 +242,7 @@ test('delete markers: DELETE answers the marker id; GET/HEAD are 404 NoSuchKey w
   assert.equal(back.headers['x-oss-delete-marker'], undefined);
 });
 
-test('DELETE with versionId: 204 echoing the id, no x-oss-delete-marker for a real version; unknown id deletes nothing', async () => {
+test('DELETE with versionId: 204 echoing the id, no x-oss-delete-marker for a real version; unknown id deletes nothing', { timeout: 300_000 }, async () => {
   const k = 'delv/k.txt';
   const v1 = newId(await put(B, k, 'one'), 'put one');
   const v2 = newId(await put(B, k, 'two'), 'put two');
@@ -268,7 +268,7 @@ test('DELETE with versionId: 204 echoing the id, no x-oss-delete-marker for a re
   assert.deepEqual(listedShape((await versions(B, '&prefix=delv/')).text), []);
 });
 
-test('ListObjectVersions document: keys ascending, newest first, markers interleaved, every field', async () => {
+test('ListObjectVersions document: keys ascending, newest first, markers interleaved, every field', { timeout: 300_000 }, async () => {
   const a1 = newId(await put(LIST, 'a', 'a-one'), 'a1');
   const a2 = newId(await put(LIST, 'a', 'a-two!!'), 'a2');
   const am = vidOf(await del(LIST, 'a'))!;
@@ -381,7 +381,7 @@ test('ListObjectVersions document: keys ascending, newest first, markers interle
   assert.deepEqual(etags, [md5Etag('b-two'), md5Etag('x-two'), etags[2]], 'ListObjects shows the current versions');
 });
 
-test('ListObjectVersions: invalid max-keys is InvalidArgument; encoding-type=url encodes keys and markers; missing bucket', async () => {
+test('ListObjectVersions: invalid max-keys is InvalidArgument; encoding-type=url encodes keys and markers; missing bucket', { timeout: 300_000 }, async () => {
   for (const mk of ['1001', 'abc', '-1']) assertErr(await versions(LIST, `&max-keys=${mk}`), 400, 'InvalidArgument');
   const k = 'enc dir/é&.txt';
   const v = newId(await put(LIST, k, 'enc'), 'put');
@@ -397,7 +397,7 @@ test('ListObjectVersions: invalid max-keys is InvalidArgument; encoding-type=url
   assertErr(await versions('raw-ver-missing'), 404, 'NoSuchBucket');
 });
 
-test('DeleteMultipleObjects with <VersionId>: Deleted entries report versions and markers; an empty VersionId is InvalidArgument', async () => {
+test('DeleteMultipleObjects with <VersionId>: Deleted entries report versions and markers; an empty VersionId is InvalidArgument', { timeout: 300_000 }, async () => {
   const o1 = newId(await put(B, 'multi/one', 'one-1'), 'one-1');
   const o2 = newId(await put(B, 'multi/one', 'one-2'), 'one-2');
   const t1 = newId(await put(B, 'multi/two', 'two'), 'two');
@@ -437,7 +437,7 @@ test('DeleteMultipleObjects with <VersionId>: Deleted entries report versions an
   assert.deepEqual(deletedEntries(plain.text), [{ Key: 'multi/plain' }]);
 });
 
-test('CopyObject from ?versionId= in x-oss-copy-source; a delete marker or an unknown version as source is 404', async () => {
+test('CopyObject from ?versionId= in x-oss-copy-source; a delete marker or an unknown version as source is 404', { timeout: 300_000 }, async () => {
   const s1 = newId(await put(B, 'copy/src a+b.txt', 'source one', { 'content-type': 'text/x-one' }), 'src 1');
   const s2 = newId(await put(B, 'copy/src a+b.txt', 'source two'), 'src 2');
   const source = `/${B}/${encodeURIComponent('copy/src a+b.txt')}`;
@@ -462,7 +462,7 @@ test('CopyObject from ?versionId= in x-oss-copy-source; a delete marker or an un
   assert.equal((await get(B, 'copy/dst-old')).text, 'source two');
 });
 
-test('append after a delete marker: position≠0 is PositionNotEqualToLength with next position 0; 0 makes a new version; put over appendable refuses appends', async () => {
+test('append after a delete marker: position≠0 is PositionNotEqualToLength with next position 0; 0 makes a new version; put over appendable refuses appends', { timeout: 300_000 }, async () => {
   const k = 'app/go.log';
   const first = newId(await append(B, k, 0, '123'), 'append 123');
   const second = await append(B, k, 3, '456');
@@ -500,7 +500,7 @@ test('append after a delete marker: position≠0 is PositionNotEqualToLength wit
   assert.equal(kept.headers['content-length'], '3');
 });
 
-test('Suspended: writes and creating appends are the null version; DELETE makes a null marker', async () => {
+test('Suspended: writes and creating appends are the null version; DELETE makes a null marker', { timeout: 300_000 }, async () => {
   const S = 'raw-ver-susp';
   await createBucket(S);
   assert.equal((await putVersioning(ossd, S, 'Enabled')).status, 200);
@@ -576,7 +576,7 @@ test('Suspended: writes and creating appends are the null version; DELETE makes 
   assert.equal(field(p2.text, 'IsTruncated'), 'false');
 });
 
-test('CopyObject, CompleteMultipartUpload and PutSymlink over an appendable current version keep it as a noncurrent Appendable version', async () => {
+test('CopyObject, CompleteMultipartUpload and PutSymlink over an appendable current version keep it as a noncurrent Appendable version', { timeout: 300_000 }, async () => {
   const source = newId(await put(B, 'over/source', 'copied'), 'source');
   assert.ok(source);
   const writers: Array<[string, (key: string) => Promise<RawResponse>]> = [
@@ -615,7 +615,7 @@ test('CopyObject, CompleteMultipartUpload and PutSymlink over an appendable curr
   }
 });
 
-test('Range and conditional GET on an old version apply to that version', async () => {
+test('Range and conditional GET on an old version apply to that version', { timeout: 300_000 }, async () => {
   const k = 'range/k';
   const v1 = newId(await put(B, k, '0123456789'), 'v1');
   newId(await put(B, k, 'abcdefghijklmnop'), 'v2');
@@ -631,7 +631,7 @@ test('Range and conditional GET on an old version apply to that version', async 
   assertErr(stale, 412, 'PreconditionFailed');
 });
 
-test('DeleteBucket: 409 BucketNotEmpty while noncurrent versions or delete markers remain; 204 once every version is deleted', async () => {
+test('DeleteBucket: 409 BucketNotEmpty while noncurrent versions or delete markers remain; 204 once every version is deleted', { timeout: 300_000 }, async () => {
   const D = 'raw-ver-drop';
   await createBucket(D);
   assert.equal((await putVersioning(ossd, D, 'Enabled')).status, 200);
@@ -646,7 +646,7 @@ test('DeleteBucket: 409 BucketNotEmpty while noncurrent versions or delete marke
   assertErr(await req({ method: 'GET', path: `/${D}/?versioning` }), 404, 'NoSuchBucket');
 });
 
-test('concurrent writes and deletes of one key: every version and marker kept, exactly one latest', async () => {
+test('concurrent writes and deletes of one key: every version and marker kept, exactly one latest', { timeout: 300_000 }, async () => {
   const k = 'race/k';
   const ops = Array.from({ length: 12 }, (_, i) => (i % 4 === 3 ? del(B, k) : put(B, k, `body-${i}`)));
   const results = await Promise.all(ops);
@@ -668,7 +668,7 @@ test('concurrent writes and deletes of one key: every version and marker kept, e
   }
 });
 
-test('versions, delete markers and the configuration survive a restart', async () => {
+test('versions, delete markers and the configuration survive a restart', { timeout: 300_000 }, async () => {
   const R = 'raw-ver-restart';
   await createBucket(R);
   assert.equal((await putVersioning(ossd, R, 'Enabled')).status, 200);

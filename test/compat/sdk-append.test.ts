@@ -43,7 +43,7 @@ async function appendChecked(c: OssClient, name: string, body: Buffer, soFar: Bu
 }
 
 for (const m of SDK_MODES) {
-  describe(`append: ${m.label}`, () => {
+  describe(`append: ${m.label}`, { timeout: 300_000 }, () => {
     let c: OssClient;
     before(async () => {
       c = await bucketClient(ossd, m, bucketFor('append', m));
@@ -230,7 +230,7 @@ for (const m of SDK_MODES) {
   });
 }
 
-describe('append: details independent of the addressing mode', () => {
+describe('append: details independent of the addressing mode', { timeout: 300_000 }, () => {
   let c: OssClient;
   const bucket = 'append-details';
   before(async () => {

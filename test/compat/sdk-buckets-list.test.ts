@@ -40,7 +40,7 @@ after(async () => {
 
 for (const m of SDK_MODES) {
   const tag = modeTag(m);
-  describe(`buckets: ${m.label}`, () => {
+  describe(`buckets: ${m.label}`, { timeout: 300_000 }, () => {
     let c: OssClient;
     before(() => {
       c = client(ossd, { mode: m.mode, v4: m.v4 });
@@ -137,7 +137,7 @@ for (const m of SDK_MODES) {
     });
   });
 
-  describe(`listing: ${m.label}`, () => {
+  describe(`listing: ${m.label}`, { timeout: 300_000 }, () => {
     let c: OssClient;
     before(() => {
       c = client(ossd, { mode: m.mode, v4: m.v4, bucket: LIST_BUCKET });
@@ -224,7 +224,7 @@ for (const m of SDK_MODES) {
   });
 }
 
-describe('listing: raw XML under encoding-type=url', () => {
+describe('listing: raw XML under encoding-type=url', { timeout: 300_000 }, () => {
   it('echoes EncodingType and percent-encodes Key, Prefix and CommonPrefixes', async () => {
     const res = await raw(ossd, { method: 'GET', path: `/${LIST_BUCKET}/?prefix=enc%2F&delimiter=%2F&encoding-type=url` });
     assert.equal(res.status, 200);

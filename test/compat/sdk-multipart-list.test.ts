@@ -23,7 +23,7 @@ interface SdkPart {
 }
 
 for (const m of MODES) {
-  describe(`multipart listing: ${m.label}`, () => {
+  describe(`multipart listing: ${m.label}`, { timeout: 300_000 }, () => {
     let c: OssClient;
     const bucket = bucketFor('mpl', m);
     before(async () => {

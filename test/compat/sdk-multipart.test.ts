@@ -27,7 +27,7 @@ async function assertMultipart(c: OssClient, name: string, parts: Buffer[]): Pro
 }
 
 for (const m of MODES) {
-  describe(`multipart: ${m.label}`, () => {
+  describe(`multipart: ${m.label}`, { timeout: 300_000 }, () => {
     let c: OssClient;
     const bucket = bucketFor('mp', m);
     before(async () => {

@@ -19,7 +19,7 @@ const preconditionFailed = { code: 'PreconditionFailed', status: 412 };
 const ossd = useOssd();
 
 for (const m of SDK_MODES) {
-  describe(`objects: ${m.label}`, () => {
+  describe(`objects: ${m.label}`, { timeout: 300_000 }, () => {
     let c: OssClient;
     before(async () => {
       c = await bucketClient(ossd, m, bucketFor('objects', m));
@@ -263,7 +263,7 @@ for (const m of SDK_MODES) {
   });
 }
 
-describe('objects: keys with dot segments', () => {
+describe('objects: keys with dot segments', { timeout: 300_000 }, () => {
   // ali-oss signs such a key as given but urllib resolves '/../' and '/./' before sending
   // (a client limitation), so the bytes go through raw requests, which send the path
   // verbatim, and ali-oss checks the keys through list and deleteMulti (keys in XML).
@@ -290,7 +290,7 @@ describe('objects: keys with dot segments', () => {
   });
 });
 
-describe('objects: large body', () => {
+describe('objects: large body', { timeout: 300_000 }, () => {
   // Two modes only, to keep the suite fast: IP endpoint V1 and localhost sldEnable V4.
   for (const m of SDK_MODES.filter((x) => (x.mode === 'ip' && !x.v4) || (x.mode === 'sld' && x.v4))) {
     it(`round-trips a 20 MiB Buffer byte-exactly with the MD5 ETag and CRC (${m.label})`, async () => {

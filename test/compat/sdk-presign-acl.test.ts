@@ -31,7 +31,7 @@ function anonUrl(bucket?: string, key?: string): string {
   return `http://127.0.0.1:${ossd.port}/${bucket ? `${bucket}/` : ''}${key ? encodeURIComponent(key) : ''}`;
 }
 
-describe('presigned URLs', () => {
+describe('presigned URLs', { timeout: 300_000 }, () => {
   const bucket = 'presign';
   const name = 'dir/a b+c.txt';
   let c: OssClient;
@@ -120,7 +120,7 @@ describe('presigned URLs', () => {
   });
 });
 
-describe('anonymous access and ACLs', () => {
+describe('anonymous access and ACLs', { timeout: 300_000 }, () => {
   const bucket = 'anon-acl';
   let c: OssClient;
   before(async () => {
@@ -190,7 +190,7 @@ describe('anonymous access and ACLs', () => {
 });
 
 for (const m of SDK_MODES) {
-  describe(`signature errors: ${m.label}`, () => {
+  describe(`signature errors: ${m.label}`, { timeout: 300_000 }, () => {
     const bucket = `sig-${m.mode}-${m.v4 ? 'v4' : 'v1'}`;
     before(async () => {
       const c = client(ossd, { mode: m.mode, v4: m.v4, bucket });

@@ -24,7 +24,7 @@ async function identity(c: OssClient, name: string): Promise<Record<string, stri
 }
 
 for (const m of SDK_MODES) {
-  describe(`tagging: ${m.label}`, () => {
+  describe(`tagging: ${m.label}`, { timeout: 300_000 }, () => {
     let c: OssClient;
     before(async () => {
       c = await bucketClient(ossd, m, bucketFor('tags', m));
@@ -117,7 +117,7 @@ for (const m of SDK_MODES) {
     });
   });
 
-  describe(`symlinks: ${m.label}`, () => {
+  describe(`symlinks: ${m.label}`, { timeout: 300_000 }, () => {
     let c: OssClient;
     before(async () => {
       c = await bucketClient(ossd, m, bucketFor('links', m));

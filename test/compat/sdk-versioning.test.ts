@@ -72,7 +72,7 @@ const markerIds = (l: SdkVersions): Array<[string, string]> => l.deleteMarker.ma
 const text = async (c: OssClient, name: string, opts?: Record<string, unknown>): Promise<string> => contentOf(await c.get(name, opts)).toString();
 
 for (const m of SDK_MODES) {
-  describe(`versioning: ${m.label}`, () => {
+  describe(`versioning: ${m.label}`, { timeout: 300_000 }, () => {
     const B = bucketFor('ver', m);
     let c: OssClient;
     before(async () => {
@@ -541,7 +541,7 @@ for (const m of SDK_MODES) {
     });
   });
 
-  describe(`versioning Suspended: ${m.label}`, () => {
+  describe(`versioning Suspended: ${m.label}`, { timeout: 300_000 }, () => {
     const B = bucketFor('ver-susp', m);
     let c: OssClient;
     before(async () => {
@@ -613,7 +613,7 @@ for (const m of SDK_MODES) {
     });
   });
 
-  describe(`versioning and other buckets: ${m.label}`, () => {
+  describe(`versioning and other buckets: ${m.label}`, { timeout: 300_000 }, () => {
     it('a never-versioned bucket: no x-oss-version-id and no x-oss-delete-marker anywhere', async () => {
       const B = bucketFor('ver-none', m);
       const c = await bucketClient(ossd, m, B);

@@ -69,7 +69,7 @@ after(async () => {
   ossd.cleanup();
 });
 
-describe('temporary credentials from the CLI', () => {
+describe('temporary credentials from the CLI', { timeout: 300_000 }, () => {
   for (const m of KEY_MODES) {
     it(`work through ali-oss with stsToken: ${m.label}`, async () => {
       const j = remember(await issueSts(ossd, ['--duration', '600']));
@@ -102,7 +102,7 @@ describe('temporary credentials from the CLI', () => {
   });
 });
 
-describe('refusals', () => {
+describe('refusals', { timeout: 300_000 }, () => {
   for (const m of KEY_MODES) {
     it(`wrong, foreign and missing tokens: ${m.label}`, async () => {
       const a = await issue();
@@ -137,7 +137,7 @@ describe('refusals', () => {
   });
 });
 
-describe('limits', () => {
+describe('limits', { timeout: 300_000 }, () => {
   it('read-only credentials limited to a bucket', async () => {
     const creds = await issue(['--bucket', B, '--read-only']);
     for (const m of KEY_MODES) {
@@ -165,7 +165,7 @@ describe('limits', () => {
   });
 });
 
-describe('the admin endpoint', () => {
+describe('the admin endpoint', { timeout: 300_000 }, () => {
   it('issues credentials to the root key (V1 and V4), with duration and limits', async () => {
     const v1 = adminJson(await raw(ossd, { method: 'POST', path: '/-/admin/sts?duration=900' }));
     assert.ok(Math.abs(Date.parse(v1.Expiration) - (Date.now() + 900_000)) < 10_000);
@@ -208,7 +208,7 @@ describe('the admin endpoint', () => {
   });
 });
 
-it('the server prints no secret: the root one only in its banner, handed-out ones nowhere', async () => {
+it('the server prints no secret: the root one only in its banner, handed-out ones nowhere', { timeout: 300_000 }, async () => {
   await sleep(100);
   const out = ossd.output();
   assert.match(out, /"op":"AdminIssueTemporaryCredentials"/, 'requests were logged');

@@ -16,7 +16,7 @@ import { body, makeEngine, readObject, tempDirs } from '../helpers/engine-fixtur
 const newDir = tempDirs('ossd-append-hint-');
 const attrs = emptyAttributes();
 
-describe('appends after the object changed by other operations', () => {
+describe('appends after the object changed by other operations', { timeout: 120_000 }, () => {
   let engine: Engine;
   before(async () => {
     engine = await makeEngine(newDir());

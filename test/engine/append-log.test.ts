@@ -34,7 +34,7 @@ async function appendAll(engine: Engine, key: string, parts: Buffer[]): Promise<
   return whole;
 }
 
-describe('the append log', () => {
+describe('the append log', { timeout: 120_000 }, () => {
   const engines: Engine[] = [];
   before(() => {
     process.env.OSSD_JOURNAL_FLUSH_MS = '600000'; // no background flush: rows stay until the test flushes

@@ -31,7 +31,7 @@ async function* failingBody(first: Buffer): AsyncGenerator<Buffer> {
 }
 
 for (const pair of DRIVER_PAIRS) {
-  describe(`engine on ${pair}`, () => {
+  describe(`engine on ${pair}`, { timeout: 120_000 }, () => {
     let dir: string;
     let engine: Engine;
     before(async () => {

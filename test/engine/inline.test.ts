@@ -36,7 +36,7 @@ function pattern(n: number, seed = 1): Buffer {
   return b;
 }
 
-describe('inline blobs', () => {
+describe('inline blobs', { timeout: 120_000 }, () => {
   it('a body up to 64 KiB is stored inline, one byte more in a file; both read back whole and in ranges', async () => {
     const engine = await bucketEngine();
     const small = pattern(KiB64);

@@ -34,7 +34,7 @@ function chunked(data: Buffer, declared = data.length) {
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 
-describe('MD5 of large bodies on the worker thread', () => {
+describe('MD5 of large bodies on the worker thread', { timeout: 120_000 }, () => {
   it('a 9.5 MiB put: MD5 ETag, CRC-64 and bytes exactly as sent', async () => {
     const engine = await bucketEngine();
     const data = randomBytes(9.5 * MiB);

@@ -33,7 +33,7 @@ async function read(o: OpenedObject, start: number, end: number): Promise<Buffer
 const blobPath = (dir: string, blob: string): string => join(dir, 'blobs', blob.slice(0, 2), blob);
 
 for (const pair of DRIVER_PAIRS) {
-  describe(`multipart engine on ${pair}`, () => {
+  describe(`multipart engine on ${pair}`, { timeout: 120_000 }, () => {
     let dir: string;
     let engine: Engine;
     const attrs = emptyAttributes();

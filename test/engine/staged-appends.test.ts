@@ -21,7 +21,7 @@ const newDir = tempDirs('ossd-staged-');
 const attrs = emptyAttributes();
 
 for (const pair of DRIVER_PAIRS) {
-  describe(`staged small appends on ${pair}`, () => {
+  describe(`staged small appends on ${pair}`, { timeout: 120_000 }, () => {
     let dir: string;
     let engine: Engine;
     before(async () => {
@@ -116,7 +116,7 @@ async function expectWrittenByNextFlush(engine: Engine, dir: string, blob: strin
   assert.deepEqual(await engine.meta.journal.blobs(), []);
 }
 
-describe('staged small appends when the flush cannot write', () => {
+describe('staged small appends when the flush cannot write', { timeout: 120_000 }, () => {
   it('keeps the bytes staged and journaled, reads stay whole, and the next flush writes them', async () => {
     process.env.OSSD_JOURNAL_FLUSH_MS = '600000';
     const dir = newDir();
@@ -138,7 +138,7 @@ describe('staged small appends when the flush cannot write', () => {
   });
 });
 
-describe('recovery on a full disk', () => {
+describe('recovery on a full disk', { timeout: 120_000 }, () => {
   it('keeps journaled appends that do not fit back into their file: served from memory, not rolled back, written once there is space', async () => {
     process.env.OSSD_JOURNAL_FLUSH_MS = '600000';
     const dir = newDir();

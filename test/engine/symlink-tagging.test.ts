@@ -26,7 +26,7 @@ async function readAll(engine: Engine, bucket: string, key: string): Promise<str
   }
 }
 
-describe('symlink_target column', () => {
+describe('symlink_target column', { timeout: 120_000 }, () => {
   it('is added to an objects table created without it; old rows read as non-links', async () => {
     const dir = tempDir();
     const db = new Database(join(dir, 'meta.db'));
@@ -56,7 +56,7 @@ describe('symlink_target column', () => {
   });
 });
 
-describe('engine: symlinks and tags', () => {
+describe('engine: symlinks and tags', { timeout: 120_000 }, () => {
   it('a link follows to its target; missing and chained targets are errors; GetSymlink refuses non-links', async () => {
     const engine = await makeEngine(tempDir());
     await engine.buckets.create('b', 'private', 'Standard', 'LRS');

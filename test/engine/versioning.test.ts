@@ -32,7 +32,7 @@ async function versionedBucket(engine: Engine, status: 'Enabled' | 'Suspended' =
   await engine.buckets.setVersioning('b', status);
 }
 
-describe('noncurrent versions keep their bytes', () => {
+describe('noncurrent versions keep their bytes', { timeout: 120_000 }, () => {
   it('a multipart version replaced by a put survives a restart and the orphan sweep; deleting it by id frees its part blobs', async () => {
     const dir = tempDir();
     let engine = await makeEngine(dir);
@@ -96,7 +96,7 @@ describe('noncurrent versions keep their bytes', () => {
   });
 });
 
-describe('racing writers and listing', () => {
+describe('racing writers and listing', { timeout: 120_000 }, () => {
   it('concurrent puts and deletes of one key: every acknowledged version is listed once, newest first', async () => {
     const engine = await makeEngine(tempDir());
     await versionedBucket(engine);
@@ -135,7 +135,7 @@ describe('racing writers and listing', () => {
   });
 });
 
-describe('version_id and versioning columns', () => {
+describe('version_id and versioning columns', { timeout: 120_000 }, () => {
   it('are added to tables created without them; old rows are the null version', async () => {
     const dir = tempDir();
     const db = new Database(join(dir, 'meta.db'));

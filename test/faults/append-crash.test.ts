@@ -75,7 +75,7 @@ function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'ossd-fault-'));
 }
 
-it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknowledged writes survive, nothing torn, space reclaimed`, async (t) => {
+it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknowledged writes survive, nothing torn, space reclaimed`, { timeout: LONG ? 10_800_000 : 600_000 }, async (t) => {
   const seed = Number(process.env.OSSD_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
   t.diagnostic(`seed ${seed} (OSSD_FAULT_SEED=${seed} replays sizes and timings)`);
   const rand = prng(seed);
@@ -239,7 +239,7 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
   }
 });
 
-it('SIGKILL in the middle of a 50 MiB PutObject and a 50 MiB append: nothing of either remains', async () => {
+it('SIGKILL in the middle of a 50 MiB PutObject and a 50 MiB append: nothing of either remains', { timeout: LONG ? 10_800_000 : 600_000 }, async () => {
   const dataDir = tempDataDir();
   let ossd: Ossd = await startOssd({ dataDir });
   try {

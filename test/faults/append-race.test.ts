@@ -68,7 +68,7 @@ function checkStormResult(key: string, ledger: Attempt[], got: FetchedObject, ex
   }
 }
 
-describe('concurrent appends (real ossd)', () => {
+describe('concurrent appends (real ossd)', { timeout: 600_000 }, () => {
   let ossd: Ossd;
 
   before(async () => {

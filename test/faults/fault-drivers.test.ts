@@ -63,7 +63,7 @@ async function put(ossd: Ossd, key: string, body: Buffer): Promise<RawResponse> 
   return raw(ossd, { method: 'PUT', path: `/${BUCKET}/${key}`, body });
 }
 
-describe('OSSD_FAULTS parsing and the fault plan', () => {
+describe('OSSD_FAULTS parsing and the fault plan', { timeout: 600_000 }, () => {
   it('parses rules and refuses malformed ones', () => {
     assert.deepEqual(parseFaults('blob.write:3:ENOSPC, meta.cas:5+:EIO'), [
       { method: 'blob.write', nth: 3, sticky: false, code: 'ENOSPC' },
@@ -95,7 +95,7 @@ describe('OSSD_FAULTS parsing and the fault plan', () => {
   });
 });
 
-describe('disk errors in the real server', () => {
+describe('disk errors in the real server', { timeout: 600_000 }, () => {
   it('ENOSPC on an append\'s blob write: 507, the object unchanged, the same append then succeeds', async () => {
     await withFaults('blob.write:2:ENOSPC', async (ossd) => {
       const first = randomBody(1000);

@@ -124,7 +124,7 @@ function df(dir: string): string {
   return spawnSync('df', ['-k', dir], { encoding: 'utf8' }).stdout.trim().split('\n').pop() ?? '';
 }
 
-describe('a full disk', () => {
+describe('a full disk', { timeout: 600_000 }, () => {
   it('on a 24 MiB tmpfs: refused writes fail cleanly, nothing is damaged, freeing space helps, a restart recovers', async (t) => {
     if (!mountPoint) assert.fail(`${mountRefused} (the emulated full disk below runs instead)`);
     const dataDir = join(mountPoint, 'data');

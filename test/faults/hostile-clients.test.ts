@@ -73,7 +73,7 @@ async function bodyOf(key: string): Promise<string> {
   return res.status === 200 ? res.text : `status ${res.status}`;
 }
 
-describe('clients that go away', () => {
+describe('clients that go away', { timeout: LONG ? 10_800_000 : 600_000 }, () => {
   test('disconnect mid-body: nothing stored (PutObject, chunked PutObject, AppendObject)', async () => {
     await appendable('app-mid');
     const cases: Array<{ key: string; path: string; headers: Record<string, string>; part: Buffer }> = [
@@ -146,7 +146,7 @@ describe('clients that go away', () => {
   });
 });
 
-describe('slow clients are cut by the timeouts', () => {
+describe('slow clients are cut by the timeouts', { timeout: LONG ? 10_800_000 : 600_000 }, () => {
   test('slowloris: a header line every second is cut within the headers timeout', async () => {
     const w = await openWire(ossd);
     w.write(`GET /${B}/ HTTP/1.1\r\nhost: 127.0.0.1\r\ndate: ${date()}\r\n`);
@@ -189,7 +189,7 @@ describe('slow clients are cut by the timeouts', () => {
   });
 });
 
-describe('floods and oversized requests', () => {
+describe('floods and oversized requests', { timeout: LONG ? 10_800_000 : 600_000 }, () => {
   test('2,000 open connections: the server stays healthy and keeps answering', { timeout: 120_000 }, async () => {
     const flood = await startOssd();
     const sockets: net.Socket[] = [];
@@ -312,7 +312,7 @@ describe('floods and oversized requests', () => {
   });
 });
 
-describe('Expect: 100-continue and bad framing', () => {
+describe('Expect: 100-continue and bad framing', { timeout: LONG ? 10_800_000 : 600_000 }, () => {
   const expectAppend = (key: string, position: number, length: number, sign: 'good' | 'bad'): Buffer => {
     const headers: Record<string, string> = { date: date(), 'content-length': String(length), expect: '100-continue' };
     const path = `/${B}/${key}?append&position=${position}`;

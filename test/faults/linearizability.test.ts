@@ -43,7 +43,7 @@ const get = (content: string | null, objectType = 'Appendable'): KeyOp => ({
   result: content === null ? { status: 'absent' } : { status: 'ok', objectType, bytes: b(content) },
 });
 
-describe('the linearizability checker', () => {
+describe('the linearizability checker', { timeout: LONG ? 10_800_000 : 600_000 }, () => {
   const refuse: Array<[string, Timed<KeyOp>[]]> = [
     ['a read after a completed put sees nothing', [op(0, 0, 1, put('A')), op(1, 2, 3, get(null))]],
     ['two appends at 0, one after the other, both succeed', [op(0, 0, 1, append(0, 'ab', ok(2, 'ab'))), op(1, 2, 3, append(0, 'cd', ok(2, 'cd')))]],

@@ -23,7 +23,7 @@ async function restart(ossd: Ossd): Promise<Ossd> {
   return startOssd({ dataDir: ossd.dataDir });
 }
 
-describe('kill -9 during a multipart upload', () => {
+describe('kill -9 during a multipart upload', { timeout: 600_000 }, () => {
   let ossd: Ossd;
   before(async () => {
     ossd = await startOssd();
@@ -115,7 +115,7 @@ function slowGet(ossd: Ossd, path: string): { first: Promise<void>; resume: () =
   return { first, resume };
 }
 
-describe('Complete over an existing key is atomic for readers', () => {
+describe('Complete over an existing key is atomic for readers', { timeout: 600_000 }, () => {
   const { ossd, mp } = useRawMultipart(B);
 
   async function upload(key: string, parts: Buffer[]): Promise<void> {

@@ -60,7 +60,7 @@ function download(ossd: Ossd, path: string): Promise<{ bytes: number; crc: strin
   });
 }
 
-describe('streaming keeps memory flat', () => {
+describe('streaming keeps memory flat', { timeout: 600_000 }, () => {
   let ossd: Ossd;
   before(async () => {
     ossd = await startOssd();

@@ -119,7 +119,7 @@ async function check(ossd: Ossd, ledger: Ledger, rereadAll: boolean): Promise<nu
   return unacknowledged;
 }
 
-it(`versioned bucket under SIGKILL, ${CYCLES} cycles: every acknowledged version and marker survives, whole`, async (t) => {
+it(`versioned bucket under SIGKILL, ${CYCLES} cycles: every acknowledged version and marker survives, whole`, { timeout: LONG ? 10_800_000 : 600_000 }, async (t) => {
   const seed = Number(process.env.OSSD_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
   t.diagnostic(`seed ${seed} (OSSD_FAULT_SEED=${seed} replays the sizes and the kill instants)`);
   const rand = prng(seed);

@@ -237,7 +237,7 @@ function expected(op: Op, p: Principal, c: Cell): boolean {
   return mark === 'Y';
 }
 
-test('ACL matrix: anonymous, root and limited keys × every operation family × bucket ACL × object ACL', async (t) => {
+test('ACL matrix: anonymous, root and limited keys × every operation family × bucket ACL × object ACL', { timeout: 300_000 }, async (t) => {
   const cells: Cell[] = [];
   for (const b of BUCKET_ACLS) for (const o of OBJECT_ACLS) cells.push({ bucket: `acl-${SHORT[b]}-${SHORT[o]}`, tmpBucket: `acl-${SHORT[b]}-${SHORT[o]}-tmp`, b, o });
   await rootOk('PUT', `/${OTHER}/`, { 'x-oss-acl': 'public-read' });

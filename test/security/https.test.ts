@@ -44,12 +44,12 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it('the banner shows an https:// endpoint', () => {
+it('the banner shows an https:// endpoint', { timeout: 300_000 }, () => {
   assert.match(ossd!.output(), /endpoint:\s+https:\/\/127\.0\.0\.1:\d+/);
   assert.match(ossd!.output(), /endpoint: 'https:\/\/localhost:\d+'/);
 });
 
-it('ali-oss over HTTPS (certificate trusted via ca): put, append, get round trip', async () => {
+it('ali-oss over HTTPS (certificate trusted via ca): put, append, get round trip', { timeout: 300_000 }, async () => {
   const client = new OSS({
     endpoint: `https://localhost:${ossd!.port}`,
     secure: true,
@@ -72,7 +72,7 @@ it('ali-oss over HTTPS (certificate trusted via ca): put, append, get round trip
   assert.deepEqual(list.objects.map((o: { name: string }) => o.name).sort(), ['hello.txt', 'log.txt']);
 });
 
-it('an untrusted client refuses the self-signed certificate; rejectUnauthorized: false accepts it', async () => {
+it('an untrusted client refuses the self-signed certificate; rejectUnauthorized: false accepts it', { timeout: 300_000 }, async () => {
   const get = (agent: https.Agent): Promise<number> =>
     new Promise((resolve, reject) => {
       https.get({ host: 'localhost', port: ossd!.port, path: '/-/health', agent }, (res) => {
@@ -84,7 +84,7 @@ it('an untrusted client refuses the self-signed certificate; rejectUnauthorized:
   assert.equal(await get(new https.Agent({ rejectUnauthorized: false })), 200);
 });
 
-it('a plain-HTTP request to the TLS port fails', async () => {
+it('a plain-HTTP request to the TLS port fails', { timeout: 300_000 }, async () => {
   const outcome = await new Promise<string>((resolve) => {
     const req = http.get({ host: '127.0.0.1', port: ossd!.port, path: '/-/health', timeout: 5_000 }, (res) => {
       res.resume();
@@ -96,6 +96,6 @@ it('a plain-HTTP request to the TLS port fails', async () => {
   assert.match(outcome, /^error /, `plain HTTP must not be served on the TLS port: ${outcome}`);
 });
 
-it('--tls-cert without --tls-key is refused at start', async () => {
+it('--tls-cert without --tls-key is refused at start', { timeout: 300_000 }, async () => {
   await assert.rejects(startOssd({ args: ['--tls-cert', join(dir, 'c.pem')] }), /set both --tls-cert and --tls-key/);
 });

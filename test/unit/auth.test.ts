@@ -71,7 +71,7 @@ const ab = { bucket: 'examplebucket', key: 'dir/a b.txt' };
 const v13Url = `OSSAccessKeyId=${AK}&Expires=1736931600&Signature=Z7PhFsem59%2BrU9XN1Kni%2Fy3GVME%3D`
   + `&response-content-disposition=${encodeURIComponent('attachment; filename="a b.txt"')}&security-token=${TOKEN}`;
 
-test('§9 V1 vectors: exact string to sign and signature', () => {
+test('§9 V1 vectors: exact string to sign and signature', { timeout: 30_000 }, () => {
   const sts = v1StringToSign('POST', v11, DATE, LOGS, parseQuery('append&position=0'));
   assert.equal(sts, `POST\n${MD5}\ntext/plain\n${DATE}\nx-oss-meta-author:alice\nx-oss-object-acl:private\n`
     + '/examplebucket/logs/app.log?append&position=0');
@@ -86,7 +86,7 @@ test('§9 V1 vectors: exact string to sign and signature', () => {
   assert.equal(v1Signature(SK, v1StringToSign('GET', {}, '1736931600', ab, parseQuery(v13Url))), 'Z7PhFsem59+rU9XN1Kni/y3GVME=');
 });
 
-test('§9 V1 vectors verify', () => {
+test('§9 V1 vectors verify', { timeout: 30_000 }, () => {
   const ok = (i: AuthInput, l: KeyLookup, scheme: string) =>
     assert.deepEqual(verifyRequest(i, l, T0), { scheme, accessKeyId: AK, candidateIndex: 0 });
   ok(input('POST', 'append&position=0', v11), lookup, 'v1');
@@ -105,7 +105,7 @@ test('§9 V1 vectors verify', () => {
   ok(input('POST', 'append&position=0&prefix=zzz', v11), lookup, 'v1');
 });
 
-test('§9 V4 vectors: canonical request, key chain, signature, verify', () => {
+test('§9 V4 vectors: canonical request, key chain, signature, verify', { timeout: 30_000 }, () => {
   const cr = v4CanonicalRequest({ method: 'POST', target: LOGS, query: parseQuery('append&position=0'), headers: v41, additionalHeaders: [] });
   assert.equal(cr, `POST\n/examplebucket/logs/app.log\nappend&position=0\ncontent-md5:${MD5}\ncontent-type:text/plain\n`
     + 'x-oss-content-sha256:UNSIGNED-PAYLOAD\nx-oss-date:20250115T080000Z\nx-oss-meta-author:alice\n\n\nUNSIGNED-PAYLOAD');
@@ -128,7 +128,7 @@ test('§9 V4 vectors: canonical request, key chain, signature, verify', () => {
     { scheme: 'v4-presigned', accessKeyId: AK, candidateIndex: 0 });
 });
 
-test('each signed element altered → SignatureDoesNotMatch with details (V1 and V4)', () => {
+test('each signed element altered → SignatureDoesNotMatch with details (V1 and V4)', { timeout: 30_000 }, () => {
   const forms = [
     [v11, 'date', 'Wed, 15 Jan 2025 08:00:01 GMT', '3ujB4hvixlO6vuRyKaHhkWcUcjU='],
     [v41, 'x-oss-date', '20250115T080001Z', 'bdd3166566f2ad07c3ef0df9bfd6704828e1d9c7827b22cf7e2a725cffbb2276'],
@@ -155,7 +155,7 @@ test('each signed element altered → SignatureDoesNotMatch with details (V1 and
   fails(() => verifyRequest(input('GET', v43Url.replace('3600', '3601'), {}, ab), stsLookup(), T0), 'SignatureDoesNotMatch');
 });
 
-test('key, date, expiry, scheme and format errors', () => {
+test('key, date, expiry, scheme and format errors', { timeout: 30_000 }, () => {
   const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/;
   fails(() => verifyRequest(input('POST', 'append&position=0', { ...v11, authorization: 'OSS NOPE:abc=' }), lookup, T0), 'InvalidAccessKeyId');
   const otherAk = { ...v41, authorization: v41.authorization.replace(AK, 'NOPE') };
@@ -190,7 +190,7 @@ test('key, date, expiry, scheme and format errors', () => {
   assert.deepEqual(verifyRequest(input('GET', 'prefix=&Expires=1', {}), lookup, T0), { scheme: 'anonymous', candidateIndex: 0 });
 });
 
-test('STS token: missing, mismatched, expired → InvalidSecurityToken', () => {
+test('STS token: missing, mismatched, expired → InvalidSecurityToken', { timeout: 30_000 }, () => {
   const v12 = { date: DATE, 'x-oss-security-token': TOKEN, authorization: `OSS ${AK}:8qaUhEn70QMInrEz+kqvY6xhfJc=` };
   const acl = (h: Record<string, string>) => input('GET', 'acl', h, { bucket: 'examplebucket' });
   fails(() => verifyRequest(acl(v12), stsLookup('OTHERTOKEN'), T0), 'InvalidSecurityToken');
@@ -242,7 +242,7 @@ const KEYS = ['a b+c.txt', 'dir/ünï cödé/文件+%20.txt', "quote'!()*~.txt",
   ...Array.from({ length: 8 }, () => `k${Array.from({ length: 1 + rand(12) }, () => POOL[rand(POOL.length)]).join('')}`)];
 
 for (const v4 of [false, true]) {
-  test(`ali-oss client requests verify (${v4 ? 'V4' : 'V1'} header)`, async () => {
+  test(`ali-oss client requests verify (${v4 ? 'V4' : 'V1'} header)`, { timeout: 30_000 }, async () => {
     const opts = { authorizationV4: v4, region: 'oss-cn-hangzhou' };
     const calls: ((c: AliClient) => unknown)[] = [
       ...KEYS.map((k) => (c: AliClient) => c.put(k, Buffer.from('hello'), { headers: { 'x-oss-meta-note': ' padded  ' } })),
@@ -279,7 +279,7 @@ for (const v4 of [false, true]) {
   });
 }
 
-test('ali-oss signUtils V1 header with x-oss-date, and Go-style V4 with Date only', () => {
+test('ali-oss signUtils V1 header with x-oss-date, and Go-style V4 with Date only', { timeout: 30_000 }, () => {
   for (const key of KEYS) {
     const headers = { 'x-oss-date': new Date().toUTCString(), 'Content-Type': 'a/b', 'x-oss-meta-k': 'ü v' };
     const sts = signUtils.buildCanonicalString('PUT', `/examplebucket/${key}`, { headers, parameters: { acl: '' } });
@@ -296,7 +296,7 @@ test('ali-oss signUtils V1 header with x-oss-date, and Go-style V4 with Date onl
   assert.equal(verifyRequest(input('GET', 'list-type=2', { ...headers, authorization: auth }, { bucket: 'examplebucket' }), lookup).scheme, 'v4');
 });
 
-test('ali-oss presigned URLs (signatureUrl V1, signatureUrlV4) verify', async () => {
+test('ali-oss presigned URLs (signatureUrl V1, signatureUrlV4) verify', { timeout: 30_000 }, async () => {
   const client = aliClient({ stsToken: TOKEN, region: 'oss-cn-hangzhou' });
   for (const key of KEYS) {
     const v1 = String(client.signatureUrl(key, { expires: 600, response: { 'content-disposition': `attachment; filename="${key}"` } }));

@@ -17,7 +17,7 @@ function verdict(rows: Row[], goal: string, small: string[] = []): { pass: boole
   return v;
 }
 
-describe('bench verdicts', () => {
+describe('bench verdicts', { timeout: 30_000 }, () => {
   it('judges 64-client appends against minimal and says what minimal-group itself reached', () => {
     const rows = [
       row('append-4k-64c-64obj', 'ossd', 9000),

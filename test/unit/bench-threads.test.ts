@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { cpuByThread, type ThreadCpu, threadCpuMs } from '../../bench/proc.js';
 import { OffloadedMd5 } from '../../src/engine/md5-offload.js';
 
-describe('CPU by thread', () => {
+describe('CPU by thread', { timeout: 30_000 }, () => {
   it('splits per-op CPU into the event loop, named threads and the unnamed rest', () => {
     const before: ThreadCpu = new Map([
       [100, { name: 'node', ms: 50 }],

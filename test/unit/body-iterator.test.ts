@@ -46,7 +46,7 @@ async function collect(it: AsyncIterator<Buffer>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-describe('bodyIterator', () => {
+describe('bodyIterator', { timeout: 30_000 }, () => {
   it('yields a body that arrives in pieces, some before the first read and some after, then ends', async () => {
     let got: Buffer | undefined;
     await withServer(

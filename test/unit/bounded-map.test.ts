@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { BoundedMap } from '../../src/engine/bounded-map.js';
 
-it('past its limit drops the entries set longest ago, and setting a key again makes it new', () => {
+it('past its limit drops the entries set longest ago, and setting a key again makes it new', { timeout: 30_000 }, () => {
   const m = new BoundedMap<string, number>(16);
   for (let i = 0; i < 16; i++) m.set(`k${i}`, i);
   m.set('k0', 100); // k0 is now the newest

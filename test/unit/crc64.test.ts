@@ -65,7 +65,7 @@ const VECTORS: Array<[string, string]> = [
   ['foobarbaz', '9240600635424475731'],
 ];
 
-test('crc64.md §5 single-input vectors (fast path, JS path, bitwise reference)', () => {
+test('crc64.md §5 single-input vectors (fast path, JS path, bitwise reference)', { timeout: 30_000 }, () => {
   for (const [input, dec] of VECTORS) {
     const b = utf8(input);
     assert.equal(crc64ToDecimal(crc64(b)), dec, input);
@@ -80,13 +80,13 @@ test('crc64.md §5 single-input vectors (fast path, JS path, bitwise reference)'
   assert.equal(crc64(utf8('foobarbaz')), 0x803d3551b1b98a53n);
 });
 
-test('the wasm fast path is active here and agrees with the JS path on the check value', () => {
+test('the wasm fast path is active here and agrees with the JS path on the check value', { timeout: 30_000 }, () => {
   assert.ok(wasmUpdate, 'WebAssembly path failed to load');
   assert.equal(crc64UsesWasm, true);
   assert.equal(withUpdater(wasmUpdate, utf8('123456789')), 11051210869376104954n);
 });
 
-test('chaining equals concatenation (crc64.md §2, append.md §5)', () => {
+test('chaining equals concatenation (crc64.md §2, append.md §5)', { timeout: 30_000 }, () => {
   const hello = crc64(utf8('hello'));
   assert.equal(crc64(utf8('world'), hello), 10826451443916115081n);
   assert.equal(new Crc64(hello).update(utf8('world')).digest(), 10826451443916115081n);
@@ -105,7 +105,7 @@ test('chaining equals concatenation (crc64.md §2, append.md §5)', () => {
   }
 });
 
-test('digest() does not reset; empty updates change nothing', () => {
+test('digest() does not reset; empty updates change nothing', { timeout: 30_000 }, () => {
   const h = new Crc64().update(utf8('hello'));
   assert.equal(h.digest(), 11177612005948864433n);
   h.update(new Uint8Array(0)).update(utf8('world'));
@@ -114,7 +114,7 @@ test('digest() does not reset; empty updates change nothing', () => {
   assert.equal(new Crc64(12345n).digest(), 12345n);
 });
 
-test('combine: crc64.md §5 values', () => {
+test('combine: crc64.md §5 values', { timeout: 30_000 }, () => {
   const [foo, bar, baz] = ['foo', 'bar', 'baz'].map((s) => crc64(utf8(s))) as [bigint, bigint, bigint];
   assert.equal(crc64Combine(crc64(utf8('hello')), crc64(utf8('world')), 5), 10826451443916115081n);
   assert.equal(zeroFeedCombine(crc64(utf8('hello')), crc64(utf8('world')), 5), 10826451443916115081n);
@@ -123,7 +123,7 @@ test('combine: crc64.md §5 values', () => {
   assert.equal(crc64Combine(foo, 0n, 0), foo);
 });
 
-test('combine (matrix) equals the O(n) zero-feeding reference and the concatenation', () => {
+test('combine (matrix) equals the O(n) zero-feeding reference and the concatenation', { timeout: 30_000 }, () => {
   const next = rng(42);
   for (const len2 of [0, 1, 7, 8, 9, 1000, 102400]) {
     for (let i = 0; i < 2; i++) {
@@ -142,7 +142,7 @@ test('combine (matrix) equals the O(n) zero-feeding reference and the concatenat
     crc64Combine(crc64Combine(x, 0n, 2n ** 40n), 0n, 3));
 });
 
-test('crc64.md §5 multipart vector (307200 bytes, i mod 251, 3 parts of 102400)', () => {
+test('crc64.md §5 multipart vector (307200 bytes, i mod 251, 3 parts of 102400)', { timeout: 30_000 }, () => {
   const buf = Buffer.alloc(307200);
   for (let i = 0; i < buf.length; i++) buf[i] = i % 251;
   const parts = [0, 1, 2].map((p) => crc64(buf.subarray(p * 102400, (p + 1) * 102400)));
@@ -154,7 +154,7 @@ test('crc64.md §5 multipart vector (307200 bytes, i mod 251, 3 parts of 102400)
   assert.equal(withUpdater(updateJs, buf), whole);
 });
 
-test('fast path equals pure JS on random buffers of random sizes', () => {
+test('fast path equals pure JS on random buffers of random sizes', { timeout: 30_000 }, () => {
   assert.ok(wasmUpdate);
   const next = rng(1234);
   const sizes = [0, 1, 15, 16, 17, 31, 32, 33, 4096, 65535, 262144, 262145, 600001];
@@ -168,7 +168,7 @@ test('fast path equals pure JS on random buffers of random sizes', () => {
   }
 });
 
-test('streaming: same digest however the input is chunked, incl. odd-offset slices', () => {
+test('streaming: same digest however the input is chunked, incl. odd-offset slices', { timeout: 30_000 }, () => {
   const next = rng(99);
   const data = randomBytes(next, 70001);
   const expect = withUpdater(updateJs, data);
@@ -200,7 +200,7 @@ test('streaming: same digest however the input is chunked, incl. odd-offset slic
   }
 });
 
-test('crc64ToDecimal is unsigned decimal; out-of-range inputs are rejected', () => {
+test('crc64ToDecimal is unsigned decimal; out-of-range inputs are rejected', { timeout: 30_000 }, () => {
   assert.equal(crc64ToDecimal(0n), '0');
   assert.equal(crc64ToDecimal(18020588380933092773n), '18020588380933092773');
   assert.equal(crc64ToDecimal(MASK), '18446744073709551615');
@@ -211,7 +211,7 @@ test('crc64ToDecimal is unsigned decimal; out-of-range inputs are rejected', () 
   assert.throws(() => crc64Combine(0n, 0n, 1.5), RangeError);
 });
 
-test('OSSD_CRC64_JS=1 falls back to the JS path with the same results', () => {
+test('OSSD_CRC64_JS=1 falls back to the JS path with the same results', { timeout: 30_000 }, () => {
   const mod = new URL('../../src/engine/crc64.js', import.meta.url).href;
   const script = `import { crc64, crc64UsesWasm } from ${JSON.stringify(mod)};
     const b = Buffer.alloc(307200); for (let i = 0; i < b.length; i++) b[i] = i % 251;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { dropWritten } from '../../src/drivers/fs/fd.js';
 
-it('after a short writev, the rest starts exactly where the write stopped', () => {
+it('after a short writev, the rest starts exactly where the write stopped', { timeout: 30_000 }, () => {
   const parts = (): Buffer[] => [Buffer.from('abc'), Buffer.from('defg'), Buffer.from('h')];
   const text = (rest: Buffer[]): string => Buffer.concat(rest).toString();
   for (let n = 0; n <= 8; n++) {

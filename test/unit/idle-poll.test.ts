@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { IdlePoll } from '../../src/server/idle-poll.js';
 
-describe('IdlePoll', () => {
+describe('IdlePoll', { timeout: 30_000 }, () => {
   it('keeps the loop turning for its budget after going idle, then lets it sleep', async () => {
     const poll = new IdlePoll(30_000, () => false);
     poll.idle();
@@ -51,7 +51,7 @@ describe('IdlePoll', () => {
   });
 });
 
-describe('--idle-poll-us', () => {
+describe('--idle-poll-us', { timeout: 30_000 }, () => {
   it('defaults to 500 µs, takes 0 to turn it off, and refuses anything else but a whole number', () => {
     assert.equal(loadConfig([], {}).idlePollUs, 500);
     assert.equal(loadConfig(['--idle-poll-us', '0'], {}).idlePollUs, 0);

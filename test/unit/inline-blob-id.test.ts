@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { isInlineBlob, newInlineBlobId } from '../../src/drivers/types.js';
 
-it('inline blob ids sort in the order they were made, and stay unique within a millisecond', async () => {
+it('inline blob ids sort in the order they were made, and stay unique within a millisecond', { timeout: 30_000 }, async () => {
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) {
     ids.push(newInlineBlobId());

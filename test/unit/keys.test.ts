@@ -17,7 +17,7 @@ function scratch(): string {
 }
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-describe('master key and sealing', () => {
+describe('master key and sealing', { timeout: 30_000 }, () => {
   it('creates a private 32-byte key once and reuses it', () => {
     const d = scratch();
     const k = loadMasterKey(d);
@@ -38,7 +38,7 @@ describe('master key and sealing', () => {
   });
 });
 
-describe('KeyStore', () => {
+describe('KeyStore', { timeout: 30_000 }, () => {
   it('finds enabled keys only, with their limits; secrets and tokens never stored in the clear', () => {
     const d = scratch();
     const store = new KeyStore(d);
@@ -85,7 +85,7 @@ describe('KeyStore', () => {
   });
 });
 
-describe('checkKeyScope', () => {
+describe('checkKeyScope', { timeout: 30_000 }, () => {
   const get = { name: 'GetObject', method: 'GET' };
   const allowed = (scope: Parameters<typeof checkKeyScope>[0], bucket: string | undefined, access: Access, op?: { name: string; method: string }): boolean => {
     try {

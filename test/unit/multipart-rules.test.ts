@@ -19,7 +19,7 @@ function code(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-describe('multipart ETag and CRC (multipart.md §8, §9)', () => {
+describe('multipart ETag and CRC (multipart.md §8, §9)', { timeout: 30_000 }, () => {
   it('reproduces the real capture of README §6', () => {
     const parts = [part(1, '4DE8075FB607DF4D13FBC480EA488EFA', 102400), part(2, 'AF947EC157726CEA88ED83B3C989063B', 102400)];
     assert.equal(multipartEtag(parts), '1C787C506EABFB9B45EAAA8DB039F4B2-2');
@@ -38,7 +38,7 @@ describe('multipart ETag and CRC (multipart.md §8, §9)', () => {
   });
 });
 
-describe('Complete validation (multipart.md §4)', () => {
+describe('Complete validation (multipart.md §4)', { timeout: 30_000 }, () => {
   const uploaded = [part(1, 'AA', 102400), part(2, 'BB', 102399), part(3, 'CC', 5), part(5, 'EE', 200000)];
 
   it('requires strictly ascending part numbers', () => {
@@ -74,7 +74,7 @@ describe('Complete validation (multipart.md §4)', () => {
   });
 });
 
-describe('multipart request parameters', () => {
+describe('multipart request parameters', { timeout: 30_000 }, () => {
   it('upload ids: 32 upper-case hex, sorting in creation order', () => {
     const ids = Array.from({ length: 2000 }, () => newUploadId());
     for (const id of ids) assert.match(id, /^[0-9A-F]{32}$/);
@@ -102,7 +102,7 @@ describe('multipart request parameters', () => {
   });
 });
 
-describe('blob leases', () => {
+describe('blob leases', { timeout: 30_000 }, () => {
   it('defers removal of a leased blob until its last reader is done', () => {
     const leases = new BlobLeases();
     const removed: string[] = [];

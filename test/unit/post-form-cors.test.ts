@@ -24,7 +24,7 @@ async function readAll(body: Buffer, boundary: string, size: number): Promise<Ar
   return out;
 }
 
-describe('MultipartReader', () => {
+describe('MultipartReader', { timeout: 30_000 }, () => {
   const file = Buffer.from('--b\r\n--bo\r\n\r\n--boundar line\r\n--boundarX end\r\n-', 'latin1');
   const { body, contentType } = multipartBody(
     [{ name: 'key', value: 'a/${filename}' }, { name: 'empty', value: '' }, { name: 'file', value: file, filename: 'f q;.txt', contentType: 'text/plain' }],
@@ -52,7 +52,7 @@ describe('MultipartReader', () => {
   });
 });
 
-describe('PostObject policy', () => {
+describe('PostObject policy', { timeout: 30_000 }, () => {
   const enc = (doc: unknown): string => Buffer.from(JSON.stringify(doc)).toString('base64');
   const future = new Date(Date.now() + 60_000).toISOString();
 
@@ -78,7 +78,7 @@ describe('PostObject policy', () => {
   });
 });
 
-describe('CORS rules', () => {
+describe('CORS rules', { timeout: 30_000 }, () => {
   const xml = `<CORSConfiguration><CORSRule><AllowedOrigin>http://*.example.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod>
     <AllowedHeader>x-oss-*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>5</MaxAgeSeconds></CORSRule>
     <CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedMethod>POST</AllowedMethod></CORSRule></CORSConfiguration>`;

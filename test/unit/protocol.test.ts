@@ -10,7 +10,7 @@ import { parseTarget } from '../../src/protocol/request-target.js';
 
 const opts = { domains: ['localhost', 'oss.example.com'] };
 
-describe('addressing (README §1.2)', () => {
+describe('addressing (README §1.2)', { timeout: 30_000 }, () => {
   it('path style for IPs and configured domains', () => {
     assert.deepEqual(resolveTargets('127.0.0.1:9000', '/b/k/x', opts), [{ bucket: 'b', key: 'k/x' }]);
     assert.deepEqual(resolveTargets('localhost:9000', '/b/', opts), [{ bucket: 'b' }]);
@@ -34,7 +34,7 @@ describe('addressing (README §1.2)', () => {
   });
 });
 
-describe('request line (README §1.4)', () => {
+describe('request line (README §1.4)', { timeout: 30_000 }, () => {
   it('keeps + literal, decodes %2F, records = presence', () => {
     const t = parseTarget('/b/dir%2Fa%20b+c?append=&position=0&uploads');
     assert.equal(t.path, '/b/dir/a b+c');
@@ -51,7 +51,7 @@ describe('request line (README §1.4)', () => {
   });
 });
 
-describe('names (README §1.5)', () => {
+describe('names (README §1.5)', { timeout: 30_000 }, () => {
   it('bucket names', () => {
     for (const ok of ['abc', 'a-b-c', '0bucket9', 'a'.repeat(63)]) validateBucketName(ok);
     for (const bad of ['ab', 'ABC', '-abc', 'abc-', 'a_b', 'a'.repeat(64), '-']) {
@@ -67,7 +67,7 @@ describe('names (README §1.5)', () => {
   });
 });
 
-describe('ranges (objects.md §2.1)', () => {
+describe('ranges (objects.md §2.1)', { timeout: 30_000 }, () => {
   it('valid forms', () => {
     assert.deepEqual(parseRange('bytes=0-4', 10, false), { start: 0, end: 5 });
     assert.deepEqual(parseRange('bytes=5-', 10, false), { start: 5, end: 10 });
@@ -85,7 +85,7 @@ describe('ranges (objects.md §2.1)', () => {
   });
 });
 
-describe('conditions (objects.md §2.2)', () => {
+describe('conditions (objects.md §2.2)', { timeout: 30_000 }, () => {
   const etag = 'ABCDEF';
   const mtime = Date.parse('2025-01-15T08:00:00Z');
   it('412 conditions first, then 304', () => {
@@ -99,7 +99,7 @@ describe('conditions (objects.md §2.2)', () => {
   });
 });
 
-describe('listing helpers', () => {
+describe('listing helpers', { timeout: 30_000 }, () => {
   it('prefixSuccessor is the least string above every extension', () => {
     assert.equal(prefixSuccessor('dir/'), 'dir0');
     assert.equal(prefixSuccessor('a\u{10FFFF}'), 'b');

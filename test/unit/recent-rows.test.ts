@@ -45,7 +45,7 @@ async function storeWithBucket(): Promise<{ dir: string; meta: SqliteMetadataSto
   return { dir, meta };
 }
 
-describe('recently written object rows', () => {
+describe('recently written object rows', { timeout: 30_000 }, () => {
   it('serve the record a fresh read of the database returns, whatever fields it has', async () => {
     const { dir, meta } = await storeWithBucket();
     const written = [

@@ -42,7 +42,7 @@ function insert(db: Database.Database, row: ObjectRow): void {
 
 const read = (db: Database.Database, key = 'k'): ObjectRow => db.prepare('SELECT * FROM objects WHERE bucket = ? AND key = ?').get('b', key) as ObjectRow;
 
-describe('ObjectRowUpdates', () => {
+describe('ObjectRowUpdates', { timeout: 30_000 }, () => {
   it('writes the next row over the current one, whichever columns changed, and leaves other rows alone', () => {
     const db = database();
     const updates = new ObjectRowUpdates(db);

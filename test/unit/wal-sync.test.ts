@@ -27,7 +27,7 @@ walSyncHooks.fdatasync = (fd) => {
   return real.fdatasync(fd);
 };
 
-describe('WalSync', () => {
+describe('WalSync', { timeout: 30_000 }, () => {
   afterEach(() => {
     calls.onLoop = 0;
     calls.onPool = 0;
