@@ -87,163 +87,163 @@ function powerCutTest(name: string, fn: (t: TestContext) => Promise<void>): void
 }
 
 powerCutTest(title, async (t) => {
-    const seed = Number(process.env.OSSD_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    t.diagnostic(`seed ${seed} (OSSD_FAULT_SEED=${seed} replays sizes and timings)`);
-    const rand = prng(seed);
-    const started = Date.now();
-    const fs = await PowerCutFs.mount();
-    const dataDir = fs.mountpoint;
-    let ossd: Ossd | undefined;
-    const base = new Map<string, Buffer>(KEYS.map((k) => [k, Buffer.alloc(0)]));
-    const wholeBase = new Map<string, Held | undefined>();
-    const putBase = new Map<string, Buffer | undefined>();
-    const aborted = new Set<string>();
-    const totals = { cuts: 0, appends: 0, appendsInFlight: 0, puts: 0, deletes: 0, putsInFlight: 0, writes: writeCounts(newStormLedger()), applied: 0, uploadsLeft: 0 };
-    try {
-      let starts = 0;
-      ossd = await startOssd({ dataDir, env: serverEnv(starts++) });
-      await createBucket(ossd, BUCKET);
-      for (let cut = 0; cut < CUTS; cut++) {
-        const live: Ossd = ossd;
-        let stopped = false;
-        const stop = (): boolean => stopped;
-        const ledger: Attempt[] = [];
-        const appenders = KEYS.flatMap((key) =>
-          Array.from({ length: CLIENTS_PER_KEY }, () =>
-            appender({ ossd: live, bucket: BUCKET, key, start: base.get(key)!.length, ledger, stop, nextBody: () => ({ body: randomBody(logUniformSize(rand, MAX_BODY)), md5: 'none' }) }),
-          ),
-        );
-        const churnLedger: Attempt[] = [];
-        const churning = Promise.all(CHURNS.map((k) => churner(live, BUCKET, k, churnLedger, stop, () => logUniformSize(rand, MAX_BODY))));
-        const ops: KeyOp[] = [];
-        const putUnexpected: string[] = [];
-        const putting = Promise.all(PUTS.map((key) => putDeleteChurner({ ossd: live, bucket: BUCKET, key, ops, unexpected: putUnexpected, stop, rand })));
-        const storm = newStormLedger();
-        const opts = { ossd: live, bucket: BUCKET, ledger: storm, stop, rand, maxBody: MAX_BODY };
-        const wholeWriters = Promise.all([...COPIES.map((c) => copyChurner({ ...opts, ...c })), ...UPLOADS.map((key) => multipartChurner({ ...opts, key }))]);
-
-        // The cut lands while every writer has requests in flight and answers just given.
-        await until(() => ledger.some((a) => a.state === 'acked') && ops.some((op) => op.state === 'acked') && storm.writes.some((w) => w.state === 'acked'));
-        if (cut === 0) await until(() => ops.reduce((n, op) => n + (op.state === 'acked' ? (op.body?.length ?? 0) : 0), 0) >= WAL_FILL, 60_000);
-        await sleep(Math.floor(rand() * 1500));
-        const cutting = fs.cut(live);
-        stopped = true;
-        await cutting;
-        await Promise.all(appenders);
-        const churned = await churning;
-        await putting;
-        await wholeWriters;
-
-        assert.deepEqual(unexpectedAnswers(ledger), [], `cut ${cut}: every append answered 200 or 409`);
-        assert.deepEqual(unexpectedAnswers(churnLedger), []);
-        assert.deepEqual(putUnexpected, []);
-        assert.deepEqual(storm.unexpected, []);
-        const acked = ledger.filter((a) => a.state === 'acked').length;
-        assert.ok(acked > 0, `cut ${cut}: the storm acknowledged appends before the cut`);
-
-        ossd = await startOssd({ dataDir, env: serverEnv(starts++) });
-        const restarted: Ossd = ossd;
-        const problems: string[] = [];
-        // A read that breaks (the server cannot read bytes it acknowledged) fails with the server's words.
-        const read = <T>(p: Promise<T>): Promise<T> =>
-          p.catch((e: unknown) => assert.fail(`seed ${seed}, cut ${cut}: reading back after the power cut: ${String(e)}\n${restarted.output().slice(-3000)}`));
-        const objects: Array<{ key: string; bytes: Buffer }> = [];
-        for (const key of KEYS) {
-          const got = await read(getObject(ossd, BUCKET, key));
-          let bytes: Buffer = Buffer.alloc(0);
-          if (got.status === 200) {
-            bytes = got.body;
-            const head = await read(headObject(ossd, BUCKET, key));
-            const seen = [got.type, got.contentLength, got.crc, head.contentLength, head.nextPosition, head.crc];
-            const want = ['Appendable', bytes.length, crcOf(bytes), bytes.length, bytes.length, crcOf(bytes)];
-            if (JSON.stringify(seen) !== JSON.stringify(want)) problems.push(`${key}: GET/HEAD ${JSON.stringify(seen)}, expected ${JSON.stringify(want)}`);
-          } else if (got.status !== 404 || got.code !== 'NoSuchKey') {
-            problems.push(`${key}: GET answered ${got.status} ${String(got.code)}`);
-          }
-          const why = explainBytes(bytes, base.get(key)!, ledger.filter((a) => a.key === key));
-          if (why !== undefined) problems.push(`${key}: ${why}`);
-          objects.push({ key, bytes });
-        }
-        const churnedObjects: Array<{ key: string; bytes: Buffer }> = [];
-        for (const [i, key] of CHURNS.entries()) {
-          try {
-            churnedObjects.push({ key, bytes: await checkChurned(ossd, BUCKET, key, churnLedger, churned[i]!) });
-          } catch (e) {
-            problems.push(String(e));
-          }
-        }
-        const putObjects: Array<{ key: string; bytes: Buffer }> = [];
-        for (const key of PUTS) {
-          const r = await read(checkPutDelete(ossd, BUCKET, key, putBase.get(key), ops));
-          if (r.problem !== undefined) problems.push(r.problem);
-          putBase.set(key, r.held);
-          if (r.held !== undefined) putObjects.push({ key, bytes: r.held });
-        }
-        const checked = await read(checkStorm(ossd, BUCKET, WHOLE, wholeBase, storm, aborted));
-        problems.push(...checked.problems);
-        assert.deepEqual(problems, [], `seed ${seed}, cut ${cut}: acknowledged writes after the power cut`);
-
-        const wholeObjects = WHOLE.flatMap((key) => {
-          const h = checked.held.get(key);
-          return h ? [{ key, bytes: h.body, segments: h.segments }] : [];
-        });
-        const all = [...objects, ...churnedObjects, ...putObjects, ...wholeObjects].filter((o) => o.bytes.length > 0);
-        const listed = await listAll(ossd, BUCKET);
-        assert.deepEqual(listed.map((o) => `${o.key}:${o.size}`), all.map((o) => `${o.key}:${o.bytes.length}`).sort(), 'the listing shows exactly the recovered objects');
-        assert.deepEqual(blobProblems(dataDir, [...all, ...checked.partBlobs]), [], `cut ${cut}: blob folder after recovery`);
-        assert.deepEqual(stagingEntries(dataDir), []);
-
-        const appendsInFlight = ledger.filter((a) => a.state === 'uncertain').length;
-        const p = opCounts(ops);
-        const w = writeCounts(storm);
-        t.diagnostic(
-          `cut ${cut}: appends ${acked} acknowledged, ${appendsInFlight} in flight; puts ${p.puts} and deletes ${p.deletes} acknowledged, ${p.inFlight} in flight; ` +
-            `copies ${w.copy.acked} and multipart completes ${w.complete.acked} acknowledged; ${checked.inFlightApplied} in-flight puts, copies and completes took effect`,
-        );
-        totals.cuts++;
-        totals.appends += acked;
-        totals.appendsInFlight += appendsInFlight;
-        totals.puts += p.puts;
-        totals.deletes += p.deletes;
-        totals.putsInFlight += p.inFlight;
-        writeCounts(storm, totals.writes);
-        totals.applied += checked.inFlightApplied;
-        totals.uploadsLeft += checked.left.length;
-
-        // Clean-up for the next cut, as in append-crash.test.ts: churn keys deleted, appends
-        // go on at the recovered length (large objects start over), leftover uploads aborted.
-        for (const { key } of churnedObjects) assert.equal((await raw(ossd, { method: 'DELETE', path: `/${BUCKET}/${key}` })).status, 204);
-        for (const { key, bytes } of objects) {
-          let current: Buffer = bytes;
-          if (current.length > RESET_SIZE) {
-            assert.equal((await raw(ossd, { method: 'DELETE', path: `/${BUCKET}/${key}` })).status, 204);
-            current = Buffer.alloc(0);
-          }
-          const body = randomBody(1 + Math.floor(rand() * 4096));
-          const a = await appendAttempt(ossd, BUCKET, key, current.length, body, []);
-          assert.equal(a.status, 200, `${key}: append at the recovered length ${current.length}`);
-          const expected = Buffer.concat([current, body]);
-          assert.equal(a.crc, crcOf(expected), `${key}: the CRC chains from the recovered object`);
-          base.set(key, expected);
-        }
-        assert.deepEqual(await abortUploads(ossd, BUCKET, checked.left, aborted), []);
-        for (const key of WHOLE) wholeBase.set(key, checked.held.get(key));
-        const kept = [...KEYS.map((key) => ({ key, bytes: base.get(key)! })), ...putObjects, ...wholeObjects];
-        assert.deepEqual(await settledBlobProblems(dataDir, kept), [], `cut ${cut}: deleted, replaced and aborted blobs are reclaimed`);
-      }
-      const { put, copy, complete } = totals.writes;
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      t.diagnostic(`totals: ${totals.cuts} power cuts in ${seconds} s, seed ${seed}`);
-      t.diagnostic(`totals, appends: ${totals.appends} acknowledged, 0 acknowledged lost, ${totals.appendsInFlight} in flight at a cut`);
-      t.diagnostic(`totals, puts and deletes: ${totals.puts} puts and ${totals.deletes} deletes acknowledged, 0 lost, ${totals.putsInFlight} in flight at a cut`);
-      t.diagnostic(
-        `totals, copies: ${copy.acked} acknowledged (and ${put.acked} source puts); multipart completes: ${complete.acked} acknowledged; 0 lost; ` +
-          `${totals.applied} in-flight puts, copies and completes took effect; ${totals.uploadsLeft} uploads left unfinished by a cut, aborted`,
+  const seed = Number(process.env.OSSD_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  t.diagnostic(`seed ${seed} (OSSD_FAULT_SEED=${seed} replays sizes and timings)`);
+  const rand = prng(seed);
+  const started = Date.now();
+  const fs = await PowerCutFs.mount();
+  const dataDir = fs.mountpoint;
+  let ossd: Ossd | undefined;
+  const base = new Map<string, Buffer>(KEYS.map((k) => [k, Buffer.alloc(0)]));
+  const wholeBase = new Map<string, Held | undefined>();
+  const putBase = new Map<string, Buffer | undefined>();
+  const aborted = new Set<string>();
+  const totals = { cuts: 0, appends: 0, appendsInFlight: 0, puts: 0, deletes: 0, putsInFlight: 0, writes: writeCounts(newStormLedger()), applied: 0, uploadsLeft: 0 };
+  try {
+    let starts = 0;
+    ossd = await startOssd({ dataDir, env: serverEnv(starts++) });
+    await createBucket(ossd, BUCKET);
+    for (let cut = 0; cut < CUTS; cut++) {
+      const live: Ossd = ossd;
+      let stopped = false;
+      const stop = (): boolean => stopped;
+      const ledger: Attempt[] = [];
+      const appenders = KEYS.flatMap((key) =>
+        Array.from({ length: CLIENTS_PER_KEY }, () =>
+          appender({ ossd: live, bucket: BUCKET, key, start: base.get(key)!.length, ledger, stop, nextBody: () => ({ body: randomBody(logUniformSize(rand, MAX_BODY)), md5: 'none' }) }),
+        ),
       );
-    } finally {
-      await ossd?.kill();
-      await fs.destroy();
+      const churnLedger: Attempt[] = [];
+      const churning = Promise.all(CHURNS.map((k) => churner(live, BUCKET, k, churnLedger, stop, () => logUniformSize(rand, MAX_BODY))));
+      const ops: KeyOp[] = [];
+      const putUnexpected: string[] = [];
+      const putting = Promise.all(PUTS.map((key) => putDeleteChurner({ ossd: live, bucket: BUCKET, key, ops, unexpected: putUnexpected, stop, rand })));
+      const storm = newStormLedger();
+      const opts = { ossd: live, bucket: BUCKET, ledger: storm, stop, rand, maxBody: MAX_BODY };
+      const wholeWriters = Promise.all([...COPIES.map((c) => copyChurner({ ...opts, ...c })), ...UPLOADS.map((key) => multipartChurner({ ...opts, key }))]);
+
+      // The cut lands while every writer has requests in flight and answers just given.
+      await until(() => ledger.some((a) => a.state === 'acked') && ops.some((op) => op.state === 'acked') && storm.writes.some((w) => w.state === 'acked'));
+      if (cut === 0) await until(() => ops.reduce((n, op) => n + (op.state === 'acked' ? (op.body?.length ?? 0) : 0), 0) >= WAL_FILL, 60_000);
+      await sleep(Math.floor(rand() * 1500));
+      const cutting = fs.cut(live);
+      stopped = true;
+      await cutting;
+      await Promise.all(appenders);
+      const churned = await churning;
+      await putting;
+      await wholeWriters;
+
+      assert.deepEqual(unexpectedAnswers(ledger), [], `cut ${cut}: every append answered 200 or 409`);
+      assert.deepEqual(unexpectedAnswers(churnLedger), []);
+      assert.deepEqual(putUnexpected, []);
+      assert.deepEqual(storm.unexpected, []);
+      const acked = ledger.filter((a) => a.state === 'acked').length;
+      assert.ok(acked > 0, `cut ${cut}: the storm acknowledged appends before the cut`);
+
+      ossd = await startOssd({ dataDir, env: serverEnv(starts++) });
+      const restarted: Ossd = ossd;
+      const problems: string[] = [];
+      // A read that breaks (the server cannot read bytes it acknowledged) fails with the server's words.
+      const read = <T>(p: Promise<T>): Promise<T> =>
+        p.catch((e: unknown) => assert.fail(`seed ${seed}, cut ${cut}: reading back after the power cut: ${String(e)}\n${restarted.output().slice(-3000)}`));
+      const objects: Array<{ key: string; bytes: Buffer }> = [];
+      for (const key of KEYS) {
+        const got = await read(getObject(ossd, BUCKET, key));
+        let bytes: Buffer = Buffer.alloc(0);
+        if (got.status === 200) {
+          bytes = got.body;
+          const head = await read(headObject(ossd, BUCKET, key));
+          const seen = [got.type, got.contentLength, got.crc, head.contentLength, head.nextPosition, head.crc];
+          const want = ['Appendable', bytes.length, crcOf(bytes), bytes.length, bytes.length, crcOf(bytes)];
+          if (JSON.stringify(seen) !== JSON.stringify(want)) problems.push(`${key}: GET/HEAD ${JSON.stringify(seen)}, expected ${JSON.stringify(want)}`);
+        } else if (got.status !== 404 || got.code !== 'NoSuchKey') {
+          problems.push(`${key}: GET answered ${got.status} ${String(got.code)}`);
+        }
+        const why = explainBytes(bytes, base.get(key)!, ledger.filter((a) => a.key === key));
+        if (why !== undefined) problems.push(`${key}: ${why}`);
+        objects.push({ key, bytes });
+      }
+      const churnedObjects: Array<{ key: string; bytes: Buffer }> = [];
+      for (const [i, key] of CHURNS.entries()) {
+        try {
+          churnedObjects.push({ key, bytes: await checkChurned(ossd, BUCKET, key, churnLedger, churned[i]!) });
+        } catch (e) {
+          problems.push(String(e));
+        }
+      }
+      const putObjects: Array<{ key: string; bytes: Buffer }> = [];
+      for (const key of PUTS) {
+        const r = await read(checkPutDelete(ossd, BUCKET, key, putBase.get(key), ops));
+        if (r.problem !== undefined) problems.push(r.problem);
+        putBase.set(key, r.held);
+        if (r.held !== undefined) putObjects.push({ key, bytes: r.held });
+      }
+      const checked = await read(checkStorm(ossd, BUCKET, WHOLE, wholeBase, storm, aborted));
+      problems.push(...checked.problems);
+      assert.deepEqual(problems, [], `seed ${seed}, cut ${cut}: acknowledged writes after the power cut`);
+
+      const wholeObjects = WHOLE.flatMap((key) => {
+        const h = checked.held.get(key);
+        return h ? [{ key, bytes: h.body, segments: h.segments }] : [];
+      });
+      const all = [...objects, ...churnedObjects, ...putObjects, ...wholeObjects].filter((o) => o.bytes.length > 0);
+      const listed = await listAll(ossd, BUCKET);
+      assert.deepEqual(listed.map((o) => `${o.key}:${o.size}`), all.map((o) => `${o.key}:${o.bytes.length}`).sort(), 'the listing shows exactly the recovered objects');
+      assert.deepEqual(blobProblems(dataDir, [...all, ...checked.partBlobs]), [], `cut ${cut}: blob folder after recovery`);
+      assert.deepEqual(stagingEntries(dataDir), []);
+
+      const appendsInFlight = ledger.filter((a) => a.state === 'uncertain').length;
+      const p = opCounts(ops);
+      const w = writeCounts(storm);
+      t.diagnostic(
+        `cut ${cut}: appends ${acked} acknowledged, ${appendsInFlight} in flight; puts ${p.puts} and deletes ${p.deletes} acknowledged, ${p.inFlight} in flight; ` +
+          `copies ${w.copy.acked} and multipart completes ${w.complete.acked} acknowledged; ${checked.inFlightApplied} in-flight puts, copies and completes took effect`,
+      );
+      totals.cuts++;
+      totals.appends += acked;
+      totals.appendsInFlight += appendsInFlight;
+      totals.puts += p.puts;
+      totals.deletes += p.deletes;
+      totals.putsInFlight += p.inFlight;
+      writeCounts(storm, totals.writes);
+      totals.applied += checked.inFlightApplied;
+      totals.uploadsLeft += checked.left.length;
+
+      // Clean-up for the next cut, as in append-crash.test.ts: churn keys deleted, appends
+      // go on at the recovered length (large objects start over), leftover uploads aborted.
+      for (const { key } of churnedObjects) assert.equal((await raw(ossd, { method: 'DELETE', path: `/${BUCKET}/${key}` })).status, 204);
+      for (const { key, bytes } of objects) {
+        let current: Buffer = bytes;
+        if (current.length > RESET_SIZE) {
+          assert.equal((await raw(ossd, { method: 'DELETE', path: `/${BUCKET}/${key}` })).status, 204);
+          current = Buffer.alloc(0);
+        }
+        const body = randomBody(1 + Math.floor(rand() * 4096));
+        const a = await appendAttempt(ossd, BUCKET, key, current.length, body, []);
+        assert.equal(a.status, 200, `${key}: append at the recovered length ${current.length}`);
+        const expected = Buffer.concat([current, body]);
+        assert.equal(a.crc, crcOf(expected), `${key}: the CRC chains from the recovered object`);
+        base.set(key, expected);
+      }
+      assert.deepEqual(await abortUploads(ossd, BUCKET, checked.left, aborted), []);
+      for (const key of WHOLE) wholeBase.set(key, checked.held.get(key));
+      const kept = [...KEYS.map((key) => ({ key, bytes: base.get(key)! })), ...putObjects, ...wholeObjects];
+      assert.deepEqual(await settledBlobProblems(dataDir, kept), [], `cut ${cut}: deleted, replaced and aborted blobs are reclaimed`);
     }
+    const { put, copy, complete } = totals.writes;
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    t.diagnostic(`totals: ${totals.cuts} power cuts in ${seconds} s, seed ${seed}`);
+    t.diagnostic(`totals, appends: ${totals.appends} acknowledged, 0 acknowledged lost, ${totals.appendsInFlight} in flight at a cut`);
+    t.diagnostic(`totals, puts and deletes: ${totals.puts} puts and ${totals.deletes} deletes acknowledged, 0 lost, ${totals.putsInFlight} in flight at a cut`);
+    t.diagnostic(
+      `totals, copies: ${copy.acked} acknowledged (and ${put.acked} source puts); multipart completes: ${complete.acked} acknowledged; 0 lost; ` +
+        `${totals.applied} in-flight puts, copies and completes took effect; ${totals.uploadsLeft} uploads left unfinished by a cut, aborted`,
+    );
+  } finally {
+    await ossd?.kill();
+    await fs.destroy();
+  }
 });
 
 /**
