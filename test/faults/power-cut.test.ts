@@ -15,16 +15,22 @@
  * except in CI (CI=true), where that is a failure (.ci/run installs fuse3, libfuse2 and
  * python3-fusepy).
  *
- * Mutations: the short run (3 cuts) failed with each of these removed from the server, and
- * passes with none removed (checked on 2026-12-05, each mutation made, the test run, then
- * restored):
- *   - the blob fdatasync (src/drivers/fs/blob-store.ts, FdBlobWriter.sync): RESULT_BLOB
- *   - the directory fsync after a blob is created (same function, the dirSyncer.sync of a
- *     new file's folder): RESULT_DIR
- *   - the append log's fdatasync (src/drivers/sqlite/append-log.ts, sync): RESULT_LOG
- *   - SQLite's synchronous setting (src/drivers/sqlite/metadata-store.ts, NORMAL -> OFF):
- *     RESULT_SYNC_OFF; and the WAL fdatasync that, with NORMAL, stands for FULL
- *     (src/drivers/sqlite/wal-sync.ts): RESULT_WAL
+ * Mutations, each made in the server, the test file run, then restored (checked
+ * 2026-12-05; without any of them both tests pass, and 50 cuts of the long run lost nothing):
+ *   - the blob file's final fdatasync (src/drivers/fs/blob-store.ts, FdBlobWriter.sync):
+ *     the storm fails at its first cut (a GET of an acknowledged object breaks off, its
+ *     blob file shorter than committed), the clean-restart test with 500 InternalError;
+ *   - the directory fsync after a blob file is created (same function): the same two
+ *     failures (the new file's name is gone);
+ *   - the append log's fdatasync (src/drivers/sqlite/append-log.ts, sync): the storm fails
+ *     at its first cut, "storm/key-N: length L is below the acknowledged length A";
+ *   - SQLite's synchronous setting, NORMAL -> OFF (src/drivers/sqlite/metadata-store.ts):
+ *     the restart after the first cut fails, "database disk image is malformed" (the
+ *     checkpoint wrote meta.db unsynced, then the WAL restarted over its frames), and the
+ *     clean-restart test loses its put (404 NoSuchKey: the new WAL's header and name were
+ *     not synced);
+ *   - the WAL's fdatasync that, with NORMAL, stands for FULL (src/drivers/sqlite/wal-sync.ts):
+ *     both fail, the storm with acknowledged appends missing.
  */
 import assert from 'node:assert/strict';
 import { it, type TestContext } from 'node:test';
