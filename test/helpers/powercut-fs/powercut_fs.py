@@ -9,6 +9,7 @@ Usage: powercut_fs.py STATE_DIR MOUNTPOINT
   STATE_DIR/tree  the durable state, as a plain directory tree (created empty if absent).
                   At mount it is what the file system shows: a mount is a boot.
   STATE_DIR/work  scratch space while mounted (volatile and durable copies of the files).
+                  While mounted, tree/ is not meaningful (its files are linked into work/).
 
 Power cut: unmount (`fusermount -u MOUNTPOINT`, or SIGTERM/SIGINT to this process; the
 processes using the mount must be gone first, e.g. killed with SIGKILL). On unmount the
