@@ -10,8 +10,9 @@
  * Security tokens, by contrast, only need an equality check: they are stored as SHA-256.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { fsyncDirSync } from '../drivers/fs/fd.js';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -31,7 +32,15 @@ export function loadMasterKey(dataDir: string): Buffer {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   const tmp = join(dataDir, `master.key.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  writeFileSync(tmp, randomBytes(KEY_BYTES), { mode: 0o600, flag: 'wx' });
+  // Synced before it is linked, and the folder after: secrets encrypted under this key are
+  // durable in meta.db, so a power cut must not lose the key (test/faults/power-cut.test.ts).
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, randomBytes(KEY_BYTES));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   try {
     linkSync(tmp, file);
   } catch (e) {
@@ -39,6 +48,7 @@ export function loadMasterKey(dataDir: string): Buffer {
   } finally {
     unlinkSync(tmp);
   }
+  fsyncDirSync(dataDir);
   return checked(readFileSync(file), file);
 }
 

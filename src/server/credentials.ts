@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
+import { fsyncDir } from '../drivers/fs/fd.js';
 
 export interface RootCredentials {
   accessKeyId: string;
@@ -38,7 +39,16 @@ export async function loadRootCredentials(config: Config): Promise<RootCredentia
     accessKeySecret: randomString(30, ALNUM),
   };
   const tmp = `${file}.tmp`;
-  await fsp.writeFile(tmp, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
+  // Durable before it is printed: a power cut must not lose it, nor leave the name of an
+  // empty file (test/faults/power-cut.test.ts).
+  const handle = await fsp.open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(JSON.stringify(creds, null, 2) + '\n');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   await fsp.rename(tmp, file);
+  await fsyncDir(config.dataDir);
   return { ...creds, generated: true };
 }
