@@ -26,6 +26,7 @@ import { type BucketRecord, MAX_OBJECT_SIZE, type ObjectRecord } from './model.j
 import { type Collect, planNewCurrent, withVersion } from './versioning.js';
 import type { BodyInput } from './objects.js';
 import { nextRevision } from './revision.js';
+import type { HoldOutcome, UnsettledBlobs } from './unsettled.js';
 
 type AppendTarget = Pick<ObjectRecord, 'type' | 'size'> | undefined;
 
@@ -93,6 +94,8 @@ export class Appender {
     private readonly flusher: JournalFlusher,
     /** Collects the blobs of versions a creating append replaced (a Suspended bucket's null version). */
     private readonly collect: Collect,
+    /** Bytes beyond the committed length and new files are held there until settled (unsettled.ts). */
+    private readonly unsettled: UnsettledBlobs,
   ) {}
 
   /** What readers see of a row: the state before an append whose bytes are not yet durable. */
@@ -138,6 +141,13 @@ export class Appender {
     return current;
   }
 
+  /**
+   * An append that writes its file (a new blob, or bytes beyond the committed length of
+   * an existing one) holds the blob as unsettled from before the write until it is
+   * committed and durable or rolled back (unsettled.ts): after a crash, recovery checks
+   * and trims exactly those blobs. Journaled appends to an existing blob write no file
+   * here (their journal rows are what recovery replays).
+   */
   private async appendLocked(
     b: BucketRecord,
     key: string,
@@ -145,10 +155,29 @@ export class Appender {
     input: BodyInput,
     attrs: ObjectAttributes,
   ): Promise<ObjectRecord> {
+    const blob = current?.blob ?? this.blobs.newBlobId();
+    const hold: AppendHold = { outcome: 'settled' };
+    try {
+      return await this.appendHeld(b, key, current, input, attrs, blob, hold);
+    } finally {
+      if (hold.recorded) this.unsettled.release(blob, hold.outcome);
+    }
+  }
+
+  private async appendHeld(
+    b: BucketRecord,
+    key: string,
+    current: ObjectRecord | undefined,
+    input: BodyInput,
+    attrs: ObjectAttributes,
+    blob: string,
+    hold: AppendHold,
+  ): Promise<ObjectRecord> {
     const bucket = b.name;
     const length = current?.size ?? 0;
     const create = !current?.blob;
-    const blob = current?.blob ?? this.blobs.newBlobId();
+    /** Resolves once the blob's unsettled row is durable: before its file is created or written. */
+    const held = (): Promise<void> => (hold.recorded ??= this.unsettled.hold(blob));
     let writer: BlobWriter | undefined;
     let result: IngestResult;
     // Small bodies are collected in memory, to be journaled with the commit (one fsync for
@@ -158,7 +187,14 @@ export class Appender {
     const memory = journaled ? new MemoryWriter() : undefined;
     // A larger append writes into the file beyond the staged bytes: those go in first.
     if (!journaled && !create) await this.flusher.writeStaged(blob);
-    const open = memory ? async () => memory : async () => (writer = await this.blobs.openWriter(blob, create));
+    // Recorded while the body arrives; awaited before the file is opened.
+    if (!journaled) held().catch(() => undefined);
+    const open = memory
+      ? async () => memory
+      : async () => {
+          await held();
+          return (writer = await this.blobs.openWriter(blob, create));
+        };
     try {
       result = await ingest(input.body, open, {
         startOffset: length,
@@ -170,7 +206,7 @@ export class Appender {
         needMd5: false,
       });
     } catch (e) {
-      if (!memory) await this.rollback(writer, blob, create, length);
+      if (!memory) hold.outcome = await this.rollback(writer, blob, create, length);
       if (!create && (e as NodeJS.ErrnoException).code === 'ENOENT') {
         const now = await this.meta.getObject(bucket, key);
         if (now?.blob !== blob) {
@@ -187,10 +223,11 @@ export class Appender {
       // A creating append still makes its file, so the row references one; the bytes go
       // in unsynced (the journal keeps them durable) and the flusher syncs the file.
       try {
+        await held();
         writer = await this.blobs.openWriter(blob, true);
         await writer.write([data], 0);
       } catch (e) {
-        await this.rollback(writer, blob, true, 0);
+        hold.outcome = await this.rollback(writer, blob, true, 0);
         throw e;
       }
     }
@@ -231,15 +268,17 @@ export class Appender {
         this.inFlight.delete(k);
         await durable.catch(() => undefined);
         // A commit that may be on disk keeps its bytes: recovery checks them against its CRC.
-        if (outcomeUnknown(e)) await writer?.close().catch(() => undefined);
-        else await this.rollback(writer, blob, create && result.wrote, length);
+        if (outcomeUnknown(e)) {
+          hold.outcome = 'unsettled';
+          await writer?.close().catch(() => undefined);
+        } else hold.outcome = await this.rollback(writer, blob, create && result.wrote, length);
         throw e;
       }
       if (cas.ok) {
         for (const old of cas.removed ?? []) this.collect(old);
         if (staged) this.flusher.committed(blob, staged);
         else if (journal) this.flusher.markDirty(blob, next.size);
-        return this.finish(k, next, expected, durable, writer, blob, create && result.wrote, length);
+        return this.finish(k, next, expected, durable, writer, blob, create && result.wrote, length, hold);
       }
       this.inFlight.delete(k);
       // Only the revision moved (e.g. PutObjectACL): same appendable object, same length,
@@ -253,7 +292,7 @@ export class Appender {
       // process, or a put/delete): nothing of ours is visible; answer as OSS would now.
       unstage();
       await durable.catch(() => undefined);
-      await this.rollback(writer, blob, create && result.wrote, length);
+      hold.outcome = await this.rollback(writer, blob, create && result.wrote, length);
       checkAppendable(now, length, undefined);
       throw positionError(now);
     }
@@ -269,13 +308,19 @@ export class Appender {
     blob: string,
     created: boolean,
     length: number,
+    hold: AppendHold,
   ): Promise<ObjectRecord> {
     try {
       await durable;
     } catch (e) {
       const restored = previous ? { ...previous, revision: nextRevision() } : null;
-      await this.meta.compareAndSwap(next.bucket, next.key, next.revision, restored).catch((err) => this.onBackgroundError(err));
-      await this.rollback(writer, blob, created, length);
+      const undone = await this.meta.compareAndSwap(next.bucket, next.key, next.revision, restored).then(
+        () => true,
+        (err: unknown) => void this.onBackgroundError(err),
+      );
+      hold.outcome = await this.rollback(writer, blob, created, length);
+      // A commit that could not be undone: recovery checks that append's bytes against its CRC.
+      if (!undone) hold.outcome = 'unsettled';
       throw e;
     } finally {
       this.inFlight.delete(k);
@@ -285,7 +330,7 @@ export class Appender {
   }
 
   /** Undo an uncommitted append: cut the file back to the committed length, or drop a new blob. */
-  private async rollback(writer: BlobWriter | undefined, blob: string, created: boolean, length: number): Promise<void> {
+  private async rollback(writer: BlobWriter | undefined, blob: string, created: boolean, length: number): Promise<HoldOutcome> {
     try {
       if (writer) {
         if (!created) await writer.truncate(length);
@@ -295,9 +340,18 @@ export class Appender {
         if (size !== undefined && size > length) await this.blobs.truncate(blob, length);
       }
       if (created) await this.blobs.remove(blob);
+      return created ? 'removed' : 'settled';
     } catch (e) {
-      // Bytes beyond the committed length are invisible; recovery trims them.
+      // Bytes beyond the committed length are invisible; recovery trims them (the blob stays unsettled).
       this.onBackgroundError(e);
+      return 'unsettled';
     }
   }
+}
+
+/** An append's hold on its blob as unsettled (appendLocked). */
+interface AppendHold {
+  /** Set once the append asked for the hold. */
+  recorded?: Promise<void>;
+  outcome: HoldOutcome;
 }
