@@ -122,7 +122,7 @@ export const EVERY_BLOB = '*';
  * unreferenced, recorded by that commit. Recovery visits only these.
  */
 export interface UnsettledStore {
-  /** Records work in flight on `blob` under `seq` (> 0); resolves once durable. A row already there is kept. */
+  /** Records work in flight on `blob` under `seq` (> 0); resolves once durable. A row of seq 0 (a dereferenced blob) keeps seq 0. */
   add(blob: string, seq: number): Promise<void>;
   /** Deletes rows: the one of `seq`, or (seq 0) whatever row the blob has. */
   clear(entries: ReadonlyArray<{ blob: string; seq: number }>): Promise<void>;

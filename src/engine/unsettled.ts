@@ -41,6 +41,8 @@ export class UnsettledBlobs {
   private clearing: Promise<void> = Promise.resolve();
   /** File removals (`discard`) in progress. */
   private removals = 0;
+  /** Released holds whose row is still being written. */
+  private settling = 0;
 
   constructor(
     private readonly store: UnsettledStore,
@@ -73,7 +75,16 @@ export class UnsettledBlobs {
     if (!h) return;
     if (--h.active > 0) return;
     this.holds.delete(blob);
-    if (outcome !== 'unsettled') this.schedule(blob, outcome === 'removed' ? 0 : h.seq);
+    if (outcome === 'unsettled') return;
+    const seq = outcome === 'removed' ? 0 : h.seq;
+    // Only a row that was written can be deleted (or kept for the next hold to reuse).
+    this.settling++;
+    void h.recorded
+      .then(
+        () => this.schedule(blob, seq),
+        () => (seq === 0 ? this.schedule(blob, 0) : undefined),
+      )
+      .finally(() => this.settling--);
   }
 
   /**
@@ -121,7 +132,7 @@ export class UnsettledBlobs {
 
   /** Blobs held right now (tests and the shutdown log). */
   get inFlight(): number {
-    return this.holds.size + this.removals;
+    return this.holds.size + this.removals + this.settling;
   }
 
   /**

@@ -44,8 +44,9 @@ export class SqliteUnsettled implements UnsettledStore {
     const existed = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'unsettled_blobs'").get() !== undefined;
     db.exec(SCHEMA);
     this.stmt = {
-      // A row already there (a commit's seq 0, or one from before a crash) covers the work as well.
-      add: db.prepare('INSERT INTO unsettled_blobs (blob, seq) VALUES (?, ?) ON CONFLICT (blob) DO NOTHING'),
+      // The newest hold's seq, so that an older hold's late clear leaves the row; but a
+      // commit's seq 0 stays until the file is removed.
+      add: db.prepare('INSERT INTO unsettled_blobs (blob, seq) VALUES (?, ?) ON CONFLICT (blob) DO UPDATE SET seq = excluded.seq WHERE seq <> 0'),
       dereferenced: db.prepare('INSERT OR REPLACE INTO unsettled_blobs (blob, seq) VALUES (?, 0)'),
       clearSeq: db.prepare('DELETE FROM unsettled_blobs WHERE blob = ? AND seq = ?'),
       clearAny: db.prepare('DELETE FROM unsettled_blobs WHERE blob = ?'),
