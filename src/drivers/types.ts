@@ -226,7 +226,7 @@ export interface BlobStore {
   remove(blob: string): Promise<void>;
   size(blob: string): Promise<number | undefined>;
   truncate(blob: string, length: number): Promise<void>;
-  /** Every blob id present, for the orphan sweep. */
+  /** Every blob id present, for the full sweep of a store from before the unsettled registry. */
   list(): AsyncIterable<string>;
   /** Removes leftovers of interrupted writes (staging files). */
   clearStaging(): Promise<void>;

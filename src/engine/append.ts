@@ -8,8 +8,9 @@
  * when both are on disk (small bodies instead go into the metadata commit itself, see
  * JOURNAL_MAX). Until then readers keep seeing the object as it was before the
  * append (`visible`). Should the machine die between the two, the row may be on disk
- * without its bytes; recovery (recovery.ts) checks the last append of every appendable
- * object against its CRC and rolls it back to `appendBase`. That append was never
+ * without its bytes; recovery (recovery.ts) checks the last append of the object (its
+ * blob was recorded as unsettled before the append wrote it, unsettled.ts; a journaled
+ * one has its journal rows) against its CRC and rolls it back to `appendBase`. That append was never
  * acknowledged, so nothing acknowledged is lost.
  */
 import { type BlobStore, type BlobWriter, type MetadataStore, type ObjectState, outcomeUnknown } from '../drivers/types.js';

@@ -5,7 +5,8 @@
  * exists. Complete copies no bytes: one transaction turns the listed parts into the
  * segments of the object and removes the upload, so a reader sees the old object or the
  * new one. Blobs nothing references any more (replaced parts, unlisted parts, aborted
- * uploads, the replaced object) are removed after the commit, or by recovery's sweep.
+ * uploads, the replaced object) are removed after the commit, or after a crash by
+ * recovery, which finds them through the unsettled rows the commit wrote (unsettled.ts).
  */
 import { type BlobStore, type MetadataStore, outcomeUnknown } from '../drivers/types.js';
 import type { ObjectAttributes } from './attributes.js';

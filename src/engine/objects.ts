@@ -3,7 +3,8 @@
  * ACL changes. Every write follows the same order: stream the bytes to a blob and make
  * them durable, then make them visible with one metadata compare-and-set, then collect
  * what the write replaced. A crash before the commit leaves only an unreferenced blob
- * (or bytes beyond an appendable object's committed length), which recovery removes.
+ * (or bytes beyond an appendable object's committed length), which recovery removes: the
+ * blob was recorded as unsettled before its file was written (unsettled.ts).
  */
 import { Readable } from 'node:stream';
 import {

@@ -94,8 +94,8 @@ async function replayJournal(meta: MetadataStore, blobs: BlobStore): Promise<Rep
 }
 
 /**
- * Drops replayed journal rows: a metadata write, so done last, after the orphan sweep
- * freed what it could. On a full disk the rows stay: replaying them again at the next
+ * Drops replayed journal rows: a metadata write, so done last, after removing the
+ * unreferenced blobs freed what it could. On a full disk the rows stay: replaying them again at the next
  * start writes the same committed bytes (committed bytes of a blob never change), and
  * ossd starts instead of refusing to (test/faults/full-disk.test.ts).
  */
