@@ -8,7 +8,10 @@
  * - large appends and large PUTs cut mid-body, kill -9, and a start: recovery looks at
  *   exactly the blobs of that work, trims the appends' tails, removes the PUTs' files,
  *   and leaves the hand-made leftovers of the other 1,997 objects alone. The objects read
- *   back as acknowledged.
+ *   back as acknowledged;
+ * - `ossd sweep` (also while the server runs), then a start: the whole store is swept
+ *   once, the hand-made leftovers found; and a data folder from before the registry is
+ *   swept whole at its first start.
  *
  * Fails on the code before the registry (recovery scanned every appendable object and
  * every blob file at each start): after the clean stop all 2,000 hand-made tails were
@@ -18,15 +21,19 @@
  * settles the registry (src/engine/engine.ts): the clean restart visits the blobs of the
  * writes of the last second before the stop, and trims their hand-made tails: checked.
  */
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { appendAttempt, crcOf, randomBody } from '../helpers/fault-appends.js';
 import { blobFiles, createBucket, getObject, startPartialUpload, waitFor } from '../helpers/fault-store.js';
 import { type Ossd, startOssd } from '../helpers/ossd-process.js';
 import { raw } from '../helpers/raw-http.js';
 
+const OSSD = resolve(fileURLToPath(import.meta.url), '../../../../bin/ossd.cjs');
 const BUCKET = 'restart';
 const APPENDABLES = 2000;
 const KiB = 1024;
@@ -56,7 +63,7 @@ async function pool<T>(items: T[], width: number, f: (item: T) => Promise<void>)
 }
 
 describe('start-up recovery visits only the work that was in flight', { timeout: 600_000 }, () => {
-  it('a clean restart visits no blob; a restart after kill -9 visits only the blobs of the cut work', async () => {
+  it('a clean restart visits no blob; a restart after kill -9 visits only the blobs of the cut work; ossd sweep checks all once', async () => {
     let ossd = await startOssd();
     const dataDir = ossd.dataDir;
     try {
@@ -134,6 +141,30 @@ describe('start-up recovery visits only the work that was in flight', { timeout:
       const more = randomBody(20);
       assert.equal((await appendAttempt(ossd, BUCKET, last, 100, more, [])).status, 200);
       assert.ok((await getObject(ossd, BUCKET, last)).body.equals(Buffer.concat([bodies.get(last)!, more])));
+
+      // `ossd sweep`, while the server runs: the next start checks the whole store, once.
+      const sweep = spawnSync(process.execPath, [OSSD, 'sweep', '--data-dir', dataDir], { encoding: 'utf8' });
+      assert.equal(sweep.status, 0, sweep.stderr);
+      await ossd.stop();
+      ossd = await startOssd({ dataDir });
+      const swept = recoveryOf(ossd);
+      assert.equal(swept.fullSweep, true);
+      assert.equal(swept.trimmedAppendables, APPENDABLES - 4, 'the hand-made tails are found by the sweep');
+      assert.equal(swept.removedOrphans, 1);
+      assert.throws(() => statSync(stray), { code: 'ENOENT' });
+      assert.ok(keys.slice(3, -1).every((k) => statSync(appendableFiles.get(k)!).size === 100));
+      await ossd.stop();
+      ossd = await startOssd({ dataDir });
+      assert.equal(recoveryOf(ossd).visitedBlobs, 0, 'the sweep was once');
+
+      // A data folder from before the registry (no unsettled_blobs table) is swept whole at its first start.
+      await ossd.stop();
+      const db = new Database(join(dataDir, 'meta.db'));
+      db.exec('DROP TABLE unsettled_blobs');
+      db.close();
+      ossd = await startOssd({ dataDir });
+      assert.equal(recoveryOf(ossd).fullSweep, true);
+      assert.equal((await getObject(ossd, BUCKET, last)).body.length, 120);
     } finally {
       await ossd.kill();
       ossd.cleanup();

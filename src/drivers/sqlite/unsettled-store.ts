@@ -29,6 +29,12 @@ CREATE TABLE IF NOT EXISTS unsettled_blobs (
 /** Barrier key of registry writes (wal-sync.ts): no reader waits for them. */
 export const UNSETTLED_KEY = '\0unsettled';
 
+/** Makes the next recovery sweep the whole store (`ossd sweep`): the row `*`, in a connection of its own. */
+export function markEveryBlobUnsettled(db: Database.Database): void {
+  db.exec(SCHEMA);
+  db.prepare('INSERT OR REPLACE INTO unsettled_blobs (blob, seq) VALUES (?, 0)').run(EVERY_BLOB);
+}
+
 export class SqliteUnsettled implements UnsettledStore {
   private readonly stmt;
 
