@@ -342,7 +342,9 @@ export class SqliteMetadataStore implements MetadataStore {
     for (const marker of history?.add ?? []) this.versions.insert(marker);
     const gone = [...(next !== KEEP_CURRENT && current ? [current] : []), ...removed];
     this.dropUnreferencedInline(gone);
-    this.recordDereferenced(gone.flatMap((rec) => (rec.blob !== null ? [rec.blob] : (rec.segments ?? []).map((s) => s.blob))));
+    // An append keeps its blob: no lookup on that hot path.
+    const nextBlob = next !== KEEP_CURRENT && next !== null ? next.blob : null;
+    this.recordDereferenced(gone.flatMap((rec) => (rec.blob !== null ? (rec.blob === nextBlob ? [] : [rec.blob]) : (rec.segments ?? []).map((s) => s.blob))));
     return { ok: true, previous: current, removed };
   }
 
