@@ -11,6 +11,8 @@ export interface Config {
   dataDir: string;
   rootAccessKeyId?: string;
   rootAccessKeySecret?: string;
+  /** Where rootAccessKeySecret came from, for the banner (which shows the secret only when ossd generates it). */
+  rootSecretFrom?: 'flag' | 'environment';
   /** Region id without the `oss-` prefix, e.g. `cn-hangzhou`. */
   region: string;
   /** Host names served path-style, whose sub-domains are virtual-hosted buckets. */
@@ -103,6 +105,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     dataDir: pick('data-dir') ?? './data',
     rootAccessKeyId: id,
     rootAccessKeySecret: secret,
+    rootSecretFrom: secret === undefined ? undefined : typeof v['root-access-key-secret'] === 'string' ? 'flag' : 'environment',
     region: normalizeRegion(pick('region') ?? 'cn-hangzhou'),
     domains: Object.freeze([...new Set(['localhost', ...extra])]) as string[],
     logRequests: flagOrEnv('log-requests'),

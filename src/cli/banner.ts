@@ -1,8 +1,33 @@
-/** What ossd prints on start: endpoint, root keys, and an ali-oss snippet that works as is. */
+/**
+ * What ossd prints on start: endpoint, root key, and an ali-oss snippet that works as is.
+ * The root secret is printed only when ossd has just generated it (the one chance to see
+ * it); otherwise the banner says where it is kept, since output ends up in logs and on
+ * screens that the secret should not.
+ */
+import { join, resolve } from 'node:path';
+import type { Config } from '../config.js';
+import type { RootCredentials } from '../server/credentials.js';
 import type { RunningServer } from '../server/server.js';
 
-export function banner(s: RunningServer, region: string, dataDir: string): string {
-  const { accessKeyId, accessKeySecret, generated } = s.credentials;
+/** The secret's line in the banner and its expression in the ali-oss snippet. */
+function secretShown(c: RootCredentials, config: Config): { line: string; code: string } {
+  const file = join(resolve(config.dataDir), 'root-credentials.json');
+  if (c.generated) {
+    return { line: `${c.accessKeySecret}   (generated now and shown only this once; kept in ${file})`, code: `'${c.accessKeySecret}'` };
+  }
+  if (config.rootSecretFrom === 'environment') {
+    return { line: 'from the environment (OSSD_ROOT_ACCESS_KEY_SECRET)', code: 'process.env.OSSD_ROOT_ACCESS_KEY_SECRET' };
+  }
+  if (config.rootSecretFrom === 'flag') {
+    return { line: 'from the command line (--root-access-key-secret)', code: `'<the --root-access-key-secret value>'` };
+  }
+  return { line: `kept in ${file} (shown only when it was generated)`, code: `require(${JSON.stringify(file)}).accessKeySecret` };
+}
+
+export function banner(s: RunningServer, config: Config): string {
+  const { region, dataDir } = config;
+  const { accessKeyId } = s.credentials;
+  const secret = secretShown(s.credentials, config);
   const r = s.recovery;
   return [
     `ossd is ready`,
@@ -10,7 +35,7 @@ export function banner(s: RunningServer, region: string, dataDir: string): strin
     `  data folder:       ${dataDir}`,
     `  region:            ${region}`,
     `  access key id:     ${accessKeyId}`,
-    `  access key secret: ${accessKeySecret}${generated ? '   (generated now, kept in the data folder)' : ''}`,
+    `  access key secret: ${secret.line}`,
     `  health:            ${s.endpoint}/-/health`,
     r.trimmedAppendables + r.removedOrphans + r.rolledBackAppends + r.replayedAppends > 0
       ? `  recovery:          replayed ${r.replayedAppends} journaled appends, rolled back ${r.rolledBackAppends} unacknowledged appends, trimmed ${r.trimmedBytes} uncommitted bytes of ${r.trimmedAppendables} appendable objects, removed ${r.removedOrphans} orphan blobs (${r.visitedBlobs} blobs ${r.fullSweep ? 'in a full sweep of the store' : 'with work in flight'} looked at)`
@@ -27,7 +52,7 @@ export function banner(s: RunningServer, region: string, dataDir: string): strin
     `    sldEnable: true,           // path-style: /<bucket>/<key>`,
     `    region: 'oss-${region}',`,
     `    accessKeyId: '${accessKeyId}',`,
-    `    accessKeySecret: '${accessKeySecret}',`,
+    `    accessKeySecret: ${secret.code},`,
     `    bucket: 'my-bucket',`,
     `  });`,
     `  await client.putBucket('my-bucket');`,

@@ -3,7 +3,7 @@
  * directly in the data folder's meta.db (src/keys/key-store.ts), also while the server
  * runs; it sees every change at its next request. Secrets are printed once, when created.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KeyStore, KeyStoreError, MAX_DURATION_S, type KeyInfo } from '../keys/key-store.js';
@@ -16,7 +16,7 @@ export const KEYS_USAGE = `usage:
   ossd keys disable|enable|delete ID                           refused at the server's next request
   ossd sts issue [--duration S] [--bucket NAME]... [--read-only] [--key ID]
                                                                temporary credentials (JSON, as STS AssumeRole)
-  every command: --data-dir DIR (or OSSD_DATA_DIR; default ./data)
+  every command: --data-dir DIR (or OSSD_DATA_DIR; default ./data), an existing data folder
   --duration: 1 to ${MAX_DURATION_S} seconds (default 3600); --key: issue under that key, within its limits
 `;
 
@@ -141,6 +141,11 @@ export function runKeysCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io): 
     const [group, sub, ...rest] = positionals;
     if (sub === undefined) throw new UsageError(`${group} needs a command`);
     const dataDir = values['data-dir'] ?? (env.OSSD_DATA_DIR || './data');
+    // A mistyped --data-dir would otherwise become a new, empty data folder holding the key.
+    if (!existsSync(dataDir)) {
+      io.err(`ossd: there is no data folder ${dataDir}: pass the server's --data-dir (or OSSD_DATA_DIR), or create the folder first\n`);
+      return 1;
+    }
     const store = new KeyStore(dataDir);
     try {
       return group === 'sts' ? stsCommand(store, sub, values, rest, io) : keysCommand(store, rootKeyId(dataDir, env), sub, values, rest, io);

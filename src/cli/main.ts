@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 /** The ossd command. `ossd [serve] [flags]` starts the server; `ossd help` lists the flags. */
 import { ConfigError, loadConfig, OPTIONS } from '../config.js';
+import { faultsRefusal } from '../drivers/faults-config.js';
 import { startServer } from '../server/server.js';
 import { banner } from './banner.js';
+import { DataDirLockError, lockDataDir } from './data-dir-lock.js';
+
+/** Start-up refused for a reason the user must fix (not a bug): message only, exit 1. */
+class Refused extends Error {}
 
 function usage(): string {
   const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(24)} ${o.env.padEnd(28)} ${o.help}`);
@@ -38,13 +43,20 @@ async function main(argv: string[]): Promise<void> {
   }
   if (args[0] === 'serve') args = args.slice(1);
   const config = loadConfig(args, process.env);
+  const refusal = faultsRefusal(process.env);
+  if (refusal) throw new Refused(refusal);
+  // Before anything reads or changes the data folder (recovery included): one server per folder.
+  const lock = lockDataDir(config.dataDir);
   const log = (line: Record<string, unknown>): void => {
     process.stderr.write(JSON.stringify(line) + '\n');
   };
   const running = await startServer(config, log);
-  process.stdout.write(banner(running, config.region, config.dataDir) + '\n');
+  process.stdout.write(banner(running, config) + '\n');
   const stop = (): void => {
-    void running.close().then(() => process.exit(0));
+    void running.close().then(() => {
+      lock.release();
+      process.exit(0);
+    });
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -54,6 +66,10 @@ main(process.argv.slice(2)).catch((e: unknown) => {
   if (e instanceof ConfigError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`ossd: ${(e as Error).message}\n\n${usage()}`);
     process.exit(2);
+  }
+  if (e instanceof Refused || e instanceof DataDirLockError) {
+    process.stderr.write(`ossd: ${(e as Error).message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`ossd: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);

@@ -10,6 +10,10 @@
  * appends' bytes, sqlite/append-log.ts); `fs.fdatasync` every fdatasync a blob writer
  * makes, the background ones of early writeback included (fs/blob-store.ts).
  *
+ * OSSD_FAULTS is honoured only when OSSD_TEST_FAULTS=1 is set too: a stray OSSD_FAULTS in
+ * a production environment would make the server fail writes on purpose, so without the
+ * switch `ossd serve` refuses to start (faultsRefusal). Test helpers set both.
+ *
  * startServer logs a warning line naming the rules when they are active.
  */
 import type { BlobStore, MetadataStore } from './types.js';
@@ -56,7 +60,17 @@ function failSyncs(plan: FaultPlan, method: string, hooks: SyncHooks): void {
   }
 }
 
-/** The drivers as given, or wrapped when OSSD_FAULTS is set (tests only). */
+/** The test-only switch that must accompany OSSD_FAULTS. */
+export const FAULTS_SWITCH = 'OSSD_TEST_FAULTS';
+
+/** Why the server must not start with this environment's fault settings, or undefined when it may. */
+export function faultsRefusal(env: NodeJS.ProcessEnv): string | undefined {
+  if (!env.OSSD_FAULTS || env[FAULTS_SWITCH] === '1') return undefined;
+  return `OSSD_FAULTS is set, but fault injection is a test hook that makes the server fail on purpose: ` +
+    `it is honoured only with ${FAULTS_SWITCH}=1 as well. Refusing to start; unset OSSD_FAULTS.`;
+}
+
+/** The drivers as given, or wrapped when OSSD_FAULTS (and its switch) is set: tests only. */
 export function applyFaults(
   meta: MetadataStore,
   blobs: BlobStore,
@@ -64,6 +78,8 @@ export function applyFaults(
 ): { meta: MetadataStore; blobs: BlobStore; plan?: FaultPlan } {
   const spec = env.OSSD_FAULTS;
   if (!spec) return { meta, blobs };
+  const refusal = faultsRefusal(env);
+  if (refusal) throw new Error(refusal);
   const plan = new FaultPlan(parseFaults(spec));
   failSyncs(plan, 'wal.sync', walSyncHooks);
   failSyncs(plan, 'log.sync', appendLogHooks);

@@ -15,7 +15,7 @@ export async function putBucketCors(ctx: RequestContext): Promise<void> {
   const bucket = bucketOf(ctx);
   await ctx.engine.buckets.require(bucket);
   const raw = await readSmallBody(ctx, MAX_CORS_XML, () => new OssError('MalformedXML', 'The CORS configuration is too large.'));
-  await ctx.engine.buckets.setCors(bucket, parseCorsXml(raw.toString('utf8')));
+  await ctx.engine.buckets.setCors(bucket, parseCorsXml(raw));
   send(ctx, 200);
 }
 

@@ -16,7 +16,7 @@ export async function putBucketVersioning(ctx: RequestContext): Promise<void> {
   const bucket = bucketOf(ctx);
   await ctx.engine.buckets.require(bucket);
   const raw = await readSmallBody(ctx, 64 * 1024, () => new OssError('MalformedXML', 'The request body is too large.'));
-  const status = asText(asObject(parseXml(raw.toString('utf8')).VersioningConfiguration)?.Status);
+  const status = asText(asObject(parseXml(raw).VersioningConfiguration)?.Status);
   if (status === undefined || !(STATUSES as readonly string[]).includes(status)) {
     throw new OssError('MalformedXML', 'VersioningConfiguration/Status must be Enabled or Suspended.');
   }

@@ -69,7 +69,7 @@ export async function listBuckets(ctx: RequestContext): Promise<void> {
 async function parseCreateConfiguration(ctx: RequestContext): Promise<{ storageClass: string; redundancy: string }> {
   const raw = await readSmallBody(ctx, 64 * 1024, () => new OssError('MalformedXML', 'The request body is too large.'));
   if (raw.length === 0) return { storageClass: 'Standard', redundancy: 'LRS' };
-  const conf = asObject(parseXml(raw.toString('utf8')).CreateBucketConfiguration);
+  const conf = asObject(parseXml(raw).CreateBucketConfiguration);
   if (!conf) throw new OssError('MalformedXML');
   const storageClass = asText(conf.StorageClass) ?? 'Standard';
   const redundancy = asText(conf.DataRedundancyType) ?? 'LRS';

@@ -33,7 +33,7 @@ interface DeleteEntry {
   versionId?: string;
 }
 
-function parseDeleteRequest(xml: string): { quiet: boolean; entries: DeleteEntry[] } {
+function parseDeleteRequest(xml: Uint8Array): { quiet: boolean; entries: DeleteEntry[] } {
   const root = asObject(parseXml(xml).Delete);
   if (!root) throw new OssError('MalformedXML');
   const quietText = asText(root.Quiet);
@@ -62,11 +62,12 @@ export async function deleteMultipleObjects(ctx: RequestContext): Promise<void> 
   if (md5 === undefined || createHash('md5').update(raw).digest('base64') !== md5.trim()) {
     throw new OssError('InvalidDigest', 'Content-MD5 is missing or does not match the request body.');
   }
-  const { quiet, entries } = parseDeleteRequest(raw.toString('utf8'));
+  const { quiet, entries } = parseDeleteRequest(raw);
   for (const { key } of entries) validateObjectKey(key);
   // Every object's own ACL counts, as for DeleteObject (auth.md §6.2): an anonymous writer
   // of a public-read-write bucket may not delete an object whose ACL is private or public-read.
-  for (const { key } of entries) await authorize(ctx.engine, ctx.config, ctx.principal, { bucket, key }, 'write');
+  // An entry with <VersionId> is about that version, so that version's ACL counts.
+  for (const { key, versionId } of entries) await authorize(ctx.engine, ctx.config, ctx.principal, { bucket, key, versionId }, 'write');
   const nodes: XmlNode[] = [];
   const encode = encodingType === 'url';
   if (encode) nodes.push(['EncodingType', 'url']);

@@ -24,8 +24,8 @@ import { getObject, getObjectMeta, headObject } from './object-read.js';
 import { appendObject, copyObject, putObject } from './object-write.js';
 
 export interface HandlerExtras {
-  /** Checks that the principal may read a second object (CopyObject's source). */
-  authorizeRead: (bucket: string, key: string) => Promise<void>;
+  /** Checks that the principal may read a second object (CopyObject's source: the version it names, if any). */
+  authorizeRead: (bucket: string, key: string, versionId?: string) => Promise<void>;
   /** Access keys: PostObject verifies the signature in its form itself. */
   keys: KeyLookup;
   /** Checks that the form's signer (undefined: anonymous) may write the key (PostObject). */

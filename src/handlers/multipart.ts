@@ -55,13 +55,13 @@ export async function uploadPart(ctx: RequestContext): Promise<void> {
   send(ctx, 200, { ...partHeaders(part), 'content-md5': md5 });
 }
 
-export async function uploadPartCopy(ctx: RequestContext, authorizeSource: (bucket: string, key: string) => Promise<void>): Promise<void> {
+export async function uploadPartCopy(ctx: RequestContext, authorizeSource: (bucket: string, key: string, versionId?: string) => Promise<void>): Promise<void> {
   const partNumber = parsePartNumber(ctx);
   const source = parseCopySource(header(ctx, 'x-oss-copy-source') ?? '');
   validateBucketName(source.bucket);
   validateObjectKey(source.key);
   const range = copySourceRange(header(ctx, 'x-oss-copy-source-range'));
-  await authorizeSource(source.bucket, source.key);
+  await authorizeSource(source.bucket, source.key, source.versionId);
   const result = await ctx.engine.multipart.uploadPartCopy(bucketOf(ctx), keyOf(ctx), uploadIdOf(ctx), partNumber, {
     source,
     range,
@@ -106,7 +106,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
   if (all && raw.length > 0) {
     throw new OssError('InvalidArgument', 'With x-oss-complete-all: yes the request body must be empty.', { ArgumentName: 'x-oss-complete-all' });
   }
-  const parts = all ? 'all' : parseCompleteXml(raw.toString('utf8'));
+  const parts = all ? 'all' : parseCompleteXml(raw);
   const rec = await ctx.engine.multipart.complete(bucket, key, uploadId, { parts, forbidOverwrite, acl });
   const nodes: XmlNode[] = [];
   if (enc.type) nodes.push(['EncodingType', enc.type]);

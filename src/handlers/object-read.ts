@@ -11,6 +11,7 @@ import type { ObjectRecord } from '../engine/model.js';
 import type { HandlerExtras } from './index.js';
 import { linkedResponseHeaders } from './symlink.js';
 import { versionHeaders, versionIdParam } from '../protocol/versioning.js';
+import { utf8HeaderValue } from '../protocol/header-values.js';
 
 /** `response-*` query parameters override these response headers on GET (objects.md §2). */
 const RESPONSE_OVERRIDES: Record<string, string> = {
@@ -21,6 +22,16 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-disposition': 'content-disposition',
   'response-content-encoding': 'content-encoding',
 };
+
+/** The `response-*` overrides of a GetObject, checked before anything is read: a control byte is 400, UTF-8 is sent as its bytes. */
+function responseOverrides(ctx: RequestContext): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
+    const v = queryValue(ctx.query, param);
+    if (v !== undefined) headers[name] = utf8HeaderValue(v, param);
+  }
+  return headers;
+}
 
 function conditionsOf(ctx: RequestContext) {
   return {
@@ -56,15 +67,12 @@ async function sendBody(ctx: RequestContext, status: number, headers: Record<str
 }
 
 export async function getObject(ctx: RequestContext, extras: HandlerExtras): Promise<void> {
+  const overrides = responseOverrides(ctx);
   const { link, target: opened } = await ctx.engine.symlinks.open(bucketOf(ctx), keyOf(ctx), targetCheck(ctx, extras), versionIdParam(ctx));
   try {
     const rec = opened.record;
     if (evaluateConditions(conditionsOf(ctx), rec.etag, rec.mtimeMs) === 'not-modified') return notModified(ctx, rec);
-    const headers = await readHeaders(ctx, link, rec);
-    for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
-      const v = queryValue(ctx.query, param);
-      if (v !== undefined) headers[name] = v;
-    }
+    const headers = { ...(await readHeaders(ctx, link, rec)), ...overrides };
     const standard = (header(ctx, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
     const range = parseRange(header(ctx, 'range'), rec.size, standard);
     if (range) {

@@ -13,7 +13,7 @@ export async function putObjectTagging(ctx: RequestContext): Promise<void> {
   const rec = await ctx.engine.objects.head(bucket, key, versionId);
   const raw = await readSmallBody(ctx, MAX_TAGGING_BODY, () => new OssError('MalformedXML', 'The request body is too large.'));
   // Replaces the whole tag set; type, length, ETag and CRC stay (append.md §8).
-  await ctx.engine.objects.setTags(bucket, key, parseTaggingXml(raw.toString('utf8')), versionId);
+  await ctx.engine.objects.setTags(bucket, key, parseTaggingXml(raw), versionId);
   send(ctx, 200, await versionHeaders(ctx, rec));
 }
 

@@ -60,11 +60,11 @@ function parseDirective(ctx: RequestContext, name = 'x-oss-metadata-directive'):
   return v;
 }
 
-export async function copyObject(ctx: RequestContext, authorizeSource: (bucket: string, key: string) => Promise<void>): Promise<void> {
+export async function copyObject(ctx: RequestContext, authorizeSource: (bucket: string, key: string, versionId?: string) => Promise<void>): Promise<void> {
   const source = parseCopySource(header(ctx, 'x-oss-copy-source') ?? '');
   validateBucketName(source.bucket);
   validateObjectKey(source.key);
-  await authorizeSource(source.bucket, source.key);
+  await authorizeSource(source.bucket, source.key, source.versionId);
   const result = await ctx.engine.objects.copy(bucketOf(ctx), keyOf(ctx), {
     source,
     metadataDirective: parseDirective(ctx),

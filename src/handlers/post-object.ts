@@ -10,9 +10,10 @@
  * `etag` added to its query; else `success_action_status` 200 (empty), 201 (a
  * `<PostResponse>` XML body) or 204 (empty, the default).
  */
-import type { ObjectRecord } from '../engine/model.js';
+import { STORED_HEADERS, type ObjectRecord } from '../engine/model.js';
 import { OssError } from '../engine/errors.js';
 import { body, bucketOf, header, type RequestContext } from '../protocol/context.js';
+import { checkHeaderBytes, checkHeaderName } from '../protocol/header-values.js';
 import { formBoundary, malformedForm, MultipartReader, type PartHead } from '../protocol/multipart-form.js';
 import { validateObjectKey } from '../protocol/names.js';
 import { parseContentMd5, parseForbidOverwrite, parseObjectAttributes, quoted } from '../protocol/object-headers.js';
@@ -52,12 +53,23 @@ function baseName(filename: string): string {
   return filename.slice(Math.max(filename.lastIndexOf('/'), filename.lastIndexOf('\\')) + 1);
 }
 
+/** Form fields a GET of the object sends back as headers (with every x-oss-meta-*). */
+const FIELDS_SENT_BACK = new Set(['content-type', ...STORED_HEADERS]);
+
 /** The form fields as the request headers PutObject would read (header values are byte strings). */
 function asHeaders(fields: ReadonlyMap<string, string>, file: PartHead): RequestContext {
   const headers: Record<string, string> = {};
-  for (const [name, value] of fields) headers[name] = Buffer.from(value, 'utf8').toString('latin1');
+  for (const [name, value] of fields) {
+    headers[name] = Buffer.from(value, 'utf8').toString('latin1');
+    // Stored fields come back as response headers: refused now if they could not be sent then.
+    if (name.startsWith('x-oss-meta-')) checkHeaderName(name);
+    if (FIELDS_SENT_BACK.has(name) || name.startsWith('x-oss-meta-')) checkHeaderBytes(headers[name], name);
+  }
   // Without a Content-Type field, the file part's own type (what the browser guessed).
-  if (!headers['content-type'] && file.contentType) headers['content-type'] = file.contentType;
+  if (!headers['content-type'] && file.contentType) {
+    checkHeaderBytes(file.contentType, 'Content-Type');
+    headers['content-type'] = file.contentType;
+  }
   return { req: { headers } } as unknown as RequestContext;
 }
 

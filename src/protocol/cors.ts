@@ -45,6 +45,8 @@ function parseRule(v: XmlValue): CorsRule {
   oneWildcard(allowedOrigins, 'AllowedOrigin');
   oneWildcard(allowedHeaders, 'AllowedHeader');
   for (const h of exposeHeaders) if (h.includes('*')) throw invalid(`ExposeHeader "${h}" may not hold "*".`, 'ExposeHeader');
+  // Sent back in Access-Control-Expose-Headers: a header name, printable ASCII only (else every CORS answer would fail).
+  for (const h of exposeHeaders) if (!/^[!-~]+$/.test(h)) throw invalid('ExposeHeader must be a header name (printable ASCII, no spaces).', 'ExposeHeader');
   const rule: CorsRule = { allowedOrigins, allowedMethods, allowedHeaders, exposeHeaders };
   const maxAge = asText(r.MaxAgeSeconds);
   if (maxAge !== undefined) {
@@ -54,7 +56,7 @@ function parseRule(v: XmlValue): CorsRule {
   return rule;
 }
 
-export function parseCorsXml(text: string): CorsConfiguration {
+export function parseCorsXml(text: Uint8Array | string): CorsConfiguration {
   const conf = asObject(parseXml(text).CORSConfiguration);
   if (!conf) throw new OssError('MalformedXML', 'The root element must be CORSConfiguration.');
   const rules = asList(conf.CORSRule).map(parseRule);

@@ -4,7 +4,8 @@
  * unit test fails when the committed files are stale.
  */
 import { ERROR_CATALOGUE } from './errors/catalogue.js';
-import { OPERATION_SUBRESOURCES, OPERATIONS, type OperationRow } from './operations.js';
+import { OSS_OPERATION_NAME_GROUPS } from './oss-operation-names.js';
+import { OPERATIONS, type OperationRow } from './operations.js';
 
 const ACCESS_TEXT: Record<string, string> = {
   read: 'read: anonymous if the object (or bucket) ACL is public-read or public-read-write',
@@ -35,16 +36,21 @@ export function renderOperationsDoc(): string {
     '|---|---|---|---|',
     ...OPERATIONS.map((r) => `| ${r.name} | ${r.level} | ${requestShape(r)} | ${ACCESS_TEXT[r.access]} |`),
     '',
-    '## Not implemented',
+    '## Operation names and NotImplemented',
     '',
-    'A request naming one of these sub-resources, with no row above that handles it, gets',
-    '`501 NotImplemented` with an OSS error body:',
+    'These query parameters name OSS operations (OSS\'s full API reference, every group;',
+    'sources in `src/protocol/oss-operation-names.ts`). A request naming one that no row above',
+    'handles at its method and level gets `501 NotImplemented` with an OSS error body and',
+    'changes nothing, at service, bucket and object level alike: `DELETE /bucket?acl` or',
+    '`DELETE /bucket?responseHeader` is not DeleteBucket, `PUT /key?seal` is not PutObject.',
+    'Rows match a name exactly (case-sensitive, as OSS); another spelling of a name (`?ACL`)',
+    'is refused with 501 too. Parameters that modify an operation (`position`, `partNumber`,',
+    '`versionId`, `response-*`, the listing parameters, `security-token`, `x-oss-traffic-limit`)',
+    'and unknown ones (a cache-buster `?t=1`) are not operation names.',
     '',
-    [...OPERATION_SUBRESOURCES]
-      .filter((s) => !OPERATIONS.some((r) => r.subresource === s))
-      .sort()
-      .map((s) => `\`${s}\``)
-      .join(', '),
+    '| group | names | OSS operations |',
+    '|---|---|---|',
+    ...OSS_OPERATION_NAME_GROUPS.map((g) => `| ${g.group} | ${g.names.map((n) => `\`${n}\``).join(', ')} | ${g.operations} |`),
     '',
   ];
   return lines.join('\n');
@@ -83,8 +89,12 @@ export function renderErrorsDoc(): string {
     '| AppendObject without `position` | `400 MissingArgument` | EC 0016-00000501 family |',
     '| PutBucket on an existing bucket, also by its owner | `409 BucketAlreadyExists` | README open question 4 |',
     '| a body shorter than its Content-Length (client went away) | nothing stored; the connection is closed | all-or-nothing writes |',
-    '| a request naming an operation ossd does not implement | `501 NotImplemented` | — |',
+    '| a request naming an operation ossd does not implement, or an implemented operation\'s name at another method or level (`DELETE /bucket?acl`, `HEAD /key?tagging`) | `501 NotImplemented`, nothing changed | OSS answers 405 MethodNotAllowed for a method its operation list lacks, but that list keeps growing (bucket `tagging` gained DELETE); 501 says "not here" for every name alike, and never runs the base operation (docs/operations.md) |',
     '| anonymous listing of a public-read bucket | allowed (turn off with `--no-anonymous-list`) | auth.md §6.2 |',
+    '| a `response-*` override (GetObject) holding a control byte (0x00–0x1F, 0x7F; tab included) | `400 InvalidArgument`, ArgumentName the parameter; UTF-8 text is sent as its UTF-8 bytes | a header cannot carry control bytes (Node refuses them); HEAD ignores `response-*` as OSS does (objects.md §2) |',
+    '| a value that would come back as a response header holding a byte no header can carry: PostObject fields Content-Type, Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires, `x-oss-meta-*` (name and value), the file part\'s type; a CORS ExposeHeader that is not printable ASCII | `400 InvalidArgument` when written, nothing stored | else the object (or every CORS answer of the bucket) could never be sent again; request headers need no check, Node\'s parser refuses those bytes |',
+    '| XML answers echoing characters XML 1.0 cannot carry (C0 controls but tab/LF/CR, U+FFFE, U+FFFF, lone surrogates): a prefix, marker, key, argument value, StringToSign | left out of the answer; CR is written `&#13;` so it reads back as CR | every answer stays well-formed; `encoding-type=url` keeps every byte in listings |',
+    '| a request that names a version: `?versionId=` (GetObject, HeadObject, GetObjectMeta, GetSymlink, Get/Put/DeleteObjectTagging, Get/PutObjectAcl, DeleteObject), a copy source\'s `?versionId=`, a `<VersionId>` in DeleteMultipleObjects | authorized with that version\'s own ACL, or the bucket\'s when it is `default`, never the current version\'s; a delete marker or a version that does not exist: the bucket\'s ACL | OSS keeps an ACL per version (PutObjectAcl ?versionId=); the bucket\'s ACL for a missing version tells anonymous users of a private bucket nothing |',
     '| GetObject / HeadObject of a symlink | the target\'s bytes, Content-Length, Content-Type and stored headers, ETag, Last-Modified, CRC and storage class; but `x-oss-object-type: Symlink` and the link\'s own `x-oss-meta-*` and `x-oss-tagging-count`; no `x-oss-next-append-position`. Conditions compare against the target. Anonymous access needs both ACLs | ali-oss\'s own symlink test against OSS expects `head(link)` to report type `Symlink` and the link\'s metadata; appends go to the link key and are refused (objects.md §2.3, append.md §8) |',
     '| GET / HEAD of a symlink whose target is missing, or is itself a symlink | `404 SymlinkTargetNotExist`; `400 InvalidTargetType` | objects.md §2.3; PutSymlink doc (a target cannot be a symlink, checked on access) |',
     '| GetSymlink of an object that is not a symlink | `400 NotSymlink` | ossutil read-symlink doc (objects.md §9) |',
@@ -115,6 +125,8 @@ export function renderErrorsDoc(): string {
     '| `version-id-marker` naming a version that is gone | the listing resumes after every version of `key-marker` | a marker is a position, not a precondition |',
     '| CopyObject onto itself in a versioned bucket | a new version with its own copy of the bytes (unversioned: a metadata update in place) | S3 |',
     '| a version made current again (its newer versions deleted by id) that is Appendable | appendable again at its length | appends follow the current version (append.md §9) |',
+    '| a request XML body (DeleteMultipleObjects, CompleteMultipartUpload, tagging, CORS, versioning, PutBucket) that is not well-formed XML 1.0: a DOCTYPE or entity declaration, an undefined entity, a reference to a non-character (`&#0;`, `&#xD800;`, `&#xFFFE;`), bytes that are not UTF-8, an encoding other than UTF-8, mismatched tags, anything after the root | `400 MalformedXML`, nothing acted on | XML 1.0 well-formedness; a DTD is never needed by an OSS body and is the way to billion-laughs and external entities (src/protocol/xml/parse.ts) |',
+    '| character references in request XML | every one that names a character is decoded, decimal and hex (`&#34;`, `&#x9;`); references to U+0001–U+001F are accepted too (XML 1.1 allows them as references), the characters written literally are not | both official Go SDKs write `"` in ETags as `&#34;` and control bytes in keys as `&#x01;`…`&#x1F;` |',
     '| deletes on a full disk | a 2 MiB `reserve` file in the data folder is given up so that deletes and aborts can commit and free space; made again once 32 MiB are free | without it a full disk could never be emptied (SQLITE_FULL on every commit); `test/faults/full-disk.test.ts` |',
     '',
   ];

@@ -85,7 +85,7 @@ export function parseEncoding(ctx: RequestContext): Encoding {
  * Not well-formed, no part, or a part without a numeric PartNumber or an ETag is 400
  * MalformedXML. Order and existence are the engine's checks (InvalidPartOrder, InvalidPart).
  */
-export function parseCompleteXml(xml: string): ListedPart[] {
+export function parseCompleteXml(xml: Uint8Array | string): ListedPart[] {
   const root = asObject(parseXml(xml).CompleteMultipartUpload);
   if (!root) throw new OssError('MalformedXML');
   const parts = asList(root.Part).map((p): ListedPart => {

@@ -3,8 +3,11 @@
  * authorization, log names, NotImplemented answers and docs/operations.md all come from
  * it. A request matches the row of its method and level whose discriminators (a
  * sub-resource in the query, a header) are all present, preferring the most specific;
- * a request that names an operation sub-resource no row handles is NotImplemented.
+ * a request that names an OSS operation (oss-operation-names.ts) no row handles is
+ * NotImplemented, at any method and level, and never runs as the base operation.
  */
+import { OSS_OPERATION_NAMES } from './oss-operation-names.js';
+
 export type Level = 'service' | 'bucket' | 'object';
 /**
  * What a request needs, which decides who may send it anonymously (auth.md §6.2):
@@ -76,20 +79,21 @@ export const OPERATIONS: readonly OperationRow[] = [
   { name: 'OptionObject', method: 'OPTIONS', level: 'object', access: 'anyone', anySubresource: true },
 ];
 
+/** The names of OSS_OPERATION_NAMES in lower case, to recognise them in any spelling. */
+const OPERATION_NAMES_ANY_CASE: ReadonlySet<string> = new Set([...OSS_OPERATION_NAMES].map((n) => n.toLowerCase()));
+
 /**
- * Query parameters that select an operation (as opposed to modifying one, like
- * `position` or `response-content-type`). One that no matching row declares means an
- * operation ossd does not implement.
+ * Whether a query parameter names an OSS operation (as opposed to modifying one, like
+ * `position` or `response-content-type`). Rows match their sub-resource exactly, as OSS
+ * does (V1 signs the names as sent; OSS's own names mix cases, e.g. `accessmonitor` next
+ * to `bucketArchiveDirectRead`); another spelling of an operation name (`?ACL`) is not
+ * that operation, but is refused all the same rather than run as the base operation:
+ * ossd cannot tell what OSS would make of it, and DeleteBucket or PutObject must not be
+ * the guess (docs/errors.md).
  */
-export const OPERATION_SUBRESOURCES = new Set([
-  'acl', 'uploads', 'uploadId', 'location', 'cors', 'logging', 'website', 'referer', 'lifecycle', 'delete',
-  'append', 'tagging', 'objectMeta', 'symlink', 'bucketInfo', 'stat', 'versioning', 'versions', 'policy',
-  'encryption', 'requestPayment', 'inventory', 'worm', 'wormId', 'wormExtend', 'restore', 'qos', 'qosInfo',
-  'replication', 'replicationProgress', 'replicationLocation', 'cname', 'live', 'status', 'vod', 'comp',
-  'x-oss-process', 'x-oss-async-process', 'asyncFetch', 'transferAcceleration', 'accessPoint', 'metaQuery',
-  'resourceGroup', 'httpsConfig', 'publicAccessBlock', 'img', 'style', 'udf', 'callback', 'select',
-  'regionList', 'objectInfo', 'tagging', 'policyStatus',
-]);
+export function namesOperation(queryName: string): boolean {
+  return OPERATION_NAMES_ANY_CASE.has(queryName.toLowerCase());
+}
 
 export interface RouteInput {
   method: string;
@@ -116,7 +120,9 @@ function matches(row: OperationRow, r: RouteInput): boolean {
 export function route(r: RouteInput): RouteResult {
   const candidates = OPERATIONS.filter((row) => matches(row, r)).sort((a, b) => specificity(b) - specificity(a));
   const row = candidates[0];
-  const unknown = row?.anySubresource ? undefined : [...r.queryNames].find((n) => OPERATION_SUBRESOURCES.has(n) && n !== row?.subresource);
+  // Any operation name the row does not handle, also at another method or level
+  // (`DELETE /bucket?acl` is not DeleteBucket): NotImplemented, whatever the method.
+  const unknown = row?.anySubresource ? undefined : [...r.queryNames].find((n) => n !== row?.subresource && namesOperation(n));
   if (unknown !== undefined) return { notImplemented: unknown };
   if (!row) return { methodNotAllowed: true };
   return { row };

@@ -37,7 +37,7 @@ function invalidTag(why: string): OssError {
  * without a prolog and without escaping (a value with `<` or `&` is then not XML at all:
  * MalformedXML). An empty `<TagSet>` removes every tag; `<Value>` may be omitted (empty).
  */
-export function parseTaggingXml(text: string): TagSet {
+export function parseTaggingXml(text: Uint8Array | string): TagSet {
   const root = asObject(parseXml(text).Tagging);
   const tagSet = root?.TagSet;
   if (tagSet === undefined || Array.isArray(tagSet) || (typeof tagSet === 'string' && tagSet.trim() !== '')) {

@@ -12,7 +12,7 @@ import { HANDLERS } from '../handlers/index.js';
 import { resolveTargets } from '../protocol/addressing.js';
 import type { AuthTarget, KeyLookup } from '../protocol/auth/types.js';
 import { verifyRequest } from '../protocol/auth/verify.js';
-import { authorize } from '../protocol/authorize.js';
+import { addressedVersion, authorize } from '../protocol/authorize.js';
 import type { Principal, RequestContext } from '../protocol/context.js';
 import { renderError, toOssError } from '../protocol/errors/render.js';
 import { validateBucketName, validateObjectKey } from '../protocol/names.js';
@@ -103,11 +103,13 @@ export async function handleRequest(
     if ('notImplemented' in routed) throw new OssError('NotImplemented', `The "${routed.notImplemented}" operation is not implemented by ossd.`);
     if ('methodNotAllowed' in routed) throw new OssError('MethodNotAllowed');
     ctx.operation = routed.row.name;
-    await authorize(deps.engine, deps.config, ctx.principal, ctx.target, routed.row.access, routed.row);
+    // A request that names a version is authorized with that version's ACL (authorize.ts).
+    const versionId = addressedVersion(routed.row.name, target.query);
+    await authorize(deps.engine, deps.config, ctx.principal, { ...ctx.target, versionId }, routed.row.access, routed.row);
     const handler = HANDLERS[routed.row.name];
     if (!handler) throw new OssError('NotImplemented');
     await handler(ctx, {
-      authorizeRead: (bucket, key) => authorize(deps.engine, deps.config, ctx.principal, { bucket, key }, 'read'),
+      authorizeRead: (bucket, key, versionId) => authorize(deps.engine, deps.config, ctx.principal, { bucket, key, versionId }, 'read'),
       keys: deps.keys,
       authorizeWrite: (id, bucket, key) => {
         const principal: Principal = id === undefined ? { anonymous: true } : deps.principalOf?.(id) ?? { anonymous: false, accessKeyId: id };

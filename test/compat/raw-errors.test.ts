@@ -186,7 +186,7 @@ test('dot-dot keys are plain keys and nothing escapes the data folder', async ()
   const listing = await req({ method: 'GET', path: `/${B}/?prefix=..` });
   assert.deepEqual([...listing.text.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]), ['..', '../../etc/passwd']);
   // The data folder holds only the store's own files; blobs are named by id, never by key.
-  const allowed = /^(meta\.db(-wal|-shm|-journal)?|blobs|staging|root-credentials\.json|reserve|append-log)$/;
+  const allowed = /^(meta\.db(-wal|-shm|-journal)?|blobs|staging|root-credentials\.json|reserve|append-log|ossd\.lock)$/;
   for (const name of readdirSync(ossd.dataDir)) assert.match(name, allowed);
   for (const shard of readdirSync(join(ossd.dataDir, 'blobs'))) {
     assert.match(shard, /^[0-9a-f]{2}$/);

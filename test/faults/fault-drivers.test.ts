@@ -24,7 +24,7 @@ let injected = 0;
 
 async function withFaults(spec: string, run: (ossd: Ossd) => Promise<void>): Promise<void> {
   // The journal flusher's background commits would shift the WAL call count: keep it quiet.
-  const ossd = await startOssd({ env: { OSSD_FAULTS: spec, OSSD_JOURNAL_FLUSH_MS: '600000' } });
+  const ossd = await startOssd({ env: { OSSD_FAULTS: spec, OSSD_TEST_FAULTS: '1', OSSD_JOURNAL_FLUSH_MS: '600000' } });
   try {
     assert.match(ossd.output(), /fault injection \(test hook\) is active/);
     await createBucket(ossd, BUCKET);
@@ -197,7 +197,7 @@ describe('disk errors in the real server', () => {
   });
 
   it('EIO on the metadata WAL fsync: every request refused until a restart, which serves everything acknowledged', async (t) => {
-    const ossd = await startOssd({ env: { OSSD_FAULTS: 'wal.sync:4:EIO', OSSD_JOURNAL_FLUSH_MS: '600000' } });
+    const ossd = await startOssd({ env: { OSSD_FAULTS: 'wal.sync:4:EIO', OSSD_TEST_FAULTS: '1', OSSD_JOURNAL_FLUSH_MS: '600000' } });
     const dataDir = ossd.dataDir;
     let restarted: Ossd | undefined;
     try {
@@ -246,7 +246,7 @@ describe('disk errors in the real server', () => {
 
   it('EIO on the append log fsync: the append is refused, then every request until a restart, which serves every acknowledged append', async (t) => {
     // Every journaled append's bytes go to the log (not into its row), so the log's fsyncs are the appends'.
-    const env = { OSSD_FAULTS: 'log.sync:4:EIO', OSSD_JOURNAL_FLUSH_MS: '600000', OSSD_JOURNAL_IN_ROWS_MAX: '0' };
+    const env = { OSSD_FAULTS: 'log.sync:4:EIO', OSSD_TEST_FAULTS: '1', OSSD_JOURNAL_FLUSH_MS: '600000', OSSD_JOURNAL_IN_ROWS_MAX: '0' };
     const ossd = await startOssd({ env });
     const dataDir = ossd.dataDir;
     let restarted: Ossd | undefined;

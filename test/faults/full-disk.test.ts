@@ -190,7 +190,7 @@ describe('a full disk', () => {
       return;
     }
     t.diagnostic(`EMULATED full disk (OSSD_FAULTS=blob.write:6+:ENOSPC) because ${mountRefused}`);
-    const ossd = await startOssd({ env: { OSSD_FAULTS: 'blob.write:6+:ENOSPC' } });
+    const ossd = await startOssd({ env: { OSSD_FAULTS: 'blob.write:6+:ENOSPC', OSSD_TEST_FAULTS: '1' } });
     try {
       await createBucket(ossd, BUCKET);
       const ledger = new Ledger();

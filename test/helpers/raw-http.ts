@@ -1,14 +1,17 @@
 /**
  * A raw HTTP requester for what no SDK sends (malformed requests, chunked bodies,
- * disconnects). Signs V1 the way the C++ SDK does (Date header, path style), written
- * independently of the server's verifier.
+ * disconnects). Signs V1 the way the C++ SDK does (Date header, path style) with raw-v1.ts,
+ * which is written from auth.md and imports nothing from src/.
  */
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
-import { isSubResource } from '../../src/protocol/auth/v1.js';
 import type { Ossd } from './ossd-process.js';
+import { signV1 } from './raw-v1.js';
+
+// The V1 signer lives in raw-v1.ts (independent of src/); re-exported for the tests that sign through this module.
+export { presignV1, signV1 } from './raw-v1.js';
 
 export interface RawResponse {
   status: number;
@@ -31,52 +34,6 @@ export interface RawRequest {
 
 export function md5Base64(b: Buffer | string): string {
   return createHash('md5').update(b).digest('base64');
-}
-
-/** Percent-decodes where possible; malformed input is signed as sent (the server must refuse it anyway). */
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
-/** V1 canonical resource from a raw path-style path (auth.md §2.3). */
-function canonicalResource(rawPath: string): string {
-  const q = rawPath.indexOf('?');
-  const path = safeDecode(q < 0 ? rawPath : rawPath.slice(0, q));
-  const query = q < 0 ? '' : rawPath.slice(q + 1);
-  const subs = query
-    .split('&')
-    .filter(Boolean)
-    .map((p) => {
-      const eq = p.indexOf('=');
-      return eq < 0 ? [safeDecode(p), ''] : [safeDecode(p.slice(0, eq)), safeDecode(p.slice(eq + 1))];
-    })
-    .filter(([n]) => isSubResource(n!))
-    .sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0))
-    .map(([n, v]) => (v === '' ? n! : `${n}=${v}`));
-  // The C++ SDK's ListBuckets path `//` signs as `/` (no bucket).
-  const base = path === '' || path === '//' ? '/' : path;
-  return subs.length > 0 ? `${base}?${subs.join('&')}` : base;
-}
-
-export function signV1(
-  secret: string,
-  method: string,
-  rawPath: string,
-  headers: Record<string, string>,
-): string {
-  const lower: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v;
-  const ossHeaders = Object.keys(lower)
-    .filter((k) => k.startsWith('x-oss-'))
-    .sort()
-    .map((k) => `${k}:${lower[k]!.trim()}\n`)
-    .join('');
-  const sts = [method, lower['content-md5'] ?? '', lower['content-type'] ?? '', lower['x-oss-date'] ?? lower.date ?? ''].join('\n') + '\n' + ossHeaders + canonicalResource(rawPath);
-  return createHmac('sha1', secret).update(Buffer.from(sts, 'utf8')).digest('base64');
 }
 
 export function raw(ossd: Ossd, r: RawRequest): Promise<RawResponse> {

@@ -1,11 +1,13 @@
 /**
- * Signature V4 for raw requests (auth.md §4), written from the spec and independently of
- * the server's verifier (src/protocol/auth/v4.ts), the way the C++ SDK sends it: Date and
- * x-oss-date, x-oss-content-sha256: UNSIGNED-PAYLOAD, path style.
+ * Signature V4 for raw requests (auth.md §4–5), written from the spec alone (it imports
+ * nothing from src/; checked against auth.md §9's vectors in test/unit/raw-signer.test.ts),
+ * the way the C++ SDK sends it: Date and x-oss-date, x-oss-content-sha256: UNSIGNED-PAYLOAD,
+ * path style. V4 signs every query parameter, so a `versionId` is always signed.
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { Ossd } from './ossd-process.js';
 import { raw, type RawRequest, type RawResponse } from './raw-http.js';
+import type { SignerCreds } from './raw-v1.js';
 
 export interface V4Input {
   accessKeyId: string;
@@ -107,4 +109,31 @@ export function rawV4(ossd: Ossd, r: Omit<RawRequest, 'sign'> & { region?: strin
     timestamp: headers['x-oss-date']!,
   });
   return raw(ossd, { ...r, headers, sign: 'none' });
+}
+
+/**
+ * A V4 presigned path (auth.md §5): rawPath's own query (e.g. `?versionId=`) and the
+ * x-oss-* parameters are all in the canonical query; `x-oss-signature` comes last.
+ */
+export function presignV4(
+  c: SignerCreds,
+  method: string,
+  rawPath: string,
+  opts: { now?: Date; expires?: number; region?: string; headers?: Record<string, string> } = {},
+): string {
+  const timestamp = isoBasic(opts.now ?? new Date());
+  const region = opts.region ?? 'cn-hangzhou';
+  const added: Array<[string, string]> = [
+    ['x-oss-signature-version', 'OSS4-HMAC-SHA256'],
+    ['x-oss-credential', `${c.id}/${timestamp.slice(0, 8)}/${region}/oss/aliyun_v4_request`],
+    ['x-oss-date', timestamp],
+    ['x-oss-expires', String(opts.expires ?? 600)],
+  ];
+  if (c.token !== undefined) added.push(['x-oss-security-token', c.token]);
+  const { resource, query } = parsePath(rawPath);
+  const signature = signatureV4({
+    accessKeyId: c.id, secret: c.secret, region, method, resource, query: [...query, ...added], headers: opts.headers ?? {}, timestamp,
+  });
+  const extra = [...added, ['x-oss-signature', signature]].map(([k, v]) => `${rfc3986(k!)}=${rfc3986(v!)}`).join('&');
+  return `${rawPath}${rawPath.includes('?') ? '&' : '?'}${extra}`;
 }

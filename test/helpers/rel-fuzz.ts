@@ -60,7 +60,14 @@ export type FuzzCase = HttpCase | WireCase;
 // ---- pieces ---------------------------------------------------------------------------
 
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 });
-const latin1 = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength: 40 });
+/** Every byte Node's HTTP client lets into a header value: tab, 0x20–0x7E, 0x80–0xFF (sent as latin1). The rest go by raw socket (ctl-in-meta). */
+const latin1 = fc.string({
+  unit: fc.oneof(
+    { weight: 1, arbitrary: fc.constant('\t') },
+    { weight: 30, arbitrary: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)) },
+  ),
+  maxLength: 40,
+});
 const headerValue = fc.oneof({ weight: 4, arbitrary: printable }, { weight: 1, arbitrary: latin1 });
 
 /** Keys that are interesting as names, and as would-be paths. */
@@ -103,6 +110,14 @@ function wtf8(s: string): number[] {
   return out;
 }
 
+/** Any byte sequence, every value 0x00–0xFF alike (invalid UTF-8 included). */
+const anyBytes = (minLength: number, maxLength: number): fc.Arbitrary<Buffer> => fc.uint8Array({ minLength, maxLength }).map((a) => Buffer.from(a));
+
+/** Each byte as %XX: the percent-decoded value is exactly these bytes. */
+export function pctBytes(b: Buffer): string {
+  return [...b].map((x) => `%${x.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+}
+
 /** Percent-encodes everything but RFC 3986 unreserved characters (and '/' when asked). */
 export function pctEncode(s: string, keepSlash: boolean): string {
   let out = '';
@@ -137,12 +152,14 @@ function rarely<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> {
 const encodedKeyArb: fc.Arbitrary<string> = fc
   .record({
     key: keyArb,
-    mode: fc.constantFrom('slash', 'slash', 'slash', 'all', 'raw'),
+    mode: fc.constantFrom('slash', 'slash', 'slash', 'all', 'raw', 'bytes'),
+    bytes: anyBytes(1, 12),
     before: rarely(fc.constantFrom(...INJECTIONS)),
     after: rarely(fc.constantFrom(...INJECTIONS)),
   })
-  .map(({ key, mode, before, after }) => {
-    const body = mode === 'raw' ? rawEncode(key) : pctEncode(key, mode === 'slash');
+  .map(({ key, mode, bytes, before, after }) => {
+    // 'bytes': a name of raw bytes, each percent-encoded, so every byte value reaches the key rules.
+    const body = mode === 'bytes' ? pctBytes(bytes) : mode === 'raw' ? rawEncode(key) : pctEncode(key, mode === 'slash');
     return `${before ?? ''}${body}${after ?? ''}`;
   });
 
@@ -192,9 +209,10 @@ const queryItemArb: fc.Arbitrary<string> = fc.oneof(
     arbitrary: fc
       .tuple(
         fc.constantFrom('response-content-type', 'response-content-disposition', 'response-expires', 'response-cache-control', 'response-content-encoding', 'response-content-language'),
-        printable,
+        // Printable text, or any bytes at all (CR, LF, NUL, invalid UTF-8): the answer is 400 InvalidArgument, never 500.
+        fc.oneof(printable.map((v) => pctEncode(v, false)), anyBytes(0, 24).map(pctBytes)),
       )
-      .map(([n, v]) => `${n}=${pctEncode(v, false)}`),
+      .map(([n, v]) => `${n}=${v}`),
   },
   {
     weight: 1,
@@ -277,11 +295,42 @@ const LOLZ =
   '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;"><!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">' +
   '<!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;"><!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">]>';
 
+/** Every code point as a character reference, hex or decimal: `&#0;`, lone surrogates and U+FFFE included. */
+function charRefs(s: string): string {
+  return [...s].map((ch, i) => (i % 2 === 0 ? `&#x${ch.codePointAt(0)!.toString(16)};` : `&#${ch.codePointAt(0)!};`)).join('');
+}
+
+/** Pieces that break (or test) well-formedness when dropped anywhere into a document. */
+const XML_TOKENS = [
+  '&#0;', '&#x0;', '&#x1;', '&#x1F;', '&#xD800;', '&#xFFFE;', '&#xFFFF;', '&#x110000;', '&#34;', '&#x9;', '&foo;', '&', '<', '>', ']]>',
+  '<!DOCTYPE d>', '<!ENTITY e "x">', '<?xml version="1.0"?>', '<!--', '-->', '<![CDATA[', '</Delete>', '<Delete>', '\ufeff', '\ufffe', '\u0085', '\u2028',
+];
+
+/**
+ * A valid body, or the same body with one raw byte (any of 0x00–0xFF, so invalid UTF-8
+ * too) or one token dropped in at a random place. Whatever comes out, a refusal must act
+ * on nothing; the fuzz test checks every answer.
+ */
+function mutatedXml(valid: fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer> {
+  return fc.oneof(
+    { weight: 2, arbitrary: valid },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(valid, fc.nat(), fc.oneof(fc.integer({ min: 0, max: 255 }).map((b) => Buffer.from([b])), fc.constantFrom(...XML_TOKENS).map((t) => Buffer.from(t))))
+        .map(([body, at, piece]) => {
+          const i = at % (body.length + 1);
+          return Buffer.concat([body.subarray(0, i), piece, body.subarray(i)]);
+        }),
+    },
+  );
+}
+
 const deleteXmlArb: fc.Arbitrary<Buffer> = fc
   .record({
     keys: fc.array(keyArb, { minLength: 0, maxLength: 6 }),
     quiet: fc.constantFrom(undefined, 'true', 'false', 'TRUE', 'maybe', ''),
-    variant: fc.constantFrom('plain', 'plain', 'plain', 'prolog', 'cdata', 'ns', 'lolz', 'xxe', 'proto', 'unclosed', 'many', 'empty', 'nested', 'wrongroot', 'entities'),
+    variant: fc.constantFrom('plain', 'plain', 'plain', 'prolog', 'cdata', 'ns', 'lolz', 'xxe', 'proto', 'unclosed', 'many', 'empty', 'nested', 'wrongroot', 'entities', 'charrefs'),
   })
   .map(({ keys, quiet, variant }) => {
     const objects = keys.map((k) => `<Object><Key>${variant === 'cdata' ? `<![CDATA[${k}]]>` : xmlEscape(k)}</Key></Object>`).join('');
@@ -299,12 +348,13 @@ const deleteXmlArb: fc.Arbitrary<Buffer> = fc
       case 'nested': xml = `<Delete><Object><Key><Key>a</Key></Key></Object><Object></Object>${objects}</Delete>`; break;
       case 'wrongroot': xml = `<Deleted>${objects}</Deleted>`; break;
       case 'entities': xml = `<Delete><Object><Key>&#0;&#x1F600;&#xD800;&foo;&amp;&#65;</Key></Object>${objects}</Delete>`; break;
+      case 'charrefs': xml = `<Delete>${q}${keys.map((k) => `<Object><Key>${charRefs(k)}</Key></Object>`).join('')}</Delete>`; break;
       default: xml = `<Delete>${q}${objects}</Delete>`;
     }
     return Buffer.from(xml, 'utf8');
   });
 
-const createBucketXmlArb: fc.Arbitrary<Buffer> = fc
+const createBucketXmlArb0: fc.Arbitrary<Buffer> = fc
   .record({
     sc: fc.constantFrom(undefined, 'Standard', 'IA', 'Archive', 'ColdArchive', 'bogus', ''),
     red: fc.constantFrom(undefined, 'LRS', 'ZRS', 'bogus'),
@@ -323,11 +373,28 @@ const createBucketXmlArb: fc.Arbitrary<Buffer> = fc
     return Buffer.from(xml, 'utf8');
   });
 
+const createBucketXmlArb = mutatedXml(createBucketXmlArb0);
+const mutatedDeleteXmlArb = mutatedXml(deleteXmlArb);
+
+const taggingXmlArb: fc.Arbitrary<Buffer> = mutatedXml(
+  fc
+    .array(fc.tuple(fc.oneof(printable, keyArb), fc.oneof(printable, keyArb)), { maxLength: 3 })
+    .map((tags) => Buffer.from(`<Tagging><TagSet>${tags.map(([k, v]) => `<Tag><Key>${xmlEscape(k)}</Key><Value>${xmlEscape(v)}</Value></Tag>`).join('')}</TagSet></Tagging>`)),
+);
+
+const corsXmlArb: fc.Arbitrary<Buffer> = mutatedXml(
+  fc
+    .tuple(fc.constantFrom('*', 'https://a.example', 'http://*.b.example'), fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'HEAD', 'get', 'TRACE'), fc.oneof(printable, keyArb))
+    .map(([origin, method, header]) =>
+      Buffer.from(`<CORSConfiguration><CORSRule><AllowedOrigin>${origin}</AllowedOrigin><AllowedMethod>${method}</AllowedMethod><AllowedHeader>${xmlEscape(header)}</AllowedHeader></CORSRule></CORSConfiguration>`),
+    ),
+);
+
 const bodyArb: fc.Arbitrary<Buffer> = fc.oneof(
   { weight: 5, arbitrary: fc.constant(Buffer.alloc(0)) },
   { weight: 5, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 2048 }).map((a) => Buffer.from(a)) },
   { weight: 1, arbitrary: fc.integer({ min: 16_000, max: 70_000 }).map((n) => Buffer.alloc(n, 0x61)) },
-  { weight: 1, arbitrary: deleteXmlArb },
+  { weight: 1, arbitrary: mutatedDeleteXmlArb },
   { weight: 1, arbitrary: createBucketXmlArb },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }).map((s) => Buffer.from(s, 'utf8')) },
 );
@@ -420,9 +487,33 @@ const shapeArb: fc.Arbitrary<Shape> = fc.oneof(
       key: fc.constant(undefined),
       query: fc.tuple(fc.constantFrom('delete', 'delete=', 'delete&encoding-type=url'), queryArb(1)).map(([d, rest]) => [d, ...rest]),
       headers: headersArb(2),
-      body: deleteXmlArb,
+      body: mutatedDeleteXmlArb,
       md5: fc.constantFrom<HttpCase['md5']>('good', 'good', 'good', 'good', 'bad', 'none', 'garbage'),
     }),
+  },
+  {
+    // The other XML bodies: object tagging and bucket CORS, valid or with one byte or token dropped in.
+    weight: 2,
+    arbitrary: fc.oneof(
+      fc.record({
+        scenario: fc.constant('xml'),
+        method: fc.constant('PUT'),
+        bucket: bucketArb,
+        key: fc.oneof(fc.constantFrom(...HOT_KEYS).map((k) => pctEncode(k, true)), encodedKeyArb),
+        query: fc.constant<string[]>(['tagging']),
+        headers: headersArb(1),
+        body: taggingXmlArb,
+      }),
+      fc.record({
+        scenario: fc.constant('xml'),
+        method: fc.constant('PUT'),
+        bucket: bucketArb,
+        key: fc.constant(undefined),
+        query: fc.constant<string[]>(['cors']),
+        headers: headersArb(1),
+        body: corsXmlArb,
+      }),
+    ),
   },
   {
     weight: 2,
@@ -510,6 +601,7 @@ export const WIRE_TEMPLATES = [
   'space-in-name', 'obs-fold', 'nul-in-value', 'cl-negative', 'cl-garbage', 'cl-huge', 'cl-dup', 'cl-list', 'cl-te', 'te-bad',
   'chunk-bad-size', 'chunk-no-crlf', 'chunk-overflow', 'chunk-truncated', 'chunk-ext', 'chunk-trailer', 'lf-only', 'pipelined',
   'short-body', 'random-bytes', 'expect-bogus', 'huge-header', 'many-headers', 'http10', 'tab-target', 'ctl-in-target',
+  'ctl-in-meta', 'byte-in-query',
 ] as const;
 
 const wireCaseArb: fc.Arbitrary<WireCase> = fc
@@ -721,6 +813,10 @@ function wireBytesOf(ossd: Ossd, w: WireCase): Buffer {
     case 'http10': return b(`${m} ${keyPath} HTTP/1.0\r\ndate: ${date}\r\n\r\n`);
     case 'tab-target': return b(`${m} /fuzz-a/a\tb HTTP/1.1\r\nhost: ${host}\r\n\r\n`);
     case 'ctl-in-target': return b(`${m} /fuzz-a/a\x01\x7fb HTTP/1.1\r\nhost: ${host}\r\n\r\n`);
+    // Any byte in a metadata value, signed: the bytes Node's client refuses (NUL, CR, LF, other controls, DEL) go only this way.
+    case 'ctl-in-meta': return b(signedHead('PUT', keyPath, { 'x-oss-meta-a': `a${String.fromCharCode(w.n % 256)}b`, 'content-length': '1' }) + 'x');
+    // Any byte, unencoded, in a response-* value of the request target.
+    case 'byte-in-query': return b(signedHead('GET', `/fuzz-a/k1?response-content-type=a${String.fromCharCode(w.n % 256)}b`, {}));
     default: return w.garbage;
   }
 }

@@ -3,11 +3,12 @@
  * exactly the headers it is given (signing is the caller's business), a one-shot raw
  * socket exchange, and the invariants every answer of ossd must satisfy (README §3–4):
  * an x-oss-request-id, no 5xx except 501 NotImplemented, and an error body whose <Code>
- * is in the error catalogue with the catalogue's status.
+ * is an OSS code answered with OSS's status for it. The codes and statuses are literals from
+ * the OSS reference (OSS_ERROR_STATUS below), not the server's catalogue: a server that
+ * changed a status, or invented a code, fails here.
  */
 import http from 'node:http';
 import net from 'node:net';
-import { ERROR_CATALOGUE } from '../../src/protocol/errors/catalogue.js';
 import type { Ossd } from './ossd-process.js';
 import { signV1 } from './raw-http.js';
 import { parseResponses, type WireResponse } from './raw-wire.js';
@@ -135,9 +136,62 @@ export function codeOf(xml: string): string | undefined {
 }
 
 /**
+ * Error code → HTTP status, as OSS answers them. Sources: oss-api/README.md §4.3 (the table),
+ * auth.md §6.1 and §8 (InvalidSecurityToken, RequestTimeTooSkewed), objects.md (NotSymlink),
+ * buckets.md (NoSuchCORSConfiguration), and OSS's error-code pages for the rest
+ * (MalformedPOSTRequest, InvalidPolicyDocument, IncompleteBody, InvalidRequest,
+ * InvalidTargetType, MethodNotAllowed). RequestHeaderTooLarge (431) and InsufficientStorage
+ * (507) are ossd's own choices, recorded in docs/errors.md.
+ */
+export const OSS_ERROR_STATUS: Readonly<Record<string, number>> = {
+  AccessDenied: 403,
+  InvalidAccessKeyId: 403,
+  SignatureDoesNotMatch: 403,
+  RequestTimeTooSkewed: 403,
+  InvalidSecurityToken: 403,
+  InvalidArgument: 400,
+  InvalidBucketName: 400,
+  InvalidObjectName: 400,
+  InvalidDigest: 400,
+  MalformedXML: 400,
+  MalformedPOSTRequest: 400,
+  InvalidPolicyDocument: 400,
+  MissingArgument: 400,
+  EntityTooLarge: 400,
+  EntityTooSmall: 400,
+  InvalidPart: 400,
+  InvalidPartOrder: 400,
+  IncompleteBody: 400,
+  InvalidEncryptionAlgorithmError: 400,
+  InvalidRequest: 400,
+  TooManyBuckets: 400,
+  NotSymlink: 400,
+  InvalidTargetType: 400,
+  NoSuchBucket: 404,
+  NoSuchKey: 404,
+  NoSuchUpload: 404,
+  NoSuchVersion: 404,
+  NoSuchCORSConfiguration: 404,
+  SymlinkTargetNotExist: 404,
+  MethodNotAllowed: 405,
+  BucketAlreadyExists: 409,
+  BucketNotEmpty: 409,
+  ObjectNotAppendable: 409,
+  PositionNotEqualToLength: 409,
+  FileAlreadyExists: 409,
+  MissingContentLength: 411,
+  PreconditionFailed: 412,
+  InvalidRange: 416,
+  RequestHeaderTooLarge: 431,
+  InternalError: 500,
+  NotImplemented: 501,
+  InsufficientStorage: 507,
+};
+
+/**
  * What is wrong with one answer, or undefined: every answer has x-oss-request-id; no 5xx
- * but 501; every error (>= 400) carries an <Error> whose <Code> is in the catalogue with
- * exactly the status the catalogue gives it.
+ * but 501; every error (>= 400) carries an <Error> whose <Code> is an OSS code with
+ * exactly OSS's status for it (OSS_ERROR_STATUS).
  */
 export function answerProblem(method: string, res: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }): string | undefined {
   if (typeof res.headers['x-oss-request-id'] !== 'string' || res.headers['x-oss-request-id'] === '') return `status ${res.status} without x-oss-request-id`;
@@ -146,9 +200,9 @@ export function answerProblem(method: string, res: { status: number; headers: Re
   if (res.status >= 500 && !(res.status === 501 && code === 'NotImplemented')) return `server error ${res.status} ${String(code)}: ${xml.slice(0, 400)}`;
   if (res.status < 400) return undefined;
   if (code === undefined) return `error status ${res.status} without an <Error><Code>: ${JSON.stringify(xml.slice(0, 200))}`;
-  const entry = ERROR_CATALOGUE[code];
-  if (!entry) return `error code ${code} (status ${res.status}) is not in the error catalogue`;
-  if (entry.status !== res.status) return `error code ${code} answered with status ${res.status}, catalogue says ${entry.status}`;
+  const status = OSS_ERROR_STATUS[code];
+  if (status === undefined) return `error code ${code} (status ${res.status}) is not an OSS error code`;
+  if (status !== res.status) return `error code ${code} answered with status ${res.status}, OSS answers ${status}`;
   if (!/^<\?xml[^>]*>\s*<Error>/.test(xml)) return `error body is not an <Error> document: ${JSON.stringify(xml.slice(0, 200))}`;
   return undefined;
 }

@@ -6,7 +6,8 @@
  * private / public-read / public-read-write and object ACL default / private /
  * public-read / public-read-write. The expected allow/deny table is written out below;
  * every answer must be 2xx (allowed) or 403 AccessDenied (denied), and a denied write
- * must have changed nothing.
+ * must have changed nothing. The versionId dimension (old versions, delete markers,
+ * presigned URLs naming a version) is in acl-versions.test.ts.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

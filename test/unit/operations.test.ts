@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { HANDLERS } from '../../src/handlers/index.js';
 import { ERROR_CATALOGUE } from '../../src/protocol/errors/catalogue.js';
 import { renderErrorsDoc, renderOperationsDoc } from '../../src/protocol/docs.js';
+import { OSS_OPERATION_NAMES } from '../../src/protocol/oss-operation-names.js';
 import { OPERATIONS, route, type OperationRow, type RouteInput } from '../../src/protocol/operations.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
@@ -21,7 +22,7 @@ function sample(row: OperationRow, extraQuery: string[] = []): RouteInput {
   };
 }
 
-describe('operation table', () => {
+describe('operation table', { timeout: 30_000 }, () => {
   it('every row has a handler and every handler a row', () => {
     for (const row of OPERATIONS) assert.ok(HANDLERS[row.name], `no handler for ${row.name}`);
     for (const name of Object.keys(HANDLERS)) assert.ok(OPERATIONS.some((r) => r.name === name), `handler ${name} has no row`);
@@ -52,6 +53,32 @@ describe('operation table', () => {
     assert.ok('row' in withModifiers && withModifiers.row.name === 'GetObject');
   });
 
+  it('every row\'s sub-resource is an OSS operation name', () => {
+    for (const row of OPERATIONS) if (row.subresource) assert.ok(OSS_OPERATION_NAMES.has(row.subresource), row.subresource);
+  });
+
+  it('an implemented operation name at another method or level is NotImplemented, never the base operation', () => {
+    const bare = (method: string, level: RouteInput['level'], ...names: string[]): RouteInput => ({
+      method, level, queryNames: new Set(names), queryValue: () => '', hasHeader: () => false,
+    });
+    assert.deepEqual(route(bare('DELETE', 'bucket', 'acl')), { notImplemented: 'acl' });
+    assert.deepEqual(route(bare('DELETE', 'bucket', 'responseHeader')), { notImplemented: 'responseHeader' });
+    assert.deepEqual(route(bare('GET', 'service', 'regions')), { notImplemented: 'regions' });
+    assert.deepEqual(route(bare('PUT', 'object', 'seal')), { notImplemented: 'seal' });
+    assert.deepEqual(route(bare('POST', 'object', 'seal', 'position')), { notImplemented: 'seal' });
+    assert.deepEqual(route(bare('HEAD', 'object', 'tagging')), { notImplemented: 'tagging' });
+    // Two names, one handled: the other is still refused.
+    assert.deepEqual(route(bare('PUT', 'object', 'acl', 'tagging')), { notImplemented: 'tagging' });
+  });
+
+  it('names match exactly; other spellings are refused, not routed', () => {
+    const put = OPERATIONS.find((r) => r.name === 'PutObject')!;
+    assert.deepEqual(route(sample(put, ['ACL'])), { notImplemented: 'ACL' });
+    assert.deepEqual(route(sample(put, ['Seal'])), { notImplemented: 'Seal' });
+    const del = OPERATIONS.find((r) => r.name === 'DeleteBucket')!;
+    assert.deepEqual(route(sample(del, ['RESPONSEHEADER'])), { notImplemented: 'RESPONSEHEADER' });
+  });
+
   it('a method no row has at that level is MethodNotAllowed', () => {
     assert.deepEqual(
       route({ method: 'POST', level: 'object', queryNames: new Set(), queryValue: () => undefined, hasHeader: () => false }),
@@ -67,7 +94,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-describe('error catalogue', () => {
+describe('error catalogue', { timeout: 30_000 }, () => {
   it('has every code the source throws', () => {
     const thrown = new Set<string>();
     for (const file of sourceFiles(join(ROOT, 'src'))) {
@@ -86,7 +113,7 @@ describe('error catalogue', () => {
   });
 });
 
-describe('generated docs', () => {
+describe('generated docs', { timeout: 30_000 }, () => {
   it('docs/operations.md and docs/errors.md are up to date (run: node dist/src/cli/main.js docs)', () => {
     assert.equal(readFileSync(join(ROOT, 'docs/operations.md'), 'utf8'), renderOperationsDoc());
     assert.equal(readFileSync(join(ROOT, 'docs/errors.md'), 'utf8'), renderErrorsDoc());

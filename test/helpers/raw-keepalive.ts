@@ -1,0 +1,93 @@
+/**
+ * Raw requests on kept-alive connections, for tests that send thousands of them. Signed
+ * V4 with the test root key (raw-v4.ts, which signs every query parameter, so no list of
+ * sub-resources is shared with the server) or sent anonymously.
+ */
+import http from 'node:http';
+import { SaxesParser } from 'saxes';
+import type { Ossd } from './ossd-process.js';
+import { authorizationV4, isoBasic, parsePath } from './raw-v4.js';
+
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  text: string;
+}
+
+export interface SendOptions {
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+  /** 'v4' (default): signed with the root key; 'none': anonymous. */
+  sign?: 'v4' | 'none';
+  /** Sign with this secret instead of the root key's (to provoke SignatureDoesNotMatch). */
+  secret?: string;
+}
+
+export interface KeepAliveClient {
+  /** `path` is the raw path-style request target, query included, already percent-encoded. */
+  send(method: string, path: string, o?: SendOptions): Promise<Answer>;
+  close(): void;
+}
+
+export function keepAliveClient(ossd: Ossd): KeepAliveClient {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  return {
+    close: () => agent.destroy(),
+    send: (method, path, o = {}) => {
+      const now = new Date();
+      const headers: Record<string, string> = { date: now.toUTCString(), ...(o.headers ?? {}) };
+      const body = o.body === undefined ? undefined : Buffer.from(o.body);
+      if (body !== undefined || method === 'PUT' || method === 'POST') headers['content-length'] = String(body?.length ?? 0);
+      if ((o.sign ?? 'v4') === 'v4') {
+        headers['x-oss-date'] = isoBasic(now);
+        headers['x-oss-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        const { resource, query } = parsePath(path);
+        headers.authorization = authorizationV4({
+          accessKeyId: ossd.accessKeyId, secret: o.secret ?? ossd.accessKeySecret, region: 'cn-hangzhou',
+          method, resource, query, headers, timestamp: headers['x-oss-date'],
+        });
+      }
+      return new Promise((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: ossd.port, method, path, headers, agent }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const all = Buffer.concat(chunks);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: all, text: all.toString('utf8') });
+          });
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    },
+  };
+}
+
+/**
+ * Parses with saxes, a strict XML 1.0 parser (it throws on any well-formedness error: a
+ * NUL, an undefined entity, a reference to a character XML forbids), and returns the text
+ * of the elements by name; repeated elements in order.
+ */
+export function strictXml(text: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const open: string[] = [];
+  const parser = new SaxesParser();
+  parser.on('opentag', (t) => {
+    open.push(t.name);
+    (out[t.name] ??= []).push('');
+  });
+  parser.on('text', (t) => {
+    const name = open[open.length - 1];
+    if (name !== undefined) out[name]![out[name]!.length - 1] += t;
+  });
+  parser.on('closetag', () => open.pop());
+  parser.write(text).close();
+  return out;
+}
+
+/** The error XML of an answer: its body, or for HEAD the base64 x-oss-err header. */
+export function errorXml(res: Answer): string {
+  return res.text || Buffer.from(String(res.headers['x-oss-err'] ?? ''), 'base64').toString('utf8');
+}
