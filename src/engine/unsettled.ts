@@ -43,6 +43,8 @@ export class UnsettledBlobs {
   private removals = 0;
   /** Released holds whose row is still being written. */
   private settling = 0;
+  /** After close: no more batches (the store is closing); what is left, the next start visits. */
+  private closed = false;
 
   constructor(
     private readonly store: UnsettledStore,
@@ -108,6 +110,7 @@ export class UnsettledBlobs {
 
   private schedule(blob: string, seq: number): void {
     this.pending.set(blob, seq === 0 || this.pending.get(blob) === 0 ? 0 : seq);
+    if (this.closed) return;
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.flush();
@@ -135,13 +138,17 @@ export class UnsettledBlobs {
     return this.holds.size + this.removals + this.settling;
   }
 
-  /**
-   * A clean stop: waits (at most `timeoutMs`) for the work in flight to end, then deletes
-   * the rows it released, so the next start finds nothing to visit.
-   */
-  async close(timeoutMs: number): Promise<void> {
+  /** Waits (at most `timeoutMs`) for the work in flight to end, then deletes the rows it released. */
+  async settle(timeoutMs: number): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    await this.flush();
+  }
+
+  /** A clean stop: settle, and no batch after it, so the next start finds nothing to visit. */
+  async close(timeoutMs: number): Promise<void> {
+    await this.settle(timeoutMs);
+    this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();

@@ -131,7 +131,7 @@ for (const pair of DRIVER_PAIRS) {
     });
 
     it('recovery trims uncommitted tails and removes orphan blobs and staging files, of the blobs work was in flight on', async () => {
-      await engine.unsettled.close(1000); // rows of earlier tests' writes deleted: only this test's are left
+      await engine.unsettled.settle(1000); // rows of earlier tests' writes deleted: only this test's are left
       const rec = await engine.objects.append('b', 'k5', 0, body('12345'), attrs);
       const file = join(dir, 'blobs', rec.blob!.slice(0, 2), rec.blob!);
       // A crash in the middle of a large append (its tail written) and of a put (its new file written):
