@@ -13,6 +13,7 @@ import { fragmentedRows } from './cases/fragmented.js';
 import { hashRows } from './cases/hash.js';
 import { largeCases } from './cases/large.js';
 import { listRows } from './cases/scale.js';
+import { startupRows, startupVerdicts } from './cases/startup.js';
 import { smallCases } from './cases/small.js';
 import { stalledRows } from './stalled.js';
 import type { BenchCase } from './cases/types.js';
@@ -103,13 +104,14 @@ async function main(): Promise<void> {
     // Peers are done; stop them before the scale case so they cannot disturb it.
     for (const t of targets.splice(0)) await t.stop();
     await step('list-first-page', () => listRows(p, log));
+    await step('startup', () => startupRows(p, log));
   } finally {
     for (const t of targets) await t.stop().catch(() => undefined);
     killAll();
   }
 
   const smallIds = smallCases.map((c) => c.id);
-  const v = verdicts(rows, smallIds).filter((x) => !only || !/not measured|–/.test(x.detail));
+  const v = [...verdicts(rows, smallIds), ...startupVerdicts(rows)].filter((x) => !only || !/not measured|–/.test(x.detail));
   const minutes = ((Date.now() - began) / 60_000).toFixed(1);
   const load = `load average (1 min) at start ${loadStart.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)} on ${m.nproc} CPUs (anything above ~0 is other processes competing with the bench)`;
   const md = [

@@ -38,7 +38,7 @@ export function banner(s: RunningServer, config: Config): string {
     `  access key secret: ${secret.line}`,
     `  health:            ${s.endpoint}/-/health`,
     r.trimmedAppendables + r.removedOrphans + r.rolledBackAppends + r.replayedAppends > 0
-      ? `  recovery:          replayed ${r.replayedAppends} journaled appends, rolled back ${r.rolledBackAppends} unacknowledged appends, trimmed ${r.trimmedBytes} uncommitted bytes of ${r.trimmedAppendables} appendable objects, removed ${r.removedOrphans} orphan blobs`
+      ? `  recovery:          replayed ${r.replayedAppends} journaled appends, rolled back ${r.rolledBackAppends} unacknowledged appends, trimmed ${r.trimmedBytes} uncommitted bytes of ${r.trimmedAppendables} appendable objects, removed ${r.removedOrphans} orphan blobs (${r.visitedBlobs} blobs ${r.fullSweep ? 'in a full sweep of the store' : 'with work in flight'} looked at)`
       : undefined,
     r.unwritten?.size
       ? `  full disk:         the journaled appends of ${r.unwritten.size} objects do not fit back into their files yet; kept journaled, written once space is freed`

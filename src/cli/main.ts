@@ -12,7 +12,8 @@ class Refused extends Error {}
 function usage(): string {
   const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(24)} ${o.env.padEnd(28)} ${o.help}`);
   return ['usage: ossd [serve] [flags]    |    ossd docs (regenerate docs/operations.md and docs/errors.md)',
-    '       ossd keys create|list|disable|enable|delete    |    ossd sts issue    (ossd keys help)', '', '  flag                       environment                  meaning', ...lines, ''].join('\n');
+    '       ossd keys create|list|disable|enable|delete    |    ossd sts issue    (ossd keys help)',
+    '       ossd sweep    (the next start checks the whole store, not only the work in flight at a crash)', '', '  flag                       environment                  meaning', ...lines, ''].join('\n');
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -33,6 +34,11 @@ async function main(argv: string[]): Promise<void> {
     const { KEYS_USAGE, runKeysCommand } = await import('./keys.js');
     if (args[1] === 'help' || args.includes('--help')) return void process.stdout.write(KEYS_USAGE);
     process.exitCode = runKeysCommand(args, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+    return;
+  }
+  if (args[0] === 'sweep') {
+    const { runSweepCommand } = await import('./sweep.js');
+    process.exitCode = runSweepCommand(args, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
     return;
   }
   if (args[0] === 'serve') args = args.slice(1);

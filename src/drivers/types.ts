@@ -113,6 +113,23 @@ export interface JournalStore {
   clear(done: Array<{ blob: string; end: number }>): Promise<void>;
 }
 
+/** The registry row that stands for every blob (a store from before the registry: recovery sweeps it all once). */
+export const EVERY_BLOB = '*';
+
+/**
+ * Blobs whose file may not match the metadata after a crash (sqlite/unsettled-store.ts):
+ * work in flight on them, recorded before it starts, and file blobs a commit left
+ * unreferenced, recorded by that commit. Recovery visits only these.
+ */
+export interface UnsettledStore {
+  /** Records work in flight on `blob` under `seq` (> 0); resolves once durable. A row of seq 0 (a dereferenced blob) keeps seq 0. */
+  add(blob: string, seq: number): Promise<void>;
+  /** Deletes rows: the one of `seq`, or (seq 0) whatever row the blob has. */
+  clear(entries: ReadonlyArray<{ blob: string; seq: number }>): Promise<void>;
+  /** Every recorded blob (recovery), possibly EVERY_BLOB. */
+  list(): Promise<string[]>;
+}
+
 /**
  * A metadata write rejected with an error marked `outcomeUnknown` (the WAL fsync failed
  * after its COMMIT) may still be on disk: the caller must not remove the blobs it refers
@@ -168,7 +185,12 @@ export interface MetadataStore {
 
   /** For recovery and garbage collection: also true for part blobs and multipart segments. */
   isBlobReferenced(blob: string): Promise<boolean>;
+  /** The current object row whose blob this is, if any (recovery of an appendable object's blob). */
+  objectOfBlob(blob: string): Promise<ObjectRecord | undefined>;
+  /** Every appendable object: the full sweep only (a store from before the unsettled registry). */
   appendableObjects(): AsyncIterable<ObjectRecord>;
+  /** The unsettled blobs registry; its rows for dereferenced blobs are written by the commits themselves. */
+  readonly unsettled: UnsettledStore;
   close(): Promise<void>;
 }
 
@@ -204,7 +226,7 @@ export interface BlobStore {
   remove(blob: string): Promise<void>;
   size(blob: string): Promise<number | undefined>;
   truncate(blob: string, length: number): Promise<void>;
-  /** Every blob id present, for the orphan sweep. */
+  /** Every blob id present, for the full sweep of a store from before the unsettled registry. */
   list(): AsyncIterable<string>;
   /** Removes leftovers of interrupted writes (staging files). */
   clearStaging(): Promise<void>;

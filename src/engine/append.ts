@@ -8,8 +8,9 @@
  * when both are on disk (small bodies instead go into the metadata commit itself, see
  * JOURNAL_MAX). Until then readers keep seeing the object as it was before the
  * append (`visible`). Should the machine die between the two, the row may be on disk
- * without its bytes; recovery (recovery.ts) checks the last append of every appendable
- * object against its CRC and rolls it back to `appendBase`. That append was never
+ * without its bytes; recovery (recovery.ts) checks the last append of the object (its
+ * blob was recorded as unsettled before the append wrote it, unsettled.ts; a journaled
+ * one has its journal rows) against its CRC and rolls it back to `appendBase`. That append was never
  * acknowledged, so nothing acknowledged is lost.
  */
 import { type BlobStore, type BlobWriter, type MetadataStore, type ObjectState, outcomeUnknown } from '../drivers/types.js';
@@ -26,6 +27,7 @@ import { type BucketRecord, MAX_OBJECT_SIZE, type ObjectRecord } from './model.j
 import { type Collect, planNewCurrent, withVersion } from './versioning.js';
 import type { BodyInput } from './objects.js';
 import { nextRevision } from './revision.js';
+import type { HoldOutcome, UnsettledBlobs } from './unsettled.js';
 
 type AppendTarget = Pick<ObjectRecord, 'type' | 'size'> | undefined;
 
@@ -117,6 +119,8 @@ export class Appender {
     private readonly flusher: JournalFlusher,
     /** Collects the blobs of versions a creating append replaced (a Suspended bucket's null version). */
     private readonly collect: Collect,
+    /** Bytes beyond the committed length and new files are held there until settled (unsettled.ts). */
+    private readonly unsettled: UnsettledBlobs,
   ) {}
 
   /** What readers see of a row: the state before an append whose bytes are not yet durable. */
@@ -163,6 +167,13 @@ export class Appender {
     return current;
   }
 
+  /**
+   * An append that writes its file (a new blob, or bytes beyond the committed length of
+   * an existing one) holds the blob as unsettled from before the write until it is
+   * committed and durable or rolled back (unsettled.ts): after a crash, recovery checks
+   * and trims exactly those blobs. Journaled appends to an existing blob write no file
+   * here (their journal rows are what recovery replays).
+   */
   private async appendLocked(
     b: BucketRecord,
     key: string,
@@ -170,13 +181,32 @@ export class Appender {
     input: BodyInput,
     attrs: ObjectAttributes,
   ): Promise<ObjectRecord> {
+    const blob = current?.blob ?? this.blobs.newBlobId();
+    const hold: AppendHold = { outcome: 'settled' };
+    try {
+      return await this.appendHeld(b, key, current, input, attrs, blob, hold);
+    } finally {
+      if (hold.recorded) this.unsettled.release(blob, hold.outcome);
+    }
+  }
+
+  private async appendHeld(
+    b: BucketRecord,
+    key: string,
+    current: ObjectRecord | undefined,
+    input: BodyInput,
+    attrs: ObjectAttributes,
+    blob: string,
+    hold: AppendHold,
+  ): Promise<ObjectRecord> {
     const bucket = b.name;
     const length = current?.size ?? 0;
     // An append at 0 always writes a blob of its own, even onto an empty object that has
     // one (recovery leaves that state, the blob possibly lost with a power cut): its
     // commit then fits whatever empty or missing object it finds (commitOnto()).
     const create = !current?.blob || length === 0;
-    const blob = current?.blob ?? this.blobs.newBlobId();
+    /** Resolves once the blob's unsettled row is durable: before its file is created or written. */
+    const held = (): Promise<void> => (hold.recorded ??= this.unsettled.hold(blob));
     let writer: BlobWriter | undefined;
     let result: IngestResult;
     // Small bodies are collected in memory, to be journaled with the commit (one fsync for
@@ -186,7 +216,14 @@ export class Appender {
     const memory = journaled ? new MemoryWriter() : undefined;
     // A larger append writes into the file beyond the staged bytes: those go in first.
     if (!journaled && !create) await this.flusher.writeStaged(blob);
-    const open = memory ? async () => memory : async () => (writer = await this.blobs.openWriter(blob, create));
+    // Recorded while the body arrives; awaited before the file is opened.
+    if (!journaled) held().catch(() => undefined);
+    const open = memory
+      ? async () => memory
+      : async () => {
+          await held();
+          return (writer = await this.blobs.openWriter(blob, create));
+        };
     try {
       result = await ingest(input.body, open, {
         startOffset: length,
@@ -198,7 +235,7 @@ export class Appender {
         needMd5: false,
       });
     } catch (e) {
-      if (!memory) await this.rollback(writer, blob, create, length);
+      if (!memory) hold.outcome = await this.rollback(writer, blob, create, length);
       if (!create && (e as NodeJS.ErrnoException).code === 'ENOENT') {
         const now = await this.meta.getObject(bucket, key);
         if (now?.blob !== blob) {
@@ -214,10 +251,11 @@ export class Appender {
       // A creating append still makes its file, so the row references one; the bytes go
       // in unsynced (the journal keeps them durable) and the flusher syncs the file.
       try {
+        await held();
         writer = await this.blobs.openWriter(blob, true);
         await writer.write([data], 0);
       } catch (e) {
-        await this.rollback(writer, blob, true, 0);
+        hold.outcome = await this.rollback(writer, blob, true, 0);
         throw e;
       }
     }
@@ -259,15 +297,17 @@ export class Appender {
         this.inFlight.delete(k);
         await durable.catch(() => undefined);
         // A commit that may be on disk keeps its bytes: recovery checks them against its CRC.
-        if (outcomeUnknown(e)) await writer?.close().catch(() => undefined);
-        else await this.rollback(writer, blob, create && result.wrote, length);
+        if (outcomeUnknown(e)) {
+          hold.outcome = 'unsettled';
+          await writer?.close().catch(() => undefined);
+        } else hold.outcome = await this.rollback(writer, blob, create && result.wrote, length);
         throw e;
       }
       if (cas.ok) {
         for (const old of cas.removed ?? []) this.collect(old);
         if (staged) this.flusher.committed(blob, staged);
         else if (journal) this.flusher.markDirty(blob, next.size);
-        const appended = await this.finish(k, next, expected, durable, writer, blob, create && result.wrote, length);
+        const appended = await this.finish(k, next, expected, durable, writer, blob, create && result.wrote, length, hold);
         // An empty object's own blob, replaced by this append's (`create` above); only now,
         // as finish() puts the empty object back should the bytes fail to become durable.
         if (cas.previous?.blob && cas.previous.blob !== next.blob) this.collect(cas.previous);
@@ -285,7 +325,7 @@ export class Appender {
       // nothing of ours is visible; answer from the row found now, as OSS would.
       unstage();
       await durable.catch(() => undefined);
-      await this.rollback(writer, blob, create && result.wrote, length);
+      hold.outcome = await this.rollback(writer, blob, create && result.wrote, length);
       throw refusalFrom(now, length);
     }
   }
@@ -300,13 +340,19 @@ export class Appender {
     blob: string,
     created: boolean,
     length: number,
+    hold: AppendHold,
   ): Promise<ObjectRecord> {
     try {
       await durable;
     } catch (e) {
       const restored = previous ? { ...previous, revision: nextRevision() } : null;
-      await this.meta.compareAndSwap(next.bucket, next.key, next.revision, restored).catch((err) => this.onBackgroundError(err));
-      await this.rollback(writer, blob, created, length);
+      const undone = await this.meta.compareAndSwap(next.bucket, next.key, next.revision, restored).then(
+        () => true,
+        (err: unknown) => void this.onBackgroundError(err),
+      );
+      hold.outcome = await this.rollback(writer, blob, created, length);
+      // A commit that could not be undone: recovery checks that append's bytes against its CRC.
+      if (!undone) hold.outcome = 'unsettled';
       throw e;
     } finally {
       this.inFlight.delete(k);
@@ -316,7 +362,7 @@ export class Appender {
   }
 
   /** Undo an uncommitted append: cut the file back to the committed length, or drop a new blob. */
-  private async rollback(writer: BlobWriter | undefined, blob: string, created: boolean, length: number): Promise<void> {
+  private async rollback(writer: BlobWriter | undefined, blob: string, created: boolean, length: number): Promise<HoldOutcome> {
     try {
       if (writer) {
         if (!created) await writer.truncate(length);
@@ -326,9 +372,18 @@ export class Appender {
         if (size !== undefined && size > length) await this.blobs.truncate(blob, length);
       }
       if (created) await this.blobs.remove(blob);
+      return created ? 'removed' : 'settled';
     } catch (e) {
-      // Bytes beyond the committed length are invisible; recovery trims them.
+      // Bytes beyond the committed length are invisible; recovery trims them (the blob stays unsettled).
       this.onBackgroundError(e);
+      return 'unsettled';
     }
   }
+}
+
+/** An append's hold on its blob as unsettled (appendLocked). */
+interface AppendHold {
+  /** Set once the append asked for the hold. */
+  recorded?: Promise<void>;
+  outcome: HoldOutcome;
 }

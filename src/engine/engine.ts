@@ -7,7 +7,11 @@ import { JournalFlusher } from './journal-flusher.js';
 import { ObjectService } from './objects.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { SymlinkService } from './symlinks.js';
+import { UnsettledBlobs } from './unsettled.js';
 import { listVersions, type VersionListQuery, type VersionListResult } from './version-listing.js';
+
+/** How long a clean stop waits for cut requests to roll back their blobs (what is left, recovery visits). */
+const CLOSE_WAIT_MS = 5000;
 
 export class Engine {
   readonly buckets: BucketService;
@@ -15,6 +19,8 @@ export class Engine {
   readonly multipart: MultipartService;
   readonly symlinks: SymlinkService;
   private readonly flusher: JournalFlusher;
+  /** Work in flight on blob files, recorded for recovery (unsettled.ts). */
+  readonly unsettled: UnsettledBlobs;
 
   constructor(
     readonly meta: MetadataStore,
@@ -23,8 +29,9 @@ export class Engine {
   ) {
     this.buckets = new BucketService(meta);
     this.flusher = new JournalFlusher(meta, blobs, onBackgroundError);
-    this.objects = new ObjectService(meta, blobs, this.buckets, onBackgroundError, this.flusher);
-    this.multipart = new MultipartService(meta, blobs, this.buckets, this.objects, onBackgroundError);
+    this.unsettled = new UnsettledBlobs(meta.unsettled, onBackgroundError);
+    this.objects = new ObjectService(meta, blobs, this.buckets, onBackgroundError, this.flusher, this.unsettled);
+    this.multipart = new MultipartService(meta, blobs, this.buckets, this.objects, onBackgroundError, this.unsettled);
     this.symlinks = new SymlinkService(this.buckets, this.objects);
   }
 
@@ -49,8 +56,15 @@ export class Engine {
     return this.flusher.drain();
   }
 
+  /**
+   * A clean stop: the work still in flight (requests the server just cut) gets a few
+   * seconds to roll back, journaled appends go into their files, and the unsettled rows
+   * of finished work are deleted, so the next start has nothing to recover.
+   */
   async close(): Promise<void> {
+    await this.unsettled.close(CLOSE_WAIT_MS);
     await this.flusher.drain();
+    await this.unsettled.flush();
     await this.meta.close();
   }
 }

@@ -5,7 +5,8 @@
  * exists. Complete copies no bytes: one transaction turns the listed parts into the
  * segments of the object and removes the upload, so a reader sees the old object or the
  * new one. Blobs nothing references any more (replaced parts, unlisted parts, aborted
- * uploads, the replaced object) are removed after the commit, or by recovery's sweep.
+ * uploads, the replaced object) are removed after the commit, or after a crash by
+ * recovery, which finds them through the unsettled rows the commit wrote (unsettled.ts).
  */
 import { type BlobStore, type MetadataStore, outcomeUnknown } from '../drivers/types.js';
 import type { ObjectAttributes } from './attributes.js';
@@ -22,6 +23,7 @@ import type { BodyInput, ObjectService } from './objects.js';
 import { refuseAppendableSource } from './append.js';
 import { listUploads, type UploadListQuery, type UploadListResult } from './upload-listing.js';
 import { planNewCurrent, withVersion } from './versioning.js';
+import type { UnsettledBlobs } from './unsettled.js';
 
 export interface PartCopyRequest {
   source: { bucket: string; key: string; versionId?: string };
@@ -64,6 +66,8 @@ export class MultipartService {
     private readonly buckets: BucketService,
     private readonly objects: ObjectService,
     private readonly onBackgroundError: (e: unknown) => void,
+    /** Part blobs are held there from before their file exists until recorded or removed (unsettled.ts). */
+    private readonly unsettled: UnsettledBlobs,
   ) {}
 
   /** §1: a new upload id; the metadata given now is the completed object's. */
@@ -124,9 +128,12 @@ export class MultipartService {
     try {
       result = await this.meta.multipart.putPart(bucket, key, uploadId, part);
     } catch (e) {
+      // A commit that may be on disk keeps the blob and its unsettled row, for recovery.
       if (!outcomeUnknown(e)) this.removeBlob(part.blob);
+      else if (part.blob !== null) this.unsettled.release(part.blob, 'unsettled');
       throw e;
     }
+    if (result.ok && part.blob !== null) this.unsettled.release(part.blob);
     if (!result.ok) {
       // Completed or aborted while the body streamed: nothing of this part is visible.
       this.removeBlob(part.blob);
@@ -188,8 +195,9 @@ export class MultipartService {
     return listUploads(this.meta.multipart, bucket, q);
   }
 
+  /** Removes a blob's file, then its unsettled row (the commit that dropped its last reference wrote it). */
   private removeBlob(blob: string | null): void {
-    if (blob !== null) this.blobs.remove(blob).catch((e) => this.onBackgroundError(e));
+    if (blob !== null) this.unsettled.discard(blob, () => this.blobs.remove(blob)).catch((e) => this.onBackgroundError(e));
   }
 }
 

@@ -3,7 +3,8 @@
  * ACL changes. Every write follows the same order: stream the bytes to a blob and make
  * them durable, then make them visible with one metadata compare-and-set, then collect
  * what the write replaced. A crash before the commit leaves only an unreferenced blob
- * (or bytes beyond an appendable object's committed length), which recovery removes.
+ * (or bytes beyond an appendable object's committed length), which recovery removes: the
+ * blob was recorded as unsettled before its file was written (unsettled.ts).
  */
 import { Readable } from 'node:stream';
 import {
@@ -27,6 +28,7 @@ import { inlineMax, inlineObject, MemoryWriter } from './inline.js';
 import { Appender, refuseAppendableSource } from './append.js';
 import { withStaged } from './staged-read.js';
 import type { JournalFlusher } from './journal-flusher.js';
+import type { UnsettledBlobs } from './unsettled.js';
 import { BlobLeases } from './blob-leases.js';
 import { segmentedStream } from './segmented-object.js';
 import { type BucketRecord, MAX_OBJECT_SIZE, type ObjectAcl, type ObjectRecord } from './model.js';
@@ -86,8 +88,10 @@ export class ObjectService {
     private readonly buckets: BucketService,
     private readonly onBackgroundError: (e: unknown) => void,
     private readonly flusher: JournalFlusher,
+    /** New blob files are held there until committed or removed (unsettled.ts). */
+    private readonly unsettled: UnsettledBlobs,
   ) {
-    this.appender = new Appender(meta, blobs, buckets, onBackgroundError, flusher, (gone) => this.collect(gone, null));
+    this.appender = new Appender(meta, blobs, buckets, onBackgroundError, flusher, (gone) => this.collect(gone, null), unsettled);
   }
 
   /** The current version (or the named one) as readers see it. */
@@ -279,21 +283,32 @@ export class ObjectService {
     }
   }
 
-  /** Writes a whole new blob and makes it durable; removes it again on any failure. */
+  /**
+   * Writes a whole new blob and makes it durable; removes it again on any failure. The
+   * blob is held as unsettled (unsettled.ts) from before its file exists: when the result
+   * says it was written, the caller releases it once committed (commitReplacing does) or
+   * removed.
+   */
   async writeNewBlob(blob: string, input: BodyInput, maxBytes: number, tooLarge: () => OssError) {
     let writer: BlobWriter | undefined;
+    // Recorded while the first bytes arrive; the file is created only once that is durable.
+    const held = this.unsettled.hold(blob);
+    const open = async (): Promise<BlobWriter> => {
+      await held;
+      return (writer = await this.blobs.openWriter(blob, true));
+    };
     try {
-      const r = await ingest(input.body, async () => (writer = await this.blobs.openWriter(blob, true)), newBodyOptions(input, maxBytes, tooLarge));
+      const r = await ingest(input.body, open, newBodyOptions(input, maxBytes, tooLarge));
       if (writer) {
         await writer.sync();
         await writer.close();
-      }
+      } else this.unsettled.release(blob); // an empty body: no file
       return r;
     } catch (e) {
       if (writer) {
         await writer.close().catch(() => undefined);
-        await this.blobs.remove(blob).catch((err) => this.onBackgroundError(err));
-      }
+        await this.unsettled.discard(blob, () => this.blobs.remove(blob)).catch((err) => this.onBackgroundError(err));
+      } else this.unsettled.release(blob);
       throw e;
     }
   }
@@ -312,14 +327,18 @@ export class ObjectService {
         const next = withVersion(record, plan);
         const cas = await this.meta.compareAndSwap(next.bucket, next.key, current?.revision ?? null, next, bytes, plan.history);
         if (cas.ok) {
+          if (next.blob !== null) this.unsettled.release(next.blob);
           this.collectReplaced(cas, plan.archives, next.blob);
           return next;
         }
       }
     } catch (e) {
-      // A commit that may be on disk keeps its blob (recovery sweeps it if the row is not).
-      // An inline blob was only ever written by a commit that succeeded.
-      if (record.blob && !isInlineBlob(record.blob) && !outcomeUnknown(e)) await this.blobs.remove(record.blob).catch((err) => this.onBackgroundError(err));
+      // A commit that may be on disk keeps its blob, and its unsettled row: recovery keeps
+      // the blob if the row is there and removes it if not. An inline blob was only ever
+      // written by a commit that succeeded.
+      const file = record.blob !== null && !isInlineBlob(record.blob) ? record.blob : undefined;
+      if (file && outcomeUnknown(e)) this.unsettled.release(file, 'unsettled');
+      else if (file) await this.unsettled.discard(file, () => this.blobs.remove(file)).catch((err) => this.onBackgroundError(err));
       throw e;
     }
   }
@@ -330,14 +349,14 @@ export class ObjectService {
     for (const old of cas.removed ?? []) this.collect(old, null);
   }
 
-  /** Removes the blobs a committed write replaced (crash before this: the orphan sweep does it). */
+  /** Removes the blobs a committed write replaced (crash before this: recovery finds them through their unsettled rows, which the commit wrote). */
   collect(previous: ObjectRecord | undefined, keptBlob: string | null): void {
     if (!previous) return;
     const blobs = previous.blob !== null ? [previous.blob] : (previous.segments ?? []).map((s) => s.blob);
     for (const blob of blobs) {
       // Inline blobs went with the commit that dropped their last reference (inline-store.ts).
       if (blob === keptBlob || isInlineBlob(blob)) continue;
-      this.leases.collect(blob, () => void this.blobs.remove(blob).catch((e) => this.onBackgroundError(e)));
+      this.leases.collect(blob, () => void this.unsettled.discard(blob, () => this.blobs.remove(blob)).catch((e) => this.onBackgroundError(e)));
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Start-up recovery, run before the server accepts requests. After a crash (kill -9 or
- * power loss at any instant) the store may hold:
+ * power loss at any instant) the store may hold, on the blobs that work was in flight on:
  * - bytes appended beyond an appendable object's committed length (never committed);
  * - an appendable object whose LAST append was committed while its data was still being
  *   made durable (the two run in parallel, objects.md write order, docs/storage.md):
@@ -10,8 +10,14 @@
  * - blobs written but never committed, or replaced but not yet removed;
  * - staging leftovers.
  * None of it is visible to clients; this restores and reclaims.
+ *
+ * Only blobs that may be affected are visited: those of the unsettled registry (work in
+ * flight recorded before it started, and blobs commits left unreferenced; unsettled.ts)
+ * and those with journal rows. After a clean stop both are empty, so start-up does no
+ * work that grows with the store; after a crash it grows with the work in flight. A store
+ * from before the registry is swept whole once (`sweepStore`).
  */
-import type { BlobStore, MetadataStore } from '../drivers/types.js';
+import { type BlobStore, EVERY_BLOB, type MetadataStore } from '../drivers/types.js';
 import { appendableEtag } from './attributes.js';
 import { Crc64, crc64ToDecimal } from './crc64.js';
 import { isDiskFull } from './errors.js';
@@ -28,6 +34,10 @@ export interface RecoveryReport {
   /** Journaled small appends written back into their blobs. */
   replayedAppends: number;
   removedOrphans: number;
+  /** Blobs looked at (the unsettled ones and those with journal rows); in a full sweep, every appendable object and blob file. */
+  visitedBlobs: number;
+  /** Whether the whole store was swept (a data folder from before the unsettled registry). */
+  fullSweep: boolean;
   /** Journaled appends a full disk kept out of their blob files: the journal flusher takes them over (journal-flusher.ts). */
   unwritten?: Map<string, StagedBytes[]>;
 }
@@ -84,8 +94,8 @@ async function replayJournal(meta: MetadataStore, blobs: BlobStore): Promise<Rep
 }
 
 /**
- * Drops replayed journal rows: a metadata write, so done last, after the orphan sweep
- * freed what it could. On a full disk the rows stay: replaying them again at the next
+ * Drops replayed journal rows: a metadata write, so done last, after removing the
+ * unreferenced blobs freed what it could. On a full disk the rows stay: replaying them again at the next
  * start writes the same committed bytes (committed bytes of a blob never change), and
  * ossd starts instead of refusing to (test/faults/full-disk.test.ts).
  */
@@ -104,34 +114,84 @@ function rolledBack(rec: ObjectRecord): ObjectRecord | null {
   return { ...rec, size: base.size, crc: base.crc, etag: appendableEtag(BigInt(base.crc), base.size), appendBase: undefined, revision: nextRevision() };
 }
 
-export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<RecoveryReport> {
-  const report: RecoveryReport = { trimmedAppendables: 0, trimmedBytes: 0, rolledBackAppends: 0, replayedAppends: 0, removedOrphans: 0 };
-  await blobs.clearStaging();
-  const journal = await replayJournal(meta, blobs);
-  report.replayedAppends = journal.replayed;
-  for await (let rec of meta.appendableObjects()) {
+/**
+ * An appendable object's blob: its last append rolled back if its bytes are not what its
+ * CRC says (the row is deleted when that append created the object), bytes beyond the
+ * committed length cut off.
+ */
+async function settleAppendable(meta: MetadataStore, blobs: BlobStore, rec: ObjectRecord, journal: Replay, report: RecoveryReport): Promise<void> {
+  const blob = rec.blob!;
+  const onDisk = await blobs.size(blob);
+  if (!(await lastAppendIntact(blobs, rec, onDisk, journal.unwritten.get(blob) ?? []))) {
+    const previous = rolledBack(rec);
+    await meta.compareAndSwap(rec.bucket, rec.key, rec.revision, previous);
+    report.rolledBackAppends++;
+    if (!previous) return; // the blob is unreferenced now: removed by the caller
+    rec = previous;
+  }
+  if (onDisk !== undefined && onDisk > rec.size) {
+    await blobs.truncate(blob, rec.size);
+    report.trimmedAppendables++;
+    report.trimmedBytes += onDisk - rec.size;
+  }
+}
+
+/** One blob that work was in flight on: an appendable object's blob is settled, an unreferenced one removed. */
+async function settleBlob(meta: MetadataStore, blobs: BlobStore, blob: string, journal: Replay, report: RecoveryReport): Promise<void> {
+  report.visitedBlobs++;
+  const rec = await meta.objectOfBlob(blob);
+  if (rec?.type === 'Appendable') await settleAppendable(meta, blobs, rec, journal, report);
+  if (await meta.isBlobReferenced(blob)) return;
+  if ((await blobs.size(blob)) === undefined) return;
+  await blobs.remove(blob);
+  report.removedOrphans++;
+}
+
+/**
+ * The whole store: every appendable object and every blob file. Only for a data folder
+ * whose registry says every blob is unsettled (made before the registry existed); also
+ * what an offline consistency check does.
+ */
+export async function sweepStore(meta: MetadataStore, blobs: BlobStore, journal: Replay, report: RecoveryReport): Promise<void> {
+  report.fullSweep = true;
+  for await (const rec of meta.appendableObjects()) {
     if (rec.blob === null) continue;
-    const onDisk = await blobs.size(rec.blob);
-    if (!(await lastAppendIntact(blobs, rec, onDisk, journal.unwritten.get(rec.blob) ?? []))) {
-      const previous = rolledBack(rec);
-      await meta.compareAndSwap(rec.bucket, rec.key, rec.revision, previous);
-      report.rolledBackAppends++;
-      if (!previous) continue; // the orphan sweep below removes its blob
-      rec = previous;
-    }
-    if (onDisk !== undefined && onDisk > rec.size) {
-      await blobs.truncate(rec.blob!, rec.size);
-      report.trimmedAppendables++;
-      report.trimmedBytes += onDisk - rec.size;
-    }
+    report.visitedBlobs++;
+    await settleAppendable(meta, blobs, rec, journal, report);
   }
   for await (const blob of blobs.list()) {
+    report.visitedBlobs++;
     if (!(await meta.isBlobReferenced(blob))) {
       await blobs.remove(blob);
       report.removedOrphans++;
     }
   }
+}
+
+export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<RecoveryReport> {
+  const report: RecoveryReport = { trimmedAppendables: 0, trimmedBytes: 0, rolledBackAppends: 0, replayedAppends: 0, removedOrphans: 0, visitedBlobs: 0, fullSweep: false };
+  await blobs.clearStaging();
+  const journal = await replayJournal(meta, blobs);
+  report.replayedAppends = journal.replayed;
+  const unsettled = await meta.unsettled.list();
+  if (unsettled.includes(EVERY_BLOB)) await sweepStore(meta, blobs, journal, report);
+  else {
+    const visit = new Set([...unsettled, ...journal.done.map((d) => d.blob), ...journal.unwritten.keys()]);
+    for (const blob of visit) await settleBlob(meta, blobs, blob, journal, report);
+  }
   await clearJournal(meta, journal.done);
+  // Nothing is in flight at start: every row is settled now, whatever its seq.
+  await clearRows(meta, unsettled);
   report.unwritten = journal.unwritten;
   return report;
+}
+
+/** Deletes the registry rows recovery settled; on a full disk they stay, and the next start visits them again (idempotent). */
+async function clearRows(meta: MetadataStore, rows: string[]): Promise<void> {
+  if (rows.length === 0) return;
+  try {
+    await meta.unsettled.clear(rows.map((blob) => ({ blob, seq: 0 })));
+  } catch (e) {
+    if (!isDiskFull(e)) throw e;
+  }
 }

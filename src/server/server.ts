@@ -43,6 +43,9 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   if (drivers.plan) log({ level: 'warn', faults: process.env.OSSD_FAULTS, note: 'fault injection (test hook) is active' });
   const engine = new Engine(drivers.meta, drivers.blobs, (e) => log({ level: 'warn', background: String(e) }));
   const recovery = await engine.recover();
+  // What start-up had to look at: 0 blobs after a clean stop, the work in flight after a crash (recovery.ts).
+  const { unwritten, ...recovered } = recovery;
+  log({ level: 'info', recovery: { ...recovered, fullDiskObjects: unwritten?.size ?? 0 } });
 
   // Root first, then the keys of `ossd keys` and temporary credentials, read from meta.db
   // on every request so that changes made by the CLI meanwhile apply at once.

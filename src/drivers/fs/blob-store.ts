@@ -4,7 +4,8 @@
  *   staging/                                      reserved for interrupted writes; emptied at start
  * A new blob is created with O_EXCL in its final place; it becomes visible to clients
  * only when the metadata store commits a row pointing at it, so an interrupted write is
- * an unreferenced file that the orphan sweep removes. Appendable objects grow in place:
+ * an unreferenced file that recovery removes (the engine records it as unsettled before
+ * creating it, engine/unsettled.ts). Appendable objects grow in place:
  * bytes beyond the committed length are invisible and are cut off on failure or at
  * recovery. Descriptors of appendable blobs stay open between appends (writer-cache.ts).
  */

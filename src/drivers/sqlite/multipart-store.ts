@@ -102,6 +102,8 @@ export class SqliteMultipart implements MultipartMetadata {
     private readonly write: Write,
     /** The object compare-and-set, run inside the caller's transaction. */
     private readonly cas: Cas,
+    /** Inside a transaction: records those of these blobs nothing references any more as unsettled (unsettled-store.ts). */
+    private readonly dereferenced: (blobs: ReadonlyArray<string | null>) => void,
   ) {
     db.exec(MULTIPART_SCHEMA);
     this.stmt = {
@@ -175,6 +177,7 @@ export class SqliteMultipart implements MultipartMetadata {
       if (!this.stmt.getUpload.get(bucket, key, uploadId)) return { ok: false };
       const prev = this.stmt.getPart.get(uploadId, p.partNumber) as PartRow | undefined;
       this.stmt.upsertPart.run(uploadId, p.partNumber, p.size, p.etag, p.crc, p.blob, p.mtimeMs);
+      if (prev && prev.blob !== p.blob) this.dereferenced([prev.blob]);
       return { ok: true, previous: prev ? partFromRow(prev) : undefined };
     });
   }
@@ -189,6 +192,7 @@ export class SqliteMultipart implements MultipartMetadata {
       const parts = (this.stmt.allParts.all(uploadId) as PartRow[]).map(partFromRow);
       this.stmt.deleteParts.run(uploadId);
       this.stmt.deleteUpload.run(bucket, key, uploadId);
+      this.dereferenced(parts.map((p) => p.blob));
       return parts;
     }, true);
   }
@@ -232,7 +236,9 @@ export class SqliteMultipart implements MultipartMetadata {
       this.stmt.deleteParts.run(uploadId);
       this.stmt.deleteUpload.run(bucket, key, uploadId);
       const kept = new Set(used.map((u) => u.partNumber));
-      return { status: 'ok', previous: cas.previous, removed: cas.removed ?? [], discarded: parts.filter((p) => !kept.has(p.partNumber)) };
+      const discarded = parts.filter((p) => !kept.has(p.partNumber));
+      this.dereferenced(discarded.map((p) => p.blob));
+      return { status: 'ok', previous: cas.previous, removed: cas.removed ?? [], discarded };
     });
   }
 }
