@@ -52,6 +52,25 @@ export function killAll(): void {
   tempDirs.clear();
 }
 
+/**
+ * Runs a bench entry point: every server and temp folder it made is removed however it
+ * ends (normal exit, Ctrl-C, SIGTERM, a thrown error).
+ */
+export function runBenchMain(main: () => Promise<void>): void {
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+  main().catch((err: unknown) => {
+    console.error(err);
+    killAll();
+    process.exitCode = 1;
+  });
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();

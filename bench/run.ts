@@ -20,7 +20,7 @@ import type { BenchCase } from './cases/types.js';
 import { haveWrk, wrkCase } from './cases/wrk.js';
 import { machine, machineLine } from './machine.js';
 import { params, type Params } from './params.js';
-import { cpuMs, killAll } from './proc.js';
+import { cpuMs, killAll, runBenchMain } from './proc.js';
 import { type Row, legend, table, verdictLines, verdicts } from './report.js';
 import { type Sample, summarize } from './stats.js';
 import { AzuriteTarget, S3rverTarget } from './targets/peers.js';
@@ -148,15 +148,4 @@ async function main(): Promise<void> {
   if (errors.length > 0) process.exitCode = 1;
 }
 
-process.on('exit', killAll);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    killAll();
-    process.exit(130);
-  });
-}
-main().catch((err: unknown) => {
-  console.error(err);
-  killAll();
-  process.exitCode = 1;
-});
+runBenchMain(main);

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startupRows, startupVerdicts } from './cases/startup.js';
 import { params } from './params.js';
-import { killAll } from './proc.js';
+import { runBenchMain } from './proc.js';
 import { legend, table, verdictLines } from './report.js';
 
 async function main(): Promise<void> {
@@ -17,15 +17,4 @@ async function main(): Promise<void> {
   console.log(['', table(rows), '', 'Cases:', legend(rows), '', 'Goals:', verdictLines(startupVerdicts(rows))].join('\n'));
 }
 
-process.on('exit', killAll);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    killAll();
-    process.exit(130);
-  });
-}
-main().catch((err: unknown) => {
-  console.error(err);
-  killAll();
-  process.exitCode = 1;
-});
+runBenchMain(main);
