@@ -68,6 +68,14 @@ export class BucketService {
     }
   }
 
+  /** PutBucketTags / DeleteBucketTags: replaces the whole tag set (an empty one removes it). */
+  async setTags(name: string, tags: Array<[string, string]>): Promise<void> {
+    const { tags: _old, ...b } = await this.require(name);
+    if (!(await this.changing(name, () => this.meta.updateBucket(tags.length > 0 ? { ...b, tags } : b)))) {
+      throw new OssError('NoSuchBucket', undefined, { BucketName: name });
+    }
+  }
+
   async setAcl(name: string, acl: BucketAcl): Promise<void> {
     const b = await this.require(name);
     if (!(await this.changing(name, () => this.meta.updateBucket({ ...b, acl })))) {
@@ -83,7 +91,30 @@ export class BucketService {
     }
   }
 
-  list(prefix: string, marker: string, limit: number): Promise<BucketRecord[]> {
-    return this.meta.listBuckets(prefix, marker, limit);
+  /**
+   * Up to `limit` buckets after `marker` whose names start with `prefix`, in name order;
+   * with `tag`, only those carrying that tag key (and that value, when one is given).
+   * Tagged buckets are few next to all buckets, so the filter pages through the store.
+   */
+  async list(prefix: string, marker: string, limit: number, tag?: BucketTagFilter): Promise<BucketRecord[]> {
+    if (!tag) return this.meta.listBuckets(prefix, marker, limit);
+    const found: BucketRecord[] = [];
+    for (let after = marker; found.length < limit; ) {
+      const page = await this.meta.listBuckets(prefix, after, 1000);
+      for (const b of page) if (found.length < limit && carriesTag(b, tag)) found.push(b);
+      if (page.length < 1000) break;
+      after = page[page.length - 1]!.name;
+    }
+    return found;
   }
+}
+
+/** ListBuckets' `tag-key` / `tag-value` filter. */
+export interface BucketTagFilter {
+  key: string;
+  value?: string;
+}
+
+function carriesTag(b: BucketRecord, tag: BucketTagFilter): boolean {
+  return (b.tags ?? []).some(([k, v]) => k === tag.key && (tag.value === undefined || v === tag.value));
 }

@@ -24,6 +24,8 @@ export interface BucketRecord {
   cors?: CorsConfiguration;
   /** Bucket versioning (buckets.md §7); absent while it was never enabled. */
   versioning?: VersioningStatus;
+  /** PutBucketTags tag set, in the order given (protocol/bucket-tagging.ts); absent when none is set. */
+  tags?: Array<[string, string]>;
 }
 
 export type VersioningStatus = 'Enabled' | 'Suspended';

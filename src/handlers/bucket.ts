@@ -1,4 +1,5 @@
 /** Service and bucket operations (buckets.md). */
+import type { BucketTagFilter } from '../engine/buckets.js';
 import { OssError } from '../engine/errors.js';
 import { BUCKET_ACLS, type BucketAcl, type BucketRecord, STORAGE_CLASSES } from '../engine/model.js';
 import { bucketOf, header, readSmallBody, type RequestContext } from '../protocol/context.js';
@@ -35,11 +36,23 @@ function endpoints(ctx: RequestContext): XmlNode[] {
   ];
 }
 
+/**
+ * ListBuckets' `tag-key` and `tag-value` (what the Java and Go SDKs send for a tag filter):
+ * only buckets carrying that key, with that value when one is given. `tag-value` without
+ * `tag-key` filters nothing (docs/operations.md).
+ */
+function tagFilter(ctx: RequestContext): BucketTagFilter | undefined {
+  const key = queryValue(ctx.query, 'tag-key');
+  if (key === undefined || key === '') return undefined;
+  const value = queryValue(ctx.query, 'tag-value');
+  return value === undefined ? { key } : { key, value };
+}
+
 export async function listBuckets(ctx: RequestContext): Promise<void> {
   const prefix = queryValue(ctx.query, 'prefix') ?? '';
   const marker = queryValue(ctx.query, 'marker') ?? '';
   const maxKeys = parseMaxKeys(queryValue(ctx.query, 'max-keys'), 100);
-  const rows = await ctx.engine.buckets.list(prefix, marker, maxKeys + 1);
+  const rows = await ctx.engine.buckets.list(prefix, marker, maxKeys + 1, tagFilter(ctx));
   const page = rows.slice(0, maxKeys);
   const truncated = rows.length > maxKeys;
   const nodes: XmlNode[] = [];

@@ -1,6 +1,7 @@
 /** Operation name → handler. Every row of the operation table has one (test/unit/operations.test.ts). */
 import type { KeyLookup } from '../protocol/auth/types.js';
 import type { RequestContext } from '../protocol/context.js';
+import { deleteBucketTags, getBucketTags, putBucketTags } from './bucket-tagging.js';
 import { deleteBucketCors, getBucketCors, optionObject, putBucketCors } from './bucket-cors.js';
 import { postObject } from './post-object.js';
 import {
@@ -74,4 +75,7 @@ export const HANDLERS: Record<string, Handler> = {
   PutBucketVersioning: putBucketVersioning,
   GetBucketVersioning: getBucketVersioning,
   ListObjectVersions: listObjectVersions,
+  PutBucketTags: putBucketTags,
+  GetBucketTags: getBucketTags,
+  DeleteBucketTags: deleteBucketTags,
 };

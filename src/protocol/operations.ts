@@ -53,6 +53,9 @@ export const OPERATIONS: readonly OperationRow[] = [
   { name: 'PutBucketVersioning', method: 'PUT', level: 'bucket', subresource: 'versioning', access: 'owner' },
   { name: 'GetBucketVersioning', method: 'GET', level: 'bucket', subresource: 'versioning', access: 'owner' },
   { name: 'ListObjectVersions', method: 'GET', level: 'bucket', subresource: 'versions', access: 'list' },
+  { name: 'PutBucketTags', method: 'PUT', level: 'bucket', subresource: 'tagging', access: 'owner' },
+  { name: 'GetBucketTags', method: 'GET', level: 'bucket', subresource: 'tagging', access: 'owner' },
+  { name: 'DeleteBucketTags', method: 'DELETE', level: 'bucket', subresource: 'tagging', access: 'owner' },
 
   { name: 'PutObject', method: 'PUT', level: 'object', access: 'write' },
   { name: 'CopyObject', method: 'PUT', level: 'object', header: 'x-oss-copy-source', access: 'write' },

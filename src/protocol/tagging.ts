@@ -15,13 +15,30 @@ export const MAX_TAG_VALUE = 256;
 /** Ten tags of 128 + 256 characters of up to 4 UTF-8 bytes each, plus markup, fit well within this. */
 export const MAX_TAGGING_BODY = 64 * 1024;
 
-/** ≤ 10 tags, key 1–128 characters, value ≤ 256, keys unique (case-sensitive). Violations: 400 InvalidArgument. */
+/**
+ * The characters OSS allows in tag keys and values, object and bucket tags alike (OSS error
+ * pages 0010-00000217 for objects, 0010-00000213 for bucket tag keys): ASCII letters and
+ * digits, space, and `+ - = . _ : /`. Everything else (`%`, `@`, `&`, `<`, non-ASCII…) is refused.
+ */
+const TAG_CHARACTERS = /^[A-Za-z0-9 +\-=._:/]*$/;
+
+/** Why `text` is not a valid tag key or value by OSS's character rule, or undefined. */
+export function tagCharsProblem(what: 'key' | 'value', text: string): string | undefined {
+  return TAG_CHARACTERS.test(text) ? undefined : `tag ${what}s may hold only letters, digits, spaces and + - = . _ : /`;
+}
+
+/**
+ * ≤ 10 tags, key 1–128 characters, value ≤ 256, keys unique (case-sensitive), characters as
+ * TAG_CHARACTERS. Violations: 400 InvalidArgument.
+ */
 export function checkTagSet(tags: TagSet, bad: (why: string) => OssError): void {
   const seen = new Set<string>();
   for (const [key, value] of tags) {
     const keyLength = [...key].length;
     if (keyLength < 1 || keyLength > MAX_TAG_KEY) throw bad(`tag keys are 1 to ${MAX_TAG_KEY} characters`);
     if ([...value].length > MAX_TAG_VALUE) throw bad(`tag values are at most ${MAX_TAG_VALUE} characters`);
+    const chars = tagCharsProblem('key', key) ?? tagCharsProblem('value', value);
+    if (chars) throw bad(chars);
     if (seen.has(key)) throw bad('duplicate tag key');
     seen.add(key);
   }
@@ -37,7 +54,7 @@ function invalidTag(why: string): OssError {
  * without a prolog and without escaping (a value with `<` or `&` is then not XML at all:
  * MalformedXML). An empty `<TagSet>` removes every tag; `<Value>` may be omitted (empty).
  */
-export function parseTaggingXml(text: Uint8Array | string): TagSet {
+export function parseTaggingXml(text: Uint8Array | string, check: (tags: TagSet) => void = (tags) => checkTagSet(tags, invalidTag)): TagSet {
   const root = asObject(parseXml(text).Tagging);
   const tagSet = root?.TagSet;
   if (tagSet === undefined || Array.isArray(tagSet) || (typeof tagSet === 'string' && tagSet.trim() !== '')) {
@@ -52,7 +69,7 @@ export function parseTaggingXml(text: Uint8Array | string): TagSet {
     if (key === undefined || value === undefined) throw new OssError('MalformedXML');
     tags.push([key, value]);
   }
-  checkTagSet(tags, invalidTag);
+  check(tags);
   return tags;
 }
 

@@ -101,7 +101,7 @@ export class SqliteMetadataStore implements MetadataStore {
         'INSERT OR IGNORE INTO buckets (name, created_ms, acl, storage_class, redundancy) VALUES (@name, @created_ms, @acl, @storage_class, @redundancy)',
       ),
       updateBucket: db.prepare(
-        'UPDATE buckets SET acl = @acl, storage_class = @storage_class, redundancy = @redundancy, cors = @cors, versioning = @versioning WHERE name = @name',
+        'UPDATE buckets SET acl = @acl, storage_class = @storage_class, redundancy = @redundancy, cors = @cors, versioning = @versioning, tags = @tags WHERE name = @name',
       ),
       anyObject: db.prepare('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1'),
       deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),

@@ -11,6 +11,8 @@ export interface BucketRow {
   /** Added by a later migration (schema.ts ADDED_COLUMNS): CORS configuration JSON. */
   cors?: string | null;
   versioning?: string | null;
+  /** PutBucketTags: the tag set as JSON `[[key, value], …]`; NULL when none is set. */
+  tags?: string | null;
 }
 
 export interface ObjectRow {
@@ -72,6 +74,7 @@ export function bucketFromRow(r: BucketRow): BucketRecord {
     redundancy: r.redundancy,
     ...(r.cors ? { cors: JSON.parse(r.cors) as CorsConfiguration } : {}),
     ...(r.versioning ? { versioning: r.versioning as VersioningStatus } : {}),
+    ...(r.tags ? { tags: JSON.parse(r.tags) as Array<[string, string]> } : {}),
   };
 }
 
@@ -84,6 +87,7 @@ export function bucketToRow(b: BucketRecord): BucketRow {
     redundancy: b.redundancy,
     cors: b.cors ? JSON.stringify(b.cors) : null,
     versioning: b.versioning ?? null,
+    tags: b.tags && b.tags.length > 0 ? JSON.stringify(b.tags) : null,
   };
 }
 

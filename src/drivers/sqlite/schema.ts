@@ -60,6 +60,8 @@ export const ADDED_COLUMNS: readonly AddedColumn[] = [
   // Versioning (version-store.ts): the bucket's status, and the current row's version id (NULL: the null version).
   { table: 'buckets', column: 'versioning', decl: 'TEXT' },
   { table: 'objects', column: 'version_id', decl: 'TEXT' },
+  // PutBucketTags (protocol/bucket-tagging.ts): the bucket's tag set as JSON; NULL when none is set.
+  { table: 'buckets', column: 'tags', decl: 'TEXT' },
 ];
 
 /** Adds those of `columns` that their table lacks (ALTER TABLE ... ADD COLUMN). */
