@@ -141,9 +141,28 @@ export async function getBucketAcl(ctx: RequestContext): Promise<void> {
   sendXml(ctx, renderXml('AccessControlPolicy', [ownerXml(ctx), ['AccessControlList', [['Grant', b.acl]]]]));
 }
 
+/**
+ * PutBucketAcl. On a bucket that does not exist it creates the bucket with that ACL
+ * (Standard, LRS), as OSS's PutBucketAcl doc says; a key limited to named buckets may not
+ * create buckets (key-scope.ts), so it gets AccessDenied there, as its PutBucket would.
+ */
 export async function putBucketAcl(ctx: RequestContext): Promise<void> {
   const bucket = bucketOf(ctx);
   const acl = parseBucketAcl(header(ctx, 'x-oss-acl'));
+  if (!(await ctx.engine.buckets.get(bucket))) {
+    if ('scope' in ctx.principal && ctx.principal.scope?.buckets !== undefined) {
+      throw new OssError('AccessDenied', 'An access key limited to named buckets cannot create or delete buckets.');
+    }
+    const created = await ctx.engine.buckets.create(bucket, acl, 'Standard', 'LRS').then(
+      () => true,
+      // Created meanwhile by another request: set its ACL below.
+      (err: unknown) => {
+        if (err instanceof OssError && err.code === 'BucketAlreadyExists') return false;
+        throw err;
+      },
+    );
+    if (created) return send(ctx, 200, { location: `/${bucket}` });
+  }
   await ctx.engine.buckets.setAcl(bucket, acl);
   send(ctx, 200, { location: `/${bucket}` });
 }
