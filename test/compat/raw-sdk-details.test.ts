@@ -4,7 +4,7 @@
 // OSS's documented answer (sources in docs/errors.md and docs/operations.md).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { raw } from '../helpers/raw-http.js';
+import { md5Base64, raw } from '../helpers/raw-http.js';
 import { RawMultipart, tag, tags } from '../helpers/multipart.js';
 import { useOssd } from '../helpers/ossd-process.js';
 
@@ -39,5 +39,28 @@ describe('ListObjectsV2 with oss2\'s empty continuation-token', { timeout: 120_0
     assert.equal(second.status, 200, second.text);
     assert.deepEqual(tags(second.text, 'Key'), ['c.txt']);
     assert.equal(tag(second.text, 'ContinuationToken'), next);
+  });
+});
+
+describe('DeleteMultipleObjects in quiet mode', { timeout: 120_000 }, () => {
+  // The Go SDK v1 DeleteObjects(keys, DeleteObjectsQuiet(true)) body and query; oss2
+  // batch_delete_objects sends the same shape. OSS: "true: ... OSS does not return a response
+  // body" (EC 0016-00000610). Fails when delete.ts answers an empty <DeleteResult/>: checked.
+  it('answers 200 with an empty body, and the keys are gone', async () => {
+    for (const k of ['q/1', 'q/2&3']) await put(k, 'q');
+    const body = '<?xml version="1.0" encoding="UTF-8"?><Delete><Quiet>true</Quiet><Object><Key>q/1</Key></Object><Object><Key>q/2&amp;3</Key></Object></Delete>';
+    const r = await raw(ossd, { method: 'POST', path: `/${B}/?delete&encoding-type=url`, body, headers: { 'content-md5': md5Base64(body), 'content-type': 'application/xml' } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.length, 0);
+    assert.equal(r.headers['content-length'], '0');
+    for (const k of ['q/1', 'q%2F2%263']) assert.equal((await raw(ossd, { method: 'HEAD', path: `/${B}/${k}` })).status, 404, k);
+  });
+
+  it('without quiet the DeleteResult lists every key', async () => {
+    await put('v/1', 'v');
+    const body = '<?xml version="1.0" encoding="UTF-8"?><Delete><Quiet>false</Quiet><Object><Key>v/1</Key></Object></Delete>';
+    const r = await raw(ossd, { method: 'POST', path: `/${B}/?delete`, body, headers: { 'content-md5': md5Base64(body) } });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(tags(r.text, 'Key'), ['v/1']);
   });
 });
