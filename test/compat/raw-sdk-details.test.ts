@@ -4,7 +4,8 @@
 // OSS's documented answer (sources in docs/errors.md and docs/operations.md).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { md5Base64, raw } from '../helpers/raw-http.js';
+import { assertErr, md5Base64, raw } from '../helpers/raw-http.js';
+import { strictXml } from '../helpers/raw-keepalive.js';
 import { RawMultipart, tag, tags } from '../helpers/multipart.js';
 import { useOssd } from '../helpers/ossd-process.js';
 
@@ -62,5 +63,41 @@ describe('DeleteMultipleObjects in quiet mode', { timeout: 120_000 }, () => {
     const r = await raw(ossd, { method: 'POST', path: `/${B}/?delete`, body, headers: { 'content-md5': md5Base64(body) } });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(tags(r.text, 'Key'), ['v/1']);
+  });
+});
+
+describe('ListLiveChannel: an empty list; channels themselves stay 501', { timeout: 120_000 }, () => {
+  // oss2 Bucket.list_live_channel (LiveChannelIterator) sends `?live&prefix=&marker=&max-keys=100`;
+  // SDK cleanup helpers call it before DeleteBucket. Shape: OSS ListLiveChannel reference
+  // (ListLiveChannelResult: Prefix, Marker, MaxKeys, IsTruncated, NextMarker, LiveChannel*).
+  // Fails without the ListLiveChannel row in operations.ts (501 NotImplemented): checked.
+  it('answers a well-formed, empty ListLiveChannelResult', async () => {
+    const r = await raw(ossd, { method: 'GET', path: `/${B}/?live&prefix=&marker=&max-keys=100` });
+    assert.equal(r.status, 200, r.text);
+    assert.match(String(r.headers['content-type']), /^application\/xml/);
+    const x = strictXml(r.text);
+    assert.deepEqual(x.ListLiveChannelResult, ['']);
+    assert.deepEqual([x.Prefix, x.Marker, x.MaxKeys, x.IsTruncated, x.NextMarker], [[''], [''], ['100'], ['false'], ['']]);
+    assert.equal(x.LiveChannel, undefined);
+  });
+
+  it('echoes prefix, marker and max-keys (Go SDK v1 ListLiveChannel options)', async () => {
+    const r = await raw(ossd, { method: 'GET', path: `/${B}/?live&marker=m1&max-keys=5&prefix=cam` });
+    assert.equal(r.status, 200, r.text);
+    const x = strictXml(r.text);
+    assert.deepEqual([x.Prefix, x.Marker, x.MaxKeys], [['cam'], ['m1'], ['5']]);
+  });
+
+  it('max-keys outside 1..1000 is 400 InvalidArgument; a missing bucket is 404 NoSuchBucket', async () => {
+    for (const m of ['0', '1001', 'abc']) assertErr(await raw(ossd, { method: 'GET', path: `/${B}/?live&max-keys=${m}` }), 400, 'InvalidArgument');
+    assertErr(await raw(ossd, { method: 'GET', path: '/no-such-bucket-live/?live' }), 404, 'NoSuchBucket');
+  });
+
+  it('PutLiveChannel and GetLiveChannelInfo stay 501 NotImplemented, nothing stored', async () => {
+    const conf = '<?xml version="1.0" encoding="UTF-8"?><LiveChannelConfiguration><Description></Description><Status>enabled</Status><Target><Type>HLS</Type></Target></LiveChannelConfiguration>';
+    assertErr(await raw(ossd, { method: 'PUT', path: `/${B}/chan?live`, body: conf }), 501, 'NotImplemented');
+    assertErr(await raw(ossd, { method: 'GET', path: `/${B}/chan?live` }), 501, 'NotImplemented');
+    assertErr(await raw(ossd, { method: 'HEAD', path: `/${B}/chan` }), 404, 'NoSuchKey');
+    assertErr(await raw(ossd, { method: 'PUT', path: `/${B}/?live`, body: conf }), 501, 'NotImplemented');
   });
 });
