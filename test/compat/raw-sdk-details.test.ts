@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assertErr, md5Base64, raw } from '../helpers/raw-http.js';
 import { strictXml } from '../helpers/raw-keepalive.js';
-import { RawMultipart, tag, tags } from '../helpers/multipart.js';
+import { pattern, RawMultipart, split, tag, tags } from '../helpers/multipart.js';
 import { useOssd } from '../helpers/ossd-process.js';
 
 const B = 'sdk-details';
@@ -14,8 +14,6 @@ const ossd = useOssd({}, async (o) => {
   assert.equal((await raw(o, { method: 'PUT', path: `/${B}/` })).status, 200);
 });
 const mp = new RawMultipart(ossd, B);
-void mp;
-void tags;
 
 async function put(key: string, body: string | Buffer): Promise<void> {
   const r = await raw(ossd, { method: 'PUT', path: `/${B}/${encodeURIComponent(key)}`, body });
@@ -99,5 +97,30 @@ describe('ListLiveChannel: an empty list; channels themselves stay 501', { timeo
     assertErr(await raw(ossd, { method: 'GET', path: `/${B}/chan?live` }), 501, 'NotImplemented');
     assertErr(await raw(ossd, { method: 'HEAD', path: `/${B}/chan` }), 404, 'NoSuchKey');
     assertErr(await raw(ossd, { method: 'PUT', path: `/${B}/?live`, body: conf }), 501, 'NotImplemented');
+  });
+});
+
+describe('ListParts carries each part\'s HashCrc64ecma', { timeout: 120_000 }, () => {
+  // oss2 list_parts sends `uploadId=…&part-number-marker=&max-parts=1000`; its resumable
+  // uploader compares each listed part's hash_crc64 with the local bytes. Values: the
+  // crc64.md §5 vector (three 102400-byte parts of the 307200-byte pattern).
+  // Fails when multipart-list.ts leaves HashCrc64ecma out: checked.
+  it('lists the CRC that UploadPart answered, per part', async () => {
+    const id = await mp.initiate('crc.bin');
+    const crcs: string[] = [];
+    for (const [i, p] of split(pattern(307200), 102400).entries()) {
+      const r = await mp.part('crc.bin', id, i + 1, p);
+      assert.equal(r.status, 200, r.text);
+      crcs.push(String(r.headers['x-oss-hash-crc64ecma']));
+    }
+    assert.deepEqual(crcs, ['5409316634556368277', '8193091521729089674', '982876826629300528']);
+    const r = await mp.listParts('crc.bin', id, 'part-number-marker=&max-parts=1000');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(tags(r.text, 'HashCrc64ecma'), crcs);
+    // An empty part has CRC 0.
+    assert.equal((await mp.part('crc.bin', id, 4, Buffer.alloc(0))).status, 200);
+    const again = await mp.listParts('crc.bin', id, 'part-number-marker=3');
+    assert.deepEqual(tags(again.text, 'HashCrc64ecma'), ['0']);
+    assert.equal((await mp.abort('crc.bin', id)).status, 204);
   });
 });
