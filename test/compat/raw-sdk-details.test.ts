@@ -124,3 +124,36 @@ describe('ListParts carries each part\'s HashCrc64ecma', { timeout: 120_000 }, (
     assert.equal((await mp.abort('crc.bin', id)).status, 204);
   });
 });
+
+describe('CompleteMultipartUpload with encoding-type=url: Location is encoded once', { timeout: 120_000 }, () => {
+  // alibabacloud-oss-go-sdk-v2 always completes with `?encoding-type=url&uploadId=…` and writes
+  // the ETag quotes as `&#34;`; it (and the Python v2 SDK) URL-decodes Key but not Location,
+  // so Location must be the object's URL as is (its key percent-encoded once, as without
+  // encoding-type). Fails when multipart.ts URL-encodes Location again (`%2520`): checked.
+  const key = 'dir/a b+c%.txt';
+  const keyPath = key.split('/').map(encodeURIComponent).join('/');
+
+  async function uploadAndComplete(query: string): Promise<{ status: number; text: string }> {
+    const id = await mp.initiate(key);
+    const part = await raw(ossd, { method: 'PUT', path: `/${B}/${keyPath}?partNumber=1&uploadId=${id}`, body: 'only part' });
+    assert.equal(part.status, 200, part.text);
+    const etag = String(part.headers.etag).replace(/"/g, '&#34;');
+    const body = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${etag}</ETag></Part></CompleteMultipartUpload>`;
+    return raw(ossd, { method: 'POST', path: `/${B}/${keyPath}?${query}uploadId=${id}`, body, headers: { 'content-type': 'application/xml' } });
+  }
+
+  it('Key is URL-encoded, Location is the plain object URL', async () => {
+    const r = await uploadAndComplete('encoding-type=url&');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(tag(r.text, 'EncodingType'), 'url');
+    assert.equal(decodeURIComponent(tag(r.text, 'Key')!), key);
+    const location = tag(r.text, 'Location')!;
+    assert.ok(location.endsWith(`/${B}/dir/a%20b%2Bc%25.txt`), location);
+    assert.match(location, /^http:\/\//);
+    // The same Location as without encoding-type.
+    const plain = await uploadAndComplete('');
+    assert.equal(plain.status, 200, plain.text);
+    assert.equal(tag(plain.text, 'Location'), location);
+    assert.equal(tag(plain.text, 'Key'), key);
+  });
+});
