@@ -157,3 +157,37 @@ describe('CompleteMultipartUpload with encoding-type=url: Location is encoded on
     assert.equal(tag(plain.text, 'Key'), key);
   });
 });
+
+describe('UploadPartCopy with an open-ended x-oss-copy-source-range', { timeout: 120_000 }, () => {
+  // oss2 upload_part_copy(..., byte_range=(start, None)) sends `bytes=<start>-` (its
+  // _make_range_string leaves an absent end empty): the part is the source from start to
+  // its end. Fails when multipart-params.ts requires `<last>` (400 InvalidArgument): checked.
+  it('copies from the offset to the end of the source', async () => {
+    const src = pattern(250_000, 3);
+    await put('range-src.bin', src);
+    const id = await mp.initiate('range-dst.bin');
+    const headers = { 'x-oss-copy-source': `/${B}/range-src.bin`, 'x-oss-copy-source-range': 'bytes=102400-' };
+    const r = await raw(ossd, { method: 'PUT', path: mp.path('range-dst.bin', `partNumber=2&uploadId=${id}`), headers });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers['content-range'], 'bytes 102400-249999/250000');
+    const first = await raw(ossd, {
+      method: 'PUT',
+      path: mp.path('range-dst.bin', `partNumber=1&uploadId=${id}`),
+      headers: { 'x-oss-copy-source': `/${B}/range-src.bin`, 'x-oss-copy-source-range': 'bytes=0-102399' },
+    });
+    assert.equal(first.status, 200, first.text);
+    const done = await mp.complete('range-dst.bin', id, [[1, first.headers.etag!], [2, r.headers.etag!]]);
+    assert.equal(done.status, 200, done.text);
+    assert.ok((await mp.get('range-dst.bin')).body.equals(src));
+  });
+
+  it('an open range starting at or past the end of the source is 400 InvalidArgument, no part recorded', async () => {
+    await put('range-small.bin', 'ten bytes!');
+    const id = await mp.initiate('range-bad.bin');
+    for (const range of ['bytes=10-', 'bytes=11-']) {
+      const headers = { 'x-oss-copy-source': `/${B}/range-small.bin`, 'x-oss-copy-source-range': range };
+      assertErr(await raw(ossd, { method: 'PUT', path: mp.path('range-bad.bin', `partNumber=1&uploadId=${id}`), headers }), 400, 'InvalidArgument');
+    }
+    assert.deepEqual(tags((await mp.listParts('range-bad.bin', id)).text, 'PartNumber'), []);
+  });
+});
