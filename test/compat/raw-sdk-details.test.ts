@@ -211,3 +211,45 @@ describe('CompleteMultipartUpload with zero parts', { timeout: 120_000 }, () => 
     assert.equal((await mp.get('zero.bin')).text, 'late part');
   });
 });
+
+describe('CopyObject / UploadPartCopy source conditions that fail: 412 with <Condition>', { timeout: 120_000 }, () => {
+  // What the Go SDKs send for CopySourceIfMatch / CopySourceIfUnmodifiedSince (aliyun-oss-go-sdk
+  // CopySourceIfMatch(), alibabacloud-oss-go-sdk-v2 CopyObjectRequest.IfMatch). OSS's 412 page
+  // (help.aliyun.com/en/oss/user-guide/http-status-code-412, EC 0017-00001001) names the
+  // conditions If-Match and If-Unmodified-Since. Fails when the engine labels them
+  // `x-oss-copy-source-If-Match`: checked.
+  const old = 'Wed, 01 Jan 2020 00:00:00 GMT';
+  const cases: Array<[string, string, string]> = [
+    ['x-oss-copy-source-if-match', '"0123456789ABCDEF0123456789ABCDEF"', 'If-Match'],
+    ['x-oss-copy-source-if-unmodified-since', old, 'If-Unmodified-Since'],
+  ];
+
+  it('CopyObject: 412 PreconditionFailed, Condition names the condition, nothing written', async () => {
+    await put('cond-src.txt', 'source');
+    for (const [name, value, condition] of cases) {
+      const r = await raw(ossd, { method: 'PUT', path: `/${B}/cond-dst.txt`, headers: { 'x-oss-copy-source': `/${B}/cond-src.txt`, [name]: value } });
+      assertErr(r, 412, 'PreconditionFailed');
+      assert.equal(tag(r.text, 'Condition'), condition, name);
+    }
+    assertErr(await raw(ossd, { method: 'HEAD', path: `/${B}/cond-dst.txt` }), 404, 'NoSuchKey');
+  });
+
+  it('UploadPartCopy: the same answer, no part recorded', async () => {
+    const id = await mp.initiate('cond-part.bin');
+    for (const [name, value, condition] of cases) {
+      const headers = { 'x-oss-copy-source': `/${B}/cond-src.txt`, [name]: value };
+      const r = await raw(ossd, { method: 'PUT', path: mp.path('cond-part.bin', `partNumber=1&uploadId=${id}`), headers });
+      assertErr(r, 412, 'PreconditionFailed');
+      assert.equal(tag(r.text, 'Condition'), condition, name);
+    }
+    assert.deepEqual(tags((await mp.listParts('cond-part.bin', id)).text, 'PartNumber'), []);
+  });
+
+  it('conditions that hold copy as usual', async () => {
+    const etag = String((await raw(ossd, { method: 'HEAD', path: `/${B}/cond-src.txt` })).headers.etag);
+    const headers = { 'x-oss-copy-source': `/${B}/cond-src.txt`, 'x-oss-copy-source-if-match': etag, 'x-oss-copy-source-if-unmodified-since': new Date(Date.now() + 60_000).toUTCString() };
+    const r = await raw(ossd, { method: 'PUT', path: `/${B}/cond-ok.txt`, headers });
+    assert.equal(r.status, 200, r.text);
+    assert.equal((await raw(ossd, { method: 'GET', path: `/${B}/cond-ok.txt` })).text, 'source');
+  });
+});
