@@ -32,7 +32,7 @@ export async function listParts(ctx: RequestContext): Promise<void> {
         ['PartNumber', p.partNumber],
         ['LastModified', xmlDate(p.mtimeMs)],
         ['ETag', quoted(p.etag)],
-        // Resumable uploaders (oss2, Go) check each uploaded part's CRC against it.
+        // The Go v2 SDK's Uploader resumes from these CRCs (docs/errors.md).
         ['HashCrc64ecma', p.crc],
         ['Size', p.size],
       ],

@@ -101,8 +101,8 @@ describe('ListLiveChannel: an empty list; channels themselves stay 501', { timeo
 });
 
 describe('ListParts carries each part\'s HashCrc64ecma', { timeout: 120_000 }, () => {
-  // oss2 list_parts sends `uploadId=…&part-number-marker=&max-parts=1000`; its resumable
-  // uploader compares each listed part's hash_crc64 with the local bytes. Values: the
+  // oss2 list_parts sends `uploadId=…&part-number-marker=&max-parts=1000`; the Go v2 SDK's
+  // Uploader resumes from each listed part's HashCrc64ecma. Values: the
   // crc64.md §5 vector (three 102400-byte parts of the 307200-byte pattern).
   // Fails when multipart-list.ts leaves HashCrc64ecma out: checked.
   it('lists the CRC that UploadPart answered, per part', async () => {
