@@ -111,7 +111,9 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
   const nodes: XmlNode[] = [];
   if (enc.type) nodes.push(['EncodingType', enc.type]);
   nodes.push(
-    ['Location', enc.encode(location(ctx, rec))],
+    // A URL already (its key percent-encoded once): encoding-type=url encodes Key only; the
+    // Go and Python v2 SDKs decode Key but not Location (docs/errors.md).
+    ['Location', location(ctx, rec)],
     ['Bucket', rec.bucket],
     ['Key', enc.encode(rec.key)],
     ['ETag', quoted(rec.etag)],
