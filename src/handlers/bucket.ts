@@ -2,6 +2,7 @@
 import { OssError } from '../engine/errors.js';
 import { BUCKET_ACLS, type BucketAcl, type BucketRecord, STORAGE_CLASSES } from '../engine/model.js';
 import { bucketOf, header, readSmallBody, type RequestContext } from '../protocol/context.js';
+import { advertisedEndpoint } from '../protocol/endpoint.js';
 import { queryValue } from '../protocol/request-target.js';
 import { asObject, asText, parseXml } from '../protocol/xml/parse.js';
 import { renderXml, xmlDate, type XmlNode } from '../protocol/xml/render.js';
@@ -28,10 +29,12 @@ function location(ctx: RequestContext): string {
   return `oss-${ctx.config.region}`;
 }
 
+/** ossd has one network: both endpoints name the host clients reach it by (protocol/endpoint.ts). */
 function endpoints(ctx: RequestContext): XmlNode[] {
+  const endpoint = advertisedEndpoint(ctx);
   return [
-    ['ExtranetEndpoint', `${location(ctx)}.aliyuncs.com`],
-    ['IntranetEndpoint', `${location(ctx)}-internal.aliyuncs.com`],
+    ['ExtranetEndpoint', endpoint],
+    ['IntranetEndpoint', endpoint],
   ];
 }
 
