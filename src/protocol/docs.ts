@@ -66,11 +66,21 @@ export function renderErrorsDoc(): string {
     '`HostId`, and `EC` where OSS defines one) and the `x-oss-request-id` header. HEAD answers',
     'carry no body: the XML is base64-encoded in `x-oss-err`.',
     '',
-    '| code | status | default message | extra headers |',
-    '|---|---|---|---|',
+    'The EC (`x-oss-ec` and `<EC>`) is the one OSS\'s error-code pages (help.aliyun.com, one page',
+    'per EC) give for the cause; where OSS has one EC per cause, a throw with another documented',
+    'cause carries its own: InvalidObjectName 0016-00000003 (too long) / 0016-00000005 (leading',
+    '`/` or `\\`); InvalidArgument 0015-00000204 (an `x-oss-acl` that is not a bucket ACL) and',
+    '0002-00000228 (a V4 credential without a region, "The signing region in credential is',
+    'invalid."); SignatureDoesNotMatch 0002-00000040 (V1) / 0002-00000201 (V4). The',
+    '`RecommendDoc` element OSS adds (a link to Alibaba\'s troubleshooting site) is left out.',
+    'Entries without an EC say why in the last column.',
+    '',
+    '| code | status | default message | EC | extra headers |',
+    '|---|---|---|---|---|',
     ...Object.entries(ERROR_CATALOGUE).map(([code, e]) => {
       const extra = code === 'PositionNotEqualToLength' ? '`x-oss-next-append-position`' : '';
-      return `| ${code} | ${e.status} | ${e.message.replace(/\|/g, '\\|')} | ${[e.ec ? `\`x-oss-ec: ${e.ec}\`` : '', extra].filter(Boolean).join(', ')} |`;
+      const ec = e.ec ? `\`${e.ec}\`` : `none: ${e.noEc ?? ''}`;
+      return `| ${code} | ${e.status} | ${e.message.replace(/\|/g, '\\|')} | ${ec} | ${extra} |`;
     }),
     '',
     '## Choices where OSS leaves the question open',
