@@ -109,6 +109,15 @@ describe('error sub-codes (EC)', { timeout: 120_000 }, () => {
     assert.equal(ecOf(r).ec, '0002-00000228');
   });
 
+  test('InvalidDigest: a wrong Content-MD5 0017-00000503, a malformed one 0017-00000502', async () => {
+    const wrong = await raw(ossd, { method: 'PUT', path: '/ec-bucket/md5.txt', body: 'abc', headers: { 'content-md5': '1B2M2Y8AsgTpgAmY7PhCfg==' } });
+    assert.equal(wrong.status, 400);
+    assert.deepEqual(ecOf(wrong), { code: 'InvalidDigest', ec: '0017-00000503' });
+    const malformed = await raw(ossd, { method: 'PUT', path: '/ec-bucket/md5.txt', body: 'abc', headers: { 'content-md5': 'not-md5' } });
+    assert.equal(malformed.status, 400);
+    assert.deepEqual(ecOf(malformed), { code: 'InvalidDigest', ec: '0017-00000502' });
+  });
+
   test('an object name with a leading backslash: InvalidObjectName 0016-00000005', async () => {
     const r = await raw(ossd, { method: 'PUT', path: '/ec-bucket/%5Cx', body: 'x' });
     assert.equal(r.status, 400);

@@ -18,6 +18,8 @@ const OSS_DOCUMENTED_EC: Record<string, string> = {
   SignatureDoesNotMatch: '0002-00000040', // V1 header signature mismatch
   InvalidAccessKeyId: '0002-00000902', // the AccessKeyId does not exist
   RequestTimeTooSkewed: '0002-00000504', // Date too far from the server's time
+  InvalidSecurityToken: '0002-00000006', // the STS token is invalid
+  InvalidDigest: '0017-00000503', // Content-MD5 does not match the body
   PreconditionFailed: '0017-00001001', // a conditional header is not met
   InvalidPartOrder: '0042-00000209', // parts not in ascending order
   EntityTooSmall: '0042-00000213', // a part other than the last under 100 KB

@@ -88,7 +88,7 @@ export function lookupKey(lookup: KeyLookup, accessKeyId: string): KeySecret {
 /** §6.1: a temporary key must come with its own token, and must not have expired. */
 export function checkToken(key: KeySecret, provided: string | undefined, now: number): void {
   if (key.expiresAt !== undefined && key.expiresAt < now) {
-    throw new OssError('InvalidSecurityToken', 'The security token you provided has expired');
+    throw new OssError('InvalidSecurityToken', 'The security token you provided has expired', withEc('0002-00000007'));
   }
   if (key.securityToken !== undefined && (provided === undefined || !safeEqual(provided, key.securityToken))) {
     throw new OssError('InvalidSecurityToken', 'The security token you provided is invalid.');

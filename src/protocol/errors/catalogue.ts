@@ -35,13 +35,15 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
     message: 'The difference between the request time and the current time is too large.',
     ec: '0002-00000504',
   },
-  InvalidSecurityToken: { status: 403, message: 'The security token you provided is invalid.', noEc: 'no EC page of OSS for an invalid or expired STS token was found' },
+  // 0002-00000006: the token is invalid (0002-00000007: expired).
+  InvalidSecurityToken: { status: 403, message: 'The security token you provided is invalid.', ec: '0002-00000006' },
   // OSS gives InvalidArgument one EC per argument; throws with a documented cause pass it (withEc).
   InvalidArgument: { status: 400, message: 'Invalid argument.', noEc: 'one EC per argument in OSS; only causes with a documented EC carry one' },
   InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.', ec: '0015-00000001' },
   // 0016-00000003 too long, 0016-00000004 not UTF-8, 0016-00000005 leading '/' or '\\'.
   InvalidObjectName: { status: 400, message: 'The specified object is not valid.', ec: '0016-00000005' },
-  InvalidDigest: { status: 400, message: 'The Content-MD5 you specified is not valid.', noEc: 'no EC page found for it' },
+  // 0017-00000503: Content-MD5 does not match the body (0017-00000502: not a valid MD5).
+  InvalidDigest: { status: 400, message: 'The Content-MD5 you specified is not valid.', ec: '0017-00000503' },
   // OSS "Error responses" page sample body.
   MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.', ec: '0031-00000001' },
   // PostObject (OSS "PostObject errors and troubleshooting"): a bad form / a bad policy field.
