@@ -118,6 +118,13 @@ describe('error sub-codes (EC)', { timeout: 120_000 }, () => {
     assert.deepEqual(ecOf(malformed), { code: 'InvalidDigest', ec: '0017-00000502' });
   });
 
+  test('NoSuchVersion 0012-00000203', async () => {
+    assert.equal((await raw(ossd, { method: 'PUT', path: '/ec-bucket/v.txt', body: 'v' })).status, 200);
+    const r = await raw(ossd, { method: 'GET', path: `/ec-bucket/v.txt?versionId=CAEQ${'A'.repeat(40)}` });
+    assert.equal(r.status, 404);
+    assert.deepEqual(ecOf(r), { code: 'NoSuchVersion', ec: '0012-00000203' });
+  });
+
   test('an object name with a leading backslash: InvalidObjectName 0016-00000005', async () => {
     const r = await raw(ossd, { method: 'PUT', path: '/ec-bucket/%5Cx', body: 'x' });
     assert.equal(r.status, 400);

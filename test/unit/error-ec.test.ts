@@ -20,6 +20,7 @@ const OSS_DOCUMENTED_EC: Record<string, string> = {
   RequestTimeTooSkewed: '0002-00000504', // Date too far from the server's time
   InvalidSecurityToken: '0002-00000006', // the STS token is invalid
   InvalidDigest: '0017-00000503', // Content-MD5 does not match the body
+  NoSuchVersion: '0012-00000203', // the versionId names no version
   PreconditionFailed: '0017-00001001', // a conditional header is not met
   InvalidPartOrder: '0042-00000209', // parts not in ascending order
   EntityTooSmall: '0042-00000213', // a part other than the last under 100 KB

@@ -80,7 +80,8 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
     message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
     ec: '0017-00000244',
   },
-  NoSuchVersion: { status: 404, message: 'The specified version does not exist.', noEc: 'no EC page found for it' },
+  // 0012-00000203: the version a versionId names does not exist.
+  NoSuchVersion: { status: 404, message: 'The specified version does not exist.', ec: '0012-00000203' },
   // GetBucketCors on a bucket without rules (buckets.md §"Other bucket sub-resources").
   NoSuchCORSConfiguration: { status: 404, message: 'The CORS Configuration does not exist.', noEc: 'no EC page found for it' },
   SymlinkTargetNotExist: { status: 404, message: 'The symlink target object does not exist.', ec: '0026-00000012' },
