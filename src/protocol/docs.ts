@@ -66,11 +66,23 @@ export function renderErrorsDoc(): string {
     '`HostId`, and `EC` where OSS defines one) and the `x-oss-request-id` header. HEAD answers',
     'carry no body: the XML is base64-encoded in `x-oss-err`.',
     '',
-    '| code | status | default message | extra headers |',
-    '|---|---|---|---|',
+    'The EC (`x-oss-ec` and `<EC>`) is the one OSS\'s error-code pages (help.aliyun.com, one page',
+    'per EC) give for the cause; where OSS has one EC per cause, a throw with another documented',
+    'cause carries its own: InvalidObjectName 0016-00000003 (too long) / 0016-00000005 (leading',
+    '`/` or `\\`); InvalidArgument 0015-00000204 (an `x-oss-acl` that is not a bucket ACL) and',
+    '0002-00000228 (a V4 credential without a region, "The signing region in credential is',
+    'invalid."); SignatureDoesNotMatch 0002-00000040 (V1) / 0002-00000201 (V4); InvalidDigest',
+    '0017-00000503 (mismatch) / 0017-00000502 (not an MD5); InvalidSecurityToken 0002-00000006 /',
+    '0002-00000007 (expired). The',
+    '`RecommendDoc` element OSS adds (a link to Alibaba\'s troubleshooting site) is left out.',
+    'Entries without an EC say why in the last column.',
+    '',
+    '| code | status | default message | EC | extra headers |',
+    '|---|---|---|---|---|',
     ...Object.entries(ERROR_CATALOGUE).map(([code, e]) => {
       const extra = code === 'PositionNotEqualToLength' ? '`x-oss-next-append-position`' : '';
-      return `| ${code} | ${e.status} | ${e.message.replace(/\|/g, '\\|')} | ${[e.ec ? `\`x-oss-ec: ${e.ec}\`` : '', extra].filter(Boolean).join(', ')} |`;
+      const ec = e.ec ? `\`${e.ec}\`` : `none: ${e.noEc ?? ''}`;
+      return `| ${code} | ${e.status} | ${e.message.replace(/\|/g, '\\|')} | ${ec} | ${extra} |`;
     }),
     '',
     '## Choices where OSS leaves the question open',
@@ -135,6 +147,7 @@ export function renderErrorsDoc(): string {
     '| a version made current again (its newer versions deleted by id) that is Appendable | appendable again at its length | appends follow the current version (append.md §9) |',
     '| a request XML body (DeleteMultipleObjects, CompleteMultipartUpload, tagging, CORS, versioning, PutBucket) that is not well-formed XML 1.0: a DOCTYPE or entity declaration, an undefined entity, a reference to a non-character (`&#0;`, `&#xD800;`, `&#xFFFE;`), bytes that are not UTF-8, an encoding other than UTF-8, mismatched tags, anything after the root | `400 MalformedXML`, nothing acted on | XML 1.0 well-formedness; a DTD is never needed by an OSS body and is the way to billion-laughs and external entities (src/protocol/xml/parse.ts) |',
     '| character references in request XML | every one that names a character is decoded, decimal and hex (`&#34;`, `&#x9;`); references to U+0001–U+001F are accepted too (XML 1.1 allows them as references), the characters written literally are not | both official Go SDKs write `"` in ETags as `&#34;` and control bytes in keys as `&#x01;`…`&#x1F;` |',
+    '| hosts named in responses: GetBucketInfo\'s and ListBuckets\' `ExtranetEndpoint` and `IntranetEndpoint`, the `Location` of CompleteMultipartUpload and PostObject | `--public-endpoint` when set; else the host the request came in by: its `Host` for path style and IP endpoints, `<domain>:port` for `<bucket>.<domain>:port`, the local address and port for ali-oss\'s invented `*.aliyuncs.com` Host (IP endpoints) or no Host. Both endpoints are the same (ossd has one network). `Location` is path style on that endpoint unless the request was virtual-hosted, `https` when TLS is on. `Location` (region id, `oss-<region>`) and `Region` stay OSS\'s | OSS names its own hosts (`oss-cn-hangzhou.aliyuncs.com`, GetBucketInfo doc); SDKs that follow the advertised endpoint (alibabacloud-oss-go-sdk-v2) must reach ossd, not Alibaba (src/protocol/endpoint.ts) |',
     '| deletes on a full disk | a 2 MiB `reserve` file in the data folder is given up so that deletes and aborts can commit and free space; made again once 32 MiB are free | without it a full disk could never be emptied (SQLITE_FULL on every commit); `test/faults/full-disk.test.ts` |',
     '',
   ];
