@@ -7,6 +7,7 @@ import { OssError } from '../engine/errors.js';
 import { OBJECT_ACLS, type ObjectAcl, type ObjectRecord, STORAGE_CLASSES, STORED_HEADERS } from '../engine/model.js';
 import { header, type RequestContext } from './context.js';
 import { checkTagSet } from './tagging.js';
+import { withEc } from './errors/catalogue.js';
 
 const META_PREFIX = 'x-oss-meta-';
 /** OSS: user metadata totals at most 8 KB. */
@@ -32,7 +33,8 @@ export function parseStorageClass(v: string | undefined, allowed: readonly strin
 export function parseTagging(v: string | undefined): Array<[string, string]> | undefined {
   if (v === undefined) return undefined;
   const tags: Array<[string, string]> = [];
-  const bad = (why: string): OssError => new OssError('InvalidArgument', `Invalid x-oss-tagging: ${why}.`, { ArgumentName: 'x-oss-tagging' });
+  const bad = (why: string, ec?: string): OssError =>
+    new OssError('InvalidArgument', `Invalid x-oss-tagging: ${why}.`, ec ? withEc(ec, { ArgumentName: 'x-oss-tagging' }) : { ArgumentName: 'x-oss-tagging' });
   for (const part of v.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
@@ -95,7 +97,7 @@ export function parseContentMd5(ctx: RequestContext): Buffer | undefined {
   if (v === undefined) return undefined;
   const raw = Buffer.from(v.trim(), 'base64');
   if (raw.length !== 16 || raw.toString('base64') !== v.trim()) {
-    throw new OssError('InvalidDigest', 'The Content-MD5 you specified is not valid.');
+    throw new OssError('InvalidDigest', 'The Content-MD5 you specified is not valid.', withEc('0017-00000502'));
   }
   return raw;
 }

@@ -56,6 +56,8 @@ export const OPERATIONS: readonly OperationRow[] = [
   { name: 'PutBucketTags', method: 'PUT', level: 'bucket', subresource: 'tagging', access: 'owner' },
   { name: 'GetBucketTags', method: 'GET', level: 'bucket', subresource: 'tagging', access: 'owner' },
   { name: 'DeleteBucketTags', method: 'DELETE', level: 'bucket', subresource: 'tagging', access: 'owner' },
+  // Always empty: no live channels here (handlers/live-channel.ts); SDK cleanup helpers call it.
+  { name: 'ListLiveChannel', method: 'GET', level: 'bucket', subresource: 'live', access: 'owner' },
 
   { name: 'PutObject', method: 'PUT', level: 'object', access: 'write' },
   { name: 'CopyObject', method: 'PUT', level: 'object', header: 'x-oss-copy-source', access: 'write' },

@@ -4,6 +4,7 @@
  * body and the GetObjectTagging answer.
  */
 import { OssError } from '../engine/errors.js';
+import { withEc } from './errors/catalogue.js';
 import { asList, asObject, asText, parseXml } from './xml/parse.js';
 import { renderXml, type XmlNode } from './xml/render.js';
 
@@ -31,22 +32,26 @@ export function tagCharsProblem(what: 'key' | 'value', text: string): string | u
  * ≤ 10 tags, key 1–128 characters, value ≤ 256, keys unique (case-sensitive), characters as
  * TAG_CHARACTERS. Violations: 400 InvalidArgument.
  */
-export function checkTagSet(tags: TagSet, bad: (why: string) => OssError): void {
+export function checkTagSet(tags: TagSet, bad: (why: string, ec?: string) => OssError): void {
   const seen = new Set<string>();
   for (const [key, value] of tags) {
     const keyLength = [...key].length;
     if (keyLength < 1 || keyLength > MAX_TAG_KEY) throw bad(`tag keys are 1 to ${MAX_TAG_KEY} characters`);
     if ([...value].length > MAX_TAG_VALUE) throw bad(`tag values are at most ${MAX_TAG_VALUE} characters`);
     const chars = tagCharsProblem('key', key) ?? tagCharsProblem('value', value);
-    if (chars) throw bad(chars);
+    // OSS error page 0010-00000217: an object tag with characters OSS does not allow.
+    if (chars) throw bad(chars, OBJECT_TAG_CHARS_EC);
     if (seen.has(key)) throw bad('duplicate tag key');
     seen.add(key);
   }
   if (tags.length > MAX_TAGS) throw bad(`at most ${MAX_TAGS} tags`);
 }
 
-function invalidTag(why: string): OssError {
-  return new OssError('InvalidArgument', `Invalid tagging: ${why}.`, { ArgumentName: 'Tagging' });
+const OBJECT_TAG_CHARS_EC = '0010-00000217';
+
+function invalidTag(why: string, ec?: string): OssError {
+  const details = { ArgumentName: 'Tagging' };
+  return new OssError('InvalidArgument', `Invalid tagging: ${why}.`, ec ? withEc(ec, details) : details);
 }
 
 /**

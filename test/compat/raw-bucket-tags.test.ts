@@ -79,6 +79,14 @@ describe('bucket tags', { timeout: 300_000 }, () => {
       const res = await putTags(B, tagging(tags));
       assert.doesNotThrow(() => assertErr(res, 400, 'InvalidArgument'), why);
     }
+    // OSS's EC for each cause (error pages 0010-00000219 / -00000207 / -00000002 / -00000213).
+    const ecs: Array<[Array<[string, string]>, string]> = [
+      [[['k'.repeat(65), 'v']], '0010-00000219'],
+      [[['Aliyun-abc', 'v']], '0010-00000207'],
+      [[['acs:abc', 'v']], '0010-00000002'],
+      [[['a%b', 'v']], '0010-00000213'],
+    ];
+    for (const [tags, ec] of ecs) assert.equal((await putTags(B, tagging(tags))).headers['x-oss-ec'], ec, tags[0]![0]);
     assertErr(await putTags(B, '<Tagging><TagSet><Tag><Key>k</Key>'), 400, 'MalformedXML');
     assert.deepEqual(tagsOf((await getTags(B)).text), ['keep=me']);
     assertErr(await putTags('raw-bucket-tags-missing', tagging([['k', 'v']])), 404, 'NoSuchBucket');
