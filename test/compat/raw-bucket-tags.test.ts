@@ -7,7 +7,8 @@
 //
 // Fails before the fix: checked (every `?tagging` at bucket level was 501 NotImplemented,
 // and `tag-key` was ignored by ListBuckets). Fails when the key-prefix check, the 20-tag
-// limit, the character check, or the `tagging=k1,k2` subset are removed: checked.
+// limit, the character check, or the `tagging=k1,k2` subset are removed, or an EC is
+// changed (0010-00000207 → -219): checked.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOssd, type Ossd } from '../helpers/ossd-process.js';
