@@ -3,6 +3,7 @@
  * AbortMultipartUpload (multipart.md §1–§5). ali-oss takes part and object ETags from the
  * `ETag` response header, never from the XML (§2, §3, §4), so every one of them sends it.
  */
+import { onlyEncryption } from '../engine/attributes.js';
 import { OssError } from '../engine/errors.js';
 import type { ObjectRecord } from '../engine/model.js';
 import type { PartRecord } from '../engine/multipart-model.js';
@@ -43,7 +44,7 @@ export async function initiateMultipartUpload(ctx: RequestContext): Promise<void
   const nodes: XmlNode[] = [];
   if (enc.type) nodes.push(['EncodingType', enc.type]);
   nodes.push(['Bucket', upload.bucket], ['Key', enc.encode(upload.key)], ['UploadId', upload.uploadId]);
-  sendXml(ctx, renderXml('InitiateMultipartUploadResult', nodes));
+  sendXml(ctx, renderXml('InitiateMultipartUploadResult', nodes), onlyEncryption(upload.attrs.headers));
 }
 
 export async function uploadPart(ctx: RequestContext): Promise<void> {
@@ -116,7 +117,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     ['Key', enc.encode(rec.key)],
     ['ETag', quoted(rec.etag)],
   );
-  const headers = { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc, ...(await versionHeaders(ctx, rec)) };
+  const headers = { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc, ...onlyEncryption(rec.headers), ...(await versionHeaders(ctx, rec)) };
   sendXml(ctx, renderXml('CompleteMultipartUploadResult', nodes), headers);
 }
 
