@@ -51,9 +51,11 @@ export async function uploadPart(ctx: RequestContext): Promise<void> {
   // Everything that can be refused is checked before the body is read (§2).
   const partNumber = parsePartNumber(ctx);
   const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };
+  // OSS UploadPart answers with the encryption the upload was initiated with.
+  const encryption = onlyEncryption((await ctx.engine.multipart.requireUpload(bucketOf(ctx), keyOf(ctx), uploadIdOf(ctx))).attrs.headers);
   const part = await ctx.engine.multipart.uploadPart(bucketOf(ctx), keyOf(ctx), uploadIdOf(ctx), partNumber, input);
   const md5 = Buffer.from(part.etag, 'hex').toString('base64');
-  send(ctx, 200, { ...partHeaders(part), 'content-md5': md5 });
+  send(ctx, 200, { ...partHeaders(part), 'content-md5': md5, ...encryption });
 }
 
 export async function uploadPartCopy(ctx: RequestContext, authorizeSource: (bucket: string, key: string, versionId?: string) => Promise<void>): Promise<void> {

@@ -147,9 +147,9 @@ export function renderErrorsDoc(): string {
     '',
     "| situation | answer | source |",
     '|---|---|---|',
-    "| `x-oss-server-side-encryption` on PutObject, AppendObject (the creating append), CopyObject, InitiateMultipartUpload | `AES256`, `KMS` and `SM4` are taken (case-sensitive); anything else, the empty value included, `400 InvalidArgument` with ArgumentName the header, nothing written | OSS PutObject and EC 0005-00000003 (\"supported values: AES256, SM4, KMS\") |",
+    "| `x-oss-server-side-encryption` on PutObject, AppendObject (the creating append), CopyObject, InitiateMultipartUpload | `AES256`, `KMS` and `SM4` are taken (case-sensitive); anything else, the empty value included, `400 InvalidArgument` with ArgumentName the header, nothing written | OSS PutObject and EC page 0005-00000003 (supported values AES256, SM4, KMS), which name no error code; the issue asks for InvalidArgument. (An old copy of the InitiateMultipartUpload reference names `InvalidEncryptionAlgorithmError` for an unsupported value; no current page does) |",
     "| `x-oss-server-side-data-encryption` / `x-oss-server-side-encryption-key-id` | taken only with `x-oss-server-side-encryption: KMS` (the data algorithm only as `SM4`); else `400 InvalidArgument`. No key id is made up when none is sent | OSS PutObject: both are valid only with KMS |",
-    "| where the headers come back | stored with the object and returned on GetObject and HeadObject, and in the answers of PutObject, every AppendObject to the object, CopyObject, InitiateMultipartUpload and CompleteMultipartUpload (from the upload's initiation); not on UploadPart | OSS returns them on the writes that set them and on reads; CopyObject takes them from its own request, never from the source |",
+    "| where the headers come back | stored with the object and returned on GetObject and HeadObject, and in the answers of PutObject, every AppendObject to the object, CopyObject, InitiateMultipartUpload, and UploadPart and CompleteMultipartUpload (those of the upload's initiation) | OSS returns them on the writes that set them and on reads (the UploadPart reference: the part is encrypted as the initiation asked, and the response carries the header); CopyObject takes them from its own request, never from the source |",
     '',
   ];
   return lines.join('\n');

@@ -176,11 +176,15 @@ describe('server-side encryption headers', { timeout: 120_000 }, () => {
     assert.equal((await head(B, 'sse/app')).headers[SSE], 'AES256');
   });
 
-  test('multipart: echoed by InitiateMultipartUpload and CompleteMultipartUpload, kept on the object', async () => {
-    const { init, done } = await multipart(B, 'sse/multi', { [SSE]: 'KMS' });
+  // Fails when uploadPart stops adding the upload's encryption headers: checked.
+  test('multipart: echoed by InitiateMultipartUpload, UploadPart and CompleteMultipartUpload, kept on the object', async () => {
+    const { init, part, done } = await multipart(B, 'sse/multi', { [SSE]: 'KMS' });
     assert.equal(init.headers[SSE], 'KMS');
+    assert.equal(part.headers[SSE], 'KMS');
     assert.equal(done.headers[SSE], 'KMS');
     assert.equal((await head(B, 'sse/multi')).headers[SSE], 'KMS');
+    const plain = await multipart(B, 'sse/multi-plain');
+    for (const res of [plain.init, plain.part, plain.done]) assert.equal(res.headers[SSE], undefined);
   });
 
   test('CopyObject takes encryption from its own request, never from the source', async () => {
