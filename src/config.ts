@@ -15,6 +15,11 @@ export interface Config {
   rootSecretFrom?: 'flag' | 'environment';
   /** Region id without the `oss-` prefix, e.g. `cn-hangzhou`. */
   region: string;
+  /**
+   * `host[:port]` responses name as this server's endpoint (ExtranetEndpoint, Location),
+   * for a proxy or NAT in front; unset: the host each request came in by (protocol/endpoint.ts).
+   */
+  publicEndpoint?: string;
   /** Host names served path-style, whose sub-domains are virtual-hosted buckets. */
   domains: string[];
   logRequests: boolean;
@@ -41,6 +46,7 @@ export const OPTIONS = {
   'root-access-key-id': { type: 'string', env: 'OSSD_ROOT_ACCESS_KEY_ID', help: 'root access key id (default: generated once, kept in the data folder)' },
   'root-access-key-secret': { type: 'string', env: 'OSSD_ROOT_ACCESS_KEY_SECRET', help: 'root access key secret' },
   region: { type: 'string', env: 'OSSD_REGION', help: 'region id, e.g. cn-hangzhou (default)' },
+  'public-endpoint': { type: 'string', env: 'OSSD_PUBLIC_ENDPOINT', help: 'host[:port] named as the endpoint in responses (default: the host each request used)' },
   domain: { type: 'string', env: 'OSSD_DOMAINS', help: 'comma-separated extra host names for virtual-hosted buckets (localhost is always one)' },
   'log-requests': { type: 'boolean', env: 'OSSD_LOG_REQUESTS', help: 'print one JSON line per request' },
   'no-anonymous-list': { type: 'boolean', env: 'OSSD_NO_ANONYMOUS_LIST', help: 'refuse anonymous listing even on public-read buckets' },
@@ -67,6 +73,23 @@ export function normalizeRegion(v: string): string {
   const r = v.trim().toLowerCase().replace(/^oss-/, '');
   if (!/^[a-z0-9-]{2,40}$/.test(r)) throw new ConfigError(`invalid region ${JSON.stringify(v)}`);
   return r;
+}
+
+/** `host[:port]` (a name, an IPv4 address or a bracketed IPv6 one), lower-cased; no scheme, no path. */
+export function parsePublicEndpoint(v: string): string {
+  const e = v.trim().toLowerCase();
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::(\d{1,5}))?$/.exec(e);
+  if (!m || (m[2] !== undefined && Number(m[2]) > 65535)) {
+    throw new ConfigError(`public endpoint must be host[:port] without scheme or path, got ${JSON.stringify(v)}`);
+  }
+  return e;
+}
+
+/** The host name of a `host[:port]` endpoint, undefined for an IP address (IP hosts are always path style). */
+function endpointDomain(endpoint: string): string | undefined {
+  if (endpoint.startsWith('[')) return undefined;
+  const name = endpoint.replace(/:\d+$/, '');
+  return /^[\d.]+$/.test(name) ? undefined : name;
 }
 
 /** A whole-number setting of at least `min` (1 unless said); `dflt` when unset. */
@@ -102,6 +125,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     .split(',')
     .map((d) => d.trim().toLowerCase())
     .filter(Boolean);
+  const publicEndpointValue = pick('public-endpoint');
+  const publicEndpoint = publicEndpointValue === undefined ? undefined : parsePublicEndpoint(publicEndpointValue);
+  // The public host serves virtual-hosted buckets too: an SDK that follows the advertised
+  // endpoint addresses `<bucket>.<public host>`.
+  const publicDomain = publicEndpoint === undefined ? undefined : endpointDomain(publicEndpoint);
+  if (publicDomain !== undefined) extra.push(publicDomain);
   return Object.freeze({
     host,
     port,
@@ -110,6 +139,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     rootAccessKeySecret: secret,
     rootSecretFrom: secret === undefined ? undefined : typeof v['root-access-key-secret'] === 'string' ? 'flag' : 'environment',
     region: normalizeRegion(pick('region') ?? 'cn-hangzhou'),
+    publicEndpoint,
     domains: Object.freeze([...new Set(['localhost', ...extra])]) as string[],
     logRequests: flagOrEnv('log-requests'),
     anonymousList: !flagOrEnv('no-anonymous-list'),

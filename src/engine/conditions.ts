@@ -36,13 +36,18 @@ function seconds(ms: number): number {
   return Math.floor(ms / 1000);
 }
 
-export function evaluateConditions(c: Conditions, etag: string, mtimeMs: number, label = ''): ConditionOutcome {
+/**
+ * `<Condition>` names the failed condition as OSS does (its 412 page, EC 0017-00001001):
+ * If-Match or If-Unmodified-Since, also for CopyObject's and UploadPartCopy's
+ * x-oss-copy-source-if-* headers (docs/errors.md).
+ */
+export function evaluateConditions(c: Conditions, etag: string, mtimeMs: number): ConditionOutcome {
   if (c.ifMatch !== undefined && !etagMatches(c.ifMatch, etag)) {
-    throw new OssError('PreconditionFailed', undefined, { Condition: `${label}If-Match` });
+    throw new OssError('PreconditionFailed', undefined, { Condition: 'If-Match' });
   }
   const unmodifiedSince = parseDate(c.ifUnmodifiedSince);
   if (unmodifiedSince !== undefined && seconds(mtimeMs) > seconds(unmodifiedSince)) {
-    throw new OssError('PreconditionFailed', undefined, { Condition: `${label}If-Unmodified-Since` });
+    throw new OssError('PreconditionFailed', undefined, { Condition: 'If-Unmodified-Since' });
   }
   if (c.ifNoneMatch !== undefined && etagMatches(c.ifNoneMatch, etag)) return 'not-modified';
   const modifiedSince = parseDate(c.ifModifiedSince);

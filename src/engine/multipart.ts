@@ -111,7 +111,7 @@ export class MultipartService {
     try {
       const rec = src.record;
       refuseAppendableSource(rec, 'UploadPartCopy', req.source.key);
-      if (evaluateConditions(req.conditions, rec.etag, rec.mtimeMs, 'x-oss-copy-source-') === 'not-modified') return 'not-modified';
+      if (evaluateConditions(req.conditions, rec.etag, rec.mtimeMs) === 'not-modified') return 'not-modified';
       const { start, end } = req.range?.(rec.size) ?? { start: 0, end: rec.size };
       if (end - start > MAX_PART_SIZE) throw entityTooLarge();
       const blob = this.blobs.newBlobId();

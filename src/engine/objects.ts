@@ -218,7 +218,7 @@ export class ObjectService {
     try {
       const rec = src.record;
       refuseAppendableSource(rec, 'CopyObject', req.source.key);
-      const outcome: ConditionOutcome = evaluateConditions(req.conditions, rec.etag, rec.mtimeMs, 'x-oss-copy-source-');
+      const outcome: ConditionOutcome = evaluateConditions(req.conditions, rec.etag, rec.mtimeMs);
       if (outcome === 'not-modified') return 'not-modified';
       // In a versioned bucket a copy onto itself makes a new version, with bytes of its own.
       const sameObject = req.source.bucket === bucket && req.source.key === key && b.versioning === undefined && req.source.versionId === undefined;

@@ -2,6 +2,8 @@
 import { OssError } from '../engine/errors.js';
 import { BUCKET_ACLS, type BucketAcl, type BucketRecord, STORAGE_CLASSES } from '../engine/model.js';
 import { bucketOf, header, readSmallBody, type RequestContext } from '../protocol/context.js';
+import { advertisedEndpoint } from '../protocol/endpoint.js';
+import { withEc } from '../protocol/errors/catalogue.js';
 import { queryValue } from '../protocol/request-target.js';
 import { asObject, asText, parseXml } from '../protocol/xml/parse.js';
 import { renderXml, xmlDate, type XmlNode } from '../protocol/xml/render.js';
@@ -11,7 +13,8 @@ import { ownerXml } from './owner.js';
 function parseBucketAcl(v: string | undefined, fallback?: BucketAcl): BucketAcl {
   if (v === undefined && fallback) return fallback;
   if (v === undefined || !(BUCKET_ACLS as readonly string[]).includes(v)) {
-    throw new OssError('InvalidArgument', `The ACL "${v ?? ''}" is not valid.`, { ArgumentName: 'x-oss-acl', ArgumentValue: v ?? '' });
+    // OSS page 0015-00000204: an x-oss-acl value other than private, public-read, public-read-write.
+    throw new OssError('InvalidArgument', `The ACL "${v ?? ''}" is not valid.`, withEc('0015-00000204', { ArgumentName: 'x-oss-acl', ArgumentValue: v ?? '' }));
   }
   return v as BucketAcl;
 }
@@ -28,10 +31,12 @@ function location(ctx: RequestContext): string {
   return `oss-${ctx.config.region}`;
 }
 
+/** ossd has one network: both endpoints name the host clients reach it by (protocol/endpoint.ts). */
 function endpoints(ctx: RequestContext): XmlNode[] {
+  const endpoint = advertisedEndpoint(ctx);
   return [
-    ['ExtranetEndpoint', `${location(ctx)}.aliyuncs.com`],
-    ['IntranetEndpoint', `${location(ctx)}-internal.aliyuncs.com`],
+    ['ExtranetEndpoint', endpoint],
+    ['IntranetEndpoint', endpoint],
   ];
 }
 

@@ -75,7 +75,9 @@ export async function deleteMultipleObjects(ctx: RequestContext): Promise<void> 
     const outcome = await ctx.engine.objects.delete(bucket, entry.key, entry.versionId);
     if (!quiet) nodes.push(['Deleted', deletedNodes(entry, outcome, encode)]);
   }
-  sendXml(ctx, renderXml('DeleteResult', nodes));
+  // Quiet mode: OSS returns no body at all (EC 0016-00000610's page; docs/errors.md).
+  if (quiet) send(ctx, 200);
+  else sendXml(ctx, renderXml('DeleteResult', nodes));
 }
 
 /** objects.md §7: the version asked for, and the delete marker made or removed. */

@@ -15,6 +15,7 @@ import {
 import { deleteMultipleObjects, deleteObject } from './delete.js';
 import { getBucketVersioning, listObjectVersions, putBucketVersioning } from './bucket-versioning.js';
 import { listObjects, listObjectsV2 } from './list.js';
+import { listLiveChannel } from './live-channel.js';
 import { abortMultipartUpload, completeMultipartUpload, initiateMultipartUpload, uploadPart, uploadPartCopy } from './multipart.js';
 import { listMultipartUploads, listParts } from './multipart-list.js';
 import { getObjectAcl, putObjectAcl } from './object-acl.js';
@@ -74,4 +75,5 @@ export const HANDLERS: Record<string, Handler> = {
   PutBucketVersioning: putBucketVersioning,
   GetBucketVersioning: getBucketVersioning,
   ListObjectVersions: listObjectVersions,
+  ListLiveChannel: listLiveChannel,
 };

@@ -94,7 +94,8 @@ export function decodeToken(token: string): string {
 
 export async function listObjectsV2(ctx: RequestContext): Promise<void> {
   const p = commonParams(ctx);
-  const token = queryValue(ctx.query, 'continuation-token');
+  // oss2 sends `continuation-token=` on every first page; OSS lists from the start (docs/operations.md).
+  const token = queryValue(ctx.query, 'continuation-token') || undefined;
   const startAfter = queryValue(ctx.query, 'start-after');
   const fetchOwner = (queryValue(ctx.query, 'fetch-owner') ?? '').toLowerCase() === 'true';
   const after = token !== undefined ? decodeToken(token) : startAfter ?? '';

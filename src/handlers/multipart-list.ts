@@ -8,7 +8,7 @@ import { sendXml } from '../server/respond.js';
 
 /**
  * §7: parts ascending; Python requires IsTruncated, NextPartNumberMarker and per part
- * PartNumber, ETag, Size and LastModified (with .000Z).
+ * PartNumber, ETag, Size and LastModified (with .000Z); OSS also sends HashCrc64ecma.
  */
 export async function listParts(ctx: RequestContext): Promise<void> {
   const enc = parseEncoding(ctx);
@@ -32,6 +32,8 @@ export async function listParts(ctx: RequestContext): Promise<void> {
         ['PartNumber', p.partNumber],
         ['LastModified', xmlDate(p.mtimeMs)],
         ['ETag', quoted(p.etag)],
+        // The Go v2 SDK's Uploader resumes from these CRCs (docs/errors.md).
+        ['HashCrc64ecma', p.crc],
         ['Size', p.size],
       ],
     ]),

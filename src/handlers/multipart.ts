@@ -9,6 +9,7 @@ import type { ObjectRecord } from '../engine/model.js';
 import type { PartRecord } from '../engine/multipart-model.js';
 import { body, bucketOf, header, keyOf, readSmallBody, type RequestContext } from '../protocol/context.js';
 import { copySourceConditions, parseCopySource } from '../protocol/copy-source.js';
+import { objectUrl } from '../protocol/endpoint.js';
 import {
   copySourceRange,
   parseCompleteXml,
@@ -87,9 +88,7 @@ export async function uploadPartCopy(ctx: RequestContext, authorizeSource: (buck
 
 /** `Location`: informational only (§4); the key URL as the client addressed the bucket. */
 function location(ctx: RequestContext, rec: ObjectRecord): string {
-  const path = rec.key.split('/').map(urlEncode).join('/');
-  const virtualHosted = ctx.host.startsWith(`${rec.bucket}.`);
-  return virtualHosted ? `http://${ctx.host}/${path}` : `http://${ctx.host}/${rec.bucket}/${path}`;
+  return objectUrl(ctx, rec.bucket, rec.key.split('/').map(urlEncode).join('/'));
 }
 
 export async function completeMultipartUpload(ctx: RequestContext): Promise<void> {
@@ -114,7 +113,9 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
   const nodes: XmlNode[] = [];
   if (enc.type) nodes.push(['EncodingType', enc.type]);
   nodes.push(
-    ['Location', enc.encode(location(ctx, rec))],
+    // A URL already (its key percent-encoded once): encoding-type=url encodes Key only; the
+    // Go and Python v2 SDKs decode Key but not Location (docs/errors.md).
+    ['Location', location(ctx, rec)],
     ['Bucket', rec.bucket],
     ['Key', enc.encode(rec.key)],
     ['ETag', quoted(rec.etag)],

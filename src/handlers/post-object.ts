@@ -13,6 +13,7 @@
 import { STORED_HEADERS, type ObjectRecord } from '../engine/model.js';
 import { OssError } from '../engine/errors.js';
 import { body, bucketOf, header, type RequestContext } from '../protocol/context.js';
+import { objectUrl } from '../protocol/endpoint.js';
 import { checkHeaderBytes, checkHeaderName } from '../protocol/header-values.js';
 import { formBoundary, malformedForm, MultipartReader, type PartHead } from '../protocol/multipart-form.js';
 import { validateObjectKey } from '../protocol/names.js';
@@ -130,9 +131,7 @@ function respond(ctx: RequestContext, fields: ReadonlyMap<string, string>, bucke
   const status = fields.get('success_action_status');
   if (status === '200') return send(ctx, 200, headers);
   if (status !== '201') return send(ctx, 204, headers);
-  // Path style when the bucket was in the path, else virtual-hosted.
-  const pathStyle = (ctx.req.url ?? '/').split('?')[0]!.replace(/^\/+/, '') !== '';
-  const where = `http://${ctx.host}/${pathStyle ? `${bucket}/` : ''}${encodeURIComponent(rec.key).replace(/%2F/g, '/')}`;
+  const where = objectUrl(ctx, bucket, encodeURIComponent(rec.key).replace(/%2F/g, '/'));
   const xml = renderXml('PostResponse', [['Bucket', bucket], ['ETag', etag], ['Key', rec.key], ['Location', where]]);
   send(ctx, 201, { ...headers, 'content-type': 'application/xml' }, xml);
 }

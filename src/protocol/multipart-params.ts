@@ -31,19 +31,21 @@ export function uploadIdOf(ctx: RequestContext): string {
 }
 
 /**
- * §3: `x-oss-copy-source-range: bytes=<first>-<last>`, inclusive. Checked against the
+ * §3: `x-oss-copy-source-range: bytes=<first>-<last>`, inclusive, or `bytes=<first>-`. Checked against the
  * source size once it is known: first > last or last beyond the source is 400
  * InvalidArgument (docs/errors.md choices). Returns [start, end) with end exclusive.
  */
 export function copySourceRange(v: string | undefined): ((size: number) => { start: number; end: number }) | undefined {
   if (v === undefined) return undefined;
-  const m = /^\s*bytes\s*=\s*(\d{1,16})\s*-\s*(\d{1,16})\s*$/i.exec(v);
-  if (!m) throw invalid('x-oss-copy-source-range', v, 'x-oss-copy-source-range must be bytes=<first>-<last>.');
+  // `bytes=<first>-` (to the end of the source) is what oss2 sends for a range without an end.
+  const m = /^\s*bytes\s*=\s*(\d{1,16})\s*-\s*(\d{1,16})?\s*$/i.exec(v);
+  if (!m) throw invalid('x-oss-copy-source-range', v, 'x-oss-copy-source-range must be bytes=<first>-<last> or bytes=<first>-.');
   const first = Number(m[1]);
-  const last = Number(m[2]);
+  const openEnded = m[2] === undefined;
   return (size) => {
+    const last = openEnded ? size - 1 : Number(m[2]);
     if (first > last || last >= size) {
-      throw invalid('x-oss-copy-source-range', v, `The range ${first}-${last} is not within the source object of ${size} bytes.`);
+      throw invalid('x-oss-copy-source-range', v, `The range ${v.trim()} is not within the source object of ${size} bytes.`);
     }
     return { start: first, end: last + 1 };
   };

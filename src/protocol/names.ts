@@ -1,5 +1,6 @@
 /** Name rules (README §1.5). */
 import { OssError } from '../engine/errors.js';
+import { withEc } from './errors/catalogue.js';
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
@@ -17,10 +18,10 @@ export const MAX_KEY_BYTES = 1023;
 export function validateObjectKey(key: string): void {
   const bytes = Buffer.byteLength(key, 'utf8');
   if (bytes < 1 || bytes > MAX_KEY_BYTES) {
-    throw new OssError('InvalidObjectName', `The length of the object name must be 1 to ${MAX_KEY_BYTES} bytes.`);
+    throw new OssError('InvalidObjectName', `The length of the object name must be 1 to ${MAX_KEY_BYTES} bytes.`, withEc('0016-00000003'));
   }
   if (key.startsWith('/') || key.startsWith('\\')) {
-    throw new OssError('InvalidObjectName', 'The object name must not start with "/" or "\\".');
+    throw new OssError('InvalidObjectName', 'The object name must not start with "/" or "\\".', withEc('0016-00000005'));
   }
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(key) || /[\ud800-\udfff]/.test(key.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''))) {

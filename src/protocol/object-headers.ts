@@ -8,6 +8,7 @@ import { OBJECT_ACLS, type ObjectAcl, type ObjectRecord, STORAGE_CLASSES, STORED
 import { header, type RequestContext } from './context.js';
 import { parseEncryptionHeaders } from './encryption.js';
 import { checkTagSet } from './tagging.js';
+import { withEc } from './errors/catalogue.js';
 
 const META_PREFIX = 'x-oss-meta-';
 /** OSS: user metadata totals at most 8 KB. */
@@ -97,7 +98,7 @@ export function parseContentMd5(ctx: RequestContext): Buffer | undefined {
   if (v === undefined) return undefined;
   const raw = Buffer.from(v.trim(), 'base64');
   if (raw.length !== 16 || raw.toString('base64') !== v.trim()) {
-    throw new OssError('InvalidDigest', 'The Content-MD5 you specified is not valid.');
+    throw new OssError('InvalidDigest', 'The Content-MD5 you specified is not valid.', withEc('0017-00000502'));
   }
   return raw;
 }

@@ -53,6 +53,8 @@ export const OPERATIONS: readonly OperationRow[] = [
   { name: 'PutBucketVersioning', method: 'PUT', level: 'bucket', subresource: 'versioning', access: 'owner' },
   { name: 'GetBucketVersioning', method: 'GET', level: 'bucket', subresource: 'versioning', access: 'owner' },
   { name: 'ListObjectVersions', method: 'GET', level: 'bucket', subresource: 'versions', access: 'list' },
+  // Always empty: no live channels here (handlers/live-channel.ts); SDK cleanup helpers call it.
+  { name: 'ListLiveChannel', method: 'GET', level: 'bucket', subresource: 'live', access: 'owner' },
 
   { name: 'PutObject', method: 'PUT', level: 'object', access: 'write' },
   { name: 'CopyObject', method: 'PUT', level: 'object', header: 'x-oss-copy-source', access: 'write' },

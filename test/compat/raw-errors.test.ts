@@ -255,7 +255,8 @@ test('listing: bad max-keys and continuation-token: 400 InvalidArgument', { time
     assertError(await req({ method: 'GET', path: `/${B}/?${q}` }), 400, 'InvalidArgument');
   }
   assertError(await req({ method: 'GET', path: '/?max-keys=abc' }), 400, 'InvalidArgument');
-  for (const token of ['!!!', 'a%20b', '']) {
+  // An empty token is no token: oss2 sends `continuation-token=` on every first page (raw-sdk-details.test.ts).
+  for (const token of ['!!!', 'a%20b']) {
     assertError(await req({ method: 'GET', path: `/${B}/?list-type=2&continuation-token=${token}` }), 400, 'InvalidArgument');
   }
 });

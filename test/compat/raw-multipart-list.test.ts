@@ -146,7 +146,8 @@ describe('UploadPartCopy', { timeout: 300_000 }, () => {
 
   it('refuses bad ranges, missing sources and appendable sources with nothing recorded', async () => {
     const id = await mp.initiate('copyerr.bin');
-    for (const range of ['bytes=10-5', 'bytes=0-300000', 'bytes=abc', 'items=0-1', 'bytes=5-']) {
+    // `bytes=5-` is accepted (to the end of the source; raw-sdk-details.test.ts); past the end it is not.
+    for (const range of ['bytes=10-5', 'bytes=0-300000', 'bytes=abc', 'items=0-1', 'bytes=300000-', 'bytes=-5']) {
       assertErr(await copy('copyerr.bin', id, 1, { 'x-oss-copy-source-range': range }), 400, 'InvalidArgument');
     }
     assertErr(await copy('copyerr.bin', id, 1, { 'x-oss-copy-source': `/${B}/missing` }), 404, 'NoSuchKey');

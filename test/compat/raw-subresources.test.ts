@@ -76,7 +76,7 @@ const OSS_OPERATION_NAMES: Record<string, string[]> = {
 const IMPLEMENTED = new Set([
   'GET bucket bucketInfo', 'GET bucket location', 'GET bucket acl', 'PUT bucket acl', 'POST bucket delete',
   'GET bucket uploads', 'PUT bucket cors', 'GET bucket cors', 'DELETE bucket cors', 'PUT bucket versioning',
-  'GET bucket versioning', 'GET bucket versions',
+  'GET bucket versioning', 'GET bucket versions', 'GET bucket live',
   'POST object append', 'POST object uploads', 'PUT object uploadId', 'POST object uploadId', 'DELETE object uploadId',
   'GET object uploadId', 'HEAD object objectMeta', 'GET object objectMeta', 'PUT object acl', 'GET object acl',
   'PUT object symlink', 'GET object symlink', 'PUT object tagging', 'GET object tagging', 'DELETE object tagging',

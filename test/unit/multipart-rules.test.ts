@@ -88,7 +88,12 @@ describe('multipart request parameters', { timeout: 30_000 }, () => {
     assert.deepEqual(copySourceRange('bytes = 5 - 5')!(10), { start: 5, end: 6 });
     assert.equal(code(() => copySourceRange('bytes=0-10')!(10)), 'InvalidArgument');
     assert.equal(code(() => copySourceRange('bytes=6-5')!(10)), 'InvalidArgument');
-    for (const bad of ['bytes=5-', 'bytes=-5', 'items=0-1', 'bytes=0-1,3-4']) assert.equal(code(() => copySourceRange(bad)), 'InvalidArgument');
+    // Open-ended (oss2's range without an end): to the end of the source, and still within it.
+    assert.deepEqual(copySourceRange('bytes=5-')!(10), { start: 5, end: 10 });
+    assert.deepEqual(copySourceRange('bytes=9-')!(10), { start: 9, end: 10 });
+    assert.equal(code(() => copySourceRange('bytes=10-')!(10)), 'InvalidArgument');
+    assert.equal(code(() => copySourceRange('bytes=0-')!(0)), 'InvalidArgument');
+    for (const bad of ['bytes=-5', 'bytes=-', 'items=0-1', 'bytes=0-1,3-4']) assert.equal(code(() => copySourceRange(bad)), 'InvalidArgument');
   });
 
   it('the Complete body: ali-oss, C++ (unquoted) and malformed forms', () => {

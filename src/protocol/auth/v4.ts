@@ -7,6 +7,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { OssError } from '../../engine/errors.js';
 import { byName, headerValue, isSubResource, utf8ToBin } from './v1.js';
 import type { AuthInput, AuthTarget, QueryItem } from './types.js';
+import { withEc } from '../errors/catalogue.js';
 
 type Headers = AuthInput['headers'];
 
@@ -23,6 +24,10 @@ function invalid(message: string, details: Record<string, string> = {}): OssErro
 export function parseCredential(credential: string): V4Scope {
   const parts = credential.split('/');
   const [accessKeyId, day, region, product, terminator] = parts;
+  // OSS's wording for a credential without a usable region (OSS pages 0002-00000228, 0002-00000715).
+  if (parts.length === 5 && region === '') {
+    throw new OssError('InvalidArgument', 'The signing region in credential is invalid.', withEc('0002-00000228', { ArgumentName: 'Credential', ArgumentValue: credential }));
+  }
   if (parts.length !== 5 || !accessKeyId || !day || !/^\d{8}$/.test(day) || !region
     || product !== 'oss' || terminator !== TERMINATOR) {
     throw invalid('Invalid credential in Authorization header or x-oss-credential.', { Credential: credential });

@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { OssError } from '../../engine/errors.js';
 import type { AuthInput, AuthOutcome, AuthTarget, KeyLookup, KeySecret } from './types.js';
 import { binToUtf8, headerValue, parseV1Authorization, v1Signature, v1StringToSign } from './v1.js';
+import { withEc } from '../errors/catalogue.js';
 import {
   V4_ALGORITHM, parseAdditionalHeaders, parseCredential, parseV4Authorization, quirkApplies,
   signingKey, v4CanonicalRequest, v4Signature, v4StringToSign,
@@ -87,7 +88,7 @@ export function lookupKey(lookup: KeyLookup, accessKeyId: string): KeySecret {
 /** §6.1: a temporary key must come with its own token, and must not have expired. */
 export function checkToken(key: KeySecret, provided: string | undefined, now: number): void {
   if (key.expiresAt !== undefined && key.expiresAt < now) {
-    throw new OssError('InvalidSecurityToken', 'The security token you provided has expired');
+    throw new OssError('InvalidSecurityToken', 'The security token you provided has expired', withEc('0002-00000007'));
   }
   if (key.securityToken !== undefined && (provided === undefined || !safeEqual(provided, key.securityToken))) {
     throw new OssError('InvalidSecurityToken', 'The security token you provided is invalid.');
@@ -114,7 +115,8 @@ function firstMatch(
   const details: Record<string, string> = {
     StringToSign: binToUtf8(first?.stringToSign ?? ''), SignatureProvided: provided, OSSAccessKeyId: accessKeyId,
   };
-  if (first?.canonicalRequest !== undefined) details.CanonicalRequest = binToUtf8(first.canonicalRequest);
+  // A V4 mismatch has its own EC (OSS page 0002-00000201); V1 keeps the catalogue's.
+  if (first?.canonicalRequest !== undefined) Object.assign(details, withEc('0002-00000201', { CanonicalRequest: binToUtf8(first.canonicalRequest) }));
   throw new OssError('SignatureDoesNotMatch',
     'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
     details);

@@ -7,62 +7,88 @@
 export interface CatalogueEntry {
   status: number;
   message: string;
-  /** OSS fine-grained error code, sent as x-oss-ec and <EC> where known. */
+  /**
+   * OSS's fine-grained error code (EC), sent as `x-oss-ec` and `<EC>`: the one OSS's
+   * error-code pages (help.aliyun.com/…/oss/user-guide/<EC>) give for ossd's usual cause
+   * of this code. A throw whose cause has its own EC passes it as the `ec` detail
+   * (`withEc`). Each entry has `ec` or `noEc`, never neither (test/unit/error-ec.test.ts).
+   */
   ec?: string;
+  /** Why the entry has no EC: ossd's own code, or no EC page of OSS matches its cause. */
+  noEc?: string;
   headers?: (details: Record<string, string>) => Record<string, string>;
 }
 
 export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
-  AccessDenied: { status: 403, message: 'You have no right to access this object because of bucket acl.' },
-  InvalidAccessKeyId: { status: 403, message: 'The OSS Access Key Id you provided does not exist in our records.' },
+  // OSS "Error responses" page: its 403 sample carries x-oss-ec 0003-00000001.
+  AccessDenied: { status: 403, message: 'You have no right to access this object because of bucket acl.', ec: '0003-00000001' },
+  // 0002-00000902: the AccessKeyId in the request does not exist (0002-00000904: disabled).
+  InvalidAccessKeyId: { status: 403, message: 'The OSS Access Key Id you provided does not exist in our records.', ec: '0002-00000902' },
   SignatureDoesNotMatch: {
     status: 403,
     message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    // V1 (OSS signature troubleshooting page sample); a V4 mismatch is 0002-00000201.
+    ec: '0002-00000040',
   },
   RequestTimeTooSkewed: {
     status: 403,
     message: 'The difference between the request time and the current time is too large.',
+    ec: '0002-00000504',
   },
-  InvalidSecurityToken: { status: 403, message: 'The security token you provided is invalid.' },
-  InvalidArgument: { status: 400, message: 'Invalid argument.' },
-  InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.' },
-  InvalidObjectName: { status: 400, message: 'The specified object is not valid.' },
-  InvalidDigest: { status: 400, message: 'The Content-MD5 you specified is not valid.' },
-  MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
+  // 0002-00000006: the token is invalid (0002-00000007: expired).
+  InvalidSecurityToken: { status: 403, message: 'The security token you provided is invalid.', ec: '0002-00000006' },
+  // OSS gives InvalidArgument one EC per argument; throws with a documented cause pass it (withEc).
+  InvalidArgument: { status: 400, message: 'Invalid argument.', noEc: 'one EC per argument in OSS; only causes with a documented EC carry one' },
+  InvalidBucketName: { status: 400, message: 'The specified bucket is not valid.', ec: '0015-00000001' },
+  // 0016-00000003 too long, 0016-00000004 not UTF-8, 0016-00000005 leading '/' or '\\'.
+  InvalidObjectName: { status: 400, message: 'The specified object is not valid.', ec: '0016-00000005' },
+  // 0017-00000503: Content-MD5 does not match the body (0017-00000502: not a valid MD5).
+  InvalidDigest: { status: 400, message: 'The Content-MD5 you specified is not valid.', ec: '0017-00000503' },
+  // OSS "Error responses" page sample body.
+  MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.', ec: '0031-00000001' },
   // PostObject (OSS "PostObject errors and troubleshooting"): a bad form / a bad policy field.
-  MalformedPOSTRequest: { status: 400, message: 'The body of your POST request is not well-formed multipart/form-data.' },
-  InvalidPolicyDocument: { status: 400, message: 'Invalid Policy: the policy form field is not a valid policy document.' },
+  MalformedPOSTRequest: { status: 400, message: 'The body of your POST request is not well-formed multipart/form-data.', noEc: 'no EC page found for it' },
+  InvalidPolicyDocument: { status: 400, message: 'Invalid Policy: the policy form field is not a valid policy document.', noEc: 'no EC page found for it' },
   MissingArgument: { status: 400, message: 'Missing Some Required Arguments.', ec: '0016-00000501' },
-  EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.' },
+  EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.', noEc: 'no EC page found for it' },
   // multipart.md §4 steps 3–5 (CompleteMultipartUpload).
   EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed size.', ec: '0042-00000213' },
   InvalidPart: {
     status: 400,
     message: "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.",
+    noEc: 'no EC page found for it',
   },
   InvalidPartOrder: {
     status: 400,
     message: 'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
+    ec: '0042-00000209',
   },
-  IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
-  InvalidEncryptionAlgorithmError: { status: 400, message: 'The Encryption request you specified is not valid.' },
-  InvalidRequest: { status: 400, message: 'Invalid request.' },
-  TooManyBuckets: { status: 400, message: 'You have attempted to create more buckets than allowed.' },
+  IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.', noEc: 'no EC page found for it' },
+  InvalidEncryptionAlgorithmError: { status: 400, message: 'The Encryption request you specified is not valid.', noEc: 'no EC page found for it' },
+  InvalidRequest: { status: 400, message: 'Invalid request.', noEc: 'one EC per cause in OSS; none found for ossd\'s causes' },
+  TooManyBuckets: { status: 400, message: 'You have attempted to create more buckets than allowed.', noEc: 'no EC page found for it' },
   // objects.md §9 / ossutil read-symlink: GetSymlink of an object that is not a link.
-  NotSymlink: { status: 400, message: 'The specified object is not a symlink.' },
+  NotSymlink: { status: 400, message: 'The specified object is not a symlink.', noEc: 'no EC page found for it' },
   // A link whose target is itself a link (PutSymlink doc: a target cannot be a symlink;
   // checked on access, as the ali-oss test suite observes on HEAD).
-  InvalidTargetType: { status: 400, message: 'The symlink target object type is not supported.' },
-  NoSuchBucket: { status: 404, message: 'The specified bucket does not exist.' },
-  NoSuchKey: { status: 404, message: 'The specified key does not exist.' },
-  NoSuchUpload: { status: 404, message: 'The specified upload does not exist.' },
-  NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
+  InvalidTargetType: { status: 400, message: 'The symlink target object type is not supported.', noEc: 'no EC page found for it' },
+  NoSuchBucket: { status: 404, message: 'The specified bucket does not exist.', ec: '0015-00000101' },
+  NoSuchKey: { status: 404, message: 'The specified key does not exist.', ec: '0026-00000001' },
+  // OSS page 0017-00000244 (the upload id does not exist), with OSS's message, which SDKs show.
+  NoSuchUpload: {
+    status: 404,
+    message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    ec: '0017-00000244',
+  },
+  // 0012-00000203: the version a versionId names does not exist.
+  NoSuchVersion: { status: 404, message: 'The specified version does not exist.', ec: '0012-00000203' },
   // GetBucketCors on a bucket without rules (buckets.md §"Other bucket sub-resources").
-  NoSuchCORSConfiguration: { status: 404, message: 'The CORS Configuration does not exist.' },
+  NoSuchCORSConfiguration: { status: 404, message: 'The CORS Configuration does not exist.', noEc: 'no EC page found for it' },
   SymlinkTargetNotExist: { status: 404, message: 'The symlink target object does not exist.', ec: '0026-00000012' },
-  MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.' },
-  BucketAlreadyExists: { status: 409, message: 'The requested bucket name is not available.' },
-  BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty.' },
+  MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.', noEc: 'one EC per cause in OSS (0017-00000002: a delete marker); none for the others' },
+  // 0015-00000102: the name is taken (ossd has one account, so always by "another user" of the same server).
+  BucketAlreadyExists: { status: 409, message: 'The requested bucket name is not available.', ec: '0015-00000102' },
+  BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty.', noEc: 'no EC page found for it' },
   ObjectNotAppendable: { status: 409, message: 'The object is not appendable', ec: '0026-00000017' },
   PositionNotEqualToLength: {
     status: 409,
@@ -72,20 +98,35 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
       d.nextPosition !== undefined ? { 'x-oss-next-append-position': d.nextPosition } : {},
   },
   FileAlreadyExists: { status: 409, message: 'The object you specified already exists and can not be overwritten.', ec: '0026-00000201' },
-  MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.' },
-  PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold.' },
-  InvalidRange: { status: 416, message: 'The requested range cannot be satisfied.' },
-  RequestHeaderTooLarge: { status: 431, message: 'Your request header is too large.' },
-  InternalError: { status: 500, message: 'We encountered an internal error. Please try again.' },
+  MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.', noEc: 'no EC page found for it' },
+  // 0017-00001001: If-Match, If-Unmodified-Since, If-Modified-Since or If-None-Match not met.
+  PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold.', ec: '0017-00001001' },
+  InvalidRange: { status: 416, message: 'The requested range cannot be satisfied.', noEc: 'no EC page found for it' },
+  RequestHeaderTooLarge: { status: 431, message: 'Your request header is too large.', noEc: 'answered by the HTTP layer, not by OSS' },
+  InternalError: { status: 500, message: 'We encountered an internal error. Please try again.', noEc: 'a server fault, not a cause the client can look up' },
   // Not an OSS code: the disk under the data folder is full (ENOSPC, SQLITE_FULL). 507 as
   // in RFC 4918 (MinIO answers 507 too); nothing of the request was stored. docs.ts choices.
-  InsufficientStorage: { status: 507, message: 'No space left on device: the server could not store the request. Nothing was written; retry after space is freed.' },
-  NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.' },
-  ServiceUnavailable: { status: 503, message: 'Please reduce your request rate.' },
+  InsufficientStorage: {
+    status: 507,
+    message: 'No space left on device: the server could not store the request. Nothing was written; retry after space is freed.',
+    noEc: 'ossd\'s own code; OSS has none',
+  },
+  NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.', noEc: 'ossd answers it for operations it lacks; OSS implements them' },
+  ServiceUnavailable: { status: 503, message: 'Please reduce your request rate.', noEc: 'no EC page found for it' },
 };
 
 /** Detail names that are used only to build headers, never rendered as XML elements. */
-export const HEADER_ONLY_DETAILS = new Set(['nextPosition', 'deleteMarker', 'versionId']);
+export const HEADER_ONLY_DETAILS = new Set(['nextPosition', 'deleteMarker', 'versionId', 'ec']);
+
+/** `details` with the EC of this throw's cause, where it differs from the catalogue's (rendered as x-oss-ec and <EC>). */
+export function withEc(ec: string, details: Record<string, string> = {}): Record<string, string> {
+  return { ...details, ec };
+}
+
+/** The EC an error is answered with: its throw's own, else the catalogue's. */
+export function ecOf(code: string, details: Record<string, string>): string | undefined {
+  return details.ec ?? ERROR_CATALOGUE[code]?.ec;
+}
 
 /**
  * Headers any error may carry: a read that found a delete marker says so (objects.md §2.3,

@@ -1,7 +1,7 @@
 /** Rendering an OssError: status from the catalogue, XML body, and the headers SDKs read (README §4). */
 import { isDiskFull, OssError } from '../../engine/errors.js';
 import { renderXml, type XmlNode } from '../xml/render.js';
-import { ERROR_CATALOGUE, HEADER_ONLY_DETAILS, versionErrorHeaders } from './catalogue.js';
+import { ecOf, ERROR_CATALOGUE, HEADER_ONLY_DETAILS, versionErrorHeaders } from './catalogue.js';
 
 export interface RenderedError {
   status: number;
@@ -33,7 +33,8 @@ export function renderError(err: OssError, requestId: string, hostId: string): R
     ['RequestId', requestId],
     ['HostId', hostId],
   ];
-  if (entry.ec) nodes.push(['EC', entry.ec]);
+  const ec = ERROR_CATALOGUE[err.code] ? ecOf(err.code, err.details) : entry.ec;
+  if (ec) nodes.push(['EC', ec]);
   for (const [k, v] of Object.entries(err.details)) {
     if (!HEADER_ONLY_DETAILS.has(k)) nodes.push([k, v]);
   }
@@ -43,6 +44,6 @@ export function renderError(err: OssError, requestId: string, hostId: string): R
     ...versionErrorHeaders(err.details),
     ...(entry.headers?.(err.details) ?? {}),
   };
-  if (entry.ec) headers['x-oss-ec'] = entry.ec;
+  if (ec) headers['x-oss-ec'] = ec;
   return { status: entry.status, headers, body };
 }
