@@ -6,6 +6,7 @@
 import { OssError } from '../engine/errors.js';
 import { ENCRYPTION_HEADERS } from '../engine/model.js';
 import { header, type RequestContext } from './context.js';
+import { withEc } from './errors/catalogue.js';
 
 const [SSE, SSE_DATA, SSE_KEY_ID] = ENCRYPTION_HEADERS;
 
@@ -14,9 +15,13 @@ const ALGORITHMS = ['AES256', 'KMS', 'SM4'];
 /** OSS: x-oss-server-side-data-encryption (with KMS only) takes SM4; absent means AES256. */
 const DATA_ALGORITHMS = ['SM4'];
 
-function invalid(name: string, value: string, why: string): OssError {
-  return new OssError('InvalidArgument', why, { ArgumentName: name, ArgumentValue: value });
+function invalid(name: string, value: string, why: string, ec?: string): OssError {
+  const details = { ArgumentName: name, ArgumentValue: value };
+  return new OssError('InvalidArgument', why, ec ? withEc(ec, details) : details);
 }
+
+/** OSS's EC page for an encryption type it does not support. */
+const UNSUPPORTED_ALGORITHM_EC = '0005-00000003';
 
 /** The encryption headers of a write, checked; empty when the request asks for none. */
 export function parseEncryptionHeaders(ctx: RequestContext): Record<string, string> {
@@ -26,7 +31,7 @@ export function parseEncryptionHeaders(ctx: RequestContext): Record<string, stri
   const out: Record<string, string> = {};
   if (algorithm !== undefined) {
     if (!ALGORITHMS.includes(algorithm)) {
-      throw invalid(SSE, algorithm, `The encryption method specified is not supported: ${SSE} must be AES256, KMS or SM4.`);
+      throw invalid(SSE, algorithm, `The encryption method specified is not supported: ${SSE} must be AES256, KMS or SM4.`, UNSUPPORTED_ALGORITHM_EC);
     }
     out[SSE] = algorithm;
   }

@@ -136,6 +136,8 @@ describe('server-side encryption headers', { timeout: 120_000 }, () => {
     for (const bad of ['aes256', 'DES', '']) {
       const res = await put(B, 'sse/bad', 'x', { [SSE]: bad });
       assertErr(res, 400, 'InvalidArgument');
+      // OSS's EC page for an unsupported encryption type.
+      assert.equal(res.headers['x-oss-ec'], '0005-00000003');
       assert.equal((await head(B, 'sse/bad')).status, 404, `nothing written for ${JSON.stringify(bad)}`);
     }
     assertErr(await put(B, 'sse/bad', 'x', { [SSE]: 'AES256', [KEY_ID]: 'key-1' }), 400, 'InvalidArgument');
