@@ -276,7 +276,7 @@ export class Appender {
       const appendBase = { size: base ? length : -1, crc: base?.crc ?? '0' };
       return base
         ? { ...base, ...body, appendBase, acl: attrs.acl ?? base.acl, mtimeMs: Date.now(), revision: nextRevision() }
-        : withVersion({ ...newRecord(bucket, key, body, attrs), appendBase }, plan ?? { archives: false });
+        : withVersion({ ...newRecord(b, key, body, attrs), appendBase }, plan ?? { archives: false });
     };
     const journal = data ? { kind: 'journal' as const, blob, offset: length, data } : undefined;
     // Staged before the commit: once the commit is visible, readers may need the bytes.

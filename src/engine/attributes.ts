@@ -1,5 +1,5 @@
 /** The caller-supplied attributes of a new object, and how they become a record. */
-import type { ObjectAcl, ObjectRecord, ObjectType } from './model.js';
+import { type BucketRecord, ENCRYPTION_HEADERS, type ObjectAcl, type ObjectRecord, type ObjectType } from './model.js';
 import { nextRevision } from './revision.js';
 
 export interface ObjectAttributes {
@@ -27,9 +27,13 @@ export interface RecordBody {
   symlinkTarget?: string;
 }
 
-export function newRecord(bucket: string, key: string, body: RecordBody, attrs: ObjectAttributes): ObjectRecord {
+/**
+ * A new object of bucket `b`. With no storage class requested the object takes the bucket's;
+ * `x-oss-storage-class` overrides it for that object (OSS page 0017-00000131; docs/operations.md).
+ */
+export function newRecord(b: Pick<BucketRecord, 'name' | 'storageClass'>, key: string, body: RecordBody, attrs: ObjectAttributes): ObjectRecord {
   return {
-    bucket,
+    bucket: b.name,
     key,
     ...body,
     mtimeMs: Date.now(),
@@ -38,9 +42,25 @@ export function newRecord(bucket: string, key: string, body: RecordBody, attrs: 
     meta: { ...attrs.meta },
     acl: attrs.acl ?? 'default',
     tags: attrs.tags ?? [],
-    storageClass: attrs.storageClass ?? 'Standard',
+    storageClass: attrs.storageClass ?? b.storageClass,
     revision: nextRevision(),
   };
+}
+
+/** The server-side encryption headers among stored `headers`. */
+export function onlyEncryption(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ENCRYPTION_HEADERS) {
+    if (headers[name] !== undefined) out[name] = headers[name];
+  }
+  return out;
+}
+
+/** Stored `headers` without the server-side encryption ones. */
+export function withoutEncryption(headers: Record<string, string>): Record<string, string> {
+  const out = { ...headers };
+  for (const name of ENCRYPTION_HEADERS) delete out[name];
+  return out;
 }
 
 /** Appendable ETag: CRC-64 then length, 16 hex digits each (append.md §5.1). */

@@ -39,6 +39,12 @@ export const STORED_HEADERS = [
   'expires',
 ] as const;
 
+/**
+ * Server-side encryption headers, kept in an object's `headers` with the standard ones and
+ * returned on GET/HEAD (protocol/encryption.ts checks them). The bytes are not encrypted yet.
+ */
+export const ENCRYPTION_HEADERS = ['x-oss-server-side-encryption', 'x-oss-server-side-data-encryption', 'x-oss-server-side-encryption-key-id'] as const;
+
 /** One piece of a segmented object's data: a non-empty part blob (multipart.md §4). */
 export interface Segment {
   blob: string;

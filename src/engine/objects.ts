@@ -18,7 +18,7 @@ import {
   newInlineBlobId,
   outcomeUnknown,
 } from '../drivers/types.js';
-import { newRecord, type ObjectAttributes } from './attributes.js';
+import { newRecord, type ObjectAttributes, onlyEncryption, withoutEncryption } from './attributes.js';
 import type { BucketService } from './buckets.js';
 import { type Conditions, evaluateConditions, type ConditionOutcome } from './conditions.js';
 import { crc64ToDecimal } from './crc64.js';
@@ -180,7 +180,7 @@ export class ObjectService {
     if (input.contentLength !== undefined && input.contentLength > MAX_OBJECT_SIZE) throw entityTooLarge();
     const { r, blob, bytes } = await this.storeBody(input);
     const next = newRecord(
-      bucket,
+      b,
       key,
       { type: 'Normal', size: r.bytes, etag: r.md5.toString('hex').toUpperCase(), crc: crc64ToDecimal(r.crc), blob },
       attrs,
@@ -228,7 +228,7 @@ export class ObjectService {
       const attrs = { ...base, tags: req.taggingDirective === 'REPLACE' ? (req.attrs.tags ?? []) : rec.tags };
       if (sameObject) {
         // Copy onto itself: a metadata update, same bytes and blob (objects.md §5).
-        const next = { ...newRecord(bucket, key, rec, attrs), blob: rec.blob };
+        const next = { ...newRecord(b, key, rec, attrs), blob: rec.blob };
         const cas = await this.meta.compareAndSwap(bucket, key, rec.revision, next);
         if (!cas.ok) throw new OssError('PreconditionFailed', 'The source object changed during the copy.');
         return { record: next, source: rec };
@@ -237,7 +237,7 @@ export class ObjectService {
       const { r, blob, bytes } = await this.storeBody({ body: src.stream(0, rec.size), contentLength: rec.size });
       // A Symlink source is copied as a symlink to the same target (objects.md §5).
       const link = rec.symlinkTarget === undefined ? {} : { symlinkTarget: rec.symlinkTarget };
-      const next = newRecord(bucket, key, { type: rec.type, size: r.bytes, etag: rec.etag, crc: crc64ToDecimal(r.crc), blob, ...link }, attrs);
+      const next = newRecord(b, key, { type: rec.type, size: r.bytes, etag: rec.etag, crc: crc64ToDecimal(r.crc), blob, ...link }, attrs);
       return { record: await this.commitReplacing(next, req.forbidOverwrite, b, bytes), source: rec };
     } finally {
       await src.close();
@@ -375,7 +375,8 @@ function fileAlreadyExists(key: string): OssError {
 function copiedAttributes(src: ObjectRecord, requested: ObjectAttributes): ObjectAttributes {
   return {
     contentType: src.contentType,
-    headers: { ...src.headers },
+    // Encryption follows the copy request, never the source (OSS CopyObject).
+    headers: { ...withoutEncryption(src.headers), ...onlyEncryption(requested.headers) },
     meta: { ...src.meta },
     acl: requested.acl,
     storageClass: requested.storageClass ?? src.storageClass,

@@ -35,9 +35,9 @@ export class SymlinkService {
 
   /** PutSymlink. The target need not exist; it is checked on access (objects.md §9). */
   async put(bucket: string, key: string, target: string, attrs: ObjectAttributes, forbidOverwrite: boolean): Promise<ObjectRecord> {
-    await this.buckets.require(bucket);
+    const b = await this.buckets.require(bucket);
     const body = { type: 'Symlink' as const, size: 0, etag: linkEtag(target), crc: '0', blob: null, symlinkTarget: target };
-    return this.objects.commitReplacing(newRecord(bucket, key, body, attrs), forbidOverwrite);
+    return this.objects.commitReplacing(newRecord(b, key, body, attrs), forbidOverwrite);
   }
 
   /** GetSymlink: the link row; any other object is NotSymlink (objects.md §9). */

@@ -126,6 +126,8 @@ function bucketInfoXml(ctx: RequestContext, b: BucketRecord): XmlNode[] {
     ['Name', b.name],
     ownerXml(ctx),
     ['AccessControlList', [['Grant', b.acl]]],
+    // OSS's bucket remark; ossd has no way to set one, so it is always empty (docs/operations.md).
+    ['Comment', ''],
     ['ServerSideEncryptionRule', [['SSEAlgorithm', 'None']]],
     ...(b.versioning !== undefined ? [['Versioning', b.versioning] as XmlNode] : []),
   ];

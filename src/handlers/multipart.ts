@@ -3,6 +3,7 @@
  * AbortMultipartUpload (multipart.md §1–§5). ali-oss takes part and object ETags from the
  * `ETag` response header, never from the XML (§2, §3, §4), so every one of them sends it.
  */
+import { onlyEncryption } from '../engine/attributes.js';
 import { OssError } from '../engine/errors.js';
 import type { ObjectRecord } from '../engine/model.js';
 import type { PartRecord } from '../engine/multipart-model.js';
@@ -44,16 +45,18 @@ export async function initiateMultipartUpload(ctx: RequestContext): Promise<void
   const nodes: XmlNode[] = [];
   if (enc.type) nodes.push(['EncodingType', enc.type]);
   nodes.push(['Bucket', upload.bucket], ['Key', enc.encode(upload.key)], ['UploadId', upload.uploadId]);
-  sendXml(ctx, renderXml('InitiateMultipartUploadResult', nodes));
+  sendXml(ctx, renderXml('InitiateMultipartUploadResult', nodes), onlyEncryption(upload.attrs.headers));
 }
 
 export async function uploadPart(ctx: RequestContext): Promise<void> {
   // Everything that can be refused is checked before the body is read (§2).
   const partNumber = parsePartNumber(ctx);
   const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };
+  // OSS UploadPart answers with the encryption the upload was initiated with.
+  const encryption = onlyEncryption((await ctx.engine.multipart.requireUpload(bucketOf(ctx), keyOf(ctx), uploadIdOf(ctx))).attrs.headers);
   const part = await ctx.engine.multipart.uploadPart(bucketOf(ctx), keyOf(ctx), uploadIdOf(ctx), partNumber, input);
   const md5 = Buffer.from(part.etag, 'hex').toString('base64');
-  send(ctx, 200, { ...partHeaders(part), 'content-md5': md5 });
+  send(ctx, 200, { ...partHeaders(part), 'content-md5': md5, ...encryption });
 }
 
 export async function uploadPartCopy(ctx: RequestContext, authorizeSource: (bucket: string, key: string, versionId?: string) => Promise<void>): Promise<void> {
@@ -117,7 +120,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     ['Key', enc.encode(rec.key)],
     ['ETag', quoted(rec.etag)],
   );
-  const headers = { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc, ...(await versionHeaders(ctx, rec)) };
+  const headers = { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc, ...onlyEncryption(rec.headers), ...(await versionHeaders(ctx, rec)) };
   sendXml(ctx, renderXml('CompleteMultipartUploadResult', nodes), headers);
 }
 

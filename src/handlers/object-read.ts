@@ -76,6 +76,8 @@ export async function getObject(ctx: RequestContext, extras: HandlerExtras): Pro
     const standard = (header(ctx, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
     const range = parseRange(header(ctx, 'range'), rec.size, standard);
     if (range) {
+      // Content-MD5 is the whole object's: a client checking it against a part would fail.
+      delete headers['content-md5'];
       headers['content-range'] = `bytes ${range.start}-${range.end - 1}/${rec.size}`;
       headers['content-length'] = String(range.end - range.start);
       await sendBody(ctx, 206, headers, opened, range.start, range.end);

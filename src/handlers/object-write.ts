@@ -1,4 +1,5 @@
 /** PutObject, AppendObject, CopyObject (objects.md §1, §5; append.md). */
+import { onlyEncryption } from '../engine/attributes.js';
 import { APPENDABLE_STORAGE_CLASSES, type ObjectRecord } from '../engine/model.js';
 import { OssError } from '../engine/errors.js';
 import { body, bucketOf, header, keyOf, type RequestContext } from '../protocol/context.js';
@@ -16,8 +17,9 @@ import { send, sendXml } from '../server/respond.js';
 import { validateBucketName, validateObjectKey } from '../protocol/names.js';
 import { copySourceVersionHeaders, versionHeaders } from '../protocol/versioning.js';
 
+/** The answer headers of a write: ETag, CRC and the object's encryption headers (OSS echoes them). */
 function writeHeaders(rec: ObjectRecord): Record<string, string> {
-  return { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc };
+  return { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc, ...onlyEncryption(rec.headers) };
 }
 
 export async function putObject(ctx: RequestContext): Promise<void> {

@@ -6,6 +6,7 @@ import type { ObjectAttributes } from '../engine/attributes.js';
 import { OssError } from '../engine/errors.js';
 import { OBJECT_ACLS, type ObjectAcl, type ObjectRecord, STORAGE_CLASSES, STORED_HEADERS } from '../engine/model.js';
 import { header, type RequestContext } from './context.js';
+import { parseEncryptionHeaders } from './encryption.js';
 import { checkTagSet } from './tagging.js';
 import { withEc } from './errors/catalogue.js';
 
@@ -72,6 +73,7 @@ export function parseObjectAttributes(ctx: RequestContext, storageClasses: reado
     const v = header(ctx, h);
     if (v !== undefined) headers[h] = v;
   }
+  Object.assign(headers, parseEncryptionHeaders(ctx));
   return {
     contentType: header(ctx, 'content-type') || undefined,
     headers,
@@ -127,6 +129,9 @@ export function objectResponseHeaders(rec: ObjectRecord): Record<string, string>
     'x-oss-storage-class': rec.storageClass,
     'x-oss-hash-crc64ecma': rec.crc,
   };
+  // The ETag of a Normal object (PutObject, PostObject, a copy of one) is its MD5; OSS sends
+  // it as Content-MD5 too. Appendable and Multipart ETags are not an MD5 (docs/operations.md).
+  if (rec.type === 'Normal') h['content-md5'] = Buffer.from(rec.etag, 'hex').toString('base64');
   for (const [k, v] of Object.entries(rec.headers)) h[k] = v;
   for (const [k, v] of Object.entries(rec.meta)) h[`x-oss-meta-${k}`] = v;
   if (rec.type === 'Appendable') h['x-oss-next-append-position'] = String(rec.size);
