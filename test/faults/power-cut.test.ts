@@ -85,12 +85,12 @@ const WAL_FILL = 20 * 1024 * 1024;
 
 const unsupported = powerCutUnsupported();
 const title = `power cuts under a storm of appends, puts, deletes, copies and multipart uploads, ${CUTS} cuts: acknowledged writes survive, nothing torn`;
-const options = { timeout: LONG ? 1_800_000 : 180_000 };
+const timeout = LONG ? 1_800_000 : 180_000;
 
 /** A test on the power-cut file system: skipped, with the reason, where it cannot run; failed in CI. */
 function powerCutTest(name: string, fn: (t: TestContext) => Promise<void>): void {
-  if (unsupported !== undefined && process.env.CI === 'true') it(name, options, () => assert.fail(`the power-cut file system must run in CI: ${unsupported}`));
-  else it(name, { ...options, skip: unsupported === undefined ? false : `power-cut file system unavailable: ${unsupported}` }, fn);
+  if (unsupported !== undefined && process.env.CI === 'true') it(name, { timeout }, () => assert.fail(`the power-cut file system must run in CI: ${unsupported}`));
+  else it(name, { timeout, skip: unsupported === undefined ? false : `power-cut file system unavailable: ${unsupported}` }, fn);
 }
 
 powerCutTest(title, async (t) => {
