@@ -361,12 +361,23 @@ export class Appender {
     return next;
   }
 
-  /** Undo an uncommitted append: cut the file back to the committed length, or drop a new blob. */
+  /**
+   * Undo an uncommitted append: cut the file back to the committed length, or drop a new
+   * blob. The cut is made durable before the hold ends ('settled' lets its row go): else a
+   * power cut could bring the bytes back with no row to have them trimmed. A removal is
+   * made durable before its row goes by the row's batch (unsettled.ts).
+   */
   private async rollback(writer: BlobWriter | undefined, blob: string, created: boolean, length: number): Promise<HoldOutcome> {
     try {
       if (writer) {
-        if (!created) await writer.truncate(length);
-        await writer.close();
+        try {
+          if (!created) {
+            await writer.truncate(length);
+            await writer.sync();
+          }
+        } finally {
+          await writer.close();
+        }
       } else if (!created) {
         const size = await this.blobs.size(blob);
         if (size !== undefined && size > length) await this.blobs.truncate(blob, length);
