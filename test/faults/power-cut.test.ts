@@ -37,7 +37,7 @@ import { it, type TestContext } from 'node:test';
 import { appendAttempt, appender, type Attempt, churner, crcOf, explainBytes, logUniformSize, prng, randomBody, unexpectedAnswers } from '../helpers/fault-appends.js';
 import { copyChurner, type Held, multipartChurner, newStormLedger, writeCounts } from '../helpers/fault-churners.js';
 import { abortUploads, checkChurned, checkStorm } from '../helpers/fault-ledger.js';
-import { blobProblems, createBucket, getObject, headObject, listAll, settledBlobProblems, sleep, stagingEntries } from '../helpers/fault-store.js';
+import { blobProblems, createBucket, getObject, headObject, listAll, settledBlobProblems, sleep, stagingEntries, waitFor } from '../helpers/fault-store.js';
 import { createKey } from '../helpers/keys.js';
 import { type Ossd, startOssd, TEST_KEY_ID } from '../helpers/ossd-process.js';
 import { PowerCutFs, powerCutUnsupported } from '../helpers/powercut-fs.js';
@@ -70,11 +70,6 @@ const RESET_SIZE = 2 * 1024 * 1024;
  */
 function serverEnv(start: number): Record<string, string> {
   return start % 2 === 0 ? { OSSD_JOURNAL_IN_ROWS_MAX: '0', OSSD_INLINE_MAX: String(1024 * 1024) } : {};
-}
-
-/** Until `ready()` holds or `ms` passed. */
-async function until(ready: () => boolean, ms = 20_000): Promise<void> {
-  for (const end = Date.now() + ms; !ready() && Date.now() < end; ) await sleep(20);
 }
 
 /**
@@ -130,8 +125,13 @@ powerCutTest(title, async (t) => {
       const wholeWriters = Promise.all([...COPIES.map((c) => copyChurner({ ...opts, ...c })), ...UPLOADS.map((key) => multipartChurner({ ...opts, key }))]);
 
       // The cut lands while every writer has requests in flight and answers just given.
-      await until(() => ledger.some((a) => a.state === 'acked') && ops.some((op) => op.state === 'acked') && storm.writes.some((w) => w.state === 'acked'));
-      if (cut === 0) await until(() => ops.reduce((n, op) => n + (op.state === 'acked' ? (op.body?.length ?? 0) : 0), 0) >= WAL_FILL, 60_000);
+      // A bounded wait that fails when it runs out: a cut before that would check less.
+      await waitFor(
+        `cut ${cut}: answers to every kind of writer (60 s)`,
+        () => ledger.some((a) => a.state === 'acked') && ops.some((op) => op.state === 'acked') && storm.writes.some((w) => w.state === 'acked'),
+        60_000,
+      );
+      if (cut === 0) await waitFor(`${WAL_FILL} bytes of acknowledged puts (120 s)`, () => ops.reduce((n, op) => n + (op.state === 'acked' ? (op.body?.length ?? 0) : 0), 0) >= WAL_FILL, 120_000);
       await sleep(Math.floor(rand() * 1500));
       const cutting = fs.cut(live);
       stopped = true;
