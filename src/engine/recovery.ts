@@ -182,14 +182,26 @@ export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<Re
     const visit = new Set([...unsettled, ...journal.done.map((d) => d.blob), ...journal.unwritten.keys()]);
     for (const blob of visit) await settleBlob(meta, blobs, blob, journal, report, removed);
   }
-  await clearJournal(meta, journal.done);
-  // The rows go only once the removals are durable: else a power cut now would bring
-  // files back that no row names (unsettled.ts).
-  await blobs.syncRemovals(removed);
-  // Nothing is in flight at start: every row is settled now, whatever its seq.
-  await clearRows(meta, unsettled);
+  // Journal and registry rows go only once the removals are durable: else a power cut now
+  // would bring back files that nothing names (unsettled.ts).
+  if (await removalsDurable(blobs, removed)) {
+    await clearJournal(meta, journal.done);
+    // Nothing is in flight at start: every row is settled now, whatever its seq.
+    await clearRows(meta, unsettled);
+  }
   report.unwritten = journal.unwritten;
   return report;
+}
+
+/** Makes recovery's removals durable; false on a full disk (the rows then stay, and the next start visits them again). */
+async function removalsDurable(blobs: BlobStore, removed: string[]): Promise<boolean> {
+  try {
+    await blobs.syncRemovals(removed);
+    return true;
+  } catch (e) {
+    if (!isDiskFull(e)) throw e;
+    return false;
+  }
 }
 
 /** Deletes the registry rows recovery settled; on a full disk they stay, and the next start visits them again (idempotent). */
