@@ -16,7 +16,9 @@
  * python3-fusepy).
  *
  * Mutations, each made in the server, the test file run, then restored (checked
- * 2026-12-05; without any of them both tests pass, and 50 cuts of the long run lost nothing):
+ * 2026-12-05, and again on the code merged with the unsettled-blobs registry, fixmerge
+ * 1f37bf6..4ef4c3d, each failing as described; without any of them all tests pass, and 50
+ * cuts of the long run lost nothing):
  *   - the blob file's final fdatasync (src/drivers/fs/blob-store.ts, FdBlobWriter.sync):
  *     the storm fails at its first cut (a GET of an acknowledged object breaks off, its
  *     blob file shorter than committed), the clean-restart test with 500 InternalError;
@@ -30,7 +32,14 @@
  *     clean-restart test loses its put (404 NoSuchKey: the new WAL's header and name were
  *     not synced);
  *   - the WAL's fdatasync that, with NORMAL, stands for FULL (src/drivers/sqlite/wal-sync.ts):
- *     both fail, the storm with acknowledged appends missing.
+ *     both fail, the storm with acknowledged appends missing (on the merged code: at its
+ *     first cut, a GET of an acknowledged object breaks off), the clean restart with 404
+ *     NoSuchKey; the credentials test fails too (404 NoSuchKey: its put was lost);
+ *   - the fsync of removed blobs' folders before their unsettled rows are deleted
+ *     (src/engine/unsettled.ts, flush: BlobStore.syncRemovals): the storm fails at its
+ *     first cut, "blob folder after recovery", some 20 blob files that match no object
+ *     (unlinks undone by the cut, their rows gone: recovery never visits them). This is
+ *     how the merge of the registry first failed here.
  */
 import assert from 'node:assert/strict';
 import { it, type TestContext } from 'node:test';
