@@ -223,7 +223,14 @@ export interface BlobStore {
   syncBlob(blob: string): Promise<boolean>;
   /** Writes bytes at an offset, creating the blob if needed, durably (journal replay). */
   writeAt(blob: string, offset: number, data: Buffer): Promise<void>;
+  /** Removes a blob's file; the removal may be lost with a power cut until syncRemovals() covered it. */
   remove(blob: string): Promise<void>;
+  /**
+   * Makes the earlier removals of these blobs durable (a file system: fsyncs of their
+   * folders, one per folder however many blobs). A record of a removed blob (its unsettled
+   * row) may be deleted only after this: else a power cut brings back a file nothing lists.
+   */
+  syncRemovals(blobs: Iterable<string>): Promise<void>;
   size(blob: string): Promise<number | undefined>;
   truncate(blob: string, length: number): Promise<void>;
   /** Every blob id present, for the full sweep of a store from before the unsettled registry. */

@@ -181,10 +181,16 @@ export class Appender {
     input: BodyInput,
     attrs: ObjectAttributes,
   ): Promise<ObjectRecord> {
-    const blob = current?.blob ?? this.blobs.newBlobId();
+    // An append at 0 always writes a blob of its own, even onto an empty object that has
+    // one (recovery leaves that state, the file empty, or lost with a power cut): a new id,
+    // never the empty object's file (created again, or removed by a rollback). Its commit
+    // then fits whatever empty or missing object it finds (commitOnto()), and the empty
+    // object's file is collected after it.
+    const create = !current?.blob || current.size === 0;
+    const blob = create ? this.blobs.newBlobId() : current.blob!;
     const hold: AppendHold = { outcome: 'settled' };
     try {
-      return await this.appendHeld(b, key, current, input, attrs, blob, hold);
+      return await this.appendHeld(b, key, current, input, attrs, blob, create, hold);
     } finally {
       if (hold.recorded) this.unsettled.release(blob, hold.outcome);
     }
@@ -197,14 +203,12 @@ export class Appender {
     input: BodyInput,
     attrs: ObjectAttributes,
     blob: string,
+    /** `blob` is a new one, for this append's file (appendLocked). */
+    create: boolean,
     hold: AppendHold,
   ): Promise<ObjectRecord> {
     const bucket = b.name;
     const length = current?.size ?? 0;
-    // An append at 0 always writes a blob of its own, even onto an empty object that has
-    // one (recovery leaves that state, the blob possibly lost with a power cut): its
-    // commit then fits whatever empty or missing object it finds (commitOnto()).
-    const create = !current?.blob || length === 0;
     /** Resolves once the blob's unsettled row is durable: before its file is created or written. */
     const held = (): Promise<void> => (hold.recorded ??= this.unsettled.hold(blob));
     let writer: BlobWriter | undefined;
@@ -361,12 +365,23 @@ export class Appender {
     return next;
   }
 
-  /** Undo an uncommitted append: cut the file back to the committed length, or drop a new blob. */
+  /**
+   * Undo an uncommitted append: cut the file back to the committed length, or drop a new
+   * blob. The cut is made durable before the hold ends ('settled' lets its row go): else a
+   * power cut could bring the bytes back with no row to have them trimmed. A removal is
+   * made durable before its row goes by the row's batch (unsettled.ts).
+   */
   private async rollback(writer: BlobWriter | undefined, blob: string, created: boolean, length: number): Promise<HoldOutcome> {
     try {
       if (writer) {
-        if (!created) await writer.truncate(length);
-        await writer.close();
+        try {
+          if (!created) {
+            await writer.truncate(length);
+            await writer.sync();
+          }
+        } finally {
+          await writer.close();
+        }
       } else if (!created) {
         const size = await this.blobs.size(blob);
         if (size !== undefined && size > length) await this.blobs.truncate(blob, length);

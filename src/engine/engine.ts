@@ -29,7 +29,7 @@ export class Engine {
   ) {
     this.buckets = new BucketService(meta);
     this.flusher = new JournalFlusher(meta, blobs, onBackgroundError);
-    this.unsettled = new UnsettledBlobs(meta.unsettled, onBackgroundError);
+    this.unsettled = new UnsettledBlobs(meta.unsettled, blobs, onBackgroundError);
     this.objects = new ObjectService(meta, blobs, this.buckets, onBackgroundError, this.flusher, this.unsettled);
     this.multipart = new MultipartService(meta, blobs, this.buckets, this.objects, onBackgroundError, this.unsettled);
     this.symlinks = new SymlinkService(this.buckets, this.objects);

@@ -136,14 +136,15 @@ async function settleAppendable(meta: MetadataStore, blobs: BlobStore, rec: Obje
   }
 }
 
-/** One blob that work was in flight on: an appendable object's blob is settled, an unreferenced one removed. */
-async function settleBlob(meta: MetadataStore, blobs: BlobStore, blob: string, journal: Replay, report: RecoveryReport): Promise<void> {
+/** One blob that work was in flight on: an appendable object's blob is settled, an unreferenced one removed (added to `removed`). */
+async function settleBlob(meta: MetadataStore, blobs: BlobStore, blob: string, journal: Replay, report: RecoveryReport, removed: string[]): Promise<void> {
   report.visitedBlobs++;
   const rec = await meta.objectOfBlob(blob);
   if (rec?.type === 'Appendable') await settleAppendable(meta, blobs, rec, journal, report);
   if (await meta.isBlobReferenced(blob)) return;
   if ((await blobs.size(blob)) === undefined) return;
   await blobs.remove(blob);
+  removed.push(blob);
   report.removedOrphans++;
 }
 
@@ -152,7 +153,7 @@ async function settleBlob(meta: MetadataStore, blobs: BlobStore, blob: string, j
  * whose registry says every blob is unsettled (made before the registry existed); also
  * what an offline consistency check does.
  */
-export async function sweepStore(meta: MetadataStore, blobs: BlobStore, journal: Replay, report: RecoveryReport): Promise<void> {
+export async function sweepStore(meta: MetadataStore, blobs: BlobStore, journal: Replay, report: RecoveryReport, removed: string[]): Promise<void> {
   report.fullSweep = true;
   for await (const rec of meta.appendableObjects()) {
     if (rec.blob === null) continue;
@@ -163,6 +164,7 @@ export async function sweepStore(meta: MetadataStore, blobs: BlobStore, journal:
     report.visitedBlobs++;
     if (!(await meta.isBlobReferenced(blob))) {
       await blobs.remove(blob);
+      removed.push(blob);
       report.removedOrphans++;
     }
   }
@@ -174,16 +176,32 @@ export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<Re
   const journal = await replayJournal(meta, blobs);
   report.replayedAppends = journal.replayed;
   const unsettled = await meta.unsettled.list();
-  if (unsettled.includes(EVERY_BLOB)) await sweepStore(meta, blobs, journal, report);
+  const removed: string[] = [];
+  if (unsettled.includes(EVERY_BLOB)) await sweepStore(meta, blobs, journal, report, removed);
   else {
     const visit = new Set([...unsettled, ...journal.done.map((d) => d.blob), ...journal.unwritten.keys()]);
-    for (const blob of visit) await settleBlob(meta, blobs, blob, journal, report);
+    for (const blob of visit) await settleBlob(meta, blobs, blob, journal, report, removed);
   }
-  await clearJournal(meta, journal.done);
-  // Nothing is in flight at start: every row is settled now, whatever its seq.
-  await clearRows(meta, unsettled);
+  // Journal and registry rows go only once the removals are durable: else a power cut now
+  // would bring back files that nothing names (unsettled.ts).
+  if (await removalsDurable(blobs, removed)) {
+    await clearJournal(meta, journal.done);
+    // Nothing is in flight at start: every row is settled now, whatever its seq.
+    await clearRows(meta, unsettled);
+  }
   report.unwritten = journal.unwritten;
   return report;
+}
+
+/** Makes recovery's removals durable; false on a full disk (the rows then stay, and the next start visits them again). */
+async function removalsDurable(blobs: BlobStore, removed: string[]): Promise<boolean> {
+  try {
+    await blobs.syncRemovals(removed);
+    return true;
+  } catch (e) {
+    if (!isDiskFull(e)) throw e;
+    return false;
+  }
 }
 
 /** Deletes the registry rows recovery settled; on a full disk they stay, and the next start visits them again (idempotent). */

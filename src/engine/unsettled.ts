@@ -11,12 +11,17 @@
  * one object record it once). The rows of blobs a commit left unreferenced are written by
  * the commit itself; `discard` removes such a file, then deletes the row.
  *
+ * A removed file's row is deleted only once the removal is durable: each batch first
+ * makes the removals it covers durable (BlobStore.syncRemovals, one folder fsync per
+ * folder), then deletes the rows. Else a power cut could bring the file back with no row,
+ * a leftover that no start would ever visit.
+ *
  * A row deleted late only costs recovery one visit. A row missing while work is in flight
  * could hide a leftover, so a row is deleted only when nothing holds its blob, and a
  * hold's own row only by its seq: a commit that dereferenced the blob meanwhile replaced
  * it (seq 0), and that row stays until the file is gone.
  */
-import type { UnsettledStore } from '../drivers/types.js';
+import type { BlobStore, UnsettledStore } from '../drivers/types.js';
 import { isDiskFull } from './errors.js';
 
 /** How long a released row waits before it is deleted (batched: one metadata write for many). */
@@ -35,7 +40,7 @@ let lastSeq = 0;
 
 export class UnsettledBlobs {
   private readonly holds = new Map<string, Hold>();
-  /** Rows to delete with the next batch: blob → seq (0: whatever row the blob has). */
+  /** Rows to delete with the next batch: blob → seq (0: whatever row the blob has; its file was removed). */
   private pending = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private clearing: Promise<void> = Promise.resolve();
@@ -48,6 +53,7 @@ export class UnsettledBlobs {
 
   constructor(
     private readonly store: UnsettledStore,
+    private readonly blobs: Pick<BlobStore, 'syncRemovals'>,
     private readonly onError: (e: unknown) => void,
   ) {}
 
@@ -118,16 +124,21 @@ export class UnsettledBlobs {
     this.timer.unref();
   }
 
-  /** Deletes the rows of released blobs now (nothing holds them). */
+  /** Deletes the rows of released blobs now (nothing holds them), the removals among them made durable first. */
   flush(): Promise<void> {
     const batch: Array<{ blob: string; seq: number }> = [];
     for (const [blob, seq] of this.pending) if (!this.holds.has(blob)) batch.push({ blob, seq });
     for (const e of batch) this.pending.delete(e.blob);
     if (batch.length === 0) return this.clearing;
+    const removed = batch.filter((e) => e.seq === 0).map((e) => e.blob);
     this.clearing = this.clearing
-      .then(() => this.store.clear(batch))
+      .then(async () => {
+        if (removed.length > 0) await this.blobs.syncRemovals(removed);
+        await this.store.clear(batch);
+      })
       .catch((e: unknown) => {
-        // The rows stay: recovery visits them at the next start, which is all they cost.
+        // The rows stay (all of the batch's, a removal that may not be durable too):
+        // recovery visits them at the next start, which is all they cost.
         if (!isDiskFull(e)) this.onError(e);
       });
     return this.clearing;

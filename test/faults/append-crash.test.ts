@@ -120,7 +120,10 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
       const storm = newStormLedger();
       const opts = { ossd, bucket: BUCKET, ledger: storm, stop: () => stopped, rand, maxBody: MAX_BODY };
       const wholeWriters = Promise.all([...COPIES.map((c) => copyChurner({ ...opts, ...c })), ...UPLOADS.map((key) => multipartChurner({ ...opts, key }))]);
-      await sleep(200 + Math.floor(rand() * 600));
+      // The kill comes once the storm is under way (its first append acknowledged: a fixed
+      // time could pass before any answer on a loaded machine), at a random instant after.
+      await waitFor(`cycle ${cycle}: the storm's first acknowledged append (60 s)`, () => ledger.some((a) => a.state === 'acked'), 60_000);
+      await sleep(Math.floor(rand() * 600));
       const killed = ossd.kill();
       stopped = true;
       await killed;

@@ -31,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { appendAttempt, type Attempt, prng, randomBody, unexpectedAnswers } from '../helpers/fault-appends.js';
-import { createBucket, headObject, sleep } from '../helpers/fault-store.js';
+import { createBucket, headObject, sleep, waitFor } from '../helpers/fault-store.js';
 import { type Ossd, startOssd } from '../helpers/ossd-process.js';
 import { raw } from '../helpers/raw-http.js';
 import { putVersioning } from '../helpers/versioning.js';
@@ -77,8 +77,7 @@ interface Storm {
  * server stops answering. Each append goes at 0 half of the time, else at the position the
  * server last reported to that client.
  */
-async function storm(ossd: Ossd, rand: () => number, stop: () => boolean): Promise<Storm> {
-  const out: Storm = { ledger: [], deletes: 0, badDeletes: [] };
+async function storm(ossd: Ossd, rand: () => number, stop: () => boolean, out: Storm = { ledger: [], deletes: 0, badDeletes: [] }): Promise<Storm> {
   const appendLoop = async ({ bucket, key }: Target): Promise<void> => {
     let reported = 0;
     while (!stop()) {
@@ -182,11 +181,15 @@ it(`appends at 0 and deletes with SIGKILL, ${KILL_CYCLES} kill cycles: no refusa
     await prepareBuckets(ossd);
     for (let cycle = 0; cycle < KILL_CYCLES; cycle++) {
       let stopped = false;
-      const running = storm(ossd, rand, () => stopped);
+      const s: Storm = { ledger: [], deletes: 0, badDeletes: [] };
+      const running = storm(ossd, rand, () => stopped, s);
+      // The kill comes once the storm is under way (a fixed time could pass before any
+      // answer on a loaded machine), at a random instant after.
+      await waitFor(`cycle ${cycle}: the storm's first acknowledged append (60 s)`, () => s.ledger.some((a) => a.state === 'acked'), 60_000);
       await sleep(LONG ? 1000 + Math.floor(rand() * 3000) : 700 + Math.floor(rand() * 800));
       await ossd.kill();
       stopped = true;
-      const s = await running;
+      await running;
       t.diagnostic(`cycle ${cycle}: ${summary(s)}`);
       checkAnswers(s, `cycle ${cycle}`);
       ossd = await startOssd({ dataDir });

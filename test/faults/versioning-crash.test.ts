@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { crcOf, prng, randomBody } from '../helpers/fault-appends.js';
-import { createBucket, sleep } from '../helpers/fault-store.js';
+import { createBucket, sleep, waitFor } from '../helpers/fault-store.js';
 import { type Ossd, startOssd } from '../helpers/ossd-process.js';
 import { raw } from '../helpers/raw-http.js';
 import { field, listedEntries, putVersioning, vidOf } from '../helpers/versioning.js';
@@ -133,7 +133,11 @@ it(`versioned bucket under SIGKILL, ${CYCLES} cycles: every acknowledged version
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       let stopped = false;
       const writers = KEYS.flatMap((key) => Array.from({ length: WRITERS_PER_KEY }, () => writer(ossd, key, ledger, rand, () => stopped)));
-      await sleep(150 + Math.floor(rand() * 600));
+      // The kill comes once this cycle's writers have answers (a fixed time could pass
+      // before any on a loaded machine), at a random instant after.
+      const ackedBefore = ledger.acked;
+      await waitFor(`cycle ${cycle}: a write acknowledged (60 s)`, () => ledger.acked > ackedBefore, 60_000);
+      await sleep(Math.floor(rand() * 600));
       stopped = true;
       await ossd.kill();
       await Promise.all(writers);

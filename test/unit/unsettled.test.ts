@@ -6,7 +6,9 @@
  *
  * Fails when release() schedules the clear before the row is written (the failed-add
  * case then reuses a row that does not exist): checked. Fails when hold() always writes a
- * new row (the reuse test counts adds): checked.
+ * new row (the reuse test counts adds): checked. Fails when flush() deletes the row of a
+ * removed blob without waiting for syncRemovals (the power-cut orphans of the merge of the
+ * registry): checked.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -44,6 +46,21 @@ class MemoryStore implements UnsettledStore {
   }
 }
 
+/** The blob store's side: which removals were made durable (BlobStore.syncRemovals). */
+class MemoryFolders {
+  readonly synced: string[] = [];
+  /** Resolves syncs only when let go (a slow folder fsync). */
+  gate: Promise<void> = Promise.resolve();
+  fail = false;
+
+  async syncRemovals(blobs: Iterable<string>): Promise<void> {
+    const list = [...blobs];
+    await this.gate;
+    if (this.fail) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+    this.synced.push(...list);
+  }
+}
+
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('unsettled blobs registry (engine side)', { timeout: 30_000 }, () => {
@@ -51,7 +68,7 @@ describe('unsettled blobs registry (engine side)', { timeout: 30_000 }, () => {
     const store = new MemoryStore();
     let open!: () => void;
     store.gate = new Promise((r) => (open = r));
-    const u = new UnsettledBlobs(store, (e) => assert.fail(String(e)));
+    const u = new UnsettledBlobs(store, new MemoryFolders(), (e) => assert.fail(String(e)));
     let held = false;
     const h = u.hold('a').then(() => (held = true));
     await tick();
@@ -68,7 +85,7 @@ describe('unsettled blobs registry (engine side)', { timeout: 30_000 }, () => {
 
   it('a hold right after a release reuses the row (consecutive large appends write it once)', async () => {
     const store = new MemoryStore();
-    const u = new UnsettledBlobs(store, (e) => assert.fail(String(e)));
+    const u = new UnsettledBlobs(store, new MemoryFolders(), (e) => assert.fail(String(e)));
     for (let i = 0; i < 5; i++) {
       await u.hold('b');
       u.release('b');
@@ -81,7 +98,7 @@ describe('unsettled blobs registry (engine side)', { timeout: 30_000 }, () => {
 
   it('a row that a commit wrote for a dereferenced blob outlives the hold, until the file is removed', async () => {
     const store = new MemoryStore();
-    const u = new UnsettledBlobs(store, (e) => assert.fail(String(e)));
+    const u = new UnsettledBlobs(store, new MemoryFolders(), (e) => assert.fail(String(e)));
     await u.hold('c');
     store.dereference('c'); // e.g. a delete of the object commits while an append to it is in flight
     u.release('c');
@@ -95,7 +112,7 @@ describe('unsettled blobs registry (engine side)', { timeout: 30_000 }, () => {
 
   it('a failed add is never taken for a written row', async () => {
     const store = new MemoryStore();
-    const u = new UnsettledBlobs(store, () => undefined);
+    const u = new UnsettledBlobs(store, new MemoryFolders(), () => undefined);
     store.failNextAdd = true;
     await assert.rejects(u.hold('d'), { code: 'SQLITE_FULL' });
     u.release('d');
@@ -107,11 +124,41 @@ describe('unsettled blobs registry (engine side)', { timeout: 30_000 }, () => {
 
   it('close waits for the work in flight, then deletes what it released', async () => {
     const store = new MemoryStore();
-    const u = new UnsettledBlobs(store, (e) => assert.fail(String(e)));
+    const u = new UnsettledBlobs(store, new MemoryFolders(), (e) => assert.fail(String(e)));
     await u.hold('e');
     setTimeout(() => u.release('e'), 50);
     await u.close(5000);
     assert.equal(u.inFlight, 0);
     assert.equal(store.rows.size, 0);
+  });
+
+  it("a removed blob's row goes only once the removal is durable, in one sync for the batch; a failed sync keeps the rows", async () => {
+    const store = new MemoryStore();
+    const folders = new MemoryFolders();
+    let open!: () => void;
+    folders.gate = new Promise((r) => (open = r));
+    const errors: unknown[] = [];
+    const u = new UnsettledBlobs(store, folders, (e) => errors.push(e));
+    for (const blob of ['f', 'g']) {
+      store.dereference(blob); // a delete's commit left them unreferenced
+      await u.discard(blob, async () => undefined);
+    }
+    await u.hold('h');
+    u.release('h'); // settled, not removed: no sync needed for it
+    await tick();
+    const flushed = u.flush();
+    await tick();
+    assert.deepEqual([...store.rows.keys()].sort(), ['f', 'g', 'h'], 'no row goes while the removals may still be undone');
+    open();
+    await flushed;
+    assert.deepEqual(folders.synced.sort(), ['f', 'g'], 'the removed blobs only');
+    assert.equal(store.rows.size, 0);
+
+    folders.fail = true;
+    store.dereference('i');
+    await u.discard('i', async () => undefined);
+    await u.flush();
+    assert.deepEqual([...store.rows], [['i', 0]], 'the row stays for recovery');
+    assert.equal(errors.length, 1, 'the failure is reported');
   });
 });

@@ -116,6 +116,18 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async syncRemovals(blobs: Iterable<string>): Promise<void> {
+    const shards = new Set<string>();
+    for (const blob of blobs) if (BLOB_ID.test(blob)) shards.add(this.shardOf(blob));
+    // DirSyncer: an fsync that starts after these unlinks, shared with concurrent callers.
+    // A folder that does not exist holds no entry to make durable (a blob never created).
+    const sync = (shard: string): Promise<void> =>
+      this.dirSyncer.sync(shard).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      });
+    await Promise.all([...shards].map(sync));
+  }
+
   async size(blob: string): Promise<number | undefined> {
     try {
       return (await fsp.stat(this.pathOf(blob))).size;
