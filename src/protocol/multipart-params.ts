@@ -7,6 +7,7 @@ import { OssError } from '../engine/errors.js';
 import { MAX_PART_NUMBER, MIN_PART_NUMBER } from '../engine/multipart-model.js';
 import type { ListedPart } from '../engine/multipart-rules.js';
 import type { RequestContext } from './context.js';
+import { withEc } from './errors/catalogue.js';
 import { queryValue } from './request-target.js';
 import { asList, asObject, asText, parseXml } from './xml/parse.js';
 import { urlEncode } from './xml/render.js';
@@ -88,15 +89,18 @@ export function parseEncoding(ctx: RequestContext): Encoding {
  * MalformedXML. Order and existence are the engine's checks (InvalidPartOrder, InvalidPart).
  */
 export function parseCompleteXml(xml: Uint8Array | string): ListedPart[] {
-  const root = asObject(parseXml(xml).CompleteMultipartUpload);
-  if (!root) throw new OssError('MalformedXML');
-  const parts = asList(root.Part).map((p): ListedPart => {
+  const element = parseXml(xml).CompleteMultipartUpload;
+  const root = asObject(element);
+  // An empty root element names no part, like one with no <Part> (OSS's EC below).
+  if (!root && asText(element)?.trim() !== '') throw new OssError('MalformedXML');
+  const parts = asList(root?.Part).map((p): ListedPart => {
     const o = asObject(p);
     const num = asText(o?.PartNumber)?.trim();
     const etag = asText(o?.ETag);
     if (num === undefined || !/^\d{1,9}$/.test(num) || etag === undefined) throw new OssError('MalformedXML');
     return { partNumber: Number(num), etag };
   });
-  if (parts.length === 0) throw new OssError('MalformedXML');
+  // OSS's answer to a Complete that names no part (EC 0042-00000205; the recorded OSS answer in alibabacloud-oss-go-sdk-v2's client_mock_test.go).
+  if (parts.length === 0) throw new OssError('MalformedXML', undefined, withEc('0042-00000205'));
   return parts;
 }
