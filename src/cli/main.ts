@@ -13,13 +13,25 @@ function usage(): string {
   const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(24)} ${o.env.padEnd(28)} ${o.help}`);
   return ['usage: ossd [serve] [flags]    |    ossd docs (regenerate docs/operations.md and docs/errors.md)',
     '       ossd keys create|list|disable|enable|delete    |    ossd sts issue    (ossd keys help)',
-    '       ossd sweep    (the next start checks the whole store, not only the work in flight at a crash)', '', '  flag                       environment                  meaning', ...lines, ''].join('\n');
+    '       ossd sweep    (the next start checks the whole store, not only the work in flight at a crash)',
+    '       ossd --version', '', '  flag                       environment                  meaning', ...lines, ''].join('\n');
+}
+
+/** The version in package.json (two folders up from dist/src/cli, where this file runs). */
+async function packageVersion(): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 async function main(argv: string[]): Promise<void> {
   let args = argv;
   if (args[0] === 'help' || args[0] === '--help' || args[0] === '-h') {
     process.stdout.write(usage());
+    return;
+  }
+  if (args[0] === '--version' || args[0] === 'version') {
+    process.stdout.write(`ossd ${await packageVersion()}\n`);
     return;
   }
   if (args[0] === 'docs') {

@@ -75,10 +75,11 @@ export async function handleRequest(
   try {
     const target = parseTarget(req.url ?? '/');
     const candidates = resolveTargets(host, target.path, deps.config);
-    if (method === 'GET' && target.rawPath === '/-/health' && candidates[0]?.bucket === '-') {
+    // HEAD too: load balancers and uptime probes often check health with HEAD.
+    if ((method === 'GET' || method === 'HEAD') && target.rawPath === '/-/health' && candidates[0]?.bucket === '-') {
       ctx.operation = 'Health';
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '3' });
-      res.end('ok\n');
+      res.end(method === 'HEAD' ? undefined : 'ok\n');
       return;
     }
     ctx.query = target.query;
