@@ -15,6 +15,7 @@ function usage(): string {
   return ['usage: ossd [serve] [flags]    |    ossd docs (regenerate docs/operations.md, errors.md, configuration.md)',
     '       ossd keys create|list|disable|enable|delete    |    ossd sts issue    (ossd keys help)',
     '       ossd sweep    (the next start checks the whole store, not only the work in flight at a crash)',
+    '       ossd check [--repair] | backup DIR | restore BACKUP | du [BUCKET]    (operations on a data folder)',
     '       ossd --version', '', '  flag                       environment                  meaning', ...lines, ''].join('\n');
 }
 
@@ -49,6 +50,11 @@ async function main(argv: string[]): Promise<void> {
     const { KEYS_USAGE, runKeysCommand } = await import('./keys.js');
     if (args[1] === 'help' || args.includes('--help')) return void process.stdout.write(KEYS_USAGE);
     process.exitCode = runKeysCommand(args, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+    return;
+  }
+  if (['check', 'backup', 'restore', 'du'].includes(args[0] ?? '')) {
+    const { runMaintenanceCommand } = await import('./maintenance.js');
+    process.exitCode = await runMaintenanceCommand(args, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
     return;
   }
   if (args[0] === 'sweep') {

@@ -52,7 +52,7 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   const keyring = new Keyring(credentials, new KeyStore(config.dataDir));
   const deps: PipelineDeps = {
     config: effective, engine, keys: keyring.lookup, log,
-    principalOf: (id) => keyring.principal(id), admin: adminHandler(keyring),
+    principalOf: (id) => keyring.principal(id), admin: adminHandler(keyring, { engine, dataDir: config.dataDir }),
   };
   const headersTimeout = config.headersTimeoutMs ?? 60_000;
   // --tls-cert/--tls-key: the same server over TLS (node:https), same handlers.
