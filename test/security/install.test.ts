@@ -59,7 +59,7 @@ async function checkInstalled(prefix: string): Promise<void> {
   }
 }
 
-describe('npm install -g', { timeout: 20 * 60_000 }, () => {
+describe('npm install -g', { timeout: 30 * 60_000 }, () => {
   it('from the clone puts a working ossd on the PATH', async () => {
     const prefix = join(scratch, 'from-clone');
     npm(['install', '-g', '--prefix', prefix, REPO], scratch, 120_000);
@@ -70,7 +70,7 @@ describe('npm install -g', { timeout: 20 * 60_000 }, () => {
     // --ignore-scripts: dist/ is already built; a build here would rewrite it under the other tests.
     const name = npm(['pack', '--ignore-scripts', '--pack-destination', scratch], REPO, 120_000).trim().split('\n').at(-1)!;
     const prefix = join(scratch, 'from-pack');
-    npm(['install', '-g', '--prefer-offline', '--allow-scripts=better-sqlite3,fs-ext', '--prefix', prefix, join(scratch, name)], scratch, 15 * 60_000);
+    npm(['install', '-g', '--prefer-offline', '--allow-scripts=better-sqlite3,fs-ext', '--prefix', prefix, join(scratch, name)], scratch, 25 * 60_000);
     await checkInstalled(prefix);
   });
 });
