@@ -20,6 +20,7 @@ import { route, type Level } from '../protocol/operations.js';
 import { parseTarget } from '../protocol/request-target.js';
 import type { AdminHandler } from './admin.js';
 import { bucketBeforeAuthentication } from './check-order.js';
+import { closeAfterAnswer } from './closing-sockets.js';
 import { addCorsHeaders } from './cors-hook.js';
 
 export interface PipelineDeps {
@@ -76,7 +77,10 @@ export async function handleRequest(
   // A GET or HEAD that declares a body is answered, then its connection closed instead of
   // reused: a body on a method without body semantics is where front ends and back ends
   // disagree on framing (request smuggling), so nothing more is read from that connection.
-  if ((method === 'GET' || method === 'HEAD') && declaresBody(req)) res.setHeader('connection', 'close');
+  if ((method === 'GET' || method === 'HEAD') && declaresBody(req)) {
+    res.setHeader('connection', 'close');
+    closeAfterAnswer(req.socket);
+  }
   try {
     const target = parseTarget(req.url ?? '/');
     const candidates = resolveTargets(host, target.path, deps.config);
