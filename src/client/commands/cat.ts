@@ -1,0 +1,11 @@
+/** `ossd cat oss://bucket/key`: the object's bytes on stdout. */
+import type { Connection } from '../config.js';
+import { copyTo, type ClientIo } from '../io.js';
+import { ossClient } from '../oss-client.js';
+import { parseObjectUrl } from '../oss-url.js';
+
+export async function catCommand(conn: Connection, url: string, io: ClientIo): Promise<void> {
+  const { bucket, key } = parseObjectUrl(url);
+  const { stream } = await ossClient(conn, bucket).getStream(key);
+  await copyTo(stream, io.stdout);
+}
