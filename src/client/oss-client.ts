@@ -3,7 +3,6 @@
  * few methods the commands use: ali-oss ships no TypeScript types.
  */
 import { createRequire } from 'node:module';
-import type { Readable } from 'node:stream';
 import type { Connection } from './config.js';
 
 const require = createRequire(import.meta.url);
@@ -26,7 +25,6 @@ export interface OssApi {
   putBucket(name: string): Promise<unknown>;
   deleteBucket(name: string): Promise<unknown>;
   head(name: string): Promise<{ res: OssResponse; meta?: Record<string, string> }>;
-  getStream(name: string, options?: Record<string, unknown>): Promise<{ stream: Readable; res: OssResponse }>;
   put(name: string, file: string | Buffer, options?: Record<string, unknown>): Promise<{ res: OssResponse }>;
   append(name: string, file: Buffer, options: Record<string, unknown>): Promise<{ res: OssResponse; nextAppendPosition?: string }>;
   copy(name: string, sourceName: string, sourceBucket?: string, options?: Record<string, unknown>): Promise<{ res: OssResponse }>;

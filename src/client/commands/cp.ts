@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Connection } from '../config.js';
 import { ClientError, EXIT, UsageError } from '../exit-codes.js';
 import type { ClientIo } from '../io.js';
+import { getObject } from '../object-read.js';
 import { ossClient } from '../oss-client.js';
 import { isOssUrl, parseObjectUrl, parseOssUrl } from '../oss-url.js';
 import { startProgress } from '../progress.js';
@@ -55,9 +56,10 @@ async function upload(conn: Connection, src: string, dst: string, sizes: Sizes, 
   }
   // The checkpoint belongs to this file as it is now: a changed file starts a new upload.
   const cpPath = statePath(io.env, 'cp', [conn.endpoint.origin, bucket, key, file, String(info.size), String(info.mtimeMs)]);
-  const saved = readState<Record<string, unknown>>(cpPath);
+  const saved = readState<{ uploadId?: string; doneParts?: unknown[] }>(cpPath);
+  if (saved?.uploadId) io.stderr.write(`ossd cp: resuming upload ${saved.uploadId}: ${saved.doneParts?.length ?? 0} parts already uploaded\n`);
   const progress = startProgress(`upload ${basename(file)}`, info.size, io.stderr);
-  const options = (checkpoint: Record<string, unknown> | undefined): Record<string, unknown> => ({
+  const options = (checkpoint: object | undefined): Record<string, unknown> => ({
     parallel: sizes.parallel,
     partSize: sizes.partSize,
     checkpoint,
@@ -84,7 +86,8 @@ async function upload(conn: Connection, src: string, dst: string, sizes: Sizes, 
 async function download(conn: Connection, src: string, dst: string, io: ClientIo): Promise<void> {
   const { bucket, key } = parseObjectUrl(src);
   const target = dst.endsWith('/') || (existsSync(dst) && statSync(dst).isDirectory()) ? join(dst, basename(key)) : dst;
-  const { stream, res } = await ossClient(conn, bucket).getStream(key);
+  const stream = await getObject(conn, bucket, key);
+  const res = { headers: stream.headers };
   const total = Number(res.headers['content-length']);
   const progress = startProgress(`download ${basename(key)}`, Number.isFinite(total) ? total : undefined, io.stderr);
   let done = 0;

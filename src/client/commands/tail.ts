@@ -12,7 +12,7 @@ import { headObject } from '../append/object-state.js';
 import { ossClient } from '../oss-client.js';
 import { formatOssUrl, parseObjectUrl } from '../oss-url.js';
 import { followOnce } from '../tail/follow-read.js';
-import { readRange, writeOut } from '../tail/ranged-read.js';
+import { readRange, writeOut } from '../object-read.js';
 import { startOffset, type TailAmount } from '../tail/start-offset.js';
 
 export interface TailOptions {

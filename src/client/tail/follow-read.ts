@@ -8,7 +8,7 @@
 import type { Writable } from 'node:stream';
 import type { Connection } from '../config.js';
 import { signedRequest } from '../signed-request.js';
-import { httpError, writeOut } from './ranged-read.js';
+import { httpError, writeOut } from '../object-read.js';
 
 export type FollowOutcome =
   /** 404: the object does not exist (any more). */

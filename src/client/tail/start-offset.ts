@@ -1,6 +1,6 @@
 /** Where `ossd tail -n N` / `-c N` starts reading, from the object's end. */
 import type { Connection } from '../config.js';
-import { readRange } from './ranged-read.js';
+import { readRange } from '../object-read.js';
 
 /** How far back each ranged GET looks for line ends. */
 const WINDOW = 64 * 1024;

@@ -1,8 +1,8 @@
-/** Signed ranged GETs of `ossd tail`, their bodies written to stdout or returned. */
+/** Signed GETs (whole and ranged) of `ossd cat`, `ossd cp` and `ossd tail`. */
 import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
-import type { Connection } from '../config.js';
-import { signedRequest } from '../signed-request.js';
+import type { Connection } from './config.js';
+import { signedRequest } from './signed-request.js';
 
 /** An OSS error answer, shaped like ali-oss's errors so errors.ts prints it the same way. */
 export class OssHttpError extends Error {
@@ -24,6 +24,17 @@ export async function httpError(res: IncomingMessage): Promise<OssHttpError> {
   const status = res.statusCode ?? 0;
   const code = field('Code') ?? (status === 404 ? 'NoSuchKey' : `HTTP${status}`);
   return new OssHttpError(status, code, field('Message') ?? `status ${status}`, field('RequestId') ?? (res.headers['x-oss-request-id'] as string | undefined));
+}
+
+/**
+ * The object's body as a stream, with its headers. A raw signed GET rather than ali-oss's
+ * getStream: for a streamed answer ali-oss does not read the error body, and reports every
+ * 404 as NoSuchKey (a missing bucket included).
+ */
+export async function getObject(conn: Connection, bucket: string, key: string): Promise<IncomingMessage> {
+  const { res } = await signedRequest(conn, 'GET', bucket, key);
+  if (res.statusCode !== 200) throw await httpError(res);
+  return res;
 }
 
 /** Bytes [start, end) of the object. */
