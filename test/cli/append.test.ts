@@ -79,8 +79,8 @@ describe('ossd append', { timeout: 600_000 }, () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(proxy.dropped, 3, 'the proxy lost three answers');
       assert.match(r.stderr, /retrying at position \d+/);
-      // Fails when the CLI resends a landed batch at a new position, or skips the check after
-      // a 409 (checked: removing the length/CRC decision in appender.ts duplicates or stops).
+      // Fails when the CLI does not decide a 409 by length + CRC-64 (checked: with that decision
+      // in appender.ts replaced by a throw, the CLI exits 1 after the first lost answer).
       assert.ok(Buffer.compare(await objectBytes('lossy'), data) === 0, 'object differs from the input (duplicated or lost bytes)');
     } finally {
       await proxy.close();
@@ -119,7 +119,7 @@ describe('ossd append', { timeout: 600_000 }, () => {
     // The rerun gets the whole data again on stdin, as fast as it can read it.
     const rerun = await runCli(ossd, home, ['append', '-', `oss://${BUCKET}/${key}`], { input: all });
     assert.equal(rerun.code, 0, rerun.stderr);
-    // Fails without the start record (checked: with --fresh the object holds the data twice over).
+    // Fails without the start record (checked: with resume.ts ignoring it, the rerun appends the data again).
     assert.ok(Buffer.compare(await objectBytes(key), all) === 0, 'object differs from the data after the rerun');
     // Finished: the record is gone, so another run appends the input anew.
     await runCliOk(ossd, home, ['append', '-', `oss://${BUCKET}/${key}`], { input: 'more\n' });

@@ -154,7 +154,7 @@ describe('ossd client: object commands', { timeout: 300_000 }, () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('close', r));
     const rerun = await runCliOk(ossd, home, ['cp', file, 'oss://cli-multipart/resumed.bin', ...flags]);
-    // Fails when cp ignores its saved checkpoint (checked: the message and the upload id go).
+    // Fails when cp ignores its saved checkpoint (checked: with cp.ts not reading it, no resume).
     assert.match(rerun.stderr, /resuming upload \S+: \d+ parts already uploaded/);
     const resumed = await sdk.get('resumed.bin');
     assert.ok(Buffer.compare(resumed.content as Buffer, data) === 0, 'resumed upload differs');
