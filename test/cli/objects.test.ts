@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { client } from '../helpers/clients.js';
-import { cliHome, runCli, runCliOk } from '../helpers/ossd-cli.js';
+import { execFile } from 'node:child_process';
+import { cliEnv, cliHome, OSSD_BIN, runCli, runCliOk } from '../helpers/ossd-cli.js';
 import { useOssd } from '../helpers/ossd-process.js';
 
 const ossd = useOssd();
@@ -158,5 +159,22 @@ describe('ossd client: object commands', { timeout: 300_000 }, () => {
     assert.match(rerun.stderr, /resuming upload \S+: \d+ parts already uploaded/);
     const resumed = await sdk.get('resumed.bin');
     assert.ok(Buffer.compare(resumed.content as Buffer, data) === 0, 'resumed upload differs');
+  });
+
+  it('on a terminal, a long transfer draws a progress bar (bytes, rate, ETA) on stderr', async (t) => {
+    if (!existsSync('/usr/bin/script')) {
+      t.skip('no script(1) to give the CLI a terminal');
+      return;
+    }
+    await runCliOk(ossd, home, ['mb', 'oss://cli-progress']);
+    const file = join(work, 'progress.bin');
+    writeFileSync(file, randomBytes(3 * 1024 * 1024));
+    const command = `"${process.execPath}" "${OSSD_BIN}" cp "${file}" oss://cli-progress/p.bin --multipart-threshold 1048576 --part-size 262144`;
+    // script(1) runs the command on a pseudo-terminal and copies what it writes there to its stdout.
+    const screen = await new Promise<string>((resolve, reject) => {
+      execFile('script', ['-qec', command, '/dev/null'], { env: cliEnv(ossd, home) }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    });
+    // Fails when the bar is drawn on no terminal at all (checked: with progress.ts always silent).
+    assert.match(screen, /upload progress\.bin \[.*\] \d+% \| [\d.]+ \w?i?B\/3\.0 MiB \| [\d.]+ \w?i?B\/s \| ETA /);
   });
 });

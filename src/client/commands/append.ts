@@ -59,6 +59,7 @@ export async function appendCommand(conn: Connection, source: string, url: strin
   if (object !== undefined && object.type !== undefined && object.type !== 'Appendable') {
     throw new ClientError(`${url} is a ${object.type} object, which cannot be appended to`);
   }
+  if (object?.sealed) throw new ClientError(`${url} is sealed (x-oss-sealed-time): nothing can be appended to it`);
   const recordPath = statePath(io.env, 'append', [conn.endpoint.origin, bucket, key, fromStdin ? '-' : realpathSync(source)]);
   const plan = planResume(recordPath, object, opts.fresh === true);
   if (plan.droppedRecord) io.stderr.write(`ossd append: the record of an earlier run no longer matches ${url}; appending the whole input\n`);
