@@ -126,6 +126,27 @@ describe('ossd append', { timeout: 600_000 }, () => {
     assert.equal((await objectBytes(key)).toString(), all.toString() + 'more\n');
   });
 
+  it('`ossd append FILE` killed with SIGKILL mid-file and rerun: the object holds FILE exactly once', async () => {
+    const key = 'killed-file';
+    const data = lines(0, 120_000); // ~5.8 MB: hundreds of 16 KiB appends, so the kill lands mid-file
+    const file = join(work, 'killed.log');
+    writeFileSync(file, data);
+    const child = spawnCli(ossd, home, ['append', file, `oss://${BUCKET}/${key}`, '--batch-bytes', '16384']);
+    const exited = collect(child);
+    child.stdin!.end();
+    while ((await objectLength(key)) < data.length / 8) {
+      assert.equal(child.exitCode, null, 'the CLI ended before the kill');
+      await sleep(5);
+    }
+    child.kill('SIGKILL');
+    assert.equal((await exited).signal, 'SIGKILL', 'the CLI ended before the kill');
+    const length = await objectLength(key);
+    assert.ok(length < data.length, `killed mid-file (${length} of ${data.length} bytes)`);
+    const rerun = await runCli(ossd, home, ['append', file, `oss://${BUCKET}/${key}`, '--batch-bytes', '16384']);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.ok(Buffer.compare(await objectBytes(key), data) === 0, 'object differs from FILE after the rerun');
+  });
+
   it('a rerun with other input than the interrupted run appends nothing and exits 1', async () => {
     const key = 'mismatch';
     const child = spawnCli(ossd, home, ['append', '-', `oss://${BUCKET}/${key}`, '--batch-ms', '20']);
