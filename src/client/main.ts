@@ -35,7 +35,7 @@ function buildProgram(io: ClientIo): Command {
 
   /** Registers a command whose action gets the resolved connection first. */
   const command = <A extends unknown[]>(spec: string, description: string, action: Action<A>): Command => {
-    const cmd = withConnectionOptions(program.command(spec).description(description));
+    const cmd = withConnectionOptions(program.command(spec).description(description)).addHelpText('after', EXIT_CODES_HELP);
     cmd.action(async (...args: unknown[]) => {
       // commander passes the arguments, then the options object, then the command.
       const self = args[args.length - 1] as Command;
