@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The ossd command. `ossd [serve] [flags]` starts the server; `ossd help` lists the flags. */
 import { ConfigError, loadConfig, OPTIONS } from '../config.js';
+import { CLIENT_COMMANDS } from '../client/command-names.js';
 import { faultsRefusal } from '../drivers/faults-config.js';
 import { startServer } from '../server/server.js';
 import { banner } from './banner.js';
@@ -16,6 +17,7 @@ function usage(): string {
     '       ossd keys create|list|disable|enable|delete    |    ossd sts issue    (ossd keys help)',
     '       ossd sweep    (the next start checks the whole store, not only the work in flight at a crash)',
     '       ossd check [--repair] | backup DIR | restore BACKUP | du [BUCKET]    (operations on a data folder)',
+    '       ossd ls|mb|rb|cp|cat|rm|stat|presign|append|tail ...    (client of any ossd or OSS endpoint: ossd ls --help, docs/cli.md)',
     '       ossd --version', '', '  flag                       environment                  meaning', ...lines, ''].join('\n');
 }
 
@@ -60,6 +62,15 @@ async function main(argv: string[]): Promise<void> {
   if (args[0] === 'sweep') {
     const { runSweepCommand } = await import('./sweep.js');
     process.exitCode = runSweepCommand(args, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+    return;
+  }
+  if (args[0] !== undefined && CLIENT_COMMANDS.has(args[0])) {
+    const { runClient } = await import('../client/main.js');
+    // A closed stdout (ossd tail -f | head) is a normal end.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
+    const code = await runClient(args);
+    // Exit once stdout is flushed, whatever keep-alive sockets or stdin still hold.
+    process.stdout.write('', () => process.exit(code));
     return;
   }
   if (args[0] === 'serve') args = args.slice(1);
