@@ -77,7 +77,7 @@ export async function deleteMultipleObjects(ctx: RequestContext): Promise<void> 
   }
   // Quiet mode: OSS returns no body at all (EC 0016-00000610's page; docs/errors.md).
   if (quiet) send(ctx, 200);
-  else sendXml(ctx, renderXml('DeleteResult', nodes));
+  else sendXml(ctx, renderXml('DeleteResult', nodes, 'reference'));
 }
 
 /** objects.md §7: the version asked for, and the delete marker made or removed. */

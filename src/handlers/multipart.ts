@@ -45,7 +45,7 @@ export async function initiateMultipartUpload(ctx: RequestContext): Promise<void
   const nodes: XmlNode[] = [];
   if (enc.type) nodes.push(['EncodingType', enc.type]);
   nodes.push(['Bucket', upload.bucket], ['Key', enc.encode(upload.key)], ['UploadId', upload.uploadId]);
-  sendXml(ctx, renderXml('InitiateMultipartUploadResult', nodes), onlyEncryption(upload.attrs.headers));
+  sendXml(ctx, renderXml('InitiateMultipartUploadResult', nodes, 'reference'), onlyEncryption(upload.attrs.headers));
 }
 
 export async function uploadPart(ctx: RequestContext): Promise<void> {
@@ -121,7 +121,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     ['ETag', quoted(rec.etag)],
   );
   const headers = { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc, ...onlyEncryption(rec.headers), ...(await versionHeaders(ctx, rec)) };
-  sendXml(ctx, renderXml('CompleteMultipartUploadResult', nodes), headers);
+  sendXml(ctx, renderXml('CompleteMultipartUploadResult', nodes, 'reference'), headers);
 }
 
 /** §5: ali-oss requires 204. */

@@ -123,8 +123,14 @@ export function withEc(ec: string, details: Record<string, string> = {}): Record
   return { ...details, ec };
 }
 
-/** The EC an error is answered with: its throw's own, else the catalogue's. */
+/** `details` for a throw whose cause OSS documents no EC for, where the catalogue's EC would name another cause: no EC is sent. */
+export function withoutEc(details: Record<string, string> = {}): Record<string, string> {
+  return { ...details, ec: '' };
+}
+
+/** The EC an error is answered with: its throw's own (none for `withoutEc`), else the catalogue's. */
 export function ecOf(code: string, details: Record<string, string>): string | undefined {
+  if (details.ec === '') return undefined;
   return details.ec ?? ERROR_CATALOGUE[code]?.ec;
 }
 
