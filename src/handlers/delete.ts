@@ -33,8 +33,23 @@ interface DeleteEntry {
   versionId?: string;
 }
 
+/**
+ * A carriage return written literally in `<Key>…</Key>` stays a carriage return (project
+ * choice, docs/errors.md). XML reads it as a line feed (end-of-line handling), which would
+ * delete another key: ali-oss (utility.escape) and oss2 (ElementTree) write the CR of a key
+ * literally; the Go SDKs write `&#xD;`, Java `&#x000D;`. Done on the bytes: 0x0D is a CR
+ * wherever it stands in UTF-8. A key in a CDATA section or in an element with attributes
+ * is left to XML's rules.
+ */
+export function keepCarriageReturnsInKeys(body: Uint8Array): Uint8Array {
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (!bytes.includes(0x0d)) return body;
+  const text = bytes.toString('latin1').replace(/<Key>([^<]*)<\/Key>/g, (_m, key: string) => `<Key>${key.replace(/\r/g, '&#13;')}</Key>`);
+  return Buffer.from(text, 'latin1');
+}
+
 function parseDeleteRequest(xml: Uint8Array): { quiet: boolean; entries: DeleteEntry[] } {
-  const root = asObject(parseXml(xml).Delete);
+  const root = asObject(parseXml(keepCarriageReturnsInKeys(xml)).Delete);
   if (!root) throw new OssError('MalformedXML');
   const quietText = asText(root.Quiet);
   if (quietText !== undefined && !['true', 'false'].includes(quietText.trim().toLowerCase())) throw new OssError('MalformedXML');
