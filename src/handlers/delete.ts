@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { OssError } from '../engine/errors.js';
 import { authorize } from '../protocol/authorize.js';
+import { withEc } from '../protocol/errors/catalogue.js';
 import { bucketOf, header, keyOf, readSmallBody, type RequestContext } from '../protocol/context.js';
 import { validateObjectKey } from '../protocol/names.js';
 import { queryValue } from '../protocol/request-target.js';
@@ -50,14 +51,16 @@ export function keepCarriageReturnsInKeys(body: Uint8Array): Uint8Array {
 
 function parseDeleteRequest(xml: Uint8Array): { quiet: boolean; entries: DeleteEntry[] } {
   const root = asObject(parseXml(keepCarriageReturnsInKeys(xml)).Delete);
-  if (!root) throw new OssError('MalformedXML');
+  // OSS: MalformedXML with EC 0016-00000608, "the root node is not named Delete." (its answer in alibabacloud-oss-go-sdk-v2 client_mock_test.go).
+  if (!root) throw new OssError('MalformedXML', undefined, withEc('0016-00000608'));
   const quietText = asText(root.Quiet);
   if (quietText !== undefined && !['true', 'false'].includes(quietText.trim().toLowerCase())) throw new OssError('MalformedXML');
   const objects = asList(root.Object);
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new OssError('MalformedXML');
   const entries = objects.map((o): DeleteEntry => {
     const key = asText(asObject(o)?.Key);
-    if (key === undefined) throw new OssError('MalformedXML');
+    // OSS page 0016-00000613: an <Object> without <Key>.
+    if (key === undefined) throw new OssError('MalformedXML', undefined, withEc('0016-00000613'));
     const version = asObject(o)?.VersionId;
     if (version === undefined) return { key };
     const versionId = asText(version) ?? '';
