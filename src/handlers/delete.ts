@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { OssError } from '../engine/errors.js';
 import { authorize } from '../protocol/authorize.js';
+import { withEc } from '../protocol/errors/catalogue.js';
 import { bucketOf, header, keyOf, readSmallBody, type RequestContext } from '../protocol/context.js';
 import { validateObjectKey } from '../protocol/names.js';
 import { queryValue } from '../protocol/request-target.js';
@@ -33,16 +34,33 @@ interface DeleteEntry {
   versionId?: string;
 }
 
+/**
+ * A carriage return written literally in `<Key>…</Key>` stays a carriage return (project
+ * choice, docs/errors.md). XML reads it as a line feed (end-of-line handling), which would
+ * delete another key: ali-oss (utility.escape) and oss2 (ElementTree) write the CR of a key
+ * literally; the Go SDKs write `&#xD;`, Java `&#x000D;`. Done on the bytes: 0x0D is a CR
+ * wherever it stands in UTF-8. A key in a CDATA section or in an element with attributes
+ * is left to XML's rules.
+ */
+export function keepCarriageReturnsInKeys(body: Uint8Array): Uint8Array {
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (!bytes.includes(0x0d)) return body;
+  const text = bytes.toString('latin1').replace(/<Key>([^<]*)<\/Key>/g, (_m, key: string) => `<Key>${key.replace(/\r/g, '&#13;')}</Key>`);
+  return Buffer.from(text, 'latin1');
+}
+
 function parseDeleteRequest(xml: Uint8Array): { quiet: boolean; entries: DeleteEntry[] } {
-  const root = asObject(parseXml(xml).Delete);
-  if (!root) throw new OssError('MalformedXML');
+  const root = asObject(parseXml(keepCarriageReturnsInKeys(xml)).Delete);
+  // OSS: MalformedXML with EC 0016-00000608, "the root node is not named Delete." (its answer in alibabacloud-oss-go-sdk-v2 client_mock_test.go).
+  if (!root) throw new OssError('MalformedXML', undefined, withEc('0016-00000608'));
   const quietText = asText(root.Quiet);
   if (quietText !== undefined && !['true', 'false'].includes(quietText.trim().toLowerCase())) throw new OssError('MalformedXML');
   const objects = asList(root.Object);
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new OssError('MalformedXML');
   const entries = objects.map((o): DeleteEntry => {
     const key = asText(asObject(o)?.Key);
-    if (key === undefined) throw new OssError('MalformedXML');
+    // OSS page 0016-00000613: an <Object> without <Key>.
+    if (key === undefined) throw new OssError('MalformedXML', undefined, withEc('0016-00000613'));
     const version = asObject(o)?.VersionId;
     if (version === undefined) return { key };
     const versionId = asText(version) ?? '';
@@ -77,7 +95,7 @@ export async function deleteMultipleObjects(ctx: RequestContext): Promise<void> 
   }
   // Quiet mode: OSS returns no body at all (EC 0016-00000610's page; docs/errors.md).
   if (quiet) send(ctx, 200);
-  else sendXml(ctx, renderXml('DeleteResult', nodes));
+  else sendXml(ctx, renderXml('DeleteResult', nodes, 'reference'));
 }
 
 /** objects.md §7: the version asked for, and the delete marker made or removed. */
