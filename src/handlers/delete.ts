@@ -35,22 +35,29 @@ interface DeleteEntry {
 }
 
 /**
- * A carriage return written literally in `<Key>…</Key>` stays a carriage return (project
- * choice, docs/errors.md). XML reads it as a line feed (end-of-line handling), which would
- * delete another key: ali-oss (utility.escape) and oss2 (ElementTree) write the CR of a key
- * literally; the Go SDKs write `&#xD;`, Java `&#x000D;`. Done on the bytes: 0x0D is a CR
- * wherever it stands in UTF-8. A key in a CDATA section or in an element with attributes
- * is left to XML's rules.
+ * Control characters written literally in `<Key>…</Key>` name the key they spell (issue 16:
+ * "the multi-delete body may carry them as character references or raw"). ali-oss
+ * (utility.escape), oss2 (ElementTree) and the Java SDK write every control character of a
+ * key literally; the Go SDKs write references (`&#x01;`, `&#xD;`). XML 1.0 refuses
+ * U+0001–U+001F other than tab, LF and CR, and reads a CR as a line feed (end-of-line
+ * handling), which would delete another key. So, before parsing, each of them inside a
+ * `<Key>` element becomes its character reference; everything else in the body is still
+ * strict XML 1.0 (a control byte elsewhere, or NUL anywhere, is MalformedXML). Done on the
+ * bytes: 0x01–0x1F never occur inside a multi-byte UTF-8 sequence. A key in a CDATA
+ * section or in an element with attributes is left to XML's rules.
  */
-export function keepCarriageReturnsInKeys(body: Uint8Array): Uint8Array {
+export function keepControlCharactersInKeys(body: Uint8Array): Uint8Array {
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  if (!bytes.includes(0x0d)) return body;
-  const text = bytes.toString('latin1').replace(/<Key>([^<]*)<\/Key>/g, (_m, key: string) => `<Key>${key.replace(/\r/g, '&#13;')}</Key>`);
+  if (!bytes.some((b) => b >= 0x01 && b <= 0x1f && b !== 0x09 && b !== 0x0a)) return body;
+  const text = bytes
+    .toString('latin1')
+    // eslint-disable-next-line no-control-regex
+    .replace(/<Key>([^<]*)<\/Key>/g, (_m, key: string) => `<Key>${key.replace(/[\x01-\x08\x0b-\x1f]/g, (c) => `&#${c.charCodeAt(0)};`)}</Key>`);
   return Buffer.from(text, 'latin1');
 }
 
 function parseDeleteRequest(xml: Uint8Array): { quiet: boolean; entries: DeleteEntry[] } {
-  const root = asObject(parseXml(keepCarriageReturnsInKeys(xml)).Delete);
+  const root = asObject(parseXml(keepControlCharactersInKeys(xml)).Delete);
   // OSS: MalformedXML with EC 0016-00000608, "the root node is not named Delete." (its answer in alibabacloud-oss-go-sdk-v2 client_mock_test.go).
   if (!root) throw new OssError('MalformedXML', undefined, withEc('0016-00000608'));
   const quietText = asText(root.Quiet);

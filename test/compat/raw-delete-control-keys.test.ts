@@ -5,13 +5,15 @@
 //   with `?delete&encoding-type=url`; they URL-decode each Deleted/Key (url.QueryUnescape).
 //   The keys are the ones of their integration test TestDeleteObjects / TestDeleteObjectsWithSpecialCharacter.
 // - Java writes `&#x000D;` `&#x000A;` `&#x0009;`; decimal references are XML too.
-// - ali-oss (utility.escape) and oss2 (ElementTree) write tab, LF and CR literally; a
-//   literal CR stays a CR in a key (docs/errors.md), else "cr\rkey" would delete "cr\nkey".
+// - ali-oss (utility.escape), oss2 (ElementTree) and Java write every control character
+//   literally; a literal CR stays a CR in a key (docs/errors.md), else "cr\rkey" would delete
+//   "cr\nkey", and the other controls name their keys too (the issue: "references or raw").
 // encoding-type is about the answer only (OSS's DeleteMultipleObjects reference): keys in
 // the body are taken as written, never URL-decoded, so `a%2Fb` deletes `a%2Fb`, not `a/b`.
 // Without encoding-type the answer writes controls as character references, as OSS's listings.
 // On the code before issue 16 every key with a control was refused (400 InvalidObjectName:
-// checked); a literal CR deleted the LF key instead (checked, with keepCarriageReturnsInKeys removed).
+// checked); a literal CR deleted the LF key instead (checked, with keepCarriageReturnsInKeys removed);
+// a literal U+0001 in a key was 400 MalformedXML (checked, before keepControlCharactersInKeys).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -105,12 +107,20 @@ describe('DeleteMultipleObjects with control characters in keys', { timeout: 120
     for (const k of lookalikes) assert.equal(await exists(k), true, `${JSON.stringify(k)} must stay`);
   });
 
-  test('other control characters written literally are not XML: 400 MalformedXML, nothing deleted', async () => {
-    await putAll(['lit\u0001key']);
-    const res = await deleteMulti('<Delete><Object><Key>lit\u0001key</Key></Object></Delete>');
-    assert.equal(res.status, 400, res.text);
-    assert.equal(strictXml(res.text).Code?.[0], 'MalformedXML');
-    assert.equal(await exists('lit\u0001key'), true);
+  test('other control characters written literally (ali-oss, oss2, Java) name their keys; outside a key, or NUL, they are MalformedXML', async () => {
+    const keys = [`lit${GO_CONTROLS}`, 'lit\u0001key'];
+    await putAll(keys);
+    const res = await deleteMulti(`<Delete>${keys.map((k) => `<Object><Key>${k}</Key></Object>`).join('')}</Delete>`);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(strictXml(res.text).Key!.map(goUnescape), keys);
+    for (const k of keys) assert.equal(await exists(k), false, JSON.stringify(k));
+    await putAll(['kept']);
+    for (const body of ['<Delete><Quiet>\u0001false</Quiet><Object><Key>kept</Key></Object></Delete>', '<Delete><Object><Key>kept\u0000</Key></Object><Object><Key>kept</Key></Object></Delete>']) {
+      const refused = await deleteMulti(body);
+      assert.equal(refused.status, 400, refused.text);
+      assert.equal(strictXml(refused.text).Code?.[0], 'MalformedXML');
+      assert.equal(await exists('kept'), true);
+    }
   });
 
   test('without encoding-type the answer names the keys with character references; quiet mode answers nothing', async () => {
