@@ -98,6 +98,13 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
       d.nextPosition !== undefined ? { 'x-oss-next-append-position': d.nextPosition } : {},
   },
   FileAlreadyExists: { status: 409, message: 'The object you specified already exists and can not be overwritten.', ec: '0026-00000201' },
+  // Not an OSS code: exactly-once appends (docs/extensions.md), a key reused with another append.
+  // 422 as the IETF Idempotency-Key draft answers a key reused with a different payload.
+  IdempotencyKeyMismatch: {
+    status: 422,
+    message: 'The Idempotency-Key was already used for an append with another position or body.',
+    noEc: "ossd's own code (an extension); OSS has none",
+  },
   MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.', noEc: 'no EC page found for it' },
   // 0017-00001001: If-Match, If-Unmodified-Since, If-Modified-Since or If-None-Match not met.
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold.', ec: '0017-00001001' },
