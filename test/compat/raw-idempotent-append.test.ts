@@ -11,7 +11,8 @@
  *   - the body not compared (src/engine/idempotency.ts replay: the CRC check removed):
  *     "same key, another body of the same length" answers 200 and fails;
  *   - the fast refusal before the key's lock kept for keyed appends (append.ts
- *     `token === undefined &&` removed): the racing retries get 409s and fail;
+ *     `token === undefined &&` removed): "a retry while a later append holds the object"
+ *     fails (409 at once);
  *   - the per-object count not enforced (AppendKeyChange.keep not passed): the 1001st-key
  *     test fails (the first key is still replayed);
  *   - records not tied to the object (idempotency.ts stillApplies: the blob compare
@@ -22,6 +23,7 @@ import { describe, it } from 'node:test';
 import { crcOf } from '../helpers/fault-appends.js';
 import { answerOf, keyedAppend } from '../helpers/keyed-appends.js';
 import { client } from '../helpers/clients.js';
+import { sleep, startPartialUpload, waitFor } from '../helpers/fault-store.js';
 import { useOssd } from '../helpers/ossd-process.js';
 import { raw, rawSocket, signV1 } from '../helpers/raw-http.js';
 
@@ -132,6 +134,23 @@ describe('AppendObject with Idempotency-Key', { timeout: 120_000 }, () => {
     assert.deepEqual(more.map((a) => [a.status, a.next]), Array.from({ length: 4 }, () => [200, body.length + big.length]));
     assert.equal(more.filter((a) => !a.replay).length, 1);
     assert.deepEqual(await content('race'), Buffer.concat([body, big]));
+  });
+
+  it('a retry while a later append holds the object (its body still arriving) waits for it, then is replayed', async () => {
+    assert.equal((await keyedAppend(ossd, B, 'held', 0, 'abc', 'held-0')).status, 200);
+    const total = 2 * 1024 * 1024;
+    const later = startPartialUpload(ossd, 'POST', `/${B}/held?append&position=3`, total, total / 2);
+    await waitFor('half of the later append sent', () => later.sent() === total / 2);
+    const retry = keyedAppend(ossd, B, 'held', 0, 'abc', 'held-0');
+    // Not answered while the later append holds the object: it is queued behind it (a check of
+    // the position before queueing would refuse it with 409 at once).
+    const early = await Promise.race([retry.then(() => 'answered'), sleep(300).then(() => 'waiting')]);
+    assert.equal(early, 'waiting');
+    later.finish();
+    assert.equal((await later.done).status, 200);
+    const r = await retry;
+    assert.deepEqual([r.status, r.replay, r.next], [200, true, 3], r.text);
+    assert.equal((await content('held')).length, 3 + total);
   });
 
   it('keys belong to one object: the same key on another object is another append', async () => {

@@ -3,10 +3,10 @@
  * an append's Idempotency-Key record is durable with the append itself, in its transaction.
  *
  * Mutations, each made in the server, this file run, then restored (checked 2026-12-05):
- *   - the record written by a write of its own, after the append's commit (in
- *     src/drivers/sqlite/metadata-store.ts compareAndSwap, `appendKeys` applied in a second
- *     queued write): "an append whose WAL fsync failed" fails, its retry answers 409
- *     PositionNotEqualToLength (the append is on disk, its record is not);
+ *   - the record written by a transaction of its own, after the append's commit (in
+ *     src/engine/append.ts appendHeld, the record passed to a second compareAndSwap with
+ *     KEEP_CURRENT once the append's succeeded): "an append whose WAL fsync failed" fails,
+ *     the retry answers 409 PositionNotEqualToLength (the append is on disk, its record is not);
  *   - no lookup of the key (src/engine/append.ts appendOnce): every test fails with 409;
  *   - the rollback at recovery not dropping the record (src/engine/recovery.ts,
  *     forgetRolledBack not passed): "an append rolled back at recovery" fails (its retry is
@@ -36,6 +36,49 @@ async function expectBytes(ossd: Ossd, key: string, want: Buffer, what: string):
   assert.equal(got.body.length, want.length, `${what}: length`);
   assert.ok(got.body.equals(want), `${what}: bytes`);
   assert.equal(got.crc, crcOf(want), `${what}: CRC-64`);
+}
+
+/**
+ * Keyed appends (small, journaled, and large, their own blob writes, in turn) until the
+ * `nth` WAL fsync fails one; kill -9, restart, retry it with its key. Whether it had been
+ * committed (its bytes there after the restart).
+ */
+async function walFailureRun(nth: number): Promise<boolean> {
+  const env = { OSSD_FAULTS: `wal.sync:${nth}:EIO`, OSSD_TEST_FAULTS: '1', OSSD_JOURNAL_FLUSH_MS: '600000' };
+  const dataDir = tempDataDir();
+  let ossd = await startOssd({ dataDir, env });
+  try {
+    await createBucket(ossd, BUCKET);
+    let acked = Buffer.alloc(0);
+    let failed: { token: string; position: number; body: Buffer } | undefined;
+    for (let i = 0; i < 10 && !failed; i++) {
+      const body = randomBody(i % 2 === 0 ? 2000 + i : 100 * 1024 + i);
+      const token = `wal-${i}`;
+      const a = await keyedAppend(ossd, BUCKET, 'wal', acked.length, body, token);
+      if (a.status === 200) acked = Buffer.concat([acked, body]);
+      else {
+        assert.equal(a.status, 500, a.text);
+        failed = { token, position: acked.length, body };
+      }
+    }
+    assert.ok(failed, `wal.sync:${nth}: an append failed with the WAL fsync`);
+    await ossd.kill();
+    ossd = await startOssd({ dataDir });
+    const got = await getObject(ossd, BUCKET, 'wal');
+    const held = got.status === 200 ? got.body : Buffer.alloc(0);
+    const whole = Buffer.concat([acked, failed.body]);
+    const committed = held.equals(whole);
+    assert.ok(committed || held.equals(acked), `wal.sync:${nth}: after the restart, the acknowledged appends and the failed one whole or not at all (${held.length} bytes)`);
+    const r = await keyedAppend(ossd, BUCKET, 'wal', failed.position, failed.body, failed.token);
+    assert.equal(r.status, 200, `wal.sync:${nth}: the retry of the unacknowledged append (${committed ? 'committed' : 'not committed'}): ${r.text}`);
+    assert.equal(r.replay, committed, committed ? 'committed before the kill: answered from its record' : 'not committed: appended now');
+    assert.deepEqual([r.next, r.crc], [whole.length, crcOf(whole)]);
+    await expectBytes(ossd, 'wal', whole, `wal.sync:${nth}: the failed append once`);
+    return committed;
+  } finally {
+    await ossd.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 describe('exactly-once appends across kill -9', { timeout: 300_000 }, () => {
@@ -74,46 +117,18 @@ describe('exactly-once appends across kill -9', { timeout: 300_000 }, () => {
   });
 
   it('an append whose WAL fsync failed (committed, never answered 200): its retry after kill -9 is replayed, the body appears once', async (t) => {
-    // The 4th fdatasync of the metadata WAL fails: the append committed in it is in the WAL
+    // The Nth fdatasync of the metadata WAL fails: the append committed in it is in the WAL
     // (the page cache keeps it through SIGKILL), but never acknowledged; the server refuses
-    // everything after it until restarted (test/faults/fault-drivers.test.ts).
-    const env = { OSSD_FAULTS: 'wal.sync:4:EIO', OSSD_TEST_FAULTS: '1', OSSD_JOURNAL_FLUSH_MS: '600000' };
-    const dataDir = tempDataDir();
-    let ossd = await startOssd({ dataDir, env });
-    try {
-      await createBucket(ossd, BUCKET);
-      let acked = Buffer.alloc(0);
-      let failed: { token: string; position: number; body: Buffer } | undefined;
-      for (let i = 0; i < 10 && !failed; i++) {
-        // Alternately journaled and written to the blob file.
-        const body = randomBody(i % 2 === 0 ? 2000 + i : 100 * 1024 + i);
-        const token = `wal-${i}`;
-        const a = await keyedAppend(ossd, BUCKET, 'wal', acked.length, body, token);
-        if (a.status === 200) acked = Buffer.concat([acked, body]);
-        else {
-          assert.equal(a.status, 500, a.text);
-          failed = { token, position: acked.length, body };
-        }
-      }
-      assert.ok(failed, 'an append failed with the WAL fsync');
-      await ossd.kill();
-      ossd = await startOssd({ dataDir });
-      const held = (await getObject(ossd, BUCKET, 'wal')).body;
-      const whole = Buffer.concat([acked, failed.body]);
-      const committed = held.equals(whole);
-      assert.ok(committed || held.equals(acked), `after the restart: the acknowledged appends, and the failed one whole or not at all (${held.length} bytes)`);
-      const r = await keyedAppend(ossd, BUCKET, 'wal', failed.position, failed.body, failed.token);
-      assert.equal(r.status, 200, `the retry of the unacknowledged append: ${r.text}`);
-      assert.equal(r.replay, committed, committed ? 'committed before the kill: answered from its record' : 'not committed: appended now');
-      assert.deepEqual([r.next, r.crc], [whole.length, crcOf(whole)]);
-      await expectBytes(ossd, 'wal', whole, 'the failed append once');
-      t.diagnostic(`the append whose WAL fsync failed was ${committed ? 'committed (its retry replayed)' : 'not committed (its retry appended it)'}`);
-      // Its commit is what this test is about: with SIGKILL the WAL write survives.
-      assert.ok(committed, 'the append of the failed WAL fsync survived the kill (else this test shows nothing)');
-    } finally {
-      await ossd.kill();
-      rmSync(dataDir, { recursive: true, force: true });
+    // everything after it until restarted (test/faults/fault-drivers.test.ts). Several N,
+    // so that the failing fsync is the appends' own commit whatever other writes there are.
+    let committedRuns = 0;
+    for (const nth of [3, 4, 5, 6]) {
+      const committed = await walFailureRun(nth);
+      t.diagnostic(`wal.sync:${nth}: the append whose WAL fsync failed was ${committed ? 'committed (its retry replayed)' : 'not committed (its retry appended it)'}`);
+      if (committed) committedRuns++;
     }
+    // Those commits are what this test is about: with SIGKILL the WAL write survives.
+    assert.ok(committedRuns > 0, 'an append of a failed WAL fsync survived the kill (else this test shows nothing)');
   });
 
   it('an append rolled back at recovery (its bytes lost) forgets its key: a retry after other bytes took its place is refused, not replayed', async () => {
