@@ -7,7 +7,7 @@
  *     src/engine/append.ts appendHeld, the record passed to a second compareAndSwap with
  *     KEEP_CURRENT once the append's succeeded): "an append whose WAL fsync failed" fails,
  *     the retry answers 409 PositionNotEqualToLength (the append is on disk, its record is not);
- *   - no lookup of the key (src/engine/append.ts appendOnce): every test fails with 409;
+ *   - no lookup of the key (src/engine/append.ts appendOnce): the first three tests fail (409);
  *   - the rollback at recovery not dropping the record (src/engine/recovery.ts,
  *     forgetRolledBack not passed): "an append rolled back at recovery" fails (its retry is
  *     answered 200 from the record, as if its bytes were there);
