@@ -6,15 +6,18 @@
  * which records count, and for how long, is the engine's.
  *
  * Expiry costs no sweep: storing a record drops the key's records beyond the newest
- * `keep` (by `ordinal`, one index range), and a few of the oldest records of any key past
+ * `keep` (by `ordinal`, one index range), and up to 32 of the oldest records of any key past
  * `expireBefore` (the `created_ms` index), so the table stays bounded while keyed appends
  * go on, also for objects deleted since.
  */
 import type Database from 'better-sqlite3';
 import type { AppendKeyChange, AppendKeyRecord, AppendKeyStore } from '../types.js';
 
-/** Records past their window dropped per record stored: more than one, so the table shrinks while traffic goes on. */
-const EXPIRE_BATCH = 8;
+/**
+ * Records past their window dropped per change that asks (AppendKeyChange.expireBefore):
+ * more than the records stored in between, so the table shrinks while traffic goes on.
+ */
+const EXPIRE_BATCH = 32;
 
 interface AppendKeyRow {
   token: string;
