@@ -139,6 +139,43 @@ export function outcomeUnknown(e: unknown): boolean {
   return (e as { outcomeUnknown?: boolean } | undefined)?.outcomeUnknown === true;
 }
 
+/**
+ * An append made with an Idempotency-Key (engine/idempotency.ts), kept so that a retry of
+ * it can be answered as the original was. Stored by the compare-and-swap that commits
+ * the append itself (AppendKeyChange), so after a crash both are there or neither.
+ */
+export interface AppendKeyRecord {
+  /** The Idempotency-Key header, verbatim. */
+  token: string;
+  position: number;
+  /** Bytes the append added. */
+  length: number;
+  /** CRC-64 of the object before the append (unsigned decimal): the body's fingerprint chains from it. */
+  crcBefore: string;
+  /** CRC-64 of the object after the append. */
+  crcAfter: string;
+  /** The object's blob after the append (null: an empty object that has none). */
+  blob: string | null;
+  createdMs: number;
+}
+
+/** Changes to a key's append records, made in the same transaction as a compare-and-swap of its row. */
+export interface AppendKeyChange {
+  /** Stored (replacing a record of the same token for this key), only if the swap succeeds. */
+  record?: AppendKeyRecord;
+  /** With `record`: then only the key's `keep` newest records (by the order they were stored) stay. */
+  keep?: number;
+  /** Drops the key's records whose append ends past this length (`position + length > dropBeyond`; -1: all). */
+  dropBeyond?: number;
+  /** Also drops a few records, of any key, stored before this time (old records go a few at a time). */
+  expireBefore?: number;
+}
+
+/** Reads append records (they are written inside compare-and-swap). */
+export interface AppendKeyStore {
+  find(bucket: string, key: string, token: string): Promise<AppendKeyRecord | undefined>;
+}
+
 /** The part of an object row that AppendObject's position check reads. */
 export type ObjectState = Pick<ObjectRecord, 'type' | 'size' | 'revision'>;
 
@@ -168,6 +205,8 @@ export interface MetadataStore {
     bytes?: CommittedBytes,
     /** Noncurrent versions changed in the same transaction. */
     history?: HistoryChange,
+    /** Append records (Idempotency-Key) changed in the same transaction, if the swap succeeds. */
+    appendKeys?: AppendKeyChange,
   ): Promise<CasResult>;
   /** A key's noncurrent versions (delete markers included), newest first. */
   history(bucket: string, key: string): Promise<ObjectRecord[]>;
@@ -177,6 +216,8 @@ export interface MetadataStore {
   listVersions(bucket: string, page: VersionPage): Promise<VersionEntry[]>;
   readonly journal: JournalStore;
   readonly inline: InlineBlobs;
+  /** Appends made with an Idempotency-Key (engine/idempotency.ts). */
+  readonly appendKeys: AppendKeyStore;
   /** Objects whose key starts with prefix and is > after, in bytewise key order. */
   listObjects(bucket: string, page: ListPage): Promise<ObjectRecord[]>;
 

@@ -28,6 +28,7 @@ import { type Collect, planNewCurrent, withVersion } from './versioning.js';
 import type { BodyInput } from './objects.js';
 import { nextRevision } from './revision.js';
 import type { HoldOutcome, UnsettledBlobs } from './unsettled.js';
+import { AppendKeys, type AppendOutcome, forgetRolledBack, recordAppendKey } from './idempotency.js';
 
 type AppendTarget = Pick<ObjectRecord, 'type' | 'size'> | undefined;
 
@@ -110,6 +111,8 @@ export class Appender {
   private readonly inFlight = new Map<string, InFlight>();
   /** What the last append to each key committed (lockedCurrent()). */
   private readonly lastAppended = new BoundedMap<string, ObjectRecord>(LAST_APPENDED_MAX);
+  /** Records of appends made with an Idempotency-Key (idempotency.ts). */
+  private readonly keys: AppendKeys;
 
   constructor(
     private readonly meta: MetadataStore,
@@ -121,7 +124,9 @@ export class Appender {
     private readonly collect: Collect,
     /** Bytes beyond the committed length and new files are held there until settled (unsettled.ts). */
     private readonly unsettled: UnsettledBlobs,
-  ) {}
+  ) {
+    this.keys = new AppendKeys(meta);
+  }
 
   /** What readers see of a row: the state before an append whose bytes are not yet durable. */
   visible<T extends ObjectState>(bucket: string, key: string, rec: T | undefined): T | ObjectRecord | undefined {
@@ -130,6 +135,15 @@ export class Appender {
   }
 
   async append(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes): Promise<ObjectRecord> {
+    return (await this.appendOnce(bucket, key, position, input, attrs, undefined)).record;
+  }
+
+  /**
+   * An append that may carry an Idempotency-Key (`token`, idempotency.ts): a retry of a
+   * recorded append is answered from its record, under the key's lock (so a retry racing
+   * its original waits for it), before the position is checked.
+   */
+  async appendOnce(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes, token: string | undefined): Promise<AppendOutcome> {
     const b = await this.buckets.require(bucket);
     const k = `${bucket}\0${key}`;
     // While other appends to the key hold or wait for its lock, a fast refusal before
@@ -137,13 +151,15 @@ export class Appender {
     // durable is not yet there for anyone (else a 409 here and a 404 on GET could
     // contradict each other). Under the lock that append has finished. (With the lock
     // free, the check under it comes just as soon, and is the only lookup.)
-    if (this.locks.busy(k)) checkAppendable(this.visible(bucket, key, await this.meta.objectState(bucket, key)), position, input.contentLength);
+    if (token === undefined && this.locks.busy(k)) checkAppendable(this.visible(bucket, key, await this.meta.objectState(bucket, key)), position, input.contentLength);
     return this.locks.run(k, async () => {
+      const recorded = token === undefined ? undefined : await this.keys.recorded(bucket, key, token);
+      if (recorded) return { record: await this.keys.replay(recorded, position, input), replay: true };
       const current = await this.lockedCurrent(bucket, key, k, position, input.contentLength);
       try {
-        const appended = await this.appendLocked(b, key, current, input, attrs);
+        const appended = await this.appendLocked(b, key, current, input, attrs, token);
         this.lastAppended.set(k, appended);
-        return appended;
+        return { record: appended, replay: false };
       } catch (e) {
         this.lastAppended.delete(k);
         throw e;
@@ -180,6 +196,7 @@ export class Appender {
     current: ObjectRecord | undefined,
     input: BodyInput,
     attrs: ObjectAttributes,
+    token: string | undefined,
   ): Promise<ObjectRecord> {
     // An append at 0 always writes a blob of its own, even onto an empty object that has
     // one (recovery leaves that state, the file empty, or lost with a power cut): a new id,
@@ -190,7 +207,7 @@ export class Appender {
     const blob = create ? this.blobs.newBlobId() : current.blob!;
     const hold: AppendHold = { outcome: 'settled' };
     try {
-      return await this.appendHeld(b, key, current, input, attrs, blob, create, hold);
+      return await this.appendHeld(b, key, current, input, attrs, blob, create, hold, token);
     } finally {
       if (hold.recorded) this.unsettled.release(blob, hold.outcome);
     }
@@ -206,6 +223,8 @@ export class Appender {
     /** `blob` is a new one, for this append's file (appendLocked). */
     create: boolean,
     hold: AppendHold,
+    /** The Idempotency-Key: recorded by the commit itself (idempotency.ts). */
+    token: string | undefined,
   ): Promise<ObjectRecord> {
     const bucket = b.name;
     const length = current?.size ?? 0;
@@ -295,7 +314,8 @@ export class Appender {
       if (!journaled) this.inFlight.set(k, { revision: next.revision, previous: expected });
       let cas;
       try {
-        cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next, journal, expected ? undefined : plan?.history);
+        const keyed = token === undefined ? undefined : recordAppendKey(token, length, current?.crc ?? '0', next);
+        cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next, journal, expected ? undefined : plan?.history, keyed);
       } catch (e) {
         unstage();
         this.inFlight.delete(k);
@@ -350,7 +370,8 @@ export class Appender {
       await durable;
     } catch (e) {
       const restored = previous ? { ...previous, revision: nextRevision() } : null;
-      const undone = await this.meta.compareAndSwap(next.bucket, next.key, next.revision, restored).then(
+      // The append's Idempotency-Key record, if any, goes with it (idempotency.ts).
+      const undone = await this.meta.compareAndSwap(next.bucket, next.key, next.revision, restored, undefined, undefined, forgetRolledBack(restored)).then(
         () => true,
         (err: unknown) => void this.onBackgroundError(err),
       );

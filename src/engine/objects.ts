@@ -26,6 +26,7 @@ import { OssError } from './errors.js';
 import { ingest, type IngestOptions, type IngestResult } from './ingest.js';
 import { inlineMax, inlineObject, MemoryWriter } from './inline.js';
 import { Appender, refuseAppendableSource } from './append.js';
+import type { AppendOutcome } from './idempotency.js';
 import { withStaged } from './staged-read.js';
 import type { JournalFlusher } from './journal-flusher.js';
 import type { UnsettledBlobs } from './unsettled.js';
@@ -209,6 +210,11 @@ export class ObjectService {
   /** AppendObject (append.md): see append.ts. */
   append(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes): Promise<ObjectRecord> {
     return this.appender.append(bucket, key, position, input, attrs);
+  }
+
+  /** AppendObject with an optional Idempotency-Key (idempotency.ts, docs/extensions.md). */
+  appendOnce(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes, token: string | undefined): Promise<AppendOutcome> {
+    return this.appender.appendOnce(bucket, key, position, input, attrs, token);
   }
 
   async copy(bucket: string, key: string, req: CopyRequest): Promise<{ record: ObjectRecord; source: ObjectRecord } | 'not-modified'> {

@@ -17,6 +17,7 @@ import { renderXml, xmlDate } from '../protocol/xml/render.js';
 import { send, sendXml } from '../server/respond.js';
 import { validateBucketName, validateObjectKey } from '../protocol/names.js';
 import { copySourceVersionHeaders, versionHeaders } from '../protocol/versioning.js';
+import { IDEMPOTENT_REPLAY, parseIdempotencyKey } from '../protocol/idempotency-key.js';
 
 /** The answer headers of a write: ETag, CRC and the object's encryption headers (OSS echoes them). */
 function writeHeaders(rec: ObjectRecord): Record<string, string> {
@@ -66,10 +67,12 @@ export async function appendObject(ctx: RequestContext): Promise<void> {
   // x-oss-tagging counts only on the append that creates the object (position 0); later
   // appends ignore it, even when it is invalid (append.md §2.1).
   const attrs = parseObjectAttributes(ctx, APPENDABLE_STORAGE_CLASSES, position === 0);
+  const token = parseIdempotencyKey(ctx);
   const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };
-  const rec = await ctx.engine.objects.append(bucketOf(ctx), keyOf(ctx), position, input, attrs);
+  const { record: rec, replay } = await ctx.engine.objects.appendOnce(bucketOf(ctx), keyOf(ctx), position, input, attrs, token);
   // Every append answers with the version it appended to (append.md §9).
-  send(ctx, 200, { ...writeHeaders(rec), 'x-oss-next-append-position': String(rec.size), ...(await versionHeaders(ctx, rec)) });
+  const headers = { ...writeHeaders(rec), 'x-oss-next-append-position': String(rec.size), ...(await versionHeaders(ctx, rec)) };
+  send(ctx, 200, replay ? { ...headers, [IDEMPOTENT_REPLAY]: 'true' } : headers);
 }
 
 /** x-oss-metadata-directive COPY|REPLACE, x-oss-tagging-directive Copy|Replace (objects.md §5); case-insensitive. */

@@ -10,6 +10,12 @@
  * the parts of unfinished uploads (uncommitted tails trimmed, no orphans) and staging/ is
  * empty. Between cycles leftover uploads are aborted and the data folder stays bounded.
  *
+ * Exactly-once appends run in the storm too (fault-keyed-appends.ts): writers that append with
+ * an Idempotency-Key retry, after each restart, the append whose answer the kill lost and
+ * their last acknowledged one; each must answer 200, replayed exactly when the lost append
+ * had been committed, and the object must hold every body once. Fails when the server skips
+ * the key lookup (every retry of an acknowledged append gets 409): checked.
+ *
  * OSSD_LONG_TESTS=1 runs 50 kill cycles instead of 3; OSSD_FAULT_SEED replays a run's
  * sizes and timings (printed as a diagnostic).
  */
@@ -30,6 +36,7 @@ import {
   randomBody,
   unexpectedAnswers,
 } from '../helpers/fault-appends.js';
+import { KeyedWriter } from '../helpers/fault-keyed-appends.js';
 import { copyChurner, type Held, multipartChurner, newStormLedger, writeCounts } from '../helpers/fault-churners.js';
 import { abortUploads, checkChurned, checkStorm } from '../helpers/fault-ledger.js';
 import {
@@ -54,6 +61,8 @@ const CYCLES = LONG ? 50 : 3;
 const KEYS = Array.from({ length: 8 }, (_, i) => `storm/key-${i}`);
 /** Created and deleted in a loop during the storm: the source of orphan blobs. */
 const CHURNS = ['storm/churn-0', 'storm/churn-1', 'storm/churn-2'];
+/** Appended to with an Idempotency-Key by one writer each (fault-keyed-appends.ts). */
+const KEYED = ['storm/keyed-0', 'storm/keyed-1'];
 const CLIENTS_PER_KEY = 3;
 const MAX_BODY = 256 * 1024;
 /** Objects past this size are deleted between cycles, so long runs stay small on disk. */
@@ -69,7 +78,7 @@ const WHOLE = [...COPIES.flatMap((c) => [c.src, c.dst]), ...UPLOADS];
  * The data folder after a cycle's clean-up: the appendables (each at most RESET_SIZE plus
  * one small append), the copied and completed objects (a few MiB) and the metadata database.
  */
-const DATA_BOUND = KEYS.length * RESET_SIZE + 64 * MiB;
+const DATA_BOUND = (KEYS.length + KEYED.length) * RESET_SIZE + 64 * MiB;
 
 function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'ossd-fault-'));
@@ -89,6 +98,7 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
   const aborted = new Set<string>();
   /** Totals for RELIABILITY.md; an acknowledged write missing after a restart fails the test. */
   const totals = { cycles: 0, acked: 0, inFlight: 0, writes: writeCounts(newStormLedger()), applied: 0, uploadsLeft: 0, maxData: 0 };
+  const keyedWriters = KEYED.map((key) => new KeyedWriter(BUCKET, key, () => logUniformSize(rand, MAX_BODY)));
   try {
     await createBucket(ossd, BUCKET);
     for (let cycle = 0; cycle < CYCLES; cycle++) {
@@ -115,6 +125,7 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
           );
         }
       }
+      const keyedRuns = Promise.all(keyedWriters.map((w) => w.run(ossd, () => stopped)));
       const churnLedger: Attempt[] = [];
       const churning = Promise.all(CHURNS.map((k) => churner(ossd, BUCKET, k, churnLedger, () => stopped, () => logUniformSize(rand, MAX_BODY))));
       const storm = newStormLedger();
@@ -130,6 +141,7 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
       await Promise.all(appenders);
       const churned = await churning;
       await wholeWriters;
+      await keyedRuns;
 
       assert.deepEqual(unexpectedAnswers(ledger), [], `cycle ${cycle}: every answer was a 200, a 409 or (wrong MD5) a 400`);
       assert.deepEqual(unexpectedAnswers(churnLedger), []);
@@ -165,6 +177,12 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
         beyond += bytes.length - ackedEnd;
         objects.push({ key, bytes });
       }
+      const keyedObjects: Array<{ key: string; bytes: Buffer }> = [];
+      for (const w of keyedWriters) {
+        const r = await w.retryAndCheck(ossd);
+        assert.deepEqual(r.problems, [], `seed ${seed}, cycle ${cycle}: appends with an Idempotency-Key, retried after the restart`);
+        keyedObjects.push(r);
+      }
       const churnedObjects: Array<{ key: string; bytes: Buffer }> = [];
       for (const [i, key] of CHURNS.entries()) churnedObjects.push({ key, bytes: await checkChurned(ossd, BUCKET, key, churnLedger, churned[i]!) });
       const checked = await checkStorm(ossd, BUCKET, WHOLE, wholeBase, storm, aborted);
@@ -173,7 +191,7 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
         const h = checked.held.get(key);
         return h ? [{ key, bytes: h.body, segments: h.segments }] : [];
       });
-      const all = [...objects, ...churnedObjects, ...wholeObjects].filter((o) => o.bytes.length > 0);
+      const all = [...objects, ...churnedObjects, ...wholeObjects, ...keyedObjects].filter((o) => o.bytes.length > 0);
       const listed = await listAll(ossd, BUCKET);
       assert.deepEqual(
         listed.map((o) => `${o.key}:${o.size}`),
@@ -214,10 +232,12 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
         assert.equal(a.crc, crcOf(expected), `${key}: the CRC chains from the recovered object`);
         base.set(key, expected);
       }
+      for (const w of keyedWriters) await w.reset(ossd, RESET_SIZE);
       // Leftover uploads are aborted; then the blob folder holds exactly the live objects.
       assert.deepEqual(await abortUploads(ossd, BUCKET, checked.left, aborted), []);
       for (const key of WHOLE) wholeBase.set(key, checked.held.get(key));
-      const live = [...KEYS.map((key) => ({ key, bytes: base.get(key)! })), ...wholeObjects];
+      const keyedLive = keyedWriters.map((w) => ({ key: w.key, bytes: w.bytes })).filter((o) => o.bytes.length > 0);
+      const live = [...KEYS.map((key) => ({ key, bytes: base.get(key)! })), ...wholeObjects, ...keyedLive];
       assert.deepEqual(await settledBlobProblems(dataDir, live), [], `cycle ${cycle}: deleted, replaced and aborted blobs are reclaimed`);
       const size = folderBytes(dataDir);
       assert.ok(size.total <= DATA_BOUND, `cycle ${cycle}: data folder ${size.total} bytes (${size.blobs} in blobs/), bound ${DATA_BOUND}`);
@@ -235,6 +255,11 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
         `${totals.uploadsLeft} uploads left unfinished by a kill, aborted after the restart`,
     );
     t.diagnostic(`totals, in-flight puts, copies and completes that took effect: ${totals.applied}`);
+    const keyed = keyedWriters.reduce((n, w) => ({ acked: n.acked + w.counts.acked, lost: n.lost + w.counts.lost, replayed: n.replayed + w.counts.replayed }), { acked: 0, lost: 0, replayed: 0 });
+    t.diagnostic(
+      `totals, appends with an Idempotency-Key: ${keyed.acked} acknowledged, ${keyed.lost} answers lost at a kill and retried after the restart ` +
+        `(${keyed.replayed} had been committed and were replayed, the others appended afresh), 0 duplicated, 0 lost`,
+    );
     t.diagnostic(`totals, data folder: at most ${(totals.maxData / MiB).toFixed(1)} MiB after a cycle's clean-up (bound ${DATA_BOUND / MiB} MiB)`);
   } finally {
     await ossd.kill();

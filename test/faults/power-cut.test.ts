@@ -10,6 +10,11 @@
  * multipart Complete and the parts of unfinished uploads), what was in flight at the cut
  * is there whole or not at all, and the blob folder holds exactly the committed bytes.
  *
+ * Writers appending with an Idempotency-Key (fault-keyed-appends.ts) retry, after each
+ * restart, the append whose answer the cut lost and their last acknowledged one: 200,
+ * replayed exactly when the lost one had been committed, every body once. Fails when the
+ * server skips the key lookup (src/engine/append.ts appendOnce): checked.
+ *
  * OSSD_LONG_TESTS=1 runs 50 power cuts instead of 3; OSSD_FAULT_SEED replays a run's sizes
  * and timings. Without /dev/fuse or python3-fusepy the test is skipped with the reason,
  * except in CI (CI=true), where that is a failure (.ci/run installs fuse3, libfuse2 and
@@ -44,6 +49,7 @@
 import assert from 'node:assert/strict';
 import { it, type TestContext } from 'node:test';
 import { appendAttempt, appender, type Attempt, churner, crcOf, explainBytes, logUniformSize, prng, randomBody, unexpectedAnswers } from '../helpers/fault-appends.js';
+import { KeyedWriter } from '../helpers/fault-keyed-appends.js';
 import { copyChurner, type Held, multipartChurner, newStormLedger, writeCounts } from '../helpers/fault-churners.js';
 import { abortUploads, checkChurned, checkStorm } from '../helpers/fault-ledger.js';
 import { blobProblems, createBucket, getObject, headObject, listAll, settledBlobProblems, sleep, stagingEntries, waitFor } from '../helpers/fault-store.js';
@@ -60,6 +66,8 @@ const KEYS = Array.from({ length: 4 }, (_, i) => `storm/key-${i}`);
 const CLIENTS_PER_KEY = 2;
 /** Appended to, then deleted, over and over. */
 const CHURNS = ['storm/churn-0', 'storm/churn-1'];
+/** Appended to with an Idempotency-Key by one writer each (fault-keyed-appends.ts). */
+const KEYED = ['storm/keyed-0'];
 /** PutObject (inline or blob), sometimes DeleteObject. */
 const PUTS = ['storm/put-0', 'storm/put-1', 'storm/put-2'];
 const COPIES = [{ src: 'storm/copy-src-0', dst: 'storm/copy-dst-0' }];
@@ -109,6 +117,7 @@ powerCutTest(title, async (t) => {
   const wholeBase = new Map<string, Held | undefined>();
   const putBase = new Map<string, Buffer | undefined>();
   const aborted = new Set<string>();
+  const keyedWriters = KEYED.map((key) => new KeyedWriter(BUCKET, key, () => logUniformSize(rand, MAX_BODY)));
   const totals = { cuts: 0, appends: 0, appendsInFlight: 0, puts: 0, deletes: 0, putsInFlight: 0, writes: writeCounts(newStormLedger()), applied: 0, uploadsLeft: 0 };
   try {
     let starts = 0;
@@ -124,6 +133,7 @@ powerCutTest(title, async (t) => {
           appender({ ossd: live, bucket: BUCKET, key, start: base.get(key)!.length, ledger, stop, nextBody: () => ({ body: randomBody(logUniformSize(rand, MAX_BODY)), md5: 'none' }) }),
         ),
       );
+      const keyedRuns = Promise.all(keyedWriters.map((w) => w.run(live, stop)));
       const churnLedger: Attempt[] = [];
       const churning = Promise.all(CHURNS.map((k) => churner(live, BUCKET, k, churnLedger, stop, () => logUniformSize(rand, MAX_BODY))));
       const ops: KeyOp[] = [];
@@ -149,6 +159,7 @@ powerCutTest(title, async (t) => {
       const churned = await churning;
       await putting;
       await wholeWriters;
+      await keyedRuns;
 
       assert.deepEqual(unexpectedAnswers(ledger), [], `cut ${cut}: every append answered 200 or 409`);
       assert.deepEqual(unexpectedAnswers(churnLedger), []);
@@ -180,6 +191,12 @@ powerCutTest(title, async (t) => {
         if (why !== undefined) problems.push(`${key}: ${why}`);
         objects.push({ key, bytes });
       }
+      const keyedObjects: Array<{ key: string; bytes: Buffer }> = [];
+      for (const w of keyedWriters) {
+        const r = await read(w.retryAndCheck(ossd));
+        problems.push(...r.problems);
+        keyedObjects.push(r);
+      }
       const churnedObjects: Array<{ key: string; bytes: Buffer }> = [];
       for (const [i, key] of CHURNS.entries()) {
         try {
@@ -203,7 +220,7 @@ powerCutTest(title, async (t) => {
         const h = checked.held.get(key);
         return h ? [{ key, bytes: h.body, segments: h.segments }] : [];
       });
-      const all = [...objects, ...churnedObjects, ...putObjects, ...wholeObjects].filter((o) => o.bytes.length > 0);
+      const all = [...objects, ...churnedObjects, ...putObjects, ...wholeObjects, ...keyedObjects].filter((o) => o.bytes.length > 0);
       const listed = await listAll(ossd, BUCKET);
       assert.deepEqual(listed.map((o) => `${o.key}:${o.size}`), all.map((o) => `${o.key}:${o.bytes.length}`).sort(), 'the listing shows exactly the recovered objects');
       assert.deepEqual(blobProblems(dataDir, [...all, ...checked.partBlobs]), [], `cut ${cut}: blob folder after recovery`);
@@ -242,9 +259,11 @@ powerCutTest(title, async (t) => {
         assert.equal(a.crc, crcOf(expected), `${key}: the CRC chains from the recovered object`);
         base.set(key, expected);
       }
+      for (const w of keyedWriters) await w.reset(ossd, RESET_SIZE);
       assert.deepEqual(await abortUploads(ossd, BUCKET, checked.left, aborted), []);
       for (const key of WHOLE) wholeBase.set(key, checked.held.get(key));
-      const kept = [...KEYS.map((key) => ({ key, bytes: base.get(key)! })), ...putObjects, ...wholeObjects];
+      const keyedLive = keyedWriters.map((w) => ({ key: w.key, bytes: w.bytes })).filter((o) => o.bytes.length > 0);
+      const kept = [...KEYS.map((key) => ({ key, bytes: base.get(key)! })), ...putObjects, ...wholeObjects, ...keyedLive];
       assert.deepEqual(await settledBlobProblems(dataDir, kept), [], `cut ${cut}: deleted, replaced and aborted blobs are reclaimed`);
     }
     const { put, copy, complete } = totals.writes;
@@ -255,6 +274,11 @@ powerCutTest(title, async (t) => {
     t.diagnostic(
       `totals, copies: ${copy.acked} acknowledged (and ${put.acked} source puts); multipart completes: ${complete.acked} acknowledged; 0 lost; ` +
         `${totals.applied} in-flight puts, copies and completes took effect; ${totals.uploadsLeft} uploads left unfinished by a cut, aborted`,
+    );
+    const keyed = keyedWriters.reduce((n, w) => ({ acked: n.acked + w.counts.acked, lost: n.lost + w.counts.lost, replayed: n.replayed + w.counts.replayed }), { acked: 0, lost: 0, replayed: 0 });
+    t.diagnostic(
+      `totals, appends with an Idempotency-Key: ${keyed.acked} acknowledged, ${keyed.lost} answers lost at a cut and retried after the restart ` +
+        `(${keyed.replayed} had been committed and were replayed, the others appended afresh), 0 duplicated, 0 lost`,
     );
   } finally {
     await ossd?.kill();

@@ -188,6 +188,8 @@ export const OSS_ERROR_STATUS: Readonly<Record<string, number>> = {
   InternalError: 500,
   NotImplemented: 501,
   InsufficientStorage: 507,
+  // ossd's own (docs/extensions.md "Exactly-once appends"): an Idempotency-Key reused with another append.
+  IdempotencyKeyMismatch: 422,
 };
 
 /**

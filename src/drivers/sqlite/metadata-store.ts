@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { isDiskFull } from '../../engine/errors.js';
 import { type BucketRecord, type ObjectRecord, versionIdOf } from '../../engine/model.js';
 import {
+  type AppendKeyChange,
   type BucketUsage,
   type CasResult,
   type CommittedBytes,
@@ -28,6 +29,7 @@ import { compareBytewise } from './bytewise.js';
 import { SpaceReserve } from './space-reserve.js';
 import { SqliteJournal } from './journal-store.js';
 import { SqliteInlineBlobs } from './inline-store.js';
+import { SqliteAppendKeys } from './append-key-store.js';
 import { WalSync } from './wal-sync.js';
 import { ADDED_COLUMNS, addMissingColumns, SCHEMA } from './schema.js';
 import { ObjectRowUpdates } from './row-update.js';
@@ -68,6 +70,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly journal: SqliteJournal;
   /** Small objects' bytes (inline-store.ts). */
   readonly inline: SqliteInlineBlobs;
+  /** Appends made with an Idempotency-Key (append-key-store.ts). */
+  readonly appendKeys: SqliteAppendKeys;
   /** Blobs recovery must look at after a crash (unsettled-store.ts). */
   readonly unsettled: SqliteUnsettled;
   private readonly wal: WalSync;
@@ -131,6 +135,7 @@ export class SqliteMetadataStore implements MetadataStore {
     // Journal clean-up changes nothing a reader sees.
     this.journal = new SqliteJournal(db, dataDir, (run) => this.write(run, JOURNAL_KEY), () => this.wal.mayBeSyncing(JOURNAL_KEY));
     this.inline = new SqliteInlineBlobs(db);
+    this.appendKeys = new SqliteAppendKeys(db, (bucket, key) => this.wal.barrier(objectKey(bucket, key)));
     this.versions = new SqliteVersions(db);
     this.multipart = new SqliteMultipart(
       db,
@@ -310,12 +315,14 @@ export class SqliteMetadataStore implements MetadataStore {
     next: ObjectRecord | null | typeof KEEP_CURRENT,
     bytes?: CommittedBytes,
     history?: HistoryChange,
+    appendKeys?: AppendKeyChange,
   ): Promise<CasResult> {
     if (bytes?.kind === 'journal') this.queuedAppends++;
     return this.write(() => {
       const r = this.casSync(bucket, key, expectedRevision, next, history);
       if (r.ok && bytes?.kind === 'journal') this.journal.insertSync(bytes);
       if (r.ok && bytes?.kind === 'inline') this.inline.insertSync(bytes.blob, bytes.data);
+      if (r.ok && appendKeys) this.appendKeys.applySync(bucket, key, appendKeys);
       return r;
     }, objectKey(bucket, key), next === null || (history?.remove?.length ?? 0) > 0);
   }

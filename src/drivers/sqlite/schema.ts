@@ -38,6 +38,25 @@ CREATE TABLE IF NOT EXISTS objects (
 ) WITHOUT ROWID;
 
 CREATE INDEX IF NOT EXISTS objects_blob ON objects(blob) WHERE blob IS NOT NULL;
+
+-- Appends made with an Idempotency-Key (append-key-store.ts): written by the transaction
+-- that commits the append. ordinal: the order a key's records were stored in (the newest
+-- are kept); created_ms: for expiry.
+CREATE TABLE IF NOT EXISTS append_keys (
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  token TEXT NOT NULL,
+  ordinal INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  length INTEGER NOT NULL,
+  crc_before TEXT NOT NULL,
+  crc_after TEXT NOT NULL,
+  blob TEXT,
+  created_ms INTEGER NOT NULL,
+  UNIQUE (bucket, key, token)
+);
+CREATE INDEX IF NOT EXISTS append_keys_order ON append_keys(bucket, key, ordinal);
+CREATE INDEX IF NOT EXISTS append_keys_age ON append_keys(created_ms);
 `;
 
 /**

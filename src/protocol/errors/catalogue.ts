@@ -113,6 +113,13 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
   // uploaded again (OSS's answer carries this message and EC 0042-00000108).
   PartAlreadyExist: { status: 409, message: "For sequential multipart upload, you can't overwrite uploaded parts.", ec: '0042-00000108' },
   FileAlreadyExists: { status: 409, message: 'The object you specified already exists and can not be overwritten.', ec: '0026-00000201' },
+  // Not an OSS code: exactly-once appends (docs/extensions.md), a key reused with another append.
+  // 422 as the IETF Idempotency-Key draft answers a key reused with a different payload.
+  IdempotencyKeyMismatch: {
+    status: 422,
+    message: 'The Idempotency-Key was already used for an append with another position or body.',
+    noEc: "ossd's own code (an extension); OSS has none",
+  },
   // 0017-00000101: no Content-Length (and not chunked).
   MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.', ec: '0017-00000101' },
   // 0017-00001001: If-Match, If-Unmodified-Since, If-Modified-Since or If-None-Match not met.
