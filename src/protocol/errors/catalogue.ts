@@ -84,6 +84,8 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
   NoSuchVersion: { status: 404, message: 'The specified version does not exist.', ec: '0012-00000203' },
   // GetBucketCors on a bucket without rules (buckets.md §"Other bucket sub-resources").
   NoSuchCORSConfiguration: { status: 404, message: 'The CORS Configuration does not exist.', noEc: 'no EC page found for it' },
+  // GetBucketAppendSizeLimit on a bucket without one (ossd's own, docs/extensions.md), like NoSuchCORSConfiguration.
+  NoSuchAppendSizeLimit: { status: 404, message: 'The bucket has no append size limit.', noEc: "ossd's own code; OSS has no append size limit" },
   SymlinkTargetNotExist: { status: 404, message: 'The symlink target object does not exist.', ec: '0026-00000012' },
   MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.', noEc: 'one EC per cause in OSS (0017-00000002: a delete marker); none for the others' },
   // 0015-00000102: the name is taken (ossd has one account, so always by "another user" of the same server).
@@ -96,6 +98,13 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
     ec: '0026-00000016',
     headers: (d): Record<string, string> =>
       d.nextPosition !== undefined ? { 'x-oss-next-append-position': d.nextPosition } : {},
+  },
+  // ossd's own (docs/extensions.md "Append size limit"; engine/append-limit.ts says why 409).
+  AppendSizeLimitExceeded: {
+    status: 409,
+    message: "The append would make the object larger than the bucket's append size limit.",
+    noEc: "ossd's own code; OSS has no append size limit below 5 GiB",
+    headers: (d): Record<string, string> => (d.nextPosition !== undefined ? { 'x-oss-next-append-position': d.nextPosition } : {}),
   },
   FileAlreadyExists: { status: 409, message: 'The object you specified already exists and can not be overwritten.', ec: '0026-00000201' },
   MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.', noEc: 'no EC page found for it' },
