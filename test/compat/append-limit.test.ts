@@ -61,6 +61,19 @@ describe('append size limit: the sub-resource', { timeout: 60_000 }, () => {
     assert.equal((await raw(ossd, { method: 'GET', path: `/${bucket}/?x-ossd-append-limit` })).status, 404);
   });
 
+  it('ali-oss sets it with its own signer, V1 and V4 (the example in docs/extensions.md)', async () => {
+    for (const [v4, n] of [[false, 111], [true, 222]] as const) {
+      const c = client(ossd, { mode: 'ip', v4, bucket });
+      const params = c._bucketRequestParams('PUT', bucket, { 'x-ossd-append-limit': '' });
+      params.content = limitBody(n);
+      params.successStatuses = [200];
+      await c.request(params);
+      const got = await raw(ossd, { method: 'GET', path: `/${bucket}/?x-ossd-append-limit` });
+      assert.equal(element(got, 'MaxSize'), String(n), v4 ? 'V4' : 'V1');
+    }
+    assert.equal((await raw(ossd, { method: 'DELETE', path: `/${bucket}/?x-ossd-append-limit` })).status, 204);
+  });
+
   it('bad bodies: MalformedXML; a size of 0, above 5 GiB or not a number: InvalidArgument; nothing set', async () => {
     for (const body of ['', '<AppendSizeLimit>', '<Other><MaxSize>5</MaxSize></Other>']) {
       const r = await setLimit(bucket, body);
