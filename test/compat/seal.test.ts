@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { client, type OssClient } from '../helpers/clients.js';
 import { useOssd } from '../helpers/ossd-process.js';
 import { raw, type RawResponse } from '../helpers/raw-http.js';
@@ -128,6 +128,15 @@ describe('SealAppendObject', { timeout: 120_000 }, () => {
     await c.append('k5', Buffer.from('!'), { position: 5 });
   });
 
+  it('ACL and tagging changes keep the seal', async () => {
+    await c.append('k7', Buffer.from('kept'));
+    const sealed = await seal(bucket, 'k7', 4);
+    await c.putACL('k7', 'public-read');
+    await c.putObjectTagging('k7', { a: '1' });
+    assert.equal(hdr((await c.head('k7')).res, 'x-oss-sealed-time'), sealed.headers['x-oss-sealed-time']);
+    await rejectsWith(c.append('k7', Buffer.from('!'), { position: 4 }), notAppendable);
+  });
+
   it('V4 through ali-oss\'s own signer (a generic request naming the sub-resources)', async () => {
     const v4 = client(ossd, { mode: 'ip', v4: true, bucket });
     await v4.append('k6', Buffer.from('signed v4'));
@@ -173,6 +182,10 @@ describe('seals racing appends', { timeout: 180_000 }, () => {
     await c.putBucket(bucket);
   });
 
+  /** Writers stopped by a seal, over the rounds: the seal must have come mid-run at least once. */
+  let stoppedBySeal = 0;
+  after(() => assert.ok(stoppedBySeal > 0, 'in no round did the seal land while writers were still appending'));
+
   for (const round of [0, 1, 2]) {
     it(`round ${round}: 6 writers, 3 sealers on one object`, async () => {
       const key = `race-${round}`;
@@ -201,20 +214,24 @@ describe('seals racing appends', { timeout: 180_000 }, () => {
       };
       // Each sealer tries until one of its seals is acknowledged (at the latest once the writers are done).
       const sealer = async (s: number): Promise<void> => {
-        await sleep(100 + 50 * s);
+        // Once a few appends are in (a seal of a 1-append object would test little), then staggered.
+        while (acked.size < 5) await sleep(5);
+        await sleep(20 * s);
+        let length = Number((await c.head(key).catch(() => undefined))?.res.headers['content-length'] ?? 0);
         for (;;) {
-          const head = await c.head(key).catch(() => undefined);
-          const length = Number(head?.res.headers['content-length'] ?? 0);
           const r = await seal(bucket, key, length);
           if (r.status === 200) {
             seals.push({ position: length, time: String(r.headers['x-oss-sealed-time']) });
             return;
           }
-          if (r.status !== 404) {
+          if (r.status === 404) {
+            length = 0;
+          } else {
             assert.equal(r.status, 409, r.text);
             assert.equal(codeOf(r), 'PositionNotEqualToLength', r.text);
+            // Retry at once at the length the refusal names (as a client would).
+            length = Number(r.headers['x-oss-next-append-position']);
           }
-          await sleep(Math.random() * 4);
         }
       };
       await Promise.all([...[0, 1, 2, 3, 4, 5].map(writer), ...[0, 1, 2].map(sealer)]);
@@ -235,6 +252,7 @@ describe('seals racing appends', { timeout: 180_000 }, () => {
       }
       assert.equal(at, got.length, 'bytes in the object that no acknowledged append wrote');
       assert.ok(acked.size > 3, `only ${acked.size} appends`);
+      stoppedBySeal += refusedBySeal;
       // How often the seal came mid-run (writers refused by it), for the record.
       console.log(`round ${round}: ${acked.size} appends acknowledged, ${refusedBySeal} writers stopped by the seal, ${got.length} bytes`);
       await rejectsWith(c.append(key, Buffer.from('late'), { position: got.length }), notAppendable);
