@@ -177,6 +177,10 @@ console.log('# ---- summary');
 console.log(`# files ${results.length}: ${results.length - hung.length - failedFiles.length} passed, ${failedFiles.length} failed, ${hung.length} hung`);
 for (const r of failedFiles) console.log(`# failed${/failureType: 'testTimeoutFailure'/.test(r.output) ? ' (a timeout)' : ''}: ${r.file}`);
 for (const r of hung) console.log(`# hung (killed after ${FILE_TIMEOUT_MS / 1000} s): ${r.file}`);
+// Skipped tests, with their reasons (e.g. a system package the machine lacks), stay visible.
+for (const r of results) {
+  for (const m of r.output.matchAll(/^\s*ok \d+ - (.*?) # SKIP ?(.*)$/gm)) console.log(`# skipped: ${r.file}: ${m[1]}${m[2] ? ` (${m[2]})` : ''}`);
+}
 const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 5);
 console.log(`# slowest: ${slowest.map((r) => `${r.file.slice(root.length + 1)} ${(r.ms / 1000).toFixed(1)} s`).join(', ')}`);
 for (const n of COUNTS) console.log(`# ${n} ${total[n]}`);

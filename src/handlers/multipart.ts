@@ -41,7 +41,9 @@ export async function initiateMultipartUpload(ctx: RequestContext): Promise<void
   const enc = parseEncoding(ctx);
   const attrs = parseObjectAttributes(ctx);
   const forbid = parseForbidOverwrite(ctx);
-  const upload = await ctx.engine.multipart.initiate(bucketOf(ctx), keyOf(ctx), attrs, forbid);
+  // `?uploads&sequential`: parts in order, none uploaded twice (engine/multipart.ts checkSequential).
+  const sequential = ctx.query.some((q) => q.name === 'sequential');
+  const upload = await ctx.engine.multipart.initiate(bucketOf(ctx), keyOf(ctx), attrs, forbid, sequential);
   const nodes: XmlNode[] = [];
   if (enc.type) nodes.push(['EncodingType', enc.type]);
   nodes.push(['Bucket', upload.bucket], ['Key', enc.encode(upload.key)], ['UploadId', upload.uploadId]);

@@ -161,6 +161,7 @@ export const OSS_ERROR_STATUS: Readonly<Record<string, number>> = {
   EntityTooSmall: 400,
   InvalidPart: 400,
   InvalidPartOrder: 400,
+  PartNotSequential: 400,
   IncompleteBody: 400,
   InvalidEncryptionAlgorithmError: 400,
   InvalidRequest: 400,
@@ -181,6 +182,7 @@ export const OSS_ERROR_STATUS: Readonly<Record<string, number>> = {
   // ossd's own codes (docs/extensions.md "Append size limit"), not OSS's: their statuses are ossd's choice.
   AppendSizeLimitExceeded: 409,
   NoSuchAppendSizeLimit: 404,
+  PartAlreadyExist: 409,
   FileAlreadyExists: 409,
   MissingContentLength: 411,
   PreconditionFailed: 412,

@@ -58,6 +58,8 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
     message: "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.",
     noEc: 'no EC page found for it',
   },
+  // A sequential upload's part out of order (oss2 exceptions.PartNotSequential: 400).
+  PartNotSequential: { status: 400, message: 'For sequential multipart upload, parts must be uploaded in order: 1, 2, 3…', noEc: 'no EC page found for it' },
   InvalidPartOrder: {
     status: 400,
     message: 'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
@@ -106,6 +108,9 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
     noEc: "ossd's own code; OSS has no append size limit below 5 GiB",
     headers: (d): Record<string, string> => (d.nextPosition !== undefined ? { 'x-oss-next-append-position': d.nextPosition } : {}),
   },
+  // Sequential multipart uploads (`?uploads&sequential`): a part already uploaded cannot be
+  // uploaded again (OSS's answer carries this message and EC 0042-00000108).
+  PartAlreadyExist: { status: 409, message: "For sequential multipart upload, you can't overwrite uploaded parts.", ec: '0042-00000108' },
   FileAlreadyExists: { status: 409, message: 'The object you specified already exists and can not be overwritten.', ec: '0026-00000201' },
   MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.', noEc: 'no EC page found for it' },
   // 0017-00001001: If-Match, If-Unmodified-Since, If-Modified-Since or If-None-Match not met.
