@@ -176,8 +176,8 @@ export interface AppendKeyStore {
   find(bucket: string, key: string, token: string): Promise<AppendKeyRecord | undefined>;
 }
 
-/** The part of an object row that AppendObject's position check reads. */
-export type ObjectState = Pick<ObjectRecord, 'type' | 'size' | 'revision'>;
+/** The part of an object row that AppendObject's position check reads (a sealed object takes no appends). */
+export type ObjectState = Pick<ObjectRecord, 'type' | 'size' | 'revision' | 'sealedMs'>;
 
 export interface MetadataStore {
   getBucket(name: string): Promise<BucketRecord | undefined>;
@@ -189,7 +189,7 @@ export interface MetadataStore {
   listBuckets(prefix: string, after: string, limit: number): Promise<BucketRecord[]>;
 
   getObject(bucket: string, key: string): Promise<ObjectRecord | undefined>;
-  /** Just the type, length and revision of the current row: a cheap read for checks that need no more. */
+  /** Just the type, length, revision and seal time of the current row: a cheap read for checks that need no more. */
   objectState(bucket: string, key: string): Promise<ObjectState | undefined>;
   /**
    * The one write primitive for objects: replace the row for (bucket, key) with `next`

@@ -76,6 +76,14 @@ export class BucketService {
     }
   }
 
+  /** The append size limit extension (append-limit.ts): bytes, or undefined to remove it. */
+  async setAppendSizeLimit(name: string, appendSizeLimit: number | undefined): Promise<void> {
+    const { appendSizeLimit: _old, ...b } = await this.require(name);
+    if (!(await this.changing(name, () => this.meta.updateBucket(appendSizeLimit !== undefined ? { ...b, appendSizeLimit } : b)))) {
+      throw new OssError('NoSuchBucket', undefined, { BucketName: name });
+    }
+  }
+
   async setAcl(name: string, acl: BucketAcl): Promise<void> {
     const b = await this.require(name);
     if (!(await this.changing(name, () => this.meta.updateBucket({ ...b, acl })))) {

@@ -207,6 +207,16 @@ export class ObjectService {
     return { r, blob, bytes: { kind: 'inline', blob, data: memory.bytes() } };
   }
 
+  /** SealAppendObject: see seal.ts. */
+  seal(bucket: string, key: string, position: number): Promise<ObjectRecord> {
+    return this.appender.seal(bucket, key, position);
+  }
+
+  /** Called with each object when it is first sealed, once the seal is durable (append.ts sealListeners). */
+  onSealed(listener: (sealed: ObjectRecord) => void): void {
+    this.appender.sealListeners.push(listener);
+  }
+
   /** AppendObject (append.md): see append.ts. */
   append(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes): Promise<ObjectRecord> {
     return this.appender.append(bucket, key, position, input, attrs);

@@ -75,6 +75,16 @@ export async function appendObject(ctx: RequestContext): Promise<void> {
   send(ctx, 200, replay ? { ...headers, [IDEMPOTENT_REPLAY]: 'true' } : headers);
 }
 
+/**
+ * SealAppendObject (`POST /<key>?seal&position=<n>`; seal.ts): 200 with the time of the
+ * object's first seal in `x-oss-sealed-time`, the same on every later seal.
+ */
+export async function sealAppendObject(ctx: RequestContext): Promise<void> {
+  const position = parsePosition(ctx);
+  const rec = await ctx.engine.objects.seal(bucketOf(ctx), keyOf(ctx), position);
+  send(ctx, 200, { etag: quoted(rec.etag), 'x-oss-sealed-time': new Date(rec.sealedMs!).toUTCString() });
+}
+
 /** x-oss-metadata-directive COPY|REPLACE, x-oss-tagging-directive Copy|Replace (objects.md §5); case-insensitive. */
 function parseDirective(ctx: RequestContext, name = 'x-oss-metadata-directive'): 'COPY' | 'REPLACE' {
   const v = (header(ctx, name) ?? 'COPY').toUpperCase();

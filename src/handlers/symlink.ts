@@ -89,6 +89,7 @@ export function linkedResponseHeaders(link: ObjectRecord, target: ObjectRecord):
     if (name.startsWith('x-oss-meta-')) delete h[name];
   }
   delete h['x-oss-next-append-position'];
+  delete h['x-oss-sealed-time'];
   delete h['x-oss-tagging-count'];
   h['x-oss-object-type'] = 'Symlink';
   for (const [k, v] of Object.entries(link.meta)) h[`x-oss-meta-${k}`] = v;

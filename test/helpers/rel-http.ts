@@ -179,6 +179,9 @@ export const OSS_ERROR_STATUS: Readonly<Record<string, number>> = {
   BucketNotEmpty: 409,
   ObjectNotAppendable: 409,
   PositionNotEqualToLength: 409,
+  // ossd's own codes (docs/extensions.md "Append size limit"), not OSS's: their statuses are ossd's choice.
+  AppendSizeLimitExceeded: 409,
+  NoSuchAppendSizeLimit: 404,
   PartAlreadyExist: 409,
   FileAlreadyExists: 409,
   MissingContentLength: 411,

@@ -81,7 +81,14 @@ export const ADDED_COLUMNS: readonly AddedColumn[] = [
   { table: 'objects', column: 'version_id', decl: 'TEXT' },
   // PutBucketTags (protocol/bucket-tagging.ts): the bucket's tag set as JSON; NULL when none is set.
   { table: 'buckets', column: 'tags', decl: 'TEXT' },
+  // SealAppendObject (engine/seal.ts): when the object was first sealed, ms since the epoch; NULL: not sealed.
+  { table: 'objects', column: 'sealed_ms', decl: 'INTEGER' },
+  // The append size limit extension (docs/extensions.md): bytes; NULL: OSS's 5 GiB.
+  { table: 'buckets', column: 'append_limit', decl: 'INTEGER' },
 ];
+
+/** Columns added to `object_versions` (version-store.ts) after it was first created. */
+export const ADDED_VERSION_COLUMNS: readonly AddedColumn[] = [{ table: 'object_versions', column: 'sealed_ms', decl: 'INTEGER' }];
 
 /** Adds those of `columns` that their table lacks (ALTER TABLE ... ADD COLUMN). */
 export function addMissingColumns(db: Database.Database, columns: readonly AddedColumn[]): void {

@@ -95,6 +95,7 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
   // GetBucketCors on a bucket without rules (buckets.md §"Other bucket sub-resources").
   // 0034-00000001: GetBucketCors on a bucket without CORS rules.
   NoSuchCORSConfiguration: { status: 404, message: 'The CORS Configuration does not exist.', ec: '0034-00000001' },
+  NoSuchAppendSizeLimit: { status: 404, message: 'The bucket has no append size limit.', noEc: "ossd's own code; OSS has no append size limit" },
   SymlinkTargetNotExist: { status: 404, message: 'The symlink target object does not exist.', ec: '0026-00000012' },
   MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.', noEc: 'one EC per cause in OSS: a delete marker carries 0017-00000002; none for the others' },
   // 0015-00000102: the name is taken (ossd has one account, so always by "another user" of the same server).
@@ -108,6 +109,13 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
     ec: '0026-00000016',
     headers: (d): Record<string, string> =>
       d.nextPosition !== undefined ? { 'x-oss-next-append-position': d.nextPosition } : {},
+  },
+  // ossd's own (docs/extensions.md "Append size limit"; engine/append-limit.ts says why 409).
+  AppendSizeLimitExceeded: {
+    status: 409,
+    message: "The append would make the object larger than the bucket's append size limit.",
+    noEc: "ossd's own code; OSS has no append size limit below 5 GiB",
+    headers: (d): Record<string, string> => (d.nextPosition !== undefined ? { 'x-oss-next-append-position': d.nextPosition } : {}),
   },
   // Sequential multipart uploads (`?uploads&sequential`): a part already uploaded cannot be
   // uploaded again (OSS's answer carries this message and EC 0042-00000108).
