@@ -9,6 +9,12 @@
 // - oss2 tests/test_bucket.py test_invalid_argument: PutBucketCors with
 //   `<MaxAgeSeconds>-1</MaxAgeSeconds>` is InvalidArgument naming the element and its value
 //   (`ArgumentName`, `ArgumentValue`); ossd left out ArgumentValue: fails without it: checked.
+// - aliyun-oss-go-sdk oss/client_test.go TestCreateBucketXml: CreateBucketXml with a body
+//   indented in a Go raw string, whitespace before `<?xml`; OSS creates the bucket (IA),
+//   ossd answered MalformedXML: fails without the trim in src/protocol/xml/parse.ts: checked.
+// - aliyun-oss-go-sdk TestIsBucketExist: IsBucketExist("BucketNameInvalid") is ListBuckets
+//   with `prefix=BucketNameInvalid`, which OSS refuses (error page 0017-00000290); ossd
+//   listed nothing: fails without checkBucketNamePrefix (src/handlers/bucket.ts): checked.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOssd, type Ossd } from '../helpers/ossd-process.js';
@@ -45,6 +51,31 @@ describe('what the official SDK suites send', { timeout: 120_000 }, () => {
   test('regionList names ListBuckets only: other methods at the service stay 501 NotImplemented', async () => {
     assertErr(await raw(ossd, { method: 'PUT', path: '/?regionList=' }), 501, 'NotImplemented');
     assertErr(await raw(ossd, { method: 'DELETE', path: '/?regionList=' }), 501, 'NotImplemented');
+  });
+
+  test('Go v1 CreateBucketXml: whitespace before the XML declaration is accepted', async () => {
+    const body = '\n        <?xml version="1.0" encoding="UTF-8"?>\n        <CreateBucketConfiguration>\n'
+      + '            <StorageClass>IA</StorageClass>\n        </CreateBucketConfiguration>\n        ';
+    const res = await raw(ossd, { method: 'PUT', path: '/suite-xml/', body });
+    assert.equal(res.status, 200, res.text);
+    const info = await raw(ossd, { method: 'GET', path: '/suite-xml/?bucketInfo' });
+    assert.equal(element(info.text, 'StorageClass'), 'IA');
+    // Whitespace is only skipped before a declaration; other junk stays MalformedXML.
+    assertErr(await raw(ossd, { method: 'PUT', path: '/suite-xml2/', body: 'x<?xml version="1.0"?><CreateBucketConfiguration/>' }), 400, 'MalformedXML');
+    assertErr(await raw(ossd, { method: 'GET', path: '/suite-xml2/?bucketInfo' }), 404, 'NoSuchBucket');
+  });
+
+  test('Go v1 IsBucketExist("BucketNameInvalid"): a ListBuckets prefix no bucket name can start with is InvalidArgument', async () => {
+    for (const prefix of ['BucketNameInvalid', 'a_b', 'a.b', 'x'.repeat(64)]) {
+      const res = await raw(ossd, { method: 'GET', path: `/?prefix=${prefix}&max-keys=1` });
+      assertErr(res, 400, 'InvalidArgument');
+      assert.equal(res.headers['x-oss-ec'], '0017-00000290');
+    }
+    // Prefixes bucket names can start with still list.
+    for (const prefix of ['suite-', 'suite-a', 'nothing-here', '0']) {
+      const res = await raw(ossd, { method: 'GET', path: `/?prefix=${prefix}&max-keys=1` });
+      assert.equal(res.status, 200, res.text);
+    }
   });
 
   test('oss2 put_bucket_cors with MaxAgeSeconds -1: InvalidArgument with ArgumentName and ArgumentValue', async () => {
