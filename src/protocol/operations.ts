@@ -34,6 +34,8 @@ export const OPERATIONS: readonly OperationRow[] = [
   { name: 'ListBuckets', method: 'GET', level: 'service', access: 'owner' },
   // `?regionList`: OSS's ListBuckets for the endpoint's region only (oss2's examples/bucket.py "single region"); ossd is one region.
   { name: 'ListBuckets', method: 'GET', level: 'service', subresource: 'regionList', access: 'owner' },
+  // `?tagging="k":"v"`: ListBuckets filtered by tags (alibabacloud-oss-go-sdk-v2 ListBucketsRequest.Tagging).
+  { name: 'ListBuckets', method: 'GET', level: 'service', subresource: 'tagging', access: 'owner' },
 
   { name: 'PutBucket', method: 'PUT', level: 'bucket', access: 'owner' },
   { name: 'DeleteBucket', method: 'DELETE', level: 'bucket', access: 'owner' },
