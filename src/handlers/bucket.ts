@@ -76,20 +76,8 @@ function parseTaggingFilter(tagging: string): BucketTagFilter[] {
   return entries.map(([key, value]) => ({ key, value: value as string }));
 }
 
-/**
- * A ListBuckets prefix that no bucket name can start with (bucket names are 3–63 of a–z,
- * 0–9 and `-`) is refused: OSS error page 0017-00000290 ("the prefix parameter in a
- * request such as ListBuckets is invalid"); aliyun-oss-go-sdk's TestIsBucketExist expects
- * an error for the prefix `BucketNameInvalid`.
- */
-function checkBucketNamePrefix(prefix: string): void {
-  if (prefix === '' || /^[a-z0-9-]{1,63}$/.test(prefix)) return;
-  throw new OssError('InvalidArgument', 'The prefix is not valid: bucket names hold only a-z, 0-9 and "-", at most 63.', withEc('0017-00000290', { ArgumentName: 'prefix', ArgumentValue: prefix }));
-}
-
 export async function listBuckets(ctx: RequestContext): Promise<void> {
   const prefix = queryValue(ctx.query, 'prefix') ?? '';
-  checkBucketNamePrefix(prefix);
   const marker = queryValue(ctx.query, 'marker') ?? '';
   const maxKeys = parseMaxKeys(queryValue(ctx.query, 'max-keys'), 100);
   const rows = await ctx.engine.buckets.list(prefix, marker, maxKeys + 1, tagFilter(ctx));

@@ -32,8 +32,6 @@ export interface OperationRow {
 
 export const OPERATIONS: readonly OperationRow[] = [
   { name: 'ListBuckets', method: 'GET', level: 'service', access: 'owner' },
-  // `?regionList`: OSS's ListBuckets for the endpoint's region only (oss2's examples/bucket.py "single region"); ossd is one region.
-  { name: 'ListBuckets', method: 'GET', level: 'service', subresource: 'regionList', access: 'owner' },
   // `?tagging="k":"v"`: ListBuckets filtered by tags (alibabacloud-oss-go-sdk-v2 ListBucketsRequest.Tagging).
   { name: 'ListBuckets', method: 'GET', level: 'service', subresource: 'tagging', access: 'owner' },
 
