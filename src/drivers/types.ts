@@ -191,7 +191,24 @@ export interface MetadataStore {
   appendableObjects(): AsyncIterable<ObjectRecord>;
   /** The unsettled blobs registry; its rows for dereferenced blobs are written by the commits themselves. */
   readonly unsettled: UnsettledStore;
+  /** Per bucket: current objects and their bytes, and every stored version (noncurrent ones and delete markers included), from metadata (`ossd du`). */
+  usage(): Promise<BucketUsage[]>;
+  /**
+   * Writes a consistent copy of the metadata (everything committed when it starts, and
+   * whatever it refers to that only the metadata store holds) into the folder `dir`
+   * (`ossd backup`, src/engine/backup.ts).
+   */
+  snapshotTo(dir: string): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface BucketUsage {
+  bucket: string;
+  objects: number;
+  bytes: number;
+  /** Noncurrent versions and delete markers. */
+  noncurrentVersions: number;
+  noncurrentBytes: number;
 }
 
 export interface BlobWriter {
@@ -237,4 +254,8 @@ export interface BlobStore {
   list(): AsyncIterable<string>;
   /** Removes leftovers of interrupted writes (staging files). */
   clearStaging(): Promise<void>;
+  /** Until the returned function is called, removals wait (a backup is copying the blobs a snapshot refers to). */
+  holdRemovals(): () => void;
+  /** Copies every blob into the folder `dir` (with `link`, hard links where the file system allows): a backup's blobs. */
+  exportTo(dir: string, link: boolean): Promise<{ linked: number; copied: number }>;
 }

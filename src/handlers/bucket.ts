@@ -76,9 +76,26 @@ function parseTaggingFilter(tagging: string): BucketTagFilter[] {
   return entries.map(([key, value]) => ({ key, value: value as string }));
 }
 
+/** What a bucket name can begin with (README §1.5: a-z, 0-9 and '-', 3–63 long, not starting with '-'); '' too. */
+const BUCKET_NAME_START = /^(?:[a-z0-9][a-z0-9-]{0,62})?$/;
+
+/**
+ * ListBuckets' `prefix` and `marker` (project choice, docs/errors.md): one that no bucket
+ * name can begin with (upper case, '_', '/', a control, over 63 bytes) is 400 InvalidArgument
+ * with OSS's EC for an invalid prefix (0017-00000290) / marker (0017-00000291), rather
+ * than an empty list: it is a mistake (an object prefix, a typo) that an empty answer hides.
+ */
+function bucketNameStart(ctx: RequestContext, name: 'prefix' | 'marker', ec: string): string {
+  const v = queryValue(ctx.query, name) ?? '';
+  if (!BUCKET_NAME_START.test(v)) {
+    throw new OssError('InvalidArgument', `The ${name} can match no bucket name: bucket names hold only a-z, 0-9 and "-", are at most 63 long and do not start with "-".`, withEc(ec, { ArgumentName: name, ArgumentValue: v }));
+  }
+  return v;
+}
+
 export async function listBuckets(ctx: RequestContext): Promise<void> {
-  const prefix = queryValue(ctx.query, 'prefix') ?? '';
-  const marker = queryValue(ctx.query, 'marker') ?? '';
+  const prefix = bucketNameStart(ctx, 'prefix', '0017-00000290');
+  const marker = bucketNameStart(ctx, 'marker', '0017-00000291');
   const maxKeys = parseMaxKeys(queryValue(ctx.query, 'max-keys'), 100);
   const rows = await ctx.engine.buckets.list(prefix, marker, maxKeys + 1, tagFilter(ctx));
   const page = rows.slice(0, maxKeys);

@@ -11,6 +11,7 @@ import {
   quoted,
 } from '../protocol/object-headers.js';
 import { copySourceConditions, parseCopySource } from '../protocol/copy-source.js';
+import { withEc } from '../protocol/errors/catalogue.js';
 import { queryValue } from '../protocol/request-target.js';
 import { renderXml, xmlDate } from '../protocol/xml/render.js';
 import { send, sendXml } from '../server/respond.js';
@@ -22,7 +23,25 @@ function writeHeaders(rec: ObjectRecord): Record<string, string> {
   return { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc, ...onlyEncryption(rec.headers) };
 }
 
+/** The conditional headers OSS refuses on PutObject, in the order they are reported. */
+const PUT_CONDITIONS = ['If-Modified-Since', 'If-Unmodified-Since', 'If-Match', 'If-None-Match'];
+
+/**
+ * OSS does not implement conditional PutObject: any of these headers is answered
+ * NotImplemented, `<Header>` naming it (EC 0017-00000245, help.aliyun.com/en/oss/user-guide/
+ * 0017-00000245). Its page says the status is 400; ossd answers NotImplemented with the one
+ * status the catalogue gives the code, 501 (docs/errors.md). Refusing, rather than ignoring
+ * them, keeps a client that relies on them from overwriting what it meant to protect; the
+ * way OSS offers is x-oss-forbid-overwrite.
+ */
+function refuseConditionalPut(ctx: RequestContext): void {
+  const named = PUT_CONDITIONS.find((h) => header(ctx, h.toLowerCase()) !== undefined);
+  if (named === undefined) return;
+  throw new OssError('NotImplemented', undefined, withEc('0017-00000245', { Header: named }));
+}
+
 export async function putObject(ctx: RequestContext): Promise<void> {
+  refuseConditionalPut(ctx);
   // Everything that can be refused is checked before the body is read.
   const attrs = parseObjectAttributes(ctx);
   const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };

@@ -28,7 +28,7 @@ export interface OperationNameGroup {
 }
 
 export const OSS_OPERATION_NAME_GROUPS: readonly OperationNameGroup[] = [
-  { group: 'Service and region', names: ['regions', 'regionList', 'cloudboxes'], operations: 'DescribeRegions, ListCloudBoxes' },
+  { group: 'Service and region', names: ['regions', 'regionList', 'cloudboxes'], operations: 'DescribeRegions, ListCloudBoxes; `regionList` is ListBuckets of one region' },
   { group: 'Bucket basics', names: ['bucketInfo', 'location', 'stat'], operations: 'GetBucketInfo, GetBucketLocation, GetBucketStat' },
   {
     group: 'Retention policy (WORM)',

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { isDiskFull } from '../../engine/errors.js';
 import { type BucketRecord, type ObjectRecord, versionIdOf } from '../../engine/model.js';
 import {
+  type BucketUsage,
   type CasResult,
   type CommittedBytes,
   type HistoryChange,
@@ -34,6 +35,7 @@ import { type BucketRow, type ObjectRow, OBJECT_ROW_COLUMNS, bucketFromRow, buck
 import { type RecentRow, RecentRows } from './recent-rows.js';
 import { SqliteMultipart } from './multipart-store.js';
 import { SqliteUnsettled, UNSETTLED_KEY } from './unsettled-store.js';
+import { snapshotSync, syncSnapshot, usageSync } from './snapshot.js';
 
 interface QueuedWrite {
   run: () => unknown;
@@ -76,7 +78,7 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly recent = new RecentRows();
 
   /** @param options.syncOnLoop whether nothing else is going on, so a WAL fsync may run on the event loop (wal-sync.ts) */
-  constructor(dataDir: string, options: { syncOnLoop?: () => boolean } = {}) {
+  constructor(private readonly dataDir: string, options: { syncOnLoop?: () => boolean } = {}) {
     this.db = new Database(join(dataDir, 'meta.db'));
     this.db.pragma('journal_mode = WAL');
     // NORMAL, and wal-sync.ts fsyncs the WAL after every commit off the event loop:
@@ -459,6 +461,16 @@ export class SqliteMetadataStore implements MetadataStore {
     // Materialised first: recovery writes while it walks these rows.
     const rows = this.stmt.appendable.all() as ObjectRow[];
     for (const row of rows) yield objectFromRow(row);
+  }
+
+  async usage(): Promise<BucketUsage[]> {
+    return usageSync(this.db);
+  }
+
+  async snapshotTo(dir: string): Promise<void> {
+    // Synchronous up to the copy's end: see snapshot.ts.
+    snapshotSync(this.db, this.dataDir, dir);
+    await syncSnapshot(dir);
   }
 
   async close(): Promise<void> {
