@@ -264,7 +264,12 @@ export class ObjectService {
   async delete(bucket: string, key: string, versionId?: string): Promise<DeleteOutcome> {
     const b = await this.buckets.require(bucket);
     const collect = (gone: ObjectRecord | undefined) => this.collect(gone, null);
-    if (versionId !== undefined) return deleteVersion(this.meta, bucket, key, versionId, collect);
+    if (versionId !== undefined) {
+      const outcome = await deleteVersion(this.meta, bucket, key, versionId, collect);
+      // A bucket that never had versioning names no version in its answer, not even `null`
+      // (alibabacloud-oss-go-sdk-v2 TestDeleteObject: versionId=null, no x-oss-version-id).
+      return b.versioning === undefined ? { ...outcome, versionId: undefined } : outcome;
+    }
     if (b.versioning !== undefined) return deleteWithMarker(this.meta, b, key, collect);
     for (;;) {
       const current = await this.meta.getObject(bucket, key);

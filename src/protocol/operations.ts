@@ -35,6 +35,8 @@ export const OPERATIONS: readonly OperationRow[] = [
   // `GET /?regionList`: ListBuckets of the endpoint's region only (oss2's "single region"
   // example and test_list_buckets_with_region_list, answered 200 by OSS); ossd has one region.
   { name: 'ListBuckets', method: 'GET', level: 'service', subresource: 'regionList', access: 'owner' },
+  // `?tagging="k":"v"`: ListBuckets filtered by tags (alibabacloud-oss-go-sdk-v2 ListBucketsRequest.Tagging).
+  { name: 'ListBuckets', method: 'GET', level: 'service', subresource: 'tagging', access: 'owner' },
 
   { name: 'PutBucket', method: 'PUT', level: 'bucket', access: 'owner' },
   { name: 'DeleteBucket', method: 'DELETE', level: 'bucket', access: 'owner' },

@@ -78,6 +78,7 @@ const OSS_OPERATION_NAMES: Record<string, string[]> = {
 /** ossd's operation table (docs/operations.md): `METHOD level name` for each row with a sub-resource. */
 const IMPLEMENTED = new Set([
   'GET service regionList',
+  'GET service tagging',
   'GET bucket bucketInfo', 'GET bucket location', 'GET bucket acl', 'PUT bucket acl', 'POST bucket delete',
   'GET bucket uploads', 'PUT bucket cors', 'GET bucket cors', 'DELETE bucket cors', 'PUT bucket versioning',
   'GET bucket versioning', 'GET bucket versions', 'GET bucket live', 'PUT bucket tagging', 'GET bucket tagging',
