@@ -36,7 +36,7 @@ test('npm start compiles a missing or stale dist/, and leaves a current one alon
   const old = new Date(Date.now() - 30_000);
   utimesSync(output, old, old);
   start();
-  assert.equal(statSync(output).mtimeMs, old.getTime(), 'a current dist/ is not compiled again');
+  assert.ok(Math.abs(statSync(output).mtimeMs - old.getTime()) < 1, 'a current dist/ is not compiled again');
 
   writeFileSync(source, 'export const v = 2;\n');
   start();
