@@ -1,0 +1,209 @@
+/**
+ * Follow reads (docs/extensions.md "Follow reads"): a reader of an appendable object that
+ * stays open and receives the bytes of each append as it commits. HTTP-free: the handler
+ * (handlers/follow-read.ts) gives a `write` that applies backpressure and an abort signal
+ * for a client that went away.
+ *
+ * Never polls: the reader sleeps until the key's change notifier wakes it (object-changes.ts)
+ * or one of its two timers fires. At each wake-up it reads the current object through the
+ * ordinary read path (ObjectService.open, which hides an append whose bytes are not yet
+ * durable), so it sends only bytes below the committed length in the metadata store: the
+ * bytes of an append that failed half-way (client gone mid-body, a CRC or MD5 mismatch)
+ * lie beyond that length and are never read.
+ */
+import type { MetadataStore } from '../drivers/types.js';
+import { OssError } from './errors.js';
+import { type ObjectRecord, versionIdOf } from './model.js';
+import type { ObjectChanges } from './object-changes.js';
+import type { ObjectService, OpenedObject } from './objects.js';
+
+/** Why a follow read ended; `client-gone` is never sent (there is no one to send it to). */
+export type FollowEnd = 'idle-timeout' | 'max-duration' | 'sealed' | 'replaced' | 'deleted' | 'shutdown' | 'client-gone';
+
+export interface FollowRequest {
+  bucket: string;
+  key: string;
+  /** The object as the GET found it: the appendable object followed. */
+  start: ObjectRecord;
+  /** The first byte to send (≤ start.size). */
+  offset: number;
+  /** Ends the read after this long without a new byte. */
+  idleMs: number;
+  /** Ends the read after this long in all. */
+  maxMs: number;
+  /** Hands bytes to the reader; resolves once it can take more (true), or false when it is gone. */
+  write(chunk: Buffer): Promise<boolean>;
+  /** Aborted when the reader went away. */
+  signal: AbortSignal;
+}
+
+/** Committed bytes up to this size are read in one call; more are streamed (bounded by the stream's buffer). */
+const ONE_READ_MAX = 256 * 1024;
+
+/**
+ * Sealed (SealAppendObject, helper "seal"): the record carries `sealedMs` once that work is
+ * merged; until then no object is ever sealed.
+ */
+function isSealed(rec: ObjectRecord): boolean {
+  return (rec as { sealedMs?: number }).sealedMs !== undefined;
+}
+
+export class FollowService {
+  constructor(
+    private readonly objects: ObjectService,
+    private readonly meta: MetadataStore,
+    private readonly changes: ObjectChanges,
+  ) {}
+
+  /** Sends what the object has from `offset`, then each append as it commits, until one of FollowEnd happens. */
+  async follow(req: FollowRequest): Promise<FollowEnd> {
+    return new FollowRead(this.objects, this.meta, req).run(this.changes);
+  }
+}
+
+/** One follow read: its position, the object it follows, its timers and its wake-up. */
+class FollowRead {
+  private offset: number;
+  /** The followed object's blob once it has bytes (an append at 0 gives an empty object its first blob). */
+  private blob: string | null;
+  /** Set by a notification that ends the read whatever the metadata says (deleted, replaced, shutdown), or by a timer. */
+  private ended: FollowEnd | undefined;
+  /** A notification came since the last look at the object. */
+  private dirty = true;
+  private wake: (() => void) | undefined;
+  /** Set while a write waits for a slow reader: the end of the read interrupts it. */
+  private interrupt: (() => void) | undefined;
+  private lastByteAt = Date.now();
+
+  constructor(
+    private readonly objects: ObjectService,
+    private readonly meta: MetadataStore,
+    private readonly req: FollowRequest,
+  ) {
+    this.offset = req.offset;
+    this.blob = req.start.size > 0 ? req.start.blob : null;
+  }
+
+  private end(reason: FollowEnd): void {
+    this.ended ??= reason;
+    this.interrupt?.();
+    this.wake?.();
+  }
+
+  async run(changes: ObjectChanges): Promise<FollowEnd> {
+    const { bucket, key, signal } = this.req;
+    // Subscribed before the first look at the object: no commit falls between the two.
+    const unsubscribe = changes.subscribe(bucket, key, (change) => {
+      if (change === 'deleted' || change === 'replaced' || change === 'shutdown') this.end(change);
+      this.dirty = true;
+      this.wake?.();
+    });
+    const onAbort = (): void => this.end('client-gone');
+    signal.addEventListener('abort', onAbort);
+    if (signal.aborted) this.end('client-gone');
+    const maxTimer = setTimeout(() => this.end('max-duration'), this.req.maxMs);
+    try {
+      for (;;) {
+        if (this.ended) return this.ended;
+        if (this.dirty) {
+          this.dirty = false;
+          const outcome = await this.catchUp();
+          if (outcome) this.end(outcome);
+          continue;
+        }
+        await this.sleep();
+      }
+    } finally {
+      clearTimeout(maxTimer);
+      signal.removeEventListener('abort', onAbort);
+      unsubscribe();
+    }
+  }
+
+  /** Until a notification, the end of the read, or the idle timeout. */
+  private async sleep(): Promise<void> {
+    const idleLeft = this.lastByteAt + this.req.idleMs - Date.now();
+    if (idleLeft <= 0) return this.end('idle-timeout');
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      timer = setTimeout(() => this.end('idle-timeout'), idleLeft);
+    });
+    clearTimeout(timer);
+    this.wake = undefined;
+  }
+
+  /** Sends the committed bytes past `offset`; says why the read ends, if it does. */
+  private async catchUp(): Promise<FollowEnd | undefined> {
+    let opened: OpenedObject;
+    try {
+      opened = await this.objects.open(this.req.bucket, this.req.key);
+    } catch (e) {
+      // No current object (deleted, or a delete marker on top).
+      if (e instanceof OssError && e.code === 'NoSuchKey') return 'deleted';
+      throw e;
+    }
+    try {
+      const rec = opened.record;
+      const gone = await this.replacedBy(rec);
+      if (gone) return gone;
+      if (rec.size > this.offset) {
+        this.blob ??= rec.blob;
+        await this.send(opened, this.offset, rec.size);
+      }
+      // Every byte below the sealed length has gone out first.
+      if (!this.ended && isSealed(rec)) return 'sealed';
+      return undefined;
+    } finally {
+      await opened.close();
+    }
+  }
+
+  /** Whether `rec`, the key's current object now, is no longer the object followed (and why). */
+  private async replacedBy(rec: ObjectRecord): Promise<FollowEnd | undefined> {
+    const start = this.req.start;
+    if (versionIdOf(rec) !== versionIdOf(start)) {
+      // Another version is current: the one followed became noncurrent, or was deleted by id.
+      const kept = await this.meta.getVersion(start.bucket, start.key, versionIdOf(start));
+      return kept && !kept.record.deleteMarker ? 'replaced' : 'deleted';
+    }
+    // An appendable object never shrinks, and keeps its blob once it has bytes.
+    if (rec.type !== 'Appendable' || rec.size < this.offset) return 'replaced';
+    if (this.blob !== null && rec.size > 0 && rec.blob !== this.blob) return 'replaced';
+    return undefined;
+  }
+
+  /** Bytes [from, to) of the opened object, at the pace the reader takes them. */
+  private async send(opened: OpenedObject, from: number, to: number): Promise<void> {
+    if (opened.read && to - from <= ONE_READ_MAX) {
+      await this.write(await opened.read(from, to));
+      return;
+    }
+    const stream = opened.stream(from, to);
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (!(await this.write(chunk))) return;
+      }
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  /** Writes one chunk and waits for the reader to take it; false when the read ended meanwhile. */
+  private async write(chunk: Buffer): Promise<boolean> {
+    if (this.ended || chunk.length === 0) return !this.ended;
+    // Not Promise.race with a promise kept for the whole read: each race would leave a reaction on it.
+    const taken = await new Promise<boolean>((resolve, reject) => {
+      this.interrupt = () => resolve(false);
+      this.req.write(chunk).then(resolve, reject);
+    });
+    this.interrupt = undefined;
+    if (!taken) {
+      this.end('client-gone');
+      return false;
+    }
+    this.offset += chunk.length;
+    this.lastByteAt = Date.now();
+    return true;
+  }
+}
