@@ -70,6 +70,7 @@ function followLogLines(): Array<{ follow: string; followers: number }> {
 }
 
 describe('follow reads', { timeout: 240_000 }, () => {
+  // Fails when the response head waits for the first bytes (no flushHeaders) or the append's notify is removed: checked.
   it('sends what is there, then each append as it commits, byte-exact, and ends with idle-timeout', async () => {
     const o = new Appended(c, 'basic.log');
     await o.append(randomBytes(1000));
@@ -90,8 +91,8 @@ describe('follow reads', { timeout: 240_000 }, () => {
     assert.ok(r.body.equals(o.content));
   });
 
-  // Fails when the handler stops wait for 'drain' (write's false ignored), so the whole
-  // object goes into the socket's buffer: checked (RSS grew by ~48 MB).
+  // Fails when the handler stops waiting for 'drain' (write's false ignored), so the object
+  // piles up in the response's buffer: checked (RSS grew by 20 MB against 5 MB here).
   it('a reader that does not read keeps the server from buffering the object', async () => {
     const o = new Appended(c, 'big.bin');
     for (let i = 0; i < 12; i++) await o.append(randomBytes(4 * 1024 * 1024));
@@ -103,9 +104,10 @@ describe('follow reads', { timeout: 240_000 }, () => {
     await sleep(1500);
     const grown = rss() - before;
     f.destroy();
-    assert.ok(grown < 20_000_000, `server RSS grew by ${grown} bytes for a reader that reads nothing`);
+    assert.ok(grown < 12_000_000, `server RSS grew by ${grown} bytes for a reader that reads nothing`);
   });
 
+  // Fails when DeleteObject does not notify (the followers end by idle-timeout instead): checked.
   it('followers racing appends get every byte, from wherever they start, and then deleted', async () => {
     const o = new Appended(c, 'race.log');
     await o.append(randomBytes(10));
@@ -159,6 +161,7 @@ describe('follow reads', { timeout: 240_000 }, () => {
     }
   });
 
+  // Fails when collectReplaced() does not notify 'replaced': checked (idle-timeout).
   it('an overwrite by PutObject or CopyObject ends followers with replaced', async () => {
     await c.put('normal-source', Buffer.from('a normal object'));
     for (const overwrite of [
@@ -255,6 +258,7 @@ describe('follow reads', { timeout: 240_000 }, () => {
     assert.ok(r2.body.equals(o.content), 'the follower from 0 saw bytes of a failed append');
   });
 
+  // Fails when a sent byte does not reset the idle timer, and when the max-duration timer is removed: checked.
   it('idle-timeout counts from the last byte; max-duration ends a busy reader', async () => {
     const o = new Appended(c, 'timers.log');
     await o.append(randomBytes(10));
@@ -308,6 +312,7 @@ describe('follow reads', { timeout: 240_000 }, () => {
     await o.append(randomBytes(10));
   });
 
+  // Fails when followStart() follows any object type: checked.
   it('on a Normal object, x-ossd-follow gets a plain GET, without the header', async () => {
     const body = randomBytes(3000);
     await c.put('plain.bin', body);
@@ -339,6 +344,7 @@ describe('follow reads', { timeout: 240_000 }, () => {
     assert.ok(r.body.equals(o.content));
   });
 
+  // Fails when a start past the length is accepted (206 then): checked.
   it('refuses a start past the length (416 InvalidRange) and a bad timer header (400 InvalidArgument)', async () => {
     const o = new Appended(c, 'bad-requests.log');
     await o.append(randomBytes(100));
@@ -357,6 +363,7 @@ describe('follow reads at shutdown', { timeout: 60_000 }, () => {
   const own = { server: undefined as Awaited<ReturnType<typeof startOssd>> | undefined };
   after(() => own.server?.cleanup());
 
+  // Fails when server.ts's close() does not shut the change notifier down ('aborted': the connection is cut): checked.
   it('a stopping server ends its followers with shutdown', async () => {
     const s = (own.server = await startOssd());
     const oss = client(s, { mode: 'ip-sld', bucket: 'shutdown' });
