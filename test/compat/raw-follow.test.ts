@@ -70,7 +70,7 @@ function followLogLines(): Array<{ follow: string; followers: number }> {
 }
 
 describe('follow reads', { timeout: 240_000 }, () => {
-  // Fails when the response head waits for the first bytes (no flushHeaders) or the append's notify is removed: checked.
+  // Fails when an append does not notify (objects.ts append()): checked.
   it('sends what is there, then each append as it commits, byte-exact, and ends with idle-timeout', async () => {
     const o = new Appended(c, 'basic.log');
     await o.append(randomBytes(1000));
@@ -134,6 +134,8 @@ describe('follow reads', { timeout: 240_000 }, () => {
     }
   });
 
+  // Fails when the response head waits for the first bytes (no flushHeaders: the follower
+  // at the end gets no head until it ends, and the appends start only after): checked.
   it('a delete racing appends ends every follower with deleted after a prefix of the bytes', async () => {
     const o = new Appended(c, 'race-delete.log');
     await o.append(randomBytes(100));
