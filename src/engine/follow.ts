@@ -15,7 +15,8 @@ import type { MetadataStore } from '../drivers/types.js';
 import { OssError } from './errors.js';
 import { type ObjectRecord, versionIdOf } from './model.js';
 import type { ObjectChanges } from './object-changes.js';
-import type { ObjectService, OpenedObject } from './objects.js';
+import type { ObjectService } from './objects.js';
+import { FollowReads, SHARED_MAX } from './follow-reads.js';
 
 /** Why a follow read ended; `client-gone` is never sent (there is no one to send it to). */
 export type FollowEnd = 'idle-timeout' | 'max-duration' | 'sealed' | 'replaced' | 'deleted' | 'shutdown' | 'client-gone';
@@ -37,8 +38,8 @@ export interface FollowRequest {
   signal: AbortSignal;
 }
 
-/** Committed bytes up to this size are read in one call; more are streamed (bounded by the stream's buffer). */
-const ONE_READ_MAX = 256 * 1024;
+/** Reads in a row that found another object than the one just looked up, before the read fails. */
+const MAX_MISSES = 5;
 
 /**
  * Sealed (SealAppendObject, helper "seal"): the record carries `sealedMs` once that work is
@@ -49,15 +50,19 @@ function isSealed(rec: ObjectRecord): boolean {
 }
 
 export class FollowService {
+  private readonly reads: FollowReads;
+
   constructor(
     private readonly objects: ObjectService,
     private readonly meta: MetadataStore,
     private readonly changes: ObjectChanges,
-  ) {}
+  ) {
+    this.reads = new FollowReads(objects);
+  }
 
   /** Sends what the object has from `offset`, then each append as it commits, until one of FollowEnd happens. */
-  async follow(req: FollowRequest): Promise<FollowEnd> {
-    return new FollowRead(this.objects, this.meta, req).run(this.changes);
+  follow(req: FollowRequest): Promise<FollowEnd> {
+    return new FollowRead(this.objects, this.meta, this.reads, req).run(this.changes);
   }
 }
 
@@ -74,10 +79,13 @@ class FollowRead {
   /** Set while a write waits for a slow reader: the end of the read interrupts it. */
   private interrupt: (() => void) | undefined;
   private lastByteAt = Date.now();
+  /** Reads in a row that found the key holding another object (catchUp()). */
+  private misses = 0;
 
   constructor(
     private readonly objects: ObjectService,
     private readonly meta: MetadataStore,
+    private readonly reads: FollowReads,
     private readonly req: FollowRequest,
   ) {
     this.offset = req.offset;
@@ -135,28 +143,55 @@ class FollowRead {
 
   /** Sends the committed bytes past `offset`; says why the read ends, if it does. */
   private async catchUp(): Promise<FollowEnd | undefined> {
-    let opened: OpenedObject;
+    let rec: ObjectRecord;
     try {
-      opened = await this.objects.open(this.req.bucket, this.req.key);
+      // The committed length, from the metadata store (an append not yet durable is hidden).
+      rec = await this.objects.head(this.req.bucket, this.req.key);
     } catch (e) {
       // No current object (deleted, or a delete marker on top).
       if (e instanceof OssError && e.code === 'NoSuchKey') return 'deleted';
       throw e;
     }
-    try {
-      const rec = opened.record;
-      const gone = await this.replacedBy(rec);
-      if (gone) return gone;
-      if (rec.size > this.offset) {
-        this.blob ??= rec.blob;
-        await this.send(opened, this.offset, rec.size);
+    const gone = await this.replacedBy(rec);
+    if (gone) return gone;
+    if (rec.size > this.offset) {
+      this.blob ??= rec.blob;
+      const sent = rec.size - this.offset <= SHARED_MAX ? await this.sendShared(rec) : await this.sendStreamed(rec);
+      if (!sent) {
+        // The key held another object by the time the bytes were read: look again.
+        if (++this.misses > MAX_MISSES) throw new Error(`follow read of ${rec.key}: the object keeps changing under the read`);
+        this.dirty = true;
+        return undefined;
       }
-      // Every byte below the sealed length has gone out first.
-      if (!this.ended && isSealed(rec)) return 'sealed';
-      return undefined;
-    } finally {
-      await opened.close();
+      this.misses = 0;
     }
+    // Every byte below the sealed length has gone out first.
+    if (!this.ended && isSealed(rec)) return 'sealed';
+    return undefined;
+  }
+
+  /** The new bytes, read once for every follower of the key at this offset (follow-reads.ts). */
+  private async sendShared(rec: ObjectRecord): Promise<boolean> {
+    const data = await this.reads.shared(rec, this.offset, rec.size);
+    if (!data) return false;
+    await this.write(data);
+    return true;
+  }
+
+  /** A long catch-up, streamed at the pace the reader takes it. */
+  private async sendStreamed(rec: ObjectRecord): Promise<boolean> {
+    const held = await this.reads.open(rec, rec.size);
+    if (!held) return false;
+    const stream = held.opened.stream(this.offset, rec.size);
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (!(await this.write(chunk))) break;
+      }
+    } finally {
+      stream.destroy();
+      held.release();
+    }
+    return true;
   }
 
   /** Whether `rec`, the key's current object now, is no longer the object followed (and why). */
@@ -171,22 +206,6 @@ class FollowRead {
     if (rec.type !== 'Appendable' || rec.size < this.offset) return 'replaced';
     if (this.blob !== null && rec.size > 0 && rec.blob !== this.blob) return 'replaced';
     return undefined;
-  }
-
-  /** Bytes [from, to) of the opened object, at the pace the reader takes them. */
-  private async send(opened: OpenedObject, from: number, to: number): Promise<void> {
-    if (opened.read && to - from <= ONE_READ_MAX) {
-      await this.write(await opened.read(from, to));
-      return;
-    }
-    const stream = opened.stream(from, to);
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        if (!(await this.write(chunk))) return;
-      }
-    } finally {
-      stream.destroy();
-    }
   }
 
   /** Writes one chunk and waits for the reader to take it; false when the read ended meanwhile. */
