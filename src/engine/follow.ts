@@ -1,7 +1,7 @@
 /**
  * Follow reads (docs/extensions.md "Follow reads"): a reader of an appendable object that
  * stays open and receives the bytes of each append as it commits. HTTP-free: the handler
- * (handlers/follow-read.ts) gives a `write` that applies backpressure and an abort signal
+ * (handlers/follow-read.ts) gives a `write` that applies backpressure and a hook
  * for a client that went away.
  *
  * Never polls: the reader sleeps until the key's change notifier wakes it (object-changes.ts)
@@ -34,8 +34,8 @@ export interface FollowRequest {
   maxMs: number;
   /** Hands bytes to the reader; resolves once it can take more (true), or false when it is gone. */
   write(chunk: Buffer): Promise<boolean>;
-  /** Aborted when the reader went away. */
-  signal: AbortSignal;
+  /** Calls `gone` when the reader goes away; returns what unregisters it. (Not an AbortSignal: an EventTarget per reader costs memory, and there may be 10,000 readers.) */
+  onGone(gone: () => void): () => void;
 }
 
 /** Reads in a row that found another object than the one just looked up, before the read fails. */
@@ -99,16 +99,14 @@ class FollowRead {
   }
 
   async run(changes: ObjectChanges): Promise<FollowEnd> {
-    const { bucket, key, signal } = this.req;
+    const { bucket, key } = this.req;
     // Subscribed before the first look at the object: no commit falls between the two.
     const unsubscribe = changes.subscribe(bucket, key, (change) => {
       if (change === 'deleted' || change === 'replaced' || change === 'shutdown') this.end(change);
       this.dirty = true;
       this.wake?.();
     });
-    const onAbort = (): void => this.end('client-gone');
-    signal.addEventListener('abort', onAbort);
-    if (signal.aborted) this.end('client-gone');
+    const forget = this.req.onGone(() => this.end('client-gone'));
     const maxTimer = setTimeout(() => this.end('max-duration'), this.req.maxMs);
     try {
       for (;;) {
@@ -123,7 +121,7 @@ class FollowRead {
       }
     } finally {
       clearTimeout(maxTimer);
-      signal.removeEventListener('abort', onAbort);
+      forget();
       unsubscribe();
     }
   }

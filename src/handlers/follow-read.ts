@@ -84,9 +84,6 @@ export async function sendFollow(ctx: RequestContext, rec: ObjectRecord, headers
   res.flushHeaders();
   // The read's own timers govern it, not the server's idle-socket timeout (restored after).
   ctx.req.socket.setTimeout(0);
-  const gone = new AbortController();
-  const onClose = (): void => gone.abort();
-  res.once('close', onClose);
   let reason: FollowEnd;
   try {
     reason = await ctx.engine.follow.follow({
@@ -96,14 +93,17 @@ export async function sendFollow(ctx: RequestContext, rec: ObjectRecord, headers
       offset,
       idleMs,
       maxMs,
-      signal: gone.signal,
+      onGone: (gone) => {
+        if (res.destroyed) queueMicrotask(gone);
+        res.once('close', gone);
+        return () => res.off('close', gone);
+      },
       write: (chunk) => {
         if (res.destroyed) return Promise.resolve(false);
         return res.write(chunk) ? Promise.resolve(true) : drained(res);
       },
     });
   } finally {
-    res.off('close', onClose);
     ctx.logFields = { ...ctx.logFields, followers: ctx.engine.changes.listeners };
   }
   ctx.logFields = { ...ctx.logFields, follow: reason };
