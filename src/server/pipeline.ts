@@ -146,7 +146,7 @@ export async function handleRequest(
     respondWithError(deps, ctx, e);
   } finally {
     if (deps.config.logRequests) {
-      deps.log({ t: new Date(started).toISOString(), id: requestId, op: ctx.operation, status: res.statusCode, ms: Date.now() - started });
+      deps.log({ t: new Date(started).toISOString(), id: requestId, op: ctx.operation, status: res.statusCode, ms: Date.now() - started, ...ctx.logFields });
     }
   }
 }

@@ -19,6 +19,9 @@ import { handleRequest, newRequestId, type PipelineDeps } from './pipeline.js';
 import { IdlePoll } from './idle-poll.js';
 import { isClosing } from './closing-sockets.js';
 
+/** How long a stop waits for follow reads to send their end (a reader that does not read is cut). */
+const FOLLOW_SHUTDOWN_WAIT_MS = 2000;
+
 export interface RunningServer {
   server: Server;
   engine: Engine;
@@ -142,6 +145,9 @@ export async function startServer(config: Config, log: (line: Record<string, unk
     endpoint,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Follow reads end with reason `shutdown`; their trailers go out before connections are cut.
+      await engine.changes.shutdown(FOLLOW_SHUTDOWN_WAIT_MS);
+      await new Promise((resolve) => setImmediate(resolve));
       server.closeAllConnections();
       await closed;
       await engine.close();
