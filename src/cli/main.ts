@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The ossd command. `ossd [serve] [flags]` starts the server; `ossd help` lists the flags. */
 import { ConfigError, loadConfig, OPTIONS } from '../config.js';
+import { backendRefusal, parseBlobs, parseMetadata } from '../config-cluster.js';
 import { faultsRefusal } from '../drivers/faults-config.js';
 import { startServer } from '../server/server.js';
 import { banner } from './banner.js';
@@ -8,6 +9,21 @@ import { DataDirLockError, lockDataDir } from './data-dir-lock.js';
 
 /** Start-up refused for a reason the user must fix (not a bug): message only, exit 1. */
 class Refused extends Error {}
+
+/** A configuration this build cannot serve yet (PostgreSQL metadata, S3 blobs): message only, exit 2 like a bad flag. */
+class Unavailable extends Error {}
+
+/**
+ * keys, sts and sweep work on the data folder's SQLite store: refused when the environment
+ * points the server elsewhere, or they would change a store the server does not use.
+ */
+function refuseOtherBackends(env: NodeJS.ProcessEnv): void {
+  const fail = (message: string): never => {
+    throw new ConfigError(message);
+  };
+  const refusal = backendRefusal(parseMetadata(env.OSSD_METADATA, fail), parseBlobs(env.OSSD_BLOBS, env, fail));
+  if (refusal) throw new Unavailable(refusal);
+}
 
 function usage(): string {
   const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(24)} ${o.env.padEnd(28)} ${o.help}`);
@@ -42,6 +58,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write('wrote docs/operations.md and docs/errors.md\n');
     return;
   }
+  if (args[0] === 'keys' || args[0] === 'sts' || args[0] === 'sweep') refuseOtherBackends(process.env);
   if (args[0] === 'keys' || args[0] === 'sts') {
     const { KEYS_USAGE, runKeysCommand } = await import('./keys.js');
     if (args[1] === 'help' || args.includes('--help')) return void process.stdout.write(KEYS_USAGE);
@@ -55,6 +72,8 @@ async function main(argv: string[]): Promise<void> {
   }
   if (args[0] === 'serve') args = args.slice(1);
   const config = loadConfig(args, process.env);
+  const unavailable = backendRefusal(config.metadata, config.blobs);
+  if (unavailable) throw new Unavailable(unavailable);
   const refusal = faultsRefusal(process.env);
   if (refusal) throw new Refused(refusal);
   // Before anything reads or changes the data folder (recovery included): one server per folder.
@@ -77,6 +96,10 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((e: unknown) => {
   if (e instanceof ConfigError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`ossd: ${(e as Error).message}\n\n${usage()}`);
+    process.exit(2);
+  }
+  if (e instanceof Unavailable) {
+    process.stderr.write(`ossd: ${e.message}\n`);
     process.exit(2);
   }
   if (e instanceof Refused || e instanceof DataDirLockError) {
