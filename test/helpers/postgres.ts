@@ -94,9 +94,9 @@ export function psql(url: string, sql: string): Promise<string> {
   return run(join(postgresBinDir(), 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], undefined);
 }
 
-/** Runs a file of SQL through `psql` in one transaction (`--single-transaction`). */
+/** Runs a psql script file (its own BEGIN/COMMIT, meta-commands allowed), stopping at the first error. */
 export function psqlFile(url: string, file: string): Promise<string> {
-  return run(join(postgresBinDir(), 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', url, '-f', file], undefined);
+  return run(join(postgresBinDir(), 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', file], undefined);
 }
 
 async function waitReady(bin: string, port: number, dir: string, server: ChildProcess, log: () => string): Promise<void> {
