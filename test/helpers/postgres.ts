@@ -12,10 +12,10 @@
  * runs until Ctrl-C.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The superuser initdb creates, and the database made for the tests. */
@@ -60,6 +60,15 @@ function serverUser(): { uid: number; gid: number } | undefined {
     }
   }
   throw new Error('running as root and neither a postgres nor a nobody user exists: initdb refuses to run as root');
+}
+
+/** The temp folder, or /tmp when the server's user could not reach into it (a TMPDIR under /root). */
+function traversableTmp(): string {
+  const base = tmpdir();
+  for (let d = base; ; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) return '/tmp';
+    if (dirname(d) === d) return base;
+  }
 }
 
 /** A port nothing listens on right now (the OS picks it). */
@@ -117,7 +126,7 @@ async function waitReady(bin: string, port: number, dir: string, server: ChildPr
 export async function startPostgres(): Promise<Postgres> {
   const bin = postgresBinDir();
   const user = serverUser();
-  const dir = mkdtempSync(join(tmpdir(), 'ossd-pg-'));
+  const dir = mkdtempSync(join(user ? traversableTmp() : tmpdir(), 'ossd-pg-'));
   if (user) chownSync(dir, user.uid, user.gid);
   const data = join(dir, 'data');
   let server: ChildProcess | undefined;
@@ -150,7 +159,7 @@ export async function startPostgres(): Promise<Postgres> {
       const s = spawn(join(bin, 'postgres'), [
         '-D', data,
         '-p', String(port),
-        '-k', dir, // the Unix socket lives in the cluster's folder, not /var/run/postgresql
+        '-k', '', // no Unix socket (TCP only): nothing in /var/run/postgresql, no socket path length limit
         '-c', 'listen_addresses=127.0.0.1',
         '-c', 'shared_buffers=16MB',
         '-c', 'max_connections=100',
