@@ -17,6 +17,7 @@ import { loadRootCredentials, type RootCredentials } from './credentials.js';
 import { adminHandler } from './admin.js';
 import { handleRequest, newRequestId, type PipelineDeps } from './pipeline.js';
 import { IdlePoll } from './idle-poll.js';
+import { isClosing } from './closing-sockets.js';
 
 export interface RunningServer {
   server: Server;
@@ -25,6 +26,19 @@ export interface RunningServer {
   recovery: RecoveryReport;
   endpoint: string;
   close(): Promise<void>;
+}
+
+/**
+ * Content-Length together with Transfer-Encoding: chunked is refused (400, connection closed)
+ * although RFC 9112 §6.1 lets a server read such a request as chunked: Node's parser
+ * accepts it only with insecureHTTPParser, which turns on every leniency of llhttp at once
+ * (docs/errors.md says why ossd keeps the refusal). The message says what to change.
+ */
+function parseErrorMessage(err: NodeJS.ErrnoException): string {
+  if (/Content-Length/i.test(err.message) && /Transfer-Encoding/i.test(err.message)) {
+    return 'A request must not carry both Content-Length and Transfer-Encoding; send one of them.';
+  }
+  return 'The request could not be parsed as HTTP.';
 }
 
 export async function startServer(config: Config, log: (line: Record<string, unknown>) => void): Promise<RunningServer> {
@@ -52,7 +66,7 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   const keyring = new Keyring(credentials, new KeyStore(config.dataDir));
   const deps: PipelineDeps = {
     config: effective, engine, keys: keyring.lookup, log,
-    principalOf: (id) => keyring.principal(id), admin: adminHandler(keyring),
+    principalOf: (id) => keyring.principal(id), admin: adminHandler(keyring, { engine, dataDir: config.dataDir }),
   };
   const headersTimeout = config.headersTimeoutMs ?? 60_000;
   // --tls-cert/--tls-key: the same server over TLS (node:https), same handlers.
@@ -76,6 +90,12 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   server.maxConnections = config.maxConnections ?? 10_000;
   const idlePoll = new IdlePoll(config.idlePollUs ?? 0, () => inFlight > 0);
   const serve = (req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void => {
+    // Pipelined behind a request after which the connection closes (closing-sockets.ts):
+    // not run, not answered (Node never sends it, nor emits its 'close': it is not counted).
+    if (isClosing(req.socket)) {
+      req.resume();
+      return;
+    }
     inFlight++;
     res.once('close', () => {
       if (--inFlight === 0) idlePoll.idle();
@@ -95,7 +115,7 @@ export async function startServer(config: Config, log: (line: Record<string, unk
     const id = newRequestId();
     // A head over Node's 16 KiB limit: 431 RequestHeaderTooLarge; anything else unparsable: 400.
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-    const error = tooLarge ? new OssError('RequestHeaderTooLarge') : new OssError('InvalidRequest', 'The request could not be parsed as HTTP.');
+    const error = tooLarge ? new OssError('RequestHeaderTooLarge') : new OssError('InvalidRequest', parseErrorMessage(err));
     const body = renderError(error, id, '').body;
     // An answer to HEAD carries no body: the error goes into x-oss-err (README §4.2).
     const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
