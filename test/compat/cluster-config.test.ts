@@ -2,7 +2,7 @@
  * Until the PostgreSQL and S3 drivers exist (issue 19), a server asked for them refuses to
  * start with one line and exit status 2, before it touches its data folder, instead of
  * serving from the local stores (a "cluster" node writing to its own disk would lose every
- * write the other nodes cannot see). `ossd keys` and `ossd sweep` refuse the same way.
+ * write the other nodes cannot see). `ossd keys`, `sweep` and the maintenance commands refuse the same way.
  *
  * Fails when the refusal at start is removed (the server then starts and the 10 s limit
  * kills it: checked).
@@ -45,8 +45,8 @@ describe('scale-out backends not built yet', { timeout: 60_000 }, () => {
     assert.match(exit.stderr, /invalid S3 bucket "Bad_Bucket"/);
   });
 
-  test('keys and sweep refuse when OSSD_METADATA names PostgreSQL', async () => {
-    for (const args of [['keys', 'list', '--data-dir', dataDir], ['sweep', '--data-dir', dataDir]]) {
+  test('keys, sweep and check refuse when OSSD_METADATA names PostgreSQL', async () => {
+    for (const args of [['keys', 'list', '--data-dir', dataDir], ['sweep', '--data-dir', dataDir], ['check', '--data-dir', dataDir]]) {
       const exit = await runOssd(args, { OSSD_METADATA: 'postgres://127.0.0.1:1/ossd' }, 10_000);
       assert.equal(exit.code, 2, args.join(' '));
       assert.match(exit.stderr, NOT_YET);
