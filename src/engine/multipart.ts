@@ -187,7 +187,9 @@ export class MultipartService {
     for (;;) {
       const uploaded = await this.meta.multipart.listParts(uploadId, 0, MAX_PART_NUMBER + 1);
       const listed = opts.parts === 'all' ? uploaded.map((p) => ({ partNumber: p.partNumber, etag: p.etag })) : opts.parts;
-      if (listed.length === 0) throw new OssError('InvalidPart', 'The upload has no parts to complete.');
+      // Complete-all of an upload without parts has nothing to name; a part list that names
+      // none (parseCompleteXml) makes an empty object.
+      if (listed.length === 0 && opts.parts === 'all') throw new OssError('InvalidPart', 'The upload has no parts to complete.');
       checkPartOrder(listed);
       const parts = resolveParts(listed, uploaded);
       const size = parts.reduce((n, p) => n + p.size, 0);

@@ -89,9 +89,11 @@ export function parseEncoding(ctx: RequestContext): Encoding {
  * MalformedXML. Order and existence are the engine's checks (InvalidPartOrder, InvalidPart).
  */
 export function parseCompleteXml(xml: Uint8Array | string): ListedPart[] {
+  // No body at all: OSS's recorded answer in alibabacloud-oss-go-sdk-v2's client_mock_test.go
+  // (a request without CompleteMultipartUpload) is MalformedXML with EC 0042-00000205.
+  if (xml.length === 0) throw new OssError('MalformedXML', undefined, withEc('0042-00000205'));
   const element = parseXml(xml).CompleteMultipartUpload;
   const root = asObject(element);
-  // An empty root element names no part, like one with no <Part> (OSS's EC below).
   if (!root && asText(element)?.trim() !== '') throw new OssError('MalformedXML');
   const parts = asList(root?.Part).map((p): ListedPart => {
     const o = asObject(p);
@@ -100,7 +102,8 @@ export function parseCompleteXml(xml: Uint8Array | string): ListedPart[] {
     if (num === undefined || !/^\d{1,9}$/.test(num) || etag === undefined) throw new OssError('MalformedXML');
     return { partNumber: Number(num), etag };
   });
-  // OSS's answer to a Complete that names no part (EC 0042-00000205; the recorded OSS answer in alibabacloud-oss-go-sdk-v2's client_mock_test.go).
-  if (parts.length === 0) throw new OssError('MalformedXML', undefined, withEc('0042-00000205'));
+  // A root element naming no part completes an empty object: the Go v2 SDK's uploader sends
+  // `<CompleteMultipartUpload></CompleteMultipartUpload>` for an empty file, and its
+  // integration test (run against OSS) expects a 0-byte object (docs/sdk-compatibility.md ⑮).
   return parts;
 }

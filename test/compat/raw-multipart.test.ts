@@ -93,10 +93,11 @@ describe('errors', { timeout: 300_000 }, () => {
     assertErr(await raw(ossd, { method: 'GET', path: '/no-such-bucket-mp/?uploads' }), 404, 'NoSuchBucket');
   });
 
-  it('Complete: malformed XML, no part, non-numeric PartNumber → MalformedXML', async () => {
+  it('Complete: malformed XML, no body, non-numeric PartNumber → MalformedXML', async () => {
     assertErr(await mp.completeBody('err.bin', id, '<CompleteMultipartUpload><Part>'), 400, 'MalformedXML');
     assertErr(await mp.completeBody('err.bin', id, ''), 400, 'MalformedXML');
-    assertErr(await mp.completeBody('err.bin', id, '<CompleteMultipartUpload></CompleteMultipartUpload>'), 400, 'MalformedXML');
+    // An empty <CompleteMultipartUpload> completes a 0-byte object (raw-sdk-details.test.ts); text in it is not XML for parts.
+    assertErr(await mp.completeBody('err.bin', id, '<CompleteMultipartUpload>junk</CompleteMultipartUpload>'), 400, 'MalformedXML');
     assertErr(await mp.completeBody('err.bin', id, '<Other><Part><PartNumber>1</PartNumber><ETag>x</ETag></Part></Other>'), 400, 'MalformedXML');
     const bad = '<CompleteMultipartUpload><Part><PartNumber>one</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>';
     assertErr(await mp.completeBody('err.bin', id, bad), 400, 'MalformedXML');

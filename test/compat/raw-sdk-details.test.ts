@@ -193,25 +193,34 @@ describe('UploadPartCopy with an open-ended x-oss-copy-source-range', { timeout:
 });
 
 describe('CompleteMultipartUpload with zero parts', { timeout: 120_000 }, () => {
-  // aliyun-oss-go-sdk v1 CompleteMultipartUpload(imur, nil) sends an empty body;
-  // alibabacloud-oss-go-sdk-v2 without parts sends none (or `<CompleteMultipartUpload></CompleteMultipartUpload>`
-  // for an empty list). OSS answers 400 MalformedXML (EC 0042-00000205, the OSS answer held
-  // in alibabacloud-oss-go-sdk-v2 oss/client_mock_test.go); the upload stays usable.
-  // ossd answered so before issue 16 too: this guards it (fails when parseCompleteXml
-  // lets an empty part list through, which the engine then answers InvalidPart: checked).
-  it('400 MalformedXML, and the upload can still be completed', async () => {
+  // No body (alibabacloud-oss-go-sdk-v2 without CompleteMultipartUpload; aliyun-oss-go-sdk v1
+  // CompleteMultipartUpload(imur, nil)): OSS answers 400 MalformedXML, EC 0042-00000205 (the
+  // OSS answer held in alibabacloud-oss-go-sdk-v2 oss/client_mock_test.go); the upload stays usable.
+  // A root element naming no part: the Go v2 uploader sends it for an empty file and its
+  // integration test, run against OSS, gets a 0-byte object (docs/sdk-compatibility.md ⑮).
+  // Fails when an empty part list is refused again (MalformedXML, as before: checked).
+  it('no body: 400 MalformedXML with EC 0042-00000205, and the upload can still be completed', async () => {
     const id = await mp.initiate('zero.bin');
-    for (const body of ['', '<CompleteMultipartUpload></CompleteMultipartUpload>', '<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUpload>\n</CompleteMultipartUpload>']) {
-      const r = await raw(ossd, { method: 'POST', path: mp.path('zero.bin', `encoding-type=url&uploadId=${id}`), body });
-      assertErr(r, 400, 'MalformedXML');
-      // A well-formed body naming no part: OSS's own EC for it (an empty body is plain MalformedXML).
-      if (body !== '') assert.equal(r.headers['x-oss-ec'], '0042-00000205', body);
-    }
+    const r = await raw(ossd, { method: 'POST', path: mp.path('zero.bin', `encoding-type=url&uploadId=${id}`), body: '' });
+    assertErr(r, 400, 'MalformedXML');
+    assert.equal(r.headers['x-oss-ec'], '0042-00000205');
     assertErr(await raw(ossd, { method: 'HEAD', path: mp.path('zero.bin') }), 404, 'NoSuchKey');
     const part = await mp.part('zero.bin', id, 1, Buffer.from('late part'));
     const done = await mp.complete('zero.bin', id, [[1, part.headers.etag!]]);
     assert.equal(done.status, 200, done.text);
     assert.equal((await mp.get('zero.bin')).text, 'late part');
+  });
+
+  it('an empty part list (the Go v2 uploader\'s empty file) completes a 0-byte object', async () => {
+    for (const [key, body] of [['empty-a.bin', '<CompleteMultipartUpload></CompleteMultipartUpload>'], ['empty-b.bin', '<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUpload>\n</CompleteMultipartUpload>']] as const) {
+      const id = await mp.initiate(key);
+      const r = await raw(ossd, { method: 'POST', path: mp.path(key, `encoding-type=url&uploadId=${id}`), body });
+      assert.equal(r.status, 200, r.text);
+      const got = await mp.get(key);
+      assert.equal(got.status, 200);
+      assert.equal(got.text, '');
+      assert.equal(got.headers['content-length'], '0');
+    }
   });
 });
 
