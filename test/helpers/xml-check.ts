@@ -6,7 +6,8 @@
  * Used two ways: every error answer (and every XML answer of a bucket-level request) must
  * pass it with `strict` rules; and a request body the server accepted must pass it with
  * `requestRules`, which add the one widening the server documents: references to
- * U+0001–U+001F (what the official Go SDKs write for control bytes in keys).
+ * U+0001–U+001F (what the official Go SDKs write for control bytes in keys). Answers that
+ * name keys use that widening too (OSS's listings write control characters so).
  */
 import { SaxesParser } from 'saxes';
 
