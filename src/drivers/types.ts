@@ -139,6 +139,15 @@ export function outcomeUnknown(e: unknown): boolean {
   return (e as { outcomeUnknown?: boolean } | undefined)?.outcomeUnknown === true;
 }
 
+/** What a bucket holds: current objects and noncurrent versions (delete markers not counted), with their bytes. */
+export interface BucketUsage {
+  bucket: string;
+  objects: number;
+  bytes: number;
+  noncurrentVersions: number;
+  noncurrentBytes: number;
+}
+
 /** The part of an object row that AppendObject's position check reads. */
 export type ObjectState = Pick<ObjectRecord, 'type' | 'size' | 'revision'>;
 
@@ -191,6 +200,13 @@ export interface MetadataStore {
   appendableObjects(): AsyncIterable<ObjectRecord>;
   /** The unsettled blobs registry; its rows for dereferenced blobs are written by the commits themselves. */
   readonly unsettled: UnsettledStore;
+  /**
+   * Every bucket's usage, from counters the store keeps up to date with each commit:
+   * costs one row per bucket, never a scan of the objects (metrics read it per scrape).
+   */
+  bucketUsage(): BucketUsage[];
+  /** Set once the store refuses every write until a restart (a failed WAL fsync): readiness reports it. */
+  writeFailure(): Error | undefined;
   close(): Promise<void>;
 }
 

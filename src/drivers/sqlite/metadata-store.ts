@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { isDiskFull } from '../../engine/errors.js';
 import { type BucketRecord, type ObjectRecord, versionIdOf } from '../../engine/model.js';
 import {
+  type BucketUsage,
   type CasResult,
   type CommittedBytes,
   type HistoryChange,
@@ -34,6 +35,7 @@ import { type BucketRow, type ObjectRow, OBJECT_ROW_COLUMNS, bucketFromRow, buck
 import { type RecentRow, RecentRows } from './recent-rows.js';
 import { SqliteMultipart } from './multipart-store.js';
 import { SqliteUnsettled, UNSETTLED_KEY } from './unsettled-store.js';
+import { SqliteBucketUsage } from './usage-store.js';
 
 interface QueuedWrite {
   run: () => unknown;
@@ -72,6 +74,8 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Noncurrent versions and delete markers (version-store.ts). */
   private readonly versions: SqliteVersions;
   private readonly reserve: SpaceReserve;
+  /** Objects and bytes per bucket, kept by triggers (usage-store.ts). */
+  private readonly usage: SqliteBucketUsage;
   /** Object rows read or written lately, checked by revision (recent-rows.ts). */
   private readonly recent = new RecentRows();
 
@@ -130,6 +134,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.journal = new SqliteJournal(db, dataDir, (run) => this.write(run, JOURNAL_KEY), () => this.wal.mayBeSyncing(JOURNAL_KEY));
     this.inline = new SqliteInlineBlobs(db);
     this.versions = new SqliteVersions(db);
+    this.usage = new SqliteBucketUsage(db);
     this.multipart = new SqliteMultipart(
       db,
       (run, frees) => this.write(run, undefined, frees),
@@ -459,6 +464,14 @@ export class SqliteMetadataStore implements MetadataStore {
     // Materialised first: recovery writes while it walks these rows.
     const rows = this.stmt.appendable.all() as ObjectRow[];
     for (const row of rows) yield objectFromRow(row);
+  }
+
+  bucketUsage(): BucketUsage[] {
+    return this.usage.list();
+  }
+
+  writeFailure(): Error | undefined {
+    return this.wal.failed;
   }
 
   async close(): Promise<void> {
