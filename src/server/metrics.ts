@@ -33,8 +33,12 @@ export class Metrics {
   private readonly bytesIn;
   private readonly bytesOut;
   private readonly appendConflicts;
+  /** The bucket counters, read once per scrape for the four bucket gauges (text()). */
+  private usage: BucketUsage[] = [];
+  private readonly readUsage: () => BucketUsage[];
 
   constructor(sources: MetricsSources) {
+    this.readUsage = sources.bucketUsage;
     const registers = [this.registry];
     this.requests = new Counter({
       name: 'ossd_http_requests_total', help: 'Requests answered, by OSS operation and HTTP status (aborted: cut before the answer was complete).',
@@ -54,13 +58,7 @@ export class Metrics {
       name: 'ossd_requests_in_flight', help: 'Requests being handled now.', registers,
       collect() { this.set(sources.inFlight()); },
     });
-    // The four bucket gauges share one read of the counters per scrape.
-    let usage: { at: number; rows: BucketUsage[] } | undefined;
-    const usageNow = (): BucketUsage[] => {
-      const now = Date.now();
-      if (!usage || now - usage.at > 100) usage = { at: now, rows: sources.bucketUsage() };
-      return usage.rows;
-    };
+    const usageNow = (): BucketUsage[] => this.usage;
     const bucketGauge = (name: string, help: string, field: keyof Omit<BucketUsage, 'bucket'>): void => {
       new Gauge({
         name, help, labelNames: ['bucket'] as const, registers,
@@ -94,6 +92,7 @@ export class Metrics {
   }
 
   text(): Promise<string> {
+    this.usage = this.readUsage();
     return this.registry.metrics();
   }
 
