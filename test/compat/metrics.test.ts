@@ -65,7 +65,7 @@ describe('metrics, readiness and health', { timeout: 300_000 }, () => {
     ossd.cleanup();
   });
 
-  // Fails when a metric of metrics.ts is left out (ossd_append_conflicts_total removed: checked).
+  // Fails when metrics.record() is not called from server.ts (the request counters and histogram never appear): checked.
   it('a scrape names every metric, in the Prometheus text format', async () => {
     const r = await scrapeRes();
     assert.equal(r.status, 200);
@@ -80,7 +80,7 @@ describe('metrics, readiness and health', { timeout: 300_000 }, () => {
     ]) assert.ok(found.has(n), `${n} is in the scrape`);
   });
 
-  // Fails when metrics.record() is not called from the request observer (server.ts), or counts no bytes: checked.
+  // Fails when metrics.record() is not called from server.ts, or when it counts no append conflict: checked.
   it('counters move with requests: per operation and status, bytes each way, durations, append conflicts, requests in flight', async () => {
     await raw(ossd, { method: 'PUT', path: '/moves/' });
     const before = await scrape();
