@@ -62,8 +62,12 @@ async function main(argv: string[]): Promise<void> {
   log.info({ version: await packageVersion(), config: configSummary(config) }, 'starting');
   // Before anything reads or changes the data folder (recovery included): one server per folder.
   const lock = lockDataDir(config.dataDir);
+  // A SIGHUP during start-up (recovery can take a while) must not end the process either.
+  const hupDuringStart = (): void => log.info('SIGHUP during start-up: nothing to reload yet');
+  process.on('SIGHUP', hupDuringStart);
   const running = await startServer(config, log);
   process.stdout.write(banner(running, config) + '\n');
+  process.off('SIGHUP', hupDuringStart);
   handleSignals(running, log, config, () => loadConfig(args, process.env), () => lock.release());
 }
 
