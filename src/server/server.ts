@@ -145,6 +145,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     socket.end(
       `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nx-oss-request-id: ${id}\r\ncontent-type: application/xml\r\nconnection: close\r\n${framing}`,
     );
+    // No request object exists: its line and metrics are made here, under operation 'Unparsable'.
+    const status = tooLarge ? 431 : 400;
+    metrics.record({ operation: 'Unparsable', status: String(status), errorCode: error.code, durationS: 0, bytesIn: 0, bytesOut: head ? 0 : Buffer.byteLength(body) });
+    if (config.logRequests) {
+      log.info({ requestId: id, operation: 'Unparsable', status, aborted: false, errorCode: error.code, clientAddress: (socket as import('node:net').Socket).remoteAddress, parseError: err.code }, 'request');
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

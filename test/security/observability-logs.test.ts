@@ -87,6 +87,24 @@ describe('request and lifecycle lines, and no secret in them', { timeout: 300_00
     assert.equal(missingLine.operation, 'GetObject');
   });
 
+  // Fails when the clientError handler of server.ts logs nothing: checked.
+  it('a request Node cannot parse is logged too (operation Unparsable, 400)', async () => {
+    const answer = await new Promise<string>((resolve) => {
+      const s = net.connect(ossd.port, '127.0.0.1', () => s.write('NOT HTTP AT ALL\r\n\r\n'));
+      let data = '';
+      s.on('data', (d) => (data += d.toString()));
+      s.on('close', () => resolve(data));
+      s.on('error', () => undefined);
+    });
+    const id = /x-oss-request-id: (\w+)/.exec(answer)?.[1];
+    assert.ok(id, answer);
+    const line = await lineWhere(ossd, (l) => l.requestId === id, 'for the unparsable request');
+    assert.equal(line.operation, 'Unparsable');
+    assert.equal(line.status, 400);
+    assert.equal(line.errorCode, 'InvalidRequest');
+    assert.equal(line.clientAddress, '127.0.0.1');
+  });
+
   // Fails when request-observer.ts reports res.statusCode for a cut exchange instead of aborted/null: checked.
   it('an upload cut midway is logged as aborted, with no status', async () => {
     const headers: Record<string, string> = { date: new Date().toUTCString(), 'content-length': '100000' };
