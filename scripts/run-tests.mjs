@@ -14,7 +14,7 @@
 // Each file's TAP output is printed whole when it ends; the run ends with node's closing
 // lines (# tests, # pass, # fail, ...) summed over all files.
 //
-// Usage: node scripts/run-tests.mjs [subfolder ...]   (default: unit engine compat faults security browser)
+// Usage: node scripts/run-tests.mjs [subfolder ...]   (default: unit engine compat cli faults security browser)
 // Environment: OSSD_TEST_JOBS (files run in parallel, default 2); OSSD_TEST_TIMEOUT_MS
 // (--test-timeout, default 8 min, 3 h with OSSD_LONG_TESTS=1); OSSD_TEST_FILE_TIMEOUT_MS
 // (the watchdog, default one minute more).
@@ -24,7 +24,7 @@ import { spawn } from 'node:child_process';
 
 const root = 'dist/test';
 const groups = process.argv.slice(2);
-const wanted = groups.length > 0 ? groups : ['unit', 'engine', 'compat', 'faults', 'security', 'browser'];
+const wanted = groups.length > 0 ? groups : ['unit', 'engine', 'compat', 'cli', 'faults', 'security', 'browser'];
 const LONG = process.env.OSSD_LONG_TESTS === '1';
 const MIN = 60_000;
 const JOBS = Math.max(1, Number(process.env.OSSD_TEST_JOBS ?? 2));
@@ -177,6 +177,10 @@ console.log('# ---- summary');
 console.log(`# files ${results.length}: ${results.length - hung.length - failedFiles.length} passed, ${failedFiles.length} failed, ${hung.length} hung`);
 for (const r of failedFiles) console.log(`# failed${/failureType: 'testTimeoutFailure'/.test(r.output) ? ' (a timeout)' : ''}: ${r.file}`);
 for (const r of hung) console.log(`# hung (killed after ${FILE_TIMEOUT_MS / 1000} s): ${r.file}`);
+// Skipped tests, with their reasons (e.g. a system package the machine lacks), stay visible.
+for (const r of results) {
+  for (const m of r.output.matchAll(/^\s*ok \d+ - (.*?) # SKIP ?(.*)$/gm)) console.log(`# skipped: ${r.file}: ${m[1]}${m[2] ? ` (${m[2]})` : ''}`);
+}
 const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 5);
 console.log(`# slowest: ${slowest.map((r) => `${r.file.slice(root.length + 1)} ${(r.ms / 1000).toFixed(1)} s`).join(', ')}`);
 for (const n of COUNTS) console.log(`# ${n} ${total[n]}`);

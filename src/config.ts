@@ -4,6 +4,7 @@
  * OSSD_ROOT_ACCESS_KEY_SECRET, OSSD_REGION.
  */
 import { parseArgs } from 'node:util';
+import { ConfigFileError, readConfigFile, type FileSettings } from './config-file.js';
 
 export interface Config {
   host: string;
@@ -59,6 +60,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const MIN_METRICS_TOKEN = 16;
 
 export const OPTIONS = {
+  config: { type: 'string', env: 'OSSD_CONFIG', help: 'settings file (.toml, .json, .yaml): keys are these flag names; flags and environment win over it' },
   address: { type: 'string', env: 'OSSD_ADDRESS', help: 'host:port to listen on (default 127.0.0.1:9000)' },
   'data-dir': { type: 'string', env: 'OSSD_DATA_DIR', help: 'data folder (default ./data)' },
   'root-access-key-id': { type: 'string', env: 'OSSD_ROOT_ACCESS_KEY_ID', help: 'root access key id (default: generated once, kept in the data folder)' },
@@ -84,17 +86,20 @@ export const OPTIONS = {
 
 export class ConfigError extends Error {}
 
+/** OSS access key secrets are 30 characters; shorter than this is refused as guessable. */
+export const MIN_ROOT_SECRET_LENGTH = 16;
+
 export function parseAddress(v: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(v);
-  if (!m) throw new ConfigError(`address must be host:port, got ${JSON.stringify(v)}`);
+  if (!m) throw new ConfigError(`address must be host:port (e.g. 127.0.0.1:9000, 0.0.0.0:9000, [::1]:9000), got ${JSON.stringify(v)}`);
   const port = Number(m[3]);
-  if (port > 65535) throw new ConfigError(`port out of range in ${JSON.stringify(v)}`);
+  if (port > 65535) throw new ConfigError(`address: the port must be 0 to 65535, got ${JSON.stringify(v)}`);
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
 export function normalizeRegion(v: string): string {
   const r = v.trim().toLowerCase().replace(/^oss-/, '');
-  if (!/^[a-z0-9-]{2,40}$/.test(r)) throw new ConfigError(`invalid region ${JSON.stringify(v)}`);
+  if (!/^[a-z0-9-]{2,40}$/.test(r)) throw new ConfigError(`region must be a region id such as cn-hangzhou (letters, digits, -), got ${JSON.stringify(v)}`);
   return r;
 }
 
@@ -119,7 +124,7 @@ function endpointDomain(endpoint: string): string | undefined {
 function intSetting(name: string, v: string | undefined, dflt: number, min = 1): number {
   if (v === undefined) return dflt;
   if (!/^\d{1,10}$/.test(v.trim()) || Number(v) < min) {
-    throw new ConfigError(`${name} must be ${min === 0 ? 'a whole number' : 'a positive integer'}, got ${JSON.stringify(v)}`);
+    throw new ConfigError(`${name} must be ${min === 0 ? 'a whole number (0 or more)' : 'a positive integer'}, got ${JSON.stringify(v)}`);
   }
   return Number(v);
 }
@@ -142,22 +147,43 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const options = Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type }]));
   const { values } = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false });
   const v = values as Record<string, string | boolean | undefined>;
+  const configFile = typeof v.config === 'string' ? v.config : env.OSSD_CONFIG || undefined;
+  let file: FileSettings = {};
+  if (configFile !== undefined) {
+    try {
+      file = readConfigFile(configFile, new Set(Object.keys(OPTIONS)));
+    } catch (e) {
+      throw e instanceof ConfigFileError ? new ConfigError(e.message) : e;
+    }
+  }
+  // Flag, then environment, then the config file.
   const pick = (name: keyof typeof OPTIONS): string | undefined => {
     const flag = v[name];
     if (typeof flag === 'string') return flag;
-    return env[OPTIONS[name].env] || undefined;
+    const fromFile = file[name];
+    return env[OPTIONS[name].env] || (typeof fromFile === 'string' ? fromFile : undefined);
   };
-  const flagOrEnv = (name: keyof typeof OPTIONS): boolean =>
-    v[name] === true || ['1', 'true', 'yes'].includes((env[OPTIONS[name].env] ?? '').toLowerCase());
+  const flagOrEnv = (name: keyof typeof OPTIONS): boolean => {
+    if (v[name] === true) return true;
+    const fromEnv = env[OPTIONS[name].env];
+    const text = fromEnv !== undefined && fromEnv !== '' ? fromEnv : file[name];
+    if (text === undefined || typeof text === 'boolean') return text === true;
+    if (['1', 'true', 'yes'].includes(text.toLowerCase())) return true;
+    if (['0', 'false', 'no', ''].includes(text.toLowerCase())) return false;
+    throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(text)}`);
+  };
   const { host, port } = parseAddress(pick('address') ?? '127.0.0.1:9000');
   const id = pick('root-access-key-id');
   const secret = pick('root-access-key-secret');
   if ((id === undefined) !== (secret === undefined)) {
     throw new ConfigError('set both the root access key id and secret, or neither');
   }
+  if (secret !== undefined && secret.length < MIN_ROOT_SECRET_LENGTH) {
+    throw new ConfigError(`root-access-key-secret must be at least ${MIN_ROOT_SECRET_LENGTH} characters (OSS secrets have 30), got ${secret.length}`);
+  }
   const tlsCert = pick('tls-cert');
   const tlsKey = pick('tls-key');
-  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError('set both --tls-cert and --tls-key, or neither');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new ConfigError('tls-cert and tls-key: set both, or neither');
   const extra = (pick('domain') ?? '')
     .split(',')
     .map((d) => d.trim().toLowerCase())

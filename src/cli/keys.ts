@@ -3,7 +3,7 @@
  * directly in the data folder's meta.db (src/keys/key-store.ts), also while the server
  * runs; it sees every change at its next request. Secrets are printed once, when created.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KeyStore, KeyStoreError, MAX_DURATION_S, type KeyInfo } from '../keys/key-store.js';
@@ -17,6 +17,7 @@ export const KEYS_USAGE = `usage:
   ossd sts issue [--duration S] [--bucket NAME]... [--read-only] [--key ID]
                                                                temporary credentials (JSON, as STS AssumeRole)
   every command: --data-dir DIR (or OSSD_DATA_DIR; default ./data), an existing data folder
+                 (--init: make a new data folder there if it is none)
   --duration: 1 to ${MAX_DURATION_S} seconds (default 3600); --key: issue under that key, within its limits
 `;
 
@@ -136,14 +137,18 @@ export function runKeysCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io): 
         json: { type: 'boolean' },
         duration: { type: 'string' },
         key: { type: 'string' },
+        init: { type: 'boolean' },
       },
     });
     const [group, sub, ...rest] = positionals;
     if (sub === undefined) throw new UsageError(`${group} needs a command`);
     const dataDir = values['data-dir'] ?? (env.OSSD_DATA_DIR || './data');
-    // A mistyped --data-dir would otherwise become a new, empty data folder holding the key.
-    if (!existsSync(dataDir)) {
-      io.err(`ossd: there is no data folder ${dataDir}: pass the server's --data-dir (or OSSD_DATA_DIR), or create the folder first\n`);
+    // A mistyped --data-dir, or a command run from the wrong folder, would otherwise make a new,
+    // empty data folder holding the key, which the server never reads. meta.db marks a data folder.
+    if (values.init === true) mkdirSync(dataDir, { recursive: true });
+    else if (!existsSync(join(dataDir, 'meta.db'))) {
+      const what = existsSync(dataDir) ? `${dataDir} is not an ossd data folder (it has no meta.db)` : `there is no data folder ${dataDir}`;
+      io.err(`ossd: ${what}: pass the server's --data-dir (or OSSD_DATA_DIR), or add --init to make a new one\n`);
       return 1;
     }
     const store = new KeyStore(dataDir);

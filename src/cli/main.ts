@@ -1,20 +1,24 @@
 #!/usr/bin/env node
 /** The ossd command. `ossd [serve] [flags]` starts the server; `ossd help` lists the flags. */
 import { type Config, ConfigError, loadConfig, OPTIONS } from '../config.js';
+import { CLIENT_COMMANDS } from '../client/command-names.js';
 import { faultsRefusal } from '../drivers/faults-config.js';
 import { configSummary, createLogger, type Logger } from '../server/logger.js';
 import { type RunningServer, startServer } from '../server/server.js';
 import { banner } from './banner.js';
 import { DataDirLockError, lockDataDir } from './data-dir-lock.js';
+import { checkDataDir, explainStartupFailure, StartupError } from './startup-checks.js';
 
 /** Start-up refused for a reason the user must fix (not a bug): message only, exit 1. */
 class Refused extends Error {}
 
 function usage(): string {
   const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(24)} ${o.env.padEnd(28)} ${o.help}`);
-  return ['usage: ossd [serve] [flags]    |    ossd docs (regenerate docs/operations.md and docs/errors.md)',
+  return ['usage: ossd [serve] [flags]    |    ossd docs (regenerate docs/operations.md, errors.md, configuration.md)',
     '       ossd keys create|list|disable|enable|delete    |    ossd sts issue    (ossd keys help)',
     '       ossd sweep    (the next start checks the whole store, not only the work in flight at a crash)',
+    '       ossd check [--repair] | backup DIR | restore BACKUP | du [BUCKET]    (operations on a data folder)',
+    '       ossd ls|mb|rb|cp|cat|rm|stat|presign|append|tail ...    (client of any ossd or OSS endpoint: ossd ls --help, docs/cli.md)',
     '       ossd --version', '', '  flag                       environment                  meaning', ...lines, ''].join('\n');
 }
 
@@ -40,7 +44,9 @@ async function main(argv: string[]): Promise<void> {
     const { writeFileSync } = await import('node:fs');
     writeFileSync('docs/operations.md', renderOperationsDoc());
     writeFileSync('docs/errors.md', renderErrorsDoc());
-    process.stdout.write('wrote docs/operations.md and docs/errors.md\n');
+    const { renderConfigurationDoc } = await import('./configuration-doc.js');
+    writeFileSync('docs/configuration.md', renderConfigurationDoc());
+    process.stdout.write('wrote docs/operations.md, docs/errors.md and docs/configuration.md\n');
     return;
   }
   if (args[0] === 'keys' || args[0] === 'sts') {
@@ -49,15 +55,30 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = runKeysCommand(args, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
     return;
   }
+  if (['check', 'backup', 'restore', 'du'].includes(args[0] ?? '')) {
+    const { runMaintenanceCommand } = await import('./maintenance.js');
+    process.exitCode = await runMaintenanceCommand(args, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+    return;
+  }
   if (args[0] === 'sweep') {
     const { runSweepCommand } = await import('./sweep.js');
     process.exitCode = runSweepCommand(args, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+    return;
+  }
+  if (args[0] !== undefined && CLIENT_COMMANDS.has(args[0])) {
+    const { runClient } = await import('../client/main.js');
+    // A closed stdout (ossd tail -f | head) is a normal end.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
+    const code = await runClient(args);
+    // Exit once stdout is flushed, whatever keep-alive sockets or stdin still hold.
+    process.stdout.write('', () => process.exit(code));
     return;
   }
   if (args[0] === 'serve') args = args.slice(1);
   const config = loadConfig(args, process.env);
   const refusal = faultsRefusal(process.env);
   if (refusal) throw new Refused(refusal);
+  checkDataDir(config.dataDir);
   const log = createLogger(config.logFormat, config.logLevel);
   log.info({ version: await packageVersion(), config: configSummary(config) }, 'starting');
   // Before anything reads or changes the data folder (recovery included): one server per folder.
@@ -65,7 +86,13 @@ async function main(argv: string[]): Promise<void> {
   // A SIGHUP during start-up (recovery can take a while) must not end the process either.
   const hupDuringStart = (): void => log.info('SIGHUP during start-up: nothing to reload yet');
   process.on('SIGHUP', hupDuringStart);
-  const running = await startServer(config, log);
+  let running;
+  try {
+    running = await startServer(config, log);
+  } catch (e) {
+    const why = explainStartupFailure(e, `${config.host}:${config.port}`);
+    throw why === undefined ? e : new StartupError(why);
+  }
   process.stdout.write(banner(running, config) + '\n');
   process.off('SIGHUP', hupDuringStart);
   handleSignals(running, log, config, () => loadConfig(args, process.env), () => lock.release());
@@ -114,8 +141,13 @@ function handleSignals(running: RunningServer, log: Logger, config: Config, rere
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
-  if (e instanceof ConfigError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`ossd: ${(e as Error).message}\n\n${usage()}`);
+  // A setting the user must change: one line naming it, exit 2 (docs/configuration.md).
+  if (e instanceof ConfigError || e instanceof StartupError) {
+    process.stderr.write(`ossd: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`ossd: ${(e as Error).message} (ossd help lists the flags)\n`);
     process.exit(2);
   }
   if (e instanceof Refused || e instanceof DataDirLockError) {

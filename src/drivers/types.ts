@@ -139,17 +139,45 @@ export function outcomeUnknown(e: unknown): boolean {
   return (e as { outcomeUnknown?: boolean } | undefined)?.outcomeUnknown === true;
 }
 
-/** What a bucket holds: current objects and noncurrent versions (delete markers not counted), with their bytes. */
-export interface BucketUsage {
-  bucket: string;
-  objects: number;
-  bytes: number;
-  noncurrentVersions: number;
-  noncurrentBytes: number;
+/**
+ * An append made with an Idempotency-Key (engine/idempotency.ts), kept so that a retry of
+ * it can be answered as the original was. Stored by the compare-and-swap that commits
+ * the append itself (AppendKeyChange), so after a crash both are there or neither.
+ */
+export interface AppendKeyRecord {
+  /** The Idempotency-Key header, verbatim. */
+  token: string;
+  position: number;
+  /** Bytes the append added. */
+  length: number;
+  /** CRC-64 of the object before the append (unsigned decimal): the body's fingerprint chains from it. */
+  crcBefore: string;
+  /** CRC-64 of the object after the append. */
+  crcAfter: string;
+  /** The object's blob after the append (null: an empty object that has none). */
+  blob: string | null;
+  createdMs: number;
 }
 
-/** The part of an object row that AppendObject's position check reads. */
-export type ObjectState = Pick<ObjectRecord, 'type' | 'size' | 'revision'>;
+/** Changes to a key's append records, made in the same transaction as a compare-and-swap of its row. */
+export interface AppendKeyChange {
+  /** Stored (replacing a record of the same token for this key), only if the swap succeeds. */
+  record?: AppendKeyRecord;
+  /** With `record`: then only the key's `keep` newest records (by the order they were stored) stay. */
+  keep?: number;
+  /** Drops the key's records whose append ends past this length (`position + length > dropBeyond`; -1: all). */
+  dropBeyond?: number;
+  /** Also drops a few records, of any key, stored before this time (old records go a few at a time). */
+  expireBefore?: number;
+}
+
+/** Reads append records (they are written inside compare-and-swap). */
+export interface AppendKeyStore {
+  find(bucket: string, key: string, token: string): Promise<AppendKeyRecord | undefined>;
+}
+
+/** The part of an object row that AppendObject's position check reads (a sealed object takes no appends). */
+export type ObjectState = Pick<ObjectRecord, 'type' | 'size' | 'revision' | 'sealedMs'>;
 
 export interface MetadataStore {
   getBucket(name: string): Promise<BucketRecord | undefined>;
@@ -161,7 +189,7 @@ export interface MetadataStore {
   listBuckets(prefix: string, after: string, limit: number): Promise<BucketRecord[]>;
 
   getObject(bucket: string, key: string): Promise<ObjectRecord | undefined>;
-  /** Just the type, length and revision of the current row: a cheap read for checks that need no more. */
+  /** Just the type, length, revision and seal time of the current row: a cheap read for checks that need no more. */
   objectState(bucket: string, key: string): Promise<ObjectState | undefined>;
   /**
    * The one write primitive for objects: replace the row for (bucket, key) with `next`
@@ -177,6 +205,8 @@ export interface MetadataStore {
     bytes?: CommittedBytes,
     /** Noncurrent versions changed in the same transaction. */
     history?: HistoryChange,
+    /** Append records (Idempotency-Key) changed in the same transaction, if the swap succeeds. */
+    appendKeys?: AppendKeyChange,
   ): Promise<CasResult>;
   /** A key's noncurrent versions (delete markers included), newest first. */
   history(bucket: string, key: string): Promise<ObjectRecord[]>;
@@ -186,6 +216,8 @@ export interface MetadataStore {
   listVersions(bucket: string, page: VersionPage): Promise<VersionEntry[]>;
   readonly journal: JournalStore;
   readonly inline: InlineBlobs;
+  /** Appends made with an Idempotency-Key (engine/idempotency.ts). */
+  readonly appendKeys: AppendKeyStore;
   /** Objects whose key starts with prefix and is > after, in bytewise key order. */
   listObjects(bucket: string, page: ListPage): Promise<ObjectRecord[]>;
 
@@ -203,11 +235,29 @@ export interface MetadataStore {
   /**
    * Every bucket's usage, from counters the store keeps up to date with each commit:
    * costs one row per bucket, never a scan of the objects (metrics read it per scrape).
+   * Unlike usage(), noncurrentVersions counts no delete markers.
    */
   bucketUsage(): BucketUsage[];
   /** Set once the store refuses every write until a restart (a failed WAL fsync): readiness reports it. */
   writeFailure(): Error | undefined;
+  /** Per bucket: current objects and their bytes, and every stored version (noncurrent ones and delete markers included), from metadata (`ossd du`). */
+  usage(): Promise<BucketUsage[]>;
+  /**
+   * Writes a consistent copy of the metadata (everything committed when it starts, and
+   * whatever it refers to that only the metadata store holds) into the folder `dir`
+   * (`ossd backup`, src/engine/backup.ts).
+   */
+  snapshotTo(dir: string): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface BucketUsage {
+  bucket: string;
+  objects: number;
+  bytes: number;
+  /** Noncurrent versions and delete markers. */
+  noncurrentVersions: number;
+  noncurrentBytes: number;
 }
 
 export interface BlobWriter {
@@ -253,4 +303,8 @@ export interface BlobStore {
   list(): AsyncIterable<string>;
   /** Removes leftovers of interrupted writes (staging files). */
   clearStaging(): Promise<void>;
+  /** Until the returned function is called, removals wait (a backup is copying the blobs a snapshot refers to). */
+  holdRemovals(): () => void;
+  /** Copies every blob into the folder `dir` (with `link`, hard links where the file system allows): a backup's blobs. */
+  exportTo(dir: string, link: boolean): Promise<{ linked: number; copied: number }>;
 }

@@ -25,23 +25,30 @@ import { KeyedMutex } from './keyed-mutex.js';
 import { MemoryWriter } from './inline.js';
 import { type BucketRecord, MAX_OBJECT_SIZE, type ObjectRecord } from './model.js';
 import { type Collect, planNewCurrent, withVersion } from './versioning.js';
+import { commitSeal } from './seal.js';
+import { appendLimitExceeded, appendSizeLimit } from './append-limit.js';
 import type { BodyInput } from './objects.js';
 import { nextRevision } from './revision.js';
 import type { HoldOutcome, UnsettledBlobs } from './unsettled.js';
+import { AppendKeys, type AppendOutcome, forgetRolledBack, recordAppendKey } from './idempotency.js';
 
-type AppendTarget = Pick<ObjectRecord, 'type' | 'size'> | undefined;
+type AppendTarget = Pick<ObjectRecord, 'type' | 'size' | 'sealedMs'> | undefined;
 
-/** Why an append at `position` cannot go onto `current`; undefined when it can. */
-function appendRefusal(current: AppendTarget, position: number, contentLength: number | undefined): OssError | undefined {
-  if (current && current.type !== 'Appendable') return new OssError('ObjectNotAppendable');
+/**
+ * Why an append at `position` cannot go onto `current`; undefined when it can. A sealed
+ * object is no longer appendable (SealAppendObject: "the object becomes non-appendable"):
+ * 409 ObjectNotAppendable, whatever the position (seal.ts, docs/errors.md).
+ */
+function appendRefusal(current: AppendTarget, position: number, contentLength: number | undefined, limit = MAX_OBJECT_SIZE): OssError | undefined {
+  if (current && (current.type !== 'Appendable' || current.sealedMs !== undefined)) return new OssError('ObjectNotAppendable');
   const length = current?.size ?? 0;
   if (position !== length) return new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(length) });
-  if (contentLength !== undefined && length + contentLength > MAX_OBJECT_SIZE) return appendTooLarge();
+  if (contentLength !== undefined && length + contentLength > limit) return appendTooLarge(limit, length);
   return undefined;
 }
 
-export function checkAppendable(current: AppendTarget, position: number, contentLength: number | undefined): void {
-  const refusal = appendRefusal(current, position, contentLength);
+export function checkAppendable(current: AppendTarget, position: number, contentLength: number | undefined, limit = MAX_OBJECT_SIZE): void {
+  const refusal = appendRefusal(current, position, contentLength, limit);
   if (refusal) throw refusal;
 }
 
@@ -56,8 +63,13 @@ export function refuseAppendableSource(rec: ObjectRecord, operation: string, key
   }
 }
 
-/** append.md §6 / README open question 1: the 5 GiB limit on append is 400 InvalidArgument. */
-function appendTooLarge(): OssError {
+/**
+ * append.md §6 / README open question 1: the 5 GiB limit on append is 400 InvalidArgument.
+ * A bucket's lower append size limit (append-limit.ts) has its own error, naming the limit
+ * and the object's length.
+ */
+function appendTooLarge(limit = MAX_OBJECT_SIZE, length = 0): OssError {
+  if (limit < MAX_OBJECT_SIZE) return appendLimitExceeded(limit, length);
   return new OssError('InvalidArgument', 'The object size after append exceeds 5GB.');
 }
 
@@ -110,6 +122,14 @@ export class Appender {
   private readonly inFlight = new Map<string, InFlight>();
   /** What the last append to each key committed (lockedCurrent()). */
   private readonly lastAppended = new BoundedMap<string, ObjectRecord>(LAST_APPENDED_MAX);
+  /** Records of appends made with an Idempotency-Key (idempotency.ts). */
+  private readonly keys: AppendKeys;
+  /**
+   * Called with each newly sealed record, once its seal is durable and before the client
+   * is answered (follow reads end with reason `sealed` there). A second seal of a sealed
+   * object changes nothing and calls nothing.
+   */
+  readonly sealListeners: Array<(sealed: ObjectRecord) => void> = [];
 
   constructor(
     private readonly meta: MetadataStore,
@@ -121,7 +141,9 @@ export class Appender {
     private readonly collect: Collect,
     /** Bytes beyond the committed length and new files are held there until settled (unsettled.ts). */
     private readonly unsettled: UnsettledBlobs,
-  ) {}
+  ) {
+    this.keys = new AppendKeys(meta);
+  }
 
   /** What readers see of a row: the state before an append whose bytes are not yet durable. */
   visible<T extends ObjectState>(bucket: string, key: string, rec: T | undefined): T | ObjectRecord | undefined {
@@ -130,24 +152,52 @@ export class Appender {
   }
 
   async append(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes): Promise<ObjectRecord> {
+    return (await this.appendOnce(bucket, key, position, input, attrs, undefined)).record;
+  }
+
+  /**
+   * An append that may carry an Idempotency-Key (`token`, idempotency.ts): a retry of a
+   * recorded append is answered from its record, under the key's lock (so a retry racing
+   * its original waits for it), before the position is checked.
+   */
+  async appendOnce(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes, token: string | undefined): Promise<AppendOutcome> {
     const b = await this.buckets.require(bucket);
     const k = `${bucket}\0${key}`;
+    const limit = appendSizeLimit(b);
     // While other appends to the key hold or wait for its lock, a fast refusal before
     // queueing. It uses what readers see: an append whose bytes are still becoming
     // durable is not yet there for anyone (else a 409 here and a 404 on GET could
     // contradict each other). Under the lock that append has finished. (With the lock
     // free, the check under it comes just as soon, and is the only lookup.)
-    if (this.locks.busy(k)) checkAppendable(this.visible(bucket, key, await this.meta.objectState(bucket, key)), position, input.contentLength);
+    if (token === undefined && this.locks.busy(k)) checkAppendable(this.visible(bucket, key, await this.meta.objectState(bucket, key)), position, input.contentLength, limit);
     return this.locks.run(k, async () => {
-      const current = await this.lockedCurrent(bucket, key, k, position, input.contentLength);
+      const recorded = token === undefined ? undefined : await this.keys.recorded(bucket, key, token);
+      if (recorded) return { record: await this.keys.replay(recorded, position, input), replay: true };
+      const current = await this.lockedCurrent(bucket, key, k, position, input.contentLength, limit);
       try {
-        const appended = await this.appendLocked(b, key, current, input, attrs);
+        const appended = await this.appendLocked(b, key, current, input, attrs, token);
         this.lastAppended.set(k, appended);
-        return appended;
+        return { record: appended, replay: false };
       } catch (e) {
         this.lastAppended.delete(k);
         throw e;
       }
+    });
+  }
+
+  /**
+   * SealAppendObject (seal.ts): under the key's lock, as appends are, so that a seal and
+   * the appends racing it are linearized: the seal finds every append before it durable,
+   * and every append after it is refused.
+   */
+  async seal(bucket: string, key: string, position: number): Promise<ObjectRecord> {
+    const b = await this.buckets.require(bucket);
+    const k = `${bucket}\0${key}`;
+    return this.locks.run(k, async () => {
+      this.lastAppended.delete(k);
+      const { record, sealedNow } = await commitSeal(this.meta, b, key, position);
+      if (sealedNow) for (const listener of this.sealListeners) listener(record);
+      return record;
     });
   }
 
@@ -159,11 +209,18 @@ export class Appender {
    * by, the row it finds then (commitOnto(), refusalFrom()); an append is only refused
    * on a fresh read.
    */
-  private async lockedCurrent(bucket: string, key: string, k: string, position: number, contentLength: number | undefined): Promise<ObjectRecord | undefined> {
+  private async lockedCurrent(
+    bucket: string,
+    key: string,
+    k: string,
+    position: number,
+    contentLength: number | undefined,
+    limit: number,
+  ): Promise<ObjectRecord | undefined> {
     const last = this.lastAppended.get(k);
-    if (last && !appendRefusal(last, position, contentLength)) return last;
+    if (last && !appendRefusal(last, position, contentLength, limit)) return last;
     const current = await this.meta.getObject(bucket, key);
-    checkAppendable(current, position, contentLength);
+    checkAppendable(current, position, contentLength, limit);
     return current;
   }
 
@@ -180,6 +237,7 @@ export class Appender {
     current: ObjectRecord | undefined,
     input: BodyInput,
     attrs: ObjectAttributes,
+    token: string | undefined,
   ): Promise<ObjectRecord> {
     // An append at 0 always writes a blob of its own, even onto an empty object that has
     // one (recovery leaves that state, the file empty, or lost with a power cut): a new id,
@@ -190,7 +248,7 @@ export class Appender {
     const blob = create ? this.blobs.newBlobId() : current.blob!;
     const hold: AppendHold = { outcome: 'settled' };
     try {
-      return await this.appendHeld(b, key, current, input, attrs, blob, create, hold);
+      return await this.appendHeld(b, key, current, input, attrs, blob, create, hold, token);
     } finally {
       if (hold.recorded) this.unsettled.release(blob, hold.outcome);
     }
@@ -206,6 +264,8 @@ export class Appender {
     /** `blob` is a new one, for this append's file (appendLocked). */
     create: boolean,
     hold: AppendHold,
+    /** The Idempotency-Key: recorded by the commit itself (idempotency.ts). */
+    token: string | undefined,
   ): Promise<ObjectRecord> {
     const bucket = b.name;
     const length = current?.size ?? 0;
@@ -232,8 +292,9 @@ export class Appender {
       result = await ingest(input.body, open, {
         startOffset: length,
         initialCrc: current ? BigInt(current.crc) : 0n,
-        maxBytes: MAX_OBJECT_SIZE - length,
-        tooLarge: appendTooLarge,
+        // A body without Content-Length is refused whole once it passes the limit.
+        maxBytes: Math.max(0, appendSizeLimit(b) - length),
+        tooLarge: () => appendTooLarge(appendSizeLimit(b), length),
         expectedLength: input.contentLength,
         expectedMd5: input.contentMd5,
         needMd5: false,
@@ -295,7 +356,8 @@ export class Appender {
       if (!journaled) this.inFlight.set(k, { revision: next.revision, previous: expected });
       let cas;
       try {
-        cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next, journal, expected ? undefined : plan?.history);
+        const keyed = token === undefined ? undefined : recordAppendKey(token, length, current?.crc ?? '0', next);
+        cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next, journal, expected ? undefined : plan?.history, keyed);
       } catch (e) {
         unstage();
         this.inFlight.delete(k);
@@ -350,7 +412,8 @@ export class Appender {
       await durable;
     } catch (e) {
       const restored = previous ? { ...previous, revision: nextRevision() } : null;
-      const undone = await this.meta.compareAndSwap(next.bucket, next.key, next.revision, restored).then(
+      // The append's Idempotency-Key record, if any, goes with it (idempotency.ts).
+      const undone = await this.meta.compareAndSwap(next.bucket, next.key, next.revision, restored, undefined, undefined, forgetRolledBack(restored)).then(
         () => true,
         (err: unknown) => void this.onBackgroundError(err),
       );

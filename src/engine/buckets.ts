@@ -76,6 +76,14 @@ export class BucketService {
     }
   }
 
+  /** The append size limit extension (append-limit.ts): bytes, or undefined to remove it. */
+  async setAppendSizeLimit(name: string, appendSizeLimit: number | undefined): Promise<void> {
+    const { appendSizeLimit: _old, ...b } = await this.require(name);
+    if (!(await this.changing(name, () => this.meta.updateBucket(appendSizeLimit !== undefined ? { ...b, appendSizeLimit } : b)))) {
+      throw new OssError('NoSuchBucket', undefined, { BucketName: name });
+    }
+  }
+
   async setAcl(name: string, acl: BucketAcl): Promise<void> {
     const b = await this.require(name);
     if (!(await this.changing(name, () => this.meta.updateBucket({ ...b, acl })))) {
@@ -96,12 +104,14 @@ export class BucketService {
    * with `tag`, only those carrying that tag key (and that value, when one is given).
    * Tagged buckets are few next to all buckets, so the filter pages through the store.
    */
-  async list(prefix: string, marker: string, limit: number, tag?: BucketTagFilter): Promise<BucketRecord[]> {
-    if (!tag) return this.meta.listBuckets(prefix, marker, limit);
+  /** Buckets after `marker` starting with `prefix`; with tag filters, only the buckets that match every one. */
+  async list(prefix: string, marker: string, limit: number, tags?: BucketTagFilter | readonly BucketTagFilter[]): Promise<BucketRecord[]> {
+    const filters = tags === undefined ? [] : Array.isArray(tags) ? tags : [tags as BucketTagFilter];
+    if (filters.length === 0) return this.meta.listBuckets(prefix, marker, limit);
     const found: BucketRecord[] = [];
     for (let after = marker; found.length < limit; ) {
       const page = await this.meta.listBuckets(prefix, after, 1000);
-      for (const b of page) if (found.length < limit && carriesTag(b, tag)) found.push(b);
+      for (const b of page) if (found.length < limit && filters.every((tag) => carriesTag(b, tag))) found.push(b);
       if (page.length < 1000) break;
       after = page[page.length - 1]!.name;
     }

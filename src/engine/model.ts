@@ -26,6 +26,11 @@ export interface BucketRecord {
   versioning?: VersioningStatus;
   /** PutBucketTags tag set, in the order given (protocol/bucket-tagging.ts); absent when none is set. */
   tags?: Array<[string, string]>;
+  /**
+   * ossd extension (docs/extensions.md "Append size limit"): the largest size, in bytes, an
+   * append may make an appendable object of this bucket; absent: OSS's 5 GiB.
+   */
+  appendSizeLimit?: number;
 }
 
 export type VersioningStatus = 'Enabled' | 'Suspended';
@@ -87,6 +92,11 @@ export interface ObjectRecord {
    * they did not reach the disk (recovery.ts). Never acknowledged in that case.
    */
   appendBase?: { size: number; crc: string };
+  /**
+   * SealAppendObject (seal.ts): when the appendable object was first sealed, in ms since
+   * the epoch (`x-oss-sealed-time`); a sealed object takes no more appends. Absent: not sealed.
+   */
+  sealedMs?: number;
   /** The version id (buckets.md §7); absent for the `null` version (written while versioning was off). */
   versionId?: string;
   /** A delete marker: no data, only ever a noncurrent row or the newest version of a key (objects.md §6). */

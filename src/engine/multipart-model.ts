@@ -19,6 +19,11 @@ export interface UploadRecord {
   attrs: ObjectAttributes;
   /** x-oss-forbid-overwrite given at Initiate, enforced at Complete (multipart.md §1, §4 step 6). */
   forbidOverwrite: boolean;
+  /**
+   * `?uploads&sequential` at Initiate: parts must come in order, 1, 2, 3…, and none may be
+   * uploaded again (multipart.md; docs/errors.md). Absent on uploads initiated without it.
+   */
+  sequential?: boolean;
 }
 
 export interface PartRecord {

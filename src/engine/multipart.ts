@@ -8,6 +8,7 @@
  * uploads, the replaced object) are removed after the commit, or after a crash by
  * recovery, which finds them through the unsettled rows the commit wrote (unsettled.ts).
  */
+import { createHash } from 'node:crypto';
 import { type BlobStore, type MetadataStore, outcomeUnknown } from '../drivers/types.js';
 import type { ObjectAttributes } from './attributes.js';
 import { newRecord } from './attributes.js';
@@ -15,6 +16,7 @@ import type { BucketService } from './buckets.js';
 import { type Conditions, evaluateConditions } from './conditions.js';
 import { crc64ToDecimal } from './crc64.js';
 import { OssError } from './errors.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import type { ObjectAcl, ObjectRecord } from './model.js';
 import { MAX_PART_NUMBER, MAX_PART_SIZE, newUploadId, type PartRecord, type UploadRecord } from './multipart-model.js';
 import { checkPartOrder, type ListedPart, multipartCrc, multipartEtag, resolveParts, segmentsOf } from './multipart-rules.js';
@@ -60,6 +62,9 @@ const noSuchUpload = (): OssError => new OssError('NoSuchUpload');
 const entityTooLarge = (): OssError => new OssError('EntityTooLarge');
 
 export class MultipartService {
+  /** Serializes the order check and the recording of parts of one sequential upload. */
+  private readonly sequentialLock = new KeyedMutex();
+
   constructor(
     private readonly meta: MetadataStore,
     private readonly blobs: BlobStore,
@@ -71,9 +76,11 @@ export class MultipartService {
   ) {}
 
   /** §1: a new upload id; the metadata given now is the completed object's. */
-  async initiate(bucket: string, key: string, attrs: ObjectAttributes, forbidOverwrite: boolean): Promise<UploadRecord> {
+  async initiate(bucket: string, key: string, attrs: ObjectAttributes, forbidOverwrite: boolean, sequential = false): Promise<UploadRecord> {
     await this.buckets.require(bucket);
-    const upload: UploadRecord = { bucket, key, uploadId: newUploadId(), initiatedMs: Date.now(), attrs, forbidOverwrite };
+    const upload: UploadRecord = {
+      bucket, key, uploadId: newUploadId(), initiatedMs: Date.now(), attrs, forbidOverwrite, ...(sequential ? { sequential } : {}),
+    };
     await this.meta.multipart.insertUpload(upload);
     return upload;
   }
@@ -88,11 +95,30 @@ export class MultipartService {
 
   /** §2: the bucket and the upload are checked before the body is read. */
   async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, input: BodyInput): Promise<PartRecord> {
-    await this.requireUpload(bucket, key, uploadId);
+    const upload = await this.requireUpload(bucket, key, uploadId);
     if (input.contentLength !== undefined && input.contentLength > MAX_PART_SIZE) throw entityTooLarge();
+    await this.checkSequential(upload, partNumber);
     const blob = this.blobs.newBlobId();
     const r = await this.objects.writeNewBlob(blob, input, MAX_PART_SIZE, entityTooLarge);
-    return this.recordPart(bucket, key, uploadId, partOf(partNumber, blob, r));
+    return this.recordPart(upload, partOf(partNumber, blob, r));
+  }
+
+  /**
+   * A sequential upload takes part N only when it holds parts 1…N-1 and not N: another part
+   * number is 400 PartNotSequential, a part already there 409 PartAlreadyExist (EC
+   * 0042-00000108: "For sequential multipart upload, you can't overwrite uploaded parts.").
+   * Checked before the body is read, and again when the part is recorded (recordPart).
+   */
+  private async checkSequential(upload: UploadRecord, partNumber: number): Promise<void> {
+    if (upload.sequential !== true) return;
+    const [at] = await this.meta.multipart.listParts(upload.uploadId, partNumber - 1, 1);
+    if (at?.partNumber === partNumber) {
+      throw new OssError('PartAlreadyExist', undefined, { PartNumber: String(partNumber) });
+    }
+    const [before] = partNumber > 1 ? await this.meta.multipart.listParts(upload.uploadId, partNumber - 2, 1) : [undefined];
+    if (at !== undefined || (partNumber > 1 && before?.partNumber !== partNumber - 1)) {
+      throw new OssError('PartNotSequential', undefined, { PartNumber: String(partNumber) });
+    }
   }
 
   /**
@@ -106,7 +132,8 @@ export class MultipartService {
     partNumber: number,
     req: PartCopyRequest,
   ): Promise<PartCopyResult | 'not-modified'> {
-    await this.requireUpload(bucket, key, uploadId);
+    const upload = await this.requireUpload(bucket, key, uploadId);
+    await this.checkSequential(upload, partNumber);
     const src = await this.objects.open(req.source.bucket, req.source.key, req.source.versionId);
     try {
       const rec = src.record;
@@ -116,17 +143,25 @@ export class MultipartService {
       if (end - start > MAX_PART_SIZE) throw entityTooLarge();
       const blob = this.blobs.newBlobId();
       const r = await this.objects.writeNewBlob(blob, { body: src.stream(start, end), contentLength: end - start }, MAX_PART_SIZE, entityTooLarge);
-      return { part: await this.recordPart(bucket, key, uploadId, partOf(partNumber, blob, r)), start, end, sourceSize: rec.size, source: rec };
+      return { part: await this.recordPart(upload, partOf(partNumber, blob, r)), start, end, sourceSize: rec.size, source: rec };
     } finally {
       await src.close();
     }
   }
 
   /** Records a durable part; the part it replaces is collected (§2 "replaces the earlier part"). */
-  private async recordPart(bucket: string, key: string, uploadId: string, part: PartRecord): Promise<PartRecord> {
+  private async recordPart(upload: UploadRecord, part: PartRecord): Promise<PartRecord> {
+    const { bucket, key, uploadId } = upload;
     let result;
     try {
-      result = await this.meta.multipart.putPart(bucket, key, uploadId, part);
+      // A sequential upload checks its order again and records under one lock, so two
+      // uploads of the same next part cannot both be taken.
+      result = upload.sequential === true
+        ? await this.sequentialLock.run(uploadId, async () => {
+          await this.checkSequential(upload, part.partNumber);
+          return this.meta.multipart.putPart(bucket, key, uploadId, part);
+        })
+        : await this.meta.multipart.putPart(bucket, key, uploadId, part);
     } catch (e) {
       // A commit that may be on disk keeps the blob and its unsettled row, for recovery.
       if (!outcomeUnknown(e)) this.removeBlob(part.blob);
@@ -158,11 +193,17 @@ export class MultipartService {
       const size = parts.reduce((n, p) => n + p.size, 0);
       const body = { type: 'Multipart' as const, size, etag: multipartEtag(parts), crc: multipartCrc(parts), blob: null };
       const segments = segmentsOf(parts);
+      // A sequential upload's object has an MD5 of its whole content, sent as Content-MD5 on
+      // GET and HEAD (oss2 tests/test_multipart.py test_multipart_sequential: present for a
+      // sequential upload, absent for another); computed here from the parts, in order.
+      const objectAttrs = upload.sequential === true
+        ? { ...attrs, headers: { ...attrs.headers, 'content-md5': await this.md5Of(parts) } }
+        : attrs;
       const current = await this.meta.getObject(bucket, key);
       // §4 step 6.
       if (forbid && current) throw new OssError('FileAlreadyExists', undefined, { Key: key });
       const plan = await planNewCurrent(this.meta, b, key, current);
-      const next: ObjectRecord = withVersion({ ...newRecord(b, key, body, attrs), ...(segments.length > 0 ? { segments } : {}) }, plan);
+      const next: ObjectRecord = withVersion({ ...newRecord(b, key, body, objectAttrs), ...(segments.length > 0 ? { segments } : {}) }, plan);
       const used = parts.map((p) => ({ partNumber: p.partNumber, blob: p.blob }));
       const r = await this.meta.multipart.completeUpload(bucket, key, uploadId, used, current?.revision ?? null, next, plan.history);
       if (r.status === 'no-upload') throw noSuchUpload();
@@ -172,6 +213,28 @@ export class MultipartService {
       for (const p of r.discarded) this.removeBlob(p.blob);
       return next;
     }
+  }
+
+  /** Base64 MD5 of the parts' bytes, in order (a part whose blob is gone fails the Complete). */
+  private async md5Of(parts: ReadonlyArray<{ blob: string | null; size: number }>): Promise<string> {
+    const hash = createHash('md5');
+    for (const p of parts) {
+      if (p.blob === null || p.size === 0) continue;
+      let reader;
+      try {
+        reader = await this.blobs.openReader(p.blob);
+      } catch (e) {
+        // Aborted meanwhile: its parts are being removed.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw noSuchUpload();
+        throw e;
+      }
+      try {
+        for await (const chunk of reader.stream(0, p.size)) hash.update(chunk as Buffer);
+      } finally {
+        await reader.close();
+      }
+    }
+    return hash.digest('base64');
   }
 
   /** §5: the upload and every part are gone; 404 NoSuchUpload when there was none. */

@@ -26,6 +26,7 @@ import { OssError } from './errors.js';
 import { ingest, type IngestOptions, type IngestResult } from './ingest.js';
 import { inlineMax, inlineObject, MemoryWriter } from './inline.js';
 import { Appender, refuseAppendableSource } from './append.js';
+import type { AppendOutcome } from './idempotency.js';
 import { withStaged } from './staged-read.js';
 import type { JournalFlusher } from './journal-flusher.js';
 import type { UnsettledBlobs } from './unsettled.js';
@@ -206,9 +207,24 @@ export class ObjectService {
     return { r, blob, bytes: { kind: 'inline', blob, data: memory.bytes() } };
   }
 
+  /** SealAppendObject: see seal.ts. */
+  seal(bucket: string, key: string, position: number): Promise<ObjectRecord> {
+    return this.appender.seal(bucket, key, position);
+  }
+
+  /** Called with each object when it is first sealed, once the seal is durable (append.ts sealListeners). */
+  onSealed(listener: (sealed: ObjectRecord) => void): void {
+    this.appender.sealListeners.push(listener);
+  }
+
   /** AppendObject (append.md): see append.ts. */
   append(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes): Promise<ObjectRecord> {
     return this.appender.append(bucket, key, position, input, attrs);
+  }
+
+  /** AppendObject with an optional Idempotency-Key (idempotency.ts, docs/extensions.md). */
+  appendOnce(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes, token: string | undefined): Promise<AppendOutcome> {
+    return this.appender.appendOnce(bucket, key, position, input, attrs, token);
   }
 
   async copy(bucket: string, key: string, req: CopyRequest): Promise<{ record: ObjectRecord; source: ObjectRecord } | 'not-modified'> {
@@ -248,7 +264,12 @@ export class ObjectService {
   async delete(bucket: string, key: string, versionId?: string): Promise<DeleteOutcome> {
     const b = await this.buckets.require(bucket);
     const collect = (gone: ObjectRecord | undefined) => this.collect(gone, null);
-    if (versionId !== undefined) return deleteVersion(this.meta, bucket, key, versionId, collect);
+    if (versionId !== undefined) {
+      const outcome = await deleteVersion(this.meta, bucket, key, versionId, collect);
+      // A bucket that never had versioning names no version in its answer, not even `null`
+      // (alibabacloud-oss-go-sdk-v2 TestDeleteObject: versionId=null, no x-oss-version-id).
+      return b.versioning === undefined ? { ...outcome, versionId: undefined } : outcome;
+    }
     if (b.versioning !== undefined) return deleteWithMarker(this.meta, b, key, collect);
     for (;;) {
       const current = await this.meta.getObject(bucket, key);

@@ -25,6 +25,7 @@ import type { ObjectRecord } from './model.js';
 import type { StagedBytes } from './journal-flusher.js';
 import { nextRevision } from './revision.js';
 import { withStaged } from './staged-read.js';
+import { forgetRolledBack } from './idempotency.js';
 
 export interface RecoveryReport {
   trimmedAppendables: number;
@@ -124,7 +125,8 @@ async function settleAppendable(meta: MetadataStore, blobs: BlobStore, rec: Obje
   const onDisk = await blobs.size(blob);
   if (!(await lastAppendIntact(blobs, rec, onDisk, journal.unwritten.get(blob) ?? []))) {
     const previous = rolledBack(rec);
-    await meta.compareAndSwap(rec.bucket, rec.key, rec.revision, previous);
+    // The rolled-back append's Idempotency-Key record goes in the same swap (idempotency.ts).
+    await meta.compareAndSwap(rec.bucket, rec.key, rec.revision, previous, undefined, undefined, forgetRolledBack(previous));
     report.rolledBackAppends++;
     if (!previous) return; // the blob is unreferenced now: removed by the caller
     rec = previous;

@@ -77,6 +77,11 @@ export class UnsettledBlobs {
     return h.recorded;
   }
 
+  /** Whether work is in flight on `blob`, or its row is still there (a replaced blob about to be removed). */
+  isHeld(blob: string): boolean {
+    return this.holds.has(blob) || this.pending.has(blob);
+  }
+
   /** The work on `blob` is over. */
   release(blob: string, outcome: HoldOutcome = 'settled'): void {
     const h = this.holds.get(blob);

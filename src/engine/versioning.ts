@@ -101,6 +101,8 @@ export async function requireVersion(meta: MetadataStore, bucket: string, key: s
       Key: key,
       deleteMarker: 'true',
       versionId,
+      // OSS's EC for this cause (page 0017-00000002: the operation is not supported on a delete marker).
+      ec: '0017-00000002',
     });
   }
   return entry;

@@ -70,5 +70,5 @@ export async function listObjectVersions(ctx: RequestContext): Promise<void> {
   }
   nodes.push(...r.versions.map((e) => versionXml(ctx, e, p)));
   nodes.push(...r.commonPrefixes.map((cp): XmlNode => ['CommonPrefixes', [['Prefix', p.encode(cp)]]]));
-  sendXml(ctx, renderXml('ListVersionsResult', nodes));
+  sendXml(ctx, renderXml('ListVersionsResult', nodes, 'reference'));
 }

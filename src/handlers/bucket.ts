@@ -42,20 +42,60 @@ function endpoints(ctx: RequestContext): XmlNode[] {
 }
 
 /**
- * ListBuckets' `tag-key` and `tag-value` (what the Java and Go SDKs send for a tag filter):
- * only buckets carrying that key, with that value when one is given. `tag-value` without
- * `tag-key` filters nothing (docs/operations.md).
+ * ListBuckets' tag filters. `tag-key` and `tag-value` (what the Java and Go SDKs send):
+ * only buckets carrying that key, with that value when one is given; `tag-value` without
+ * `tag-key` filters nothing (docs/operations.md). `tagging` (alibabacloud-oss-go-sdk-v2's
+ * ListBucketsRequest.Tagging): a list of `"key":"value"` pairs that a bucket must all
+ * carry, not to be combined with `tag-key` / `tag-value` (the SDK's field documentation).
  */
-function tagFilter(ctx: RequestContext): BucketTagFilter | undefined {
+function tagFilter(ctx: RequestContext): BucketTagFilter[] | undefined {
+  const tagging = queryValue(ctx.query, 'tagging');
   const key = queryValue(ctx.query, 'tag-key');
+  if (tagging !== undefined && tagging !== '') {
+    if (key !== undefined || queryValue(ctx.query, 'tag-value') !== undefined) {
+      throw new OssError('InvalidArgument', 'The tagging parameter cannot be used with tag-key or tag-value.', { ArgumentName: 'tagging', ArgumentValue: tagging });
+    }
+    return parseTaggingFilter(tagging);
+  }
   if (key === undefined || key === '') return undefined;
   const value = queryValue(ctx.query, 'tag-value');
-  return value === undefined ? { key } : { key, value };
+  return [value === undefined ? { key } : { key, value }];
+}
+
+/** `"k1":"v1","k2":"v2"`: the members of a JSON object without its braces, each value a string. */
+function parseTaggingFilter(tagging: string): BucketTagFilter[] {
+  const bad = (): OssError => new OssError('InvalidArgument', 'The tagging parameter must be a list of "key":"value" pairs.', { ArgumentName: 'tagging', ArgumentValue: tagging });
+  let pairs: unknown;
+  try {
+    pairs = JSON.parse(`{${tagging}}`);
+  } catch {
+    throw bad();
+  }
+  const entries = Object.entries(pairs as Record<string, unknown>);
+  if (entries.length === 0 || entries.some(([, v]) => typeof v !== 'string')) throw bad();
+  return entries.map(([key, value]) => ({ key, value: value as string }));
+}
+
+/** What a bucket name can begin with (README §1.5: a-z, 0-9 and '-', 3–63 long, not starting with '-'); '' too. */
+const BUCKET_NAME_START = /^(?:[a-z0-9][a-z0-9-]{0,62})?$/;
+
+/**
+ * ListBuckets' `prefix` and `marker` (project choice, docs/errors.md): one that no bucket
+ * name can begin with (upper case, '_', '/', a control, over 63 bytes) is 400 InvalidArgument
+ * with OSS's EC for an invalid prefix (0017-00000290) / marker (0017-00000291), rather
+ * than an empty list: it is a mistake (an object prefix, a typo) that an empty answer hides.
+ */
+function bucketNameStart(ctx: RequestContext, name: 'prefix' | 'marker', ec: string): string {
+  const v = queryValue(ctx.query, name) ?? '';
+  if (!BUCKET_NAME_START.test(v)) {
+    throw new OssError('InvalidArgument', `The ${name} can match no bucket name: bucket names hold only a-z, 0-9 and "-", are at most 63 long and do not start with "-".`, withEc(ec, { ArgumentName: name, ArgumentValue: v }));
+  }
+  return v;
 }
 
 export async function listBuckets(ctx: RequestContext): Promise<void> {
-  const prefix = queryValue(ctx.query, 'prefix') ?? '';
-  const marker = queryValue(ctx.query, 'marker') ?? '';
+  const prefix = bucketNameStart(ctx, 'prefix', '0017-00000290');
+  const marker = bucketNameStart(ctx, 'marker', '0017-00000291');
   const maxKeys = parseMaxKeys(queryValue(ctx.query, 'max-keys'), 100);
   const rows = await ctx.engine.buckets.list(prefix, marker, maxKeys + 1, tagFilter(ctx));
   const page = rows.slice(0, maxKeys);

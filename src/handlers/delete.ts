@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { OssError } from '../engine/errors.js';
 import { authorize } from '../protocol/authorize.js';
+import { withEc } from '../protocol/errors/catalogue.js';
 import { bucketOf, header, keyOf, readSmallBody, type RequestContext } from '../protocol/context.js';
 import { validateObjectKey } from '../protocol/names.js';
 import { queryValue } from '../protocol/request-target.js';
@@ -33,16 +34,40 @@ interface DeleteEntry {
   versionId?: string;
 }
 
+/**
+ * Control characters written literally in `<Key>…</Key>` name the key they spell (issue 16:
+ * "the multi-delete body may carry them as character references or raw"). ali-oss
+ * (utility.escape), oss2 (ElementTree) and the Java SDK write every control character of a
+ * key literally; the Go SDKs write references (`&#x01;`, `&#xD;`). XML 1.0 refuses
+ * U+0001–U+001F other than tab, LF and CR, and reads a CR as a line feed (end-of-line
+ * handling), which would delete another key. So, before parsing, each of them inside a
+ * `<Key>` element becomes its character reference; everything else in the body is still
+ * strict XML 1.0 (a control byte elsewhere, or NUL anywhere, is MalformedXML). Done on the
+ * bytes: 0x01–0x1F never occur inside a multi-byte UTF-8 sequence. A key in a CDATA
+ * section or in an element with attributes is left to XML's rules.
+ */
+export function keepControlCharactersInKeys(body: Uint8Array): Uint8Array {
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (!bytes.some((b) => b >= 0x01 && b <= 0x1f && b !== 0x09 && b !== 0x0a)) return body;
+  const text = bytes
+    .toString('latin1')
+    // eslint-disable-next-line no-control-regex
+    .replace(/<Key>([^<]*)<\/Key>/g, (_m, key: string) => `<Key>${key.replace(/[\x01-\x08\x0b-\x1f]/g, (c) => `&#${c.charCodeAt(0)};`)}</Key>`);
+  return Buffer.from(text, 'latin1');
+}
+
 function parseDeleteRequest(xml: Uint8Array): { quiet: boolean; entries: DeleteEntry[] } {
-  const root = asObject(parseXml(xml).Delete);
-  if (!root) throw new OssError('MalformedXML');
+  const root = asObject(parseXml(keepControlCharactersInKeys(xml)).Delete);
+  // OSS: MalformedXML with EC 0016-00000608, "the root node is not named Delete." (its answer in alibabacloud-oss-go-sdk-v2 client_mock_test.go).
+  if (!root) throw new OssError('MalformedXML', undefined, withEc('0016-00000608'));
   const quietText = asText(root.Quiet);
   if (quietText !== undefined && !['true', 'false'].includes(quietText.trim().toLowerCase())) throw new OssError('MalformedXML');
   const objects = asList(root.Object);
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new OssError('MalformedXML');
   const entries = objects.map((o): DeleteEntry => {
     const key = asText(asObject(o)?.Key);
-    if (key === undefined) throw new OssError('MalformedXML');
+    // OSS page 0016-00000613: an <Object> without <Key>.
+    if (key === undefined) throw new OssError('MalformedXML', undefined, withEc('0016-00000613'));
     const version = asObject(o)?.VersionId;
     if (version === undefined) return { key };
     const versionId = asText(version) ?? '';
@@ -77,7 +102,7 @@ export async function deleteMultipleObjects(ctx: RequestContext): Promise<void> 
   }
   // Quiet mode: OSS returns no body at all (EC 0016-00000610's page; docs/errors.md).
   if (quiet) send(ctx, 200);
-  else sendXml(ctx, renderXml('DeleteResult', nodes));
+  else sendXml(ctx, renderXml('DeleteResult', nodes, 'reference'));
 }
 
 /** objects.md §7: the version asked for, and the delete marker made or removed. */

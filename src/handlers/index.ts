@@ -4,6 +4,7 @@ import type { RequestContext } from '../protocol/context.js';
 import { deleteBucketTags, getBucketTags, putBucketTags } from './bucket-tagging.js';
 import { deleteBucketCors, getBucketCors, optionObject, putBucketCors } from './bucket-cors.js';
 import { postObject } from './post-object.js';
+import { deleteBucketAppendSizeLimit, getBucketAppendSizeLimit, putBucketAppendSizeLimit } from './bucket-append-limit.js';
 import {
   deleteBucket,
   getBucketAcl,
@@ -23,7 +24,7 @@ import { getObjectAcl, putObjectAcl } from './object-acl.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.js';
 import { getSymlink, putSymlink } from './symlink.js';
 import { getObject, getObjectMeta, headObject } from './object-read.js';
-import { appendObject, copyObject, putObject } from './object-write.js';
+import { appendObject, copyObject, putObject, sealAppendObject } from './object-write.js';
 
 export interface HandlerExtras {
   /** Checks that the principal may read a second object (CopyObject's source: the version it names, if any). */
@@ -50,6 +51,7 @@ export const HANDLERS: Record<string, Handler> = {
   PutObject: putObject,
   CopyObject: (ctx, extras) => copyObject(ctx, extras.authorizeRead),
   AppendObject: appendObject,
+  SealAppendObject: sealAppendObject,
   InitiateMultipartUpload: initiateMultipartUpload,
   UploadPart: uploadPart,
   UploadPartCopy: (ctx, extras) => uploadPartCopy(ctx, extras.authorizeRead),
@@ -80,4 +82,7 @@ export const HANDLERS: Record<string, Handler> = {
   GetBucketTags: getBucketTags,
   DeleteBucketTags: deleteBucketTags,
   ListLiveChannel: listLiveChannel,
+  PutBucketAppendSizeLimit: putBucketAppendSizeLimit,
+  GetBucketAppendSizeLimit: getBucketAppendSizeLimit,
+  DeleteBucketAppendSizeLimit: deleteBucketAppendSizeLimit,
 };

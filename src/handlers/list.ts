@@ -76,7 +76,7 @@ export async function listObjects(ctx: RequestContext): Promise<void> {
   if (r.isTruncated && r.last !== undefined) nodes.push(['NextMarker', p.encode(r.last)]);
   // ali-oss list() reads Owner.ID of every entry without a guard (listing.md §2).
   nodes.push(...entriesXml(ctx, r, p, true));
-  sendXml(ctx, renderXml('ListBucketResult', nodes));
+  sendXml(ctx, renderXml('ListBucketResult', nodes, 'reference'));
 }
 
 /** Continuation tokens are base64url of the key to resume after: URL-safe and opaque. */
@@ -109,7 +109,7 @@ export async function listObjectsV2(ctx: RequestContext): Promise<void> {
   if (r.isTruncated && r.last !== undefined) nodes.push(['NextContinuationToken', encodeToken(r.last)]);
   nodes.push(['KeyCount', r.contents.length + r.commonPrefixes.length]);
   nodes.push(...entriesXml(ctx, r, p, fetchOwner));
-  sendXml(ctx, renderXml('ListBucketResult', nodes));
+  sendXml(ctx, renderXml('ListBucketResult', nodes, 'reference'));
 }
 
 async function runList(ctx: RequestContext, p: CommonParams, after: string): Promise<ListResult> {

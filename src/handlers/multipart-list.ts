@@ -38,7 +38,7 @@ export async function listParts(ctx: RequestContext): Promise<void> {
       ],
     ]),
   );
-  sendXml(ctx, renderXml('ListPartsResult', nodes));
+  sendXml(ctx, renderXml('ListPartsResult', nodes, 'reference'));
 }
 
 /** §6: ali-oss reads Upload (Key, UploadId, Initiated), Bucket, NextKeyMarker, NextUploadIdMarker, IsTruncated. */
@@ -74,5 +74,5 @@ export async function listMultipartUploads(ctx: RequestContext): Promise<void> {
     ]),
     ...r.commonPrefixes.map((p): XmlNode => ['CommonPrefixes', [['Prefix', enc.encode(p)]]]),
   );
-  sendXml(ctx, renderXml('ListMultipartUploadsResult', nodes));
+  sendXml(ctx, renderXml('ListMultipartUploadsResult', nodes, 'reference'));
 }

@@ -18,6 +18,7 @@ import {
   uploadIdOf,
 } from '../protocol/multipart-params.js';
 import { validateBucketName, validateObjectKey } from '../protocol/names.js';
+import { withEc } from '../protocol/errors/catalogue.js';
 import {
   bodyLength,
   parseContentMd5,
@@ -41,11 +42,13 @@ export async function initiateMultipartUpload(ctx: RequestContext): Promise<void
   const enc = parseEncoding(ctx);
   const attrs = parseObjectAttributes(ctx);
   const forbid = parseForbidOverwrite(ctx);
-  const upload = await ctx.engine.multipart.initiate(bucketOf(ctx), keyOf(ctx), attrs, forbid);
+  // `?uploads&sequential`: parts in order, none uploaded twice (engine/multipart.ts checkSequential).
+  const sequential = ctx.query.some((q) => q.name === 'sequential');
+  const upload = await ctx.engine.multipart.initiate(bucketOf(ctx), keyOf(ctx), attrs, forbid, sequential);
   const nodes: XmlNode[] = [];
   if (enc.type) nodes.push(['EncodingType', enc.type]);
   nodes.push(['Bucket', upload.bucket], ['Key', enc.encode(upload.key)], ['UploadId', upload.uploadId]);
-  sendXml(ctx, renderXml('InitiateMultipartUploadResult', nodes), onlyEncryption(upload.attrs.headers));
+  sendXml(ctx, renderXml('InitiateMultipartUploadResult', nodes, 'reference'), onlyEncryption(upload.attrs.headers));
 }
 
 export async function uploadPart(ctx: RequestContext): Promise<void> {
@@ -106,7 +109,8 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
   const raw = await readSmallBody(ctx, MAX_COMPLETE_BODY, () => new OssError('MalformedXML', 'The request body is too large.'));
   const all = (header(ctx, 'x-oss-complete-all') ?? '').toLowerCase() === 'yes';
   if (all && raw.length > 0) {
-    throw new OssError('InvalidArgument', 'With x-oss-complete-all: yes the request body must be empty.', { ArgumentName: 'x-oss-complete-all' });
+    // OSS's answer (alibabacloud-oss-go-sdk-v2 client_integration_test.go): EC 0042-00000216.
+    throw new OssError('InvalidArgument', 'Should not speficy both complete all header and http body.', withEc('0042-00000216', { ArgumentName: 'x-oss-complete-all' }));
   }
   const parts = all ? 'all' : parseCompleteXml(raw);
   const rec = await ctx.engine.multipart.complete(bucket, key, uploadId, { parts, forbidOverwrite, acl });
@@ -121,7 +125,7 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     ['ETag', quoted(rec.etag)],
   );
   const headers = { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc, ...onlyEncryption(rec.headers), ...(await versionHeaders(ctx, rec)) };
-  sendXml(ctx, renderXml('CompleteMultipartUploadResult', nodes), headers);
+  sendXml(ctx, renderXml('CompleteMultipartUploadResult', nodes, 'reference'), headers);
 }
 
 /** §5: ali-oss requires 204. */

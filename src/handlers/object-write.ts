@@ -11,18 +11,38 @@ import {
   quoted,
 } from '../protocol/object-headers.js';
 import { copySourceConditions, parseCopySource } from '../protocol/copy-source.js';
+import { withEc } from '../protocol/errors/catalogue.js';
 import { queryValue } from '../protocol/request-target.js';
 import { renderXml, xmlDate } from '../protocol/xml/render.js';
 import { send, sendXml } from '../server/respond.js';
 import { validateBucketName, validateObjectKey } from '../protocol/names.js';
 import { copySourceVersionHeaders, versionHeaders } from '../protocol/versioning.js';
+import { IDEMPOTENT_REPLAY, parseIdempotencyKey } from '../protocol/idempotency-key.js';
 
 /** The answer headers of a write: ETag, CRC and the object's encryption headers (OSS echoes them). */
 function writeHeaders(rec: ObjectRecord): Record<string, string> {
   return { etag: quoted(rec.etag), 'x-oss-hash-crc64ecma': rec.crc, ...onlyEncryption(rec.headers) };
 }
 
+/** The conditional headers OSS refuses on PutObject, in the order they are reported. */
+const PUT_CONDITIONS = ['If-Modified-Since', 'If-Unmodified-Since', 'If-Match', 'If-None-Match'];
+
+/**
+ * OSS does not implement conditional PutObject: any of these headers is answered
+ * NotImplemented, `<Header>` naming it (EC 0017-00000245, help.aliyun.com/en/oss/user-guide/
+ * 0017-00000245). Its page says the status is 400; ossd answers NotImplemented with the one
+ * status the catalogue gives the code, 501 (docs/errors.md). Refusing, rather than ignoring
+ * them, keeps a client that relies on them from overwriting what it meant to protect; the
+ * way OSS offers is x-oss-forbid-overwrite.
+ */
+function refuseConditionalPut(ctx: RequestContext): void {
+  const named = PUT_CONDITIONS.find((h) => header(ctx, h.toLowerCase()) !== undefined);
+  if (named === undefined) return;
+  throw new OssError('NotImplemented', undefined, withEc('0017-00000245', { Header: named }));
+}
+
 export async function putObject(ctx: RequestContext): Promise<void> {
+  refuseConditionalPut(ctx);
   // Everything that can be refused is checked before the body is read.
   const attrs = parseObjectAttributes(ctx);
   const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };
@@ -47,10 +67,22 @@ export async function appendObject(ctx: RequestContext): Promise<void> {
   // x-oss-tagging counts only on the append that creates the object (position 0); later
   // appends ignore it, even when it is invalid (append.md §2.1).
   const attrs = parseObjectAttributes(ctx, APPENDABLE_STORAGE_CLASSES, position === 0);
+  const token = parseIdempotencyKey(ctx);
   const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };
-  const rec = await ctx.engine.objects.append(bucketOf(ctx), keyOf(ctx), position, input, attrs);
+  const { record: rec, replay } = await ctx.engine.objects.appendOnce(bucketOf(ctx), keyOf(ctx), position, input, attrs, token);
   // Every append answers with the version it appended to (append.md §9).
-  send(ctx, 200, { ...writeHeaders(rec), 'x-oss-next-append-position': String(rec.size), ...(await versionHeaders(ctx, rec)) });
+  const headers = { ...writeHeaders(rec), 'x-oss-next-append-position': String(rec.size), ...(await versionHeaders(ctx, rec)) };
+  send(ctx, 200, replay ? { ...headers, [IDEMPOTENT_REPLAY]: 'true' } : headers);
+}
+
+/**
+ * SealAppendObject (`POST /<key>?seal&position=<n>`; seal.ts): 200 with the time of the
+ * object's first seal in `x-oss-sealed-time`, the same on every later seal.
+ */
+export async function sealAppendObject(ctx: RequestContext): Promise<void> {
+  const position = parsePosition(ctx);
+  const rec = await ctx.engine.objects.seal(bucketOf(ctx), keyOf(ctx), position);
+  send(ctx, 200, { etag: quoted(rec.etag), 'x-oss-sealed-time': new Date(rec.sealedMs!).toUTCString() });
 }
 
 /** x-oss-metadata-directive COPY|REPLACE, x-oss-tagging-directive Copy|Replace (objects.md §5); case-insensitive. */

@@ -132,7 +132,7 @@ function respond(ctx: RequestContext, fields: ReadonlyMap<string, string>, bucke
   if (status === '200') return send(ctx, 200, headers);
   if (status !== '201') return send(ctx, 204, headers);
   const where = objectUrl(ctx, bucket, encodeURIComponent(rec.key).replace(/%2F/g, '/'));
-  const xml = renderXml('PostResponse', [['Bucket', bucket], ['ETag', etag], ['Key', rec.key], ['Location', where]]);
+  const xml = renderXml('PostResponse', [['Bucket', bucket], ['ETag', etag], ['Key', rec.key], ['Location', where]], 'reference');
   send(ctx, 201, { ...headers, 'content-type': 'application/xml' }, xml);
 }
 

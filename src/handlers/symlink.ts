@@ -2,6 +2,7 @@
 import { OssError } from '../engine/errors.js';
 import type { ObjectRecord } from '../engine/model.js';
 import { bucketOf, header, keyOf, type RequestContext } from '../protocol/context.js';
+import { withEc } from '../protocol/errors/catalogue.js';
 import { validateObjectKey } from '../protocol/names.js';
 import { objectResponseHeaders, parseForbidOverwrite, parseObjectAttributes, quoted } from '../protocol/object-headers.js';
 import { send } from '../server/respond.js';
@@ -44,7 +45,21 @@ export function encodeTarget(target: string): string {
   return encodeURIComponent(target).replace(/%2F/g, '/');
 }
 
+/**
+ * OSS takes x-oss-server-side-encryption on PutObject, PostObject, CopyObject,
+ * InitiateMultipartUpload and AppendObject only; any other operation carrying it, PutSymlink
+ * included, is refused (OSS page 0005-00000002, which names no code: InvalidArgument, 400).
+ */
+function refuseEncryptionHeader(ctx: RequestContext): void {
+  const name = 'x-oss-server-side-encryption';
+  const value = header(ctx, name);
+  if (value === undefined) return;
+  throw new OssError('InvalidArgument', `${name} is not supported by PutSymlink.`,
+    withEc('0005-00000002', { ArgumentName: name, ArgumentValue: value }));
+}
+
 export async function putSymlink(ctx: RequestContext): Promise<void> {
+  refuseEncryptionHeader(ctx);
   const target = parseTarget(ctx);
   const attrs = parseObjectAttributes(ctx);
   const rec = await ctx.engine.symlinks.put(bucketOf(ctx), keyOf(ctx), target, attrs, parseForbidOverwrite(ctx));
@@ -74,6 +89,7 @@ export function linkedResponseHeaders(link: ObjectRecord, target: ObjectRecord):
     if (name.startsWith('x-oss-meta-')) delete h[name];
   }
   delete h['x-oss-next-append-position'];
+  delete h['x-oss-sealed-time'];
   delete h['x-oss-tagging-count'];
   h['x-oss-object-type'] = 'Symlink';
   for (const [k, v] of Object.entries(link.meta)) h[`x-oss-meta-${k}`] = v;

@@ -65,10 +65,14 @@ export async function authorize(
   // a CORS preflight needs no authorization.
   if (access === 'form' || access === 'anyone') return;
   if (!principal.anonymous) return checkKeyScope(principal.scope, target, access, op);
-  if (access === 'owner' || target.bucket === undefined) throw denied();
+  if (target.bucket === undefined) throw denied();
+  // OSS reports a missing bucket before it decides who may act on it (check-order.ts), also
+  // to anonymous callers; an anonymous PutBucket / PutBucketAcl (which creates) stays denied.
+  const creates = op !== undefined && (op.name === 'PutBucket' || op.name === 'PutBucketAcl');
+  if (access === 'owner' && creates) throw denied();
   const bucket = await engine.buckets.get(target.bucket);
-  // A missing bucket is reported as such (NoSuchBucket) by the handler.
-  if (!bucket) return;
+  if (!bucket) throw new OssError('NoSuchBucket', undefined, { BucketName: target.bucket });
+  if (access === 'owner') throw denied();
   if (access === 'list') {
     if (config.anonymousList && allows(bucket.acl, 'list')) return;
     throw denied();

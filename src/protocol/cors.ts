@@ -14,8 +14,11 @@ const METHODS = ['GET', 'PUT', 'DELETE', 'POST', 'HEAD'];
 /** OSS: at most 10 CORS rules per bucket. */
 const MAX_RULES = 10;
 
-function invalid(message: string, name?: string): OssError {
-  return new OssError('InvalidArgument', message, name ? { ArgumentName: name } : {});
+/** OSS names the offending element and, where there is one, its value (oss2's tests read `ArgumentValue`). */
+function invalid(message: string, name?: string, value?: string): OssError {
+  const details: Record<string, string> = name ? { ArgumentName: name } : {};
+  if (name && value !== undefined) details.ArgumentValue = value;
+  return new OssError('InvalidArgument', message, details);
 }
 
 function texts(v: XmlValue | undefined, name: string): string[] {
@@ -40,7 +43,7 @@ function parseRule(v: XmlValue): CorsRule {
   if (allowedOrigins.length === 0) throw invalid('Each CORSRule needs at least one AllowedOrigin.', 'AllowedOrigin');
   if (allowedMethods.length === 0) throw invalid('Each CORSRule needs at least one AllowedMethod.', 'AllowedMethod');
   for (const m of allowedMethods) {
-    if (!METHODS.includes(m)) throw invalid(`AllowedMethod "${m}" is not one of ${METHODS.join(', ')}.`, 'AllowedMethod');
+    if (!METHODS.includes(m)) throw invalid(`AllowedMethod "${m}" is not one of ${METHODS.join(', ')}.`, 'AllowedMethod', m);
   }
   oneWildcard(allowedOrigins, 'AllowedOrigin');
   oneWildcard(allowedHeaders, 'AllowedHeader');
@@ -50,7 +53,7 @@ function parseRule(v: XmlValue): CorsRule {
   const rule: CorsRule = { allowedOrigins, allowedMethods, allowedHeaders, exposeHeaders };
   const maxAge = asText(r.MaxAgeSeconds);
   if (maxAge !== undefined) {
-    if (!/^\d{1,9}$/.test(maxAge.trim())) throw invalid('MaxAgeSeconds must be a non-negative integer.', 'MaxAgeSeconds');
+    if (!/^\d{1,9}$/.test(maxAge.trim())) throw invalid('MaxAgeSeconds must be a non-negative integer.', 'MaxAgeSeconds', maxAge.trim());
     rule.maxAgeSeconds = Number(maxAge.trim());
   }
   return rule;

@@ -135,6 +135,8 @@ export function objectResponseHeaders(rec: ObjectRecord): Record<string, string>
   for (const [k, v] of Object.entries(rec.headers)) h[k] = v;
   for (const [k, v] of Object.entries(rec.meta)) h[`x-oss-meta-${k}`] = v;
   if (rec.type === 'Appendable') h['x-oss-next-append-position'] = String(rec.size);
+  // SealAppendObject: HeadObject and GetObject name the time of the first seal.
+  if (rec.sealedMs !== undefined) h['x-oss-sealed-time'] = new Date(rec.sealedMs).toUTCString();
   if (rec.tags.length > 0) h['x-oss-tagging-count'] = String(rec.tags.length);
   return h;
 }

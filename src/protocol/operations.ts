@@ -6,7 +6,7 @@
  * a request that names an OSS operation (oss-operation-names.ts) no row handles is
  * NotImplemented, at any method and level, and never runs as the base operation.
  */
-import { OSS_OPERATION_NAMES } from './oss-operation-names.js';
+import { APPEND_LIMIT_SUBRESOURCE, OSS_OPERATION_NAMES, OSSD_EXTENSION_NAMES } from './oss-operation-names.js';
 
 export type Level = 'service' | 'bucket' | 'object';
 /**
@@ -32,6 +32,11 @@ export interface OperationRow {
 
 export const OPERATIONS: readonly OperationRow[] = [
   { name: 'ListBuckets', method: 'GET', level: 'service', access: 'owner' },
+  // `GET /?regionList`: ListBuckets of the endpoint's region only (oss2's "single region"
+  // example and test_list_buckets_with_region_list, answered 200 by OSS); ossd has one region.
+  { name: 'ListBuckets', method: 'GET', level: 'service', subresource: 'regionList', access: 'owner' },
+  // `?tagging="k":"v"`: ListBuckets filtered by tags (alibabacloud-oss-go-sdk-v2 ListBucketsRequest.Tagging).
+  { name: 'ListBuckets', method: 'GET', level: 'service', subresource: 'tagging', access: 'owner' },
 
   { name: 'PutBucket', method: 'PUT', level: 'bucket', access: 'owner' },
   { name: 'DeleteBucket', method: 'DELETE', level: 'bucket', access: 'owner' },
@@ -59,9 +64,16 @@ export const OPERATIONS: readonly OperationRow[] = [
   // Always empty: no live channels here (handlers/live-channel.ts); SDK cleanup helpers call it.
   { name: 'ListLiveChannel', method: 'GET', level: 'bucket', subresource: 'live', access: 'owner' },
 
+  // ossd extension, not OSS (docs/extensions.md "Append size limit"): the bucket's append size limit.
+  { name: 'PutBucketAppendSizeLimit', method: 'PUT', level: 'bucket', subresource: APPEND_LIMIT_SUBRESOURCE, access: 'owner' },
+  { name: 'GetBucketAppendSizeLimit', method: 'GET', level: 'bucket', subresource: APPEND_LIMIT_SUBRESOURCE, access: 'owner' },
+  { name: 'DeleteBucketAppendSizeLimit', method: 'DELETE', level: 'bucket', subresource: APPEND_LIMIT_SUBRESOURCE, access: 'owner' },
+
   { name: 'PutObject', method: 'PUT', level: 'object', access: 'write' },
   { name: 'CopyObject', method: 'PUT', level: 'object', header: 'x-oss-copy-source', access: 'write' },
   { name: 'AppendObject', method: 'POST', level: 'object', subresource: 'append', access: 'write' },
+  // Sealing ends the appends: whoever may append may seal (OSS: action oss:SealAppendObject).
+  { name: 'SealAppendObject', method: 'POST', level: 'object', subresource: 'seal', access: 'write' },
   { name: 'InitiateMultipartUpload', method: 'POST', level: 'object', subresource: 'uploads', access: 'write' },
   { name: 'UploadPart', method: 'PUT', level: 'object', subresource: 'uploadId', access: 'write' },
   { name: 'UploadPartCopy', method: 'PUT', level: 'object', subresource: 'uploadId', header: 'x-oss-copy-source', access: 'write' },
@@ -84,8 +96,8 @@ export const OPERATIONS: readonly OperationRow[] = [
   { name: 'OptionObject', method: 'OPTIONS', level: 'object', access: 'anyone', anySubresource: true },
 ];
 
-/** The names of OSS_OPERATION_NAMES in lower case, to recognise them in any spelling. */
-const OPERATION_NAMES_ANY_CASE: ReadonlySet<string> = new Set([...OSS_OPERATION_NAMES].map((n) => n.toLowerCase()));
+/** The names of OSS_OPERATION_NAMES and ossd's extension operations in lower case, to recognise them in any spelling. */
+const OPERATION_NAMES_ANY_CASE: ReadonlySet<string> = new Set([...OSS_OPERATION_NAMES, ...OSSD_EXTENSION_NAMES].map((n) => n.toLowerCase()));
 
 /**
  * Whether a query parameter names an OSS operation (as opposed to modifying one, like

@@ -28,7 +28,7 @@ export interface OperationNameGroup {
 }
 
 export const OSS_OPERATION_NAME_GROUPS: readonly OperationNameGroup[] = [
-  { group: 'Service and region', names: ['regions', 'regionList', 'cloudboxes'], operations: 'DescribeRegions, ListCloudBoxes' },
+  { group: 'Service and region', names: ['regions', 'regionList', 'cloudboxes'], operations: 'DescribeRegions, ListCloudBoxes; `regionList` is ListBuckets of one region' },
   { group: 'Bucket basics', names: ['bucketInfo', 'location', 'stat'], operations: 'GetBucketInfo, GetBucketLocation, GetBucketStat' },
   {
     group: 'Retention policy (WORM)',
@@ -124,3 +124,14 @@ export const OSS_OPERATION_NAME_GROUPS: readonly OperationNameGroup[] = [
 ];
 
 export const OSS_OPERATION_NAMES: ReadonlySet<string> = new Set(OSS_OPERATION_NAME_GROUPS.flatMap((g) => g.names));
+
+/** The bucket sub-resource of the append size limit extension (docs/extensions.md "Append size limit"). */
+export const APPEND_LIMIT_SUBRESOURCE = 'x-ossd-append-limit';
+
+/**
+ * Sub-resources of ossd's own extension operations: not OSS's, but operation names all the
+ * same: at a method or level no row handles, 501 NotImplemented, never the base operation
+ * (`PUT /key?x-ossd-append-limit` must not be a PutObject). The `x-ossd-` prefix keeps them
+ * clear of OSS's names.
+ */
+export const OSSD_EXTENSION_NAMES: ReadonlySet<string> = new Set([APPEND_LIMIT_SUBRESOURCE]);

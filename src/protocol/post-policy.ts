@@ -10,6 +10,7 @@
  * condition is 403 AccessDenied "Invalid according to Policy: ..." (PostObject errors).
  */
 import { OssError } from '../engine/errors.js';
+import { withEc } from './errors/catalogue.js';
 
 type Op = 'eq' | 'starts-with' | 'in' | 'not-in';
 
@@ -133,17 +134,20 @@ export function checkPolicy(policy: PostPolicy, s: PolicySubject, now = Date.now
   }
 }
 
+/** OSS page 0006-00000003: the PostObject file is outside the policy's content-length-range (or over 5 GB). */
+const CONTENT_LENGTH_RANGE_EC = '0006-00000003';
+
 /** Wraps the file's bytes: past the maximum is EntityTooLarge at once, under the minimum EntityTooSmall at the end. */
 export async function* limitLength(body: AsyncIterable<Buffer>, range: PostPolicy['lengthRange']): AsyncGenerator<Buffer> {
   let n = 0;
   for await (const chunk of body) {
     n += chunk.length;
     if (range && n > range.max) {
-      throw new OssError('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size (content-length-range ${range.min}-${range.max}).`);
+      throw new OssError('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size (content-length-range ${range.min}-${range.max}).`, withEc(CONTENT_LENGTH_RANGE_EC));
     }
     yield chunk;
   }
   if (range && n < range.min) {
-    throw new OssError('EntityTooSmall', `Your proposed upload is smaller than the minimum allowed size (content-length-range ${range.min}-${range.max}).`);
+    throw new OssError('EntityTooSmall', `Your proposed upload is smaller than the minimum allowed size (content-length-range ${range.min}-${range.max}).`, withEc(CONTENT_LENGTH_RANGE_EC));
   }
 }

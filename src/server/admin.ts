@@ -9,6 +9,9 @@
  * so it is never logged and must not be cached; like every request signed with V1, the
  * query is not covered by the signature (V4 covers it), and like every answer it is only
  * as confidential as the connection: use TLS in front of ossd off localhost.
+ *
+ * `POST /-/admin/check[?repair][&rate=<bytes/s>]` and `POST /-/admin/backup?dir=<folder>`
+ * run `ossd check` and `ossd backup` inside the running server (admin-maintenance.ts).
  */
 import { OssError } from '../engine/errors.js';
 import type { AuthTarget } from '../protocol/auth/types.js';
@@ -18,11 +21,12 @@ import { validateBucketName } from '../protocol/names.js';
 import { KeyStoreError, MAX_DURATION_S } from '../keys/key-store.js';
 import type { Keyring } from '../keys/keyring.js';
 import { send } from './respond.js';
+import { type Maintenance, runMaintenance } from './admin-maintenance.js';
 
 /** Answers the request and returns true if it is for the admin endpoint; else returns false. */
 export type AdminHandler = (ctx: RequestContext, rawPath: string, candidates: AuthTarget[]) => boolean;
 
-export function adminHandler(keyring: Keyring): AdminHandler {
+export function adminHandler(keyring: Keyring, maintenance?: Maintenance): AdminHandler {
   return (ctx, rawPath, candidates) => {
     if (candidates[0]?.bucket !== '-' || !rawPath.startsWith('/-/admin/')) return false;
     ctx.operation = 'Admin';
@@ -30,7 +34,13 @@ export function adminHandler(keyring: Keyring): AdminHandler {
     if (!keyring.isRoot(outcome.accessKeyId)) {
       throw new OssError('AccessDenied', 'Only the root access key may use the admin endpoint.');
     }
-    if (candidates[0]?.key !== 'admin/sts') throw new OssError('InvalidRequest', 'Unknown admin endpoint.');
+    const route = candidates[0]?.key;
+    if (maintenance && (route === 'admin/check' || route === 'admin/backup')) {
+      if (ctx.method !== 'POST') throw new OssError('MethodNotAllowed');
+      runMaintenance(ctx, route, maintenance);
+      return true;
+    }
+    if (route !== 'admin/sts') throw new OssError('InvalidRequest', 'Unknown admin endpoint.');
     if (ctx.method !== 'POST') throw new OssError('MethodNotAllowed');
     ctx.operation = 'AdminIssueTemporaryCredentials';
     const values = (name: string): string[] => ctx.query.filter((q) => q.name === name).map((q) => q.value);

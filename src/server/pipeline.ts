@@ -19,6 +19,8 @@ import { validateBucketName, validateObjectKey } from '../protocol/names.js';
 import { route, type Level } from '../protocol/operations.js';
 import { parseTarget } from '../protocol/request-target.js';
 import type { AdminHandler } from './admin.js';
+import { bucketBeforeAuthentication } from './check-order.js';
+import { closeAfterAnswer } from './closing-sockets.js';
 import { addCorsHeaders } from './cors-hook.js';
 import type { Logger } from './logger.js';
 import type { ProbeHandler } from './probes.js';
@@ -81,6 +83,13 @@ export async function handleRequest(
     awaitingContinue,
   };
   deps.observe?.(ctx);
+  // A GET or HEAD that declares a body is answered, then its connection closed instead of
+  // reused: a body on a method without body semantics is where front ends and back ends
+  // disagree on framing (request smuggling), so nothing more is read from that connection.
+  if ((method === 'GET' || method === 'HEAD') && declaresBody(req)) {
+    res.setHeader('connection', 'close');
+    closeAfterAnswer(req.socket);
+  }
   try {
     const target = parseTarget(req.url ?? '/');
     const candidates = resolveTargets(host, target.path, deps.config);
@@ -90,7 +99,23 @@ export async function handleRequest(
     if (deps.admin?.(ctx, target.rawPath, candidates) === true) return;
     // Bucket CORS rules: Access-Control-* headers on every answer to a request with Origin.
     await addCorsHeaders(deps.engine, req, res, method, candidates[0]?.bucket);
-    const outcome = verifyRequest({ method, query: target.query, headers: req.headers, candidates }, deps.keys);
+    const routeOf = (t: AuthTarget): string | undefined => {
+      const r = route({
+        method,
+        level: levelOf(t),
+        queryNames: new Set(target.query.map((q) => q.name)),
+        queryValue: (n) => target.query.find((q) => q.name === n)?.value,
+        hasHeader: (n) => req.headers[n] !== undefined,
+      });
+      return 'row' in r ? r.row.name : undefined;
+    };
+    let outcome;
+    try {
+      outcome = verifyRequest({ method, query: target.query, headers: req.headers, candidates }, deps.keys);
+    } catch (e) {
+      // A missing bucket is reported before a failed authentication (check-order.ts).
+      throw await bucketBeforeAuthentication(deps.engine, candidates, e, routeOf);
+    }
     ctx.target = candidates[outcome.candidateIndex] ?? {};
     ctx.principal = outcome.accessKeyId === undefined
       ? { anonymous: true }
@@ -127,6 +152,12 @@ export async function handleRequest(
 }
 
 const DRAIN_LIMIT = 8 * 1024 * 1024;
+
+/** Transfer-Encoding, or a Content-Length other than 0 (RFC 9112 §6.3). */
+function declaresBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && !/^0+$/.test(cl));
+}
 
 /** Bytes the client said it would send: 0 without a body, unbounded when chunked. */
 function declaredLength(ctx: RequestContext): number {

@@ -23,6 +23,7 @@ import { probeHandler, type ReadinessState } from './probes.js';
 import { observeRequest, type RequestFacts } from './request-observer.js';
 import { GracefulStop } from './graceful.js';
 import { throttled } from './throttle.js';
+import { isClosing } from './closing-sockets.js';
 
 export interface RunningServer {
   server: Server;
@@ -48,6 +49,19 @@ function statusLabel(f: RequestFacts): string {
 async function readTls(c: Config): Promise<{ cert: Buffer; key: Buffer } | undefined> {
   if (!c.tlsCert || !c.tlsKey) return undefined;
   return { cert: await fsp.readFile(c.tlsCert), key: await fsp.readFile(c.tlsKey) };
+}
+
+/**
+ * Content-Length together with Transfer-Encoding: chunked is refused (400, connection closed)
+ * although RFC 9112 §6.1 lets a server read such a request as chunked: Node's parser
+ * accepts it only with insecureHTTPParser, which turns on every leniency of llhttp at once
+ * (docs/errors.md says why ossd keeps the refusal). The message says what to change.
+ */
+function parseErrorMessage(err: NodeJS.ErrnoException): string {
+  if (/Content-Length/i.test(err.message) && /Transfer-Encoding/i.test(err.message)) {
+    return 'A request must not carry both Content-Length and Transfer-Encoding; send one of them.';
+  }
+  return 'The request could not be parsed as HTTP.';
 }
 
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
@@ -81,7 +95,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log.warn({ refusedSinceLastLine: refused, operation: ctx.operation, bucket: ctx.bucket, dataDir: config.dataDir }, 'disk full: writes refused with 507 InsufficientStorage until space is freed'));
   const deps: PipelineDeps = {
     config: effective, engine, keys: keyring.lookup, log,
-    principalOf: (id) => keyring.principal(id), admin: adminHandler(keyring),
+    principalOf: (id) => keyring.principal(id), admin: adminHandler(keyring, { engine, dataDir: config.dataDir }),
     probes: probeHandler(config, keyring, metrics, readiness),
     onDiskFull: (ctx) => diskFullWarning({ operation: ctx.operation, bucket: ctx.target.bucket }),
     observe: (ctx) =>
@@ -111,6 +125,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const idlePoll = new IdlePoll(config.idlePollUs ?? 0, () => inFlight > 0);
   const graceful = new GracefulStop(server);
   const serve = (req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void => {
+    // Pipelined behind a request after which the connection closes (closing-sockets.ts):
+    // not run, not answered (Node never sends it, nor emits its 'close': it is not counted).
+    if (isClosing(req.socket)) {
+      req.resume();
+      return;
+    }
     graceful.track(req, res);
     inFlight++;
     res.once('close', () => {
@@ -135,7 +155,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const id = newRequestId();
     // A head over Node's 16 KiB limit: 431 RequestHeaderTooLarge; anything else unparsable: 400.
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-    const error = tooLarge ? new OssError('RequestHeaderTooLarge') : new OssError('InvalidRequest', 'The request could not be parsed as HTTP.');
+    const error = tooLarge ? new OssError('RequestHeaderTooLarge') : new OssError('InvalidRequest', parseErrorMessage(err));
     const body = renderError(error, id, '').body;
     // An answer to HEAD carries no body: the error goes into x-oss-err (README §4.2).
     const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';

@@ -19,6 +19,14 @@ import { startOssd, type Ossd } from '../helpers/ossd-process.js';
 import { policyFor, v1Fields } from '../helpers/post-form.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+/**
+ * Without Chromium (a fresh machine): outside CI the tests are skipped with this line, which
+ * the test runner's summary repeats; in CI (CI=true) they fail, so CI always runs them (issue 18).
+ */
+const CHROMIUM_MISSING = existsSync(CHROMIUM)
+  ? undefined
+  : `Chromium is not installed at ${CHROMIUM}: the browser tests need it (apt-get install -y chromium; .ci/run installs it)`;
+const SKIP = CHROMIUM_MISSING !== undefined && process.env.CI !== 'true' ? CHROMIUM_MISSING : false;
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 const SDK = resolve(ROOT, 'node_modules/ali-oss/dist/aliyun-oss-sdk.min.js');
 const B = 'browser-uploads';
@@ -44,9 +52,8 @@ function servePage(): Promise<http.Server> {
 }
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: run "apt-get install -y chromium" (.ci/run does this) to run the browser tests`);
-  }
+  if (SKIP) return;
+  if (CHROMIUM_MISSING !== undefined) throw new Error(`${CHROMIUM_MISSING}; CI must run them`);
   ossd = await startOssd();
   pages = await servePage();
   origin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
@@ -102,7 +109,7 @@ async function stored(key: string): Promise<Buffer> {
   return (await c.get(key)).content as Buffer;
 }
 
-describe('ali-oss in Chromium', { timeout: 300_000 }, () => {
+describe('ali-oss in Chromium', { timeout: 300_000, skip: SKIP }, () => {
   it('put of a Blob and multipartUpload of a File', async () => {
     const r = await page.evaluate(async (cfg: ClientConfig) => {
       type Client = Record<string, (...a: unknown[]) => Promise<{ res: { status: number; headers: Record<string, string> } }>>;

@@ -16,7 +16,8 @@
 // `GET /?regions` → 200 ListAllMyBucketsResult, `PUT /subres-full/obj.txt?seal` → 200 and
 // the object overwritten, `POST /subres-full/obj.txt?seal` → 405). Fails when any name is
 // removed from the server's list (src/protocol/oss-operation-names.ts): checked with
-// `responseHeader` and `seal`.
+// `responseHeader` and `seal`. SealAppendObject (`POST /key?seal`) is implemented since
+// issue 17 (test/compat/seal.test.ts); every other method and level of `seal` stays 501.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOssd, type Ossd } from '../helpers/ossd-process.js';
@@ -70,16 +71,20 @@ const OSS_OPERATION_NAMES: Record<string, string[]> = {
   'objects: processing and select': ['x-oss-process', 'x-oss-async-process', 'img', 'udf', 'udfImage', 'udfApplication', 'udfApplicationLog', 'udfImageDesc', 'select', 'callback'],
   multipart: ['uploads', 'uploadId'],
   'live channel': ['live', 'vod', 'status'],
+  // Not OSS: ossd's own extension sub-resource (docs/extensions.md), refused at every other method and level too.
+  'ossd extensions': ['x-ossd-append-limit'],
 };
 
 /** ossd's operation table (docs/operations.md): `METHOD level name` for each row with a sub-resource. */
 const IMPLEMENTED = new Set([
+  'GET service regionList',
+  'GET service tagging',
   'GET bucket bucketInfo', 'GET bucket location', 'GET bucket acl', 'PUT bucket acl', 'POST bucket delete',
   'GET bucket uploads', 'PUT bucket cors', 'GET bucket cors', 'DELETE bucket cors', 'PUT bucket versioning',
   'GET bucket versioning', 'GET bucket versions', 'GET bucket live', 'PUT bucket tagging', 'GET bucket tagging',
-  'DELETE bucket tagging',
+  'DELETE bucket tagging', 'PUT bucket x-ossd-append-limit', 'GET bucket x-ossd-append-limit', 'DELETE bucket x-ossd-append-limit',
   'POST object append', 'POST object uploads', 'PUT object uploadId', 'POST object uploadId', 'DELETE object uploadId',
-  'GET object uploadId', 'HEAD object objectMeta', 'GET object objectMeta', 'PUT object acl', 'GET object acl',
+  'GET object uploadId', 'POST object seal', 'HEAD object objectMeta', 'GET object objectMeta', 'PUT object acl', 'GET object acl',
   'PUT object symlink', 'GET object symlink', 'PUT object tagging', 'GET object tagging', 'DELETE object tagging',
 ]);
 

@@ -9,6 +9,17 @@
  * keep their acknowledged parts; the blob folder holds exactly the committed bytes and
  * the parts of unfinished uploads (uncommitted tails trimmed, no orphans) and staging/ is
  * empty. Between cycles leftover uploads are aborted and the data folder stays bounded.
+ * Seal churners (issue 17) append to new keys and seal them (test/helpers/fault-seals.ts):
+ * an acknowledged seal is still there after the restart, same time, same length, appends
+ * still refused; a seal in flight took effect whole or not at all. Fails when the seal time
+ * is not written to the row (src/drivers/sqlite/rows.ts objectToRow, sealed_ms always
+ * null: the seal answered from the cached row, gone after the kill): checked.
+ *
+ * Exactly-once appends run in the storm too (fault-keyed-appends.ts): writers that append with
+ * an Idempotency-Key retry, after each restart, the append whose answer the kill lost and
+ * their last acknowledged one; each must answer 200, replayed exactly when the lost append
+ * had been committed, and the object must hold every body once. Fails when the server skips
+ * the key lookup (every retry of an acknowledged append gets 409): checked.
  *
  * OSSD_LONG_TESTS=1 runs 50 kill cycles instead of 3; OSSD_FAULT_SEED replays a run's
  * sizes and timings (printed as a diagnostic).
@@ -30,6 +41,7 @@ import {
   randomBody,
   unexpectedAnswers,
 } from '../helpers/fault-appends.js';
+import { KeyedWriter } from '../helpers/fault-keyed-appends.js';
 import { copyChurner, type Held, multipartChurner, newStormLedger, writeCounts } from '../helpers/fault-churners.js';
 import { abortUploads, checkChurned, checkStorm } from '../helpers/fault-ledger.js';
 import {
@@ -47,6 +59,7 @@ import {
   waitFor,
 } from '../helpers/fault-store.js';
 import { type Ossd, startOssd } from '../helpers/ossd-process.js';
+import { checkSeals, deleteSealed, newSealLedger, sealChurner } from '../helpers/fault-seals.js';
 import { raw } from '../helpers/raw-http.js';
 
 const LONG = process.env.OSSD_LONG_TESTS === '1';
@@ -54,6 +67,8 @@ const CYCLES = LONG ? 50 : 3;
 const KEYS = Array.from({ length: 8 }, (_, i) => `storm/key-${i}`);
 /** Created and deleted in a loop during the storm: the source of orphan blobs. */
 const CHURNS = ['storm/churn-0', 'storm/churn-1', 'storm/churn-2'];
+/** Appended to with an Idempotency-Key by one writer each (fault-keyed-appends.ts). */
+const KEYED = ['storm/keyed-0', 'storm/keyed-1'];
 const CLIENTS_PER_KEY = 3;
 const MAX_BODY = 256 * 1024;
 /** Objects past this size are deleted between cycles, so long runs stay small on disk. */
@@ -65,11 +80,15 @@ const COPIES = [0, 1].map((i) => ({ src: `storm/copy-src-${i}`, dst: `storm/copy
 /** Multipart churners: Initiate, 2–4 parts, Complete to mpu-<i>. */
 const UPLOADS = ['storm/mpu-0', 'storm/mpu-1'];
 const WHOLE = [...COPIES.flatMap((c) => [c.src, c.dst]), ...UPLOADS];
+/** Seal churners: appends to a new key, a seal at its length, the next key (fault-seals.ts). */
+const SEALERS = 2;
+/** Small appends before each seal: many seals per cycle, some in flight at the kill. */
+const SEAL_MAX_BODY = 16 * 1024;
 /**
  * The data folder after a cycle's clean-up: the appendables (each at most RESET_SIZE plus
  * one small append), the copied and completed objects (a few MiB) and the metadata database.
  */
-const DATA_BOUND = KEYS.length * RESET_SIZE + 64 * MiB;
+const DATA_BOUND = (KEYS.length + KEYED.length) * RESET_SIZE + 64 * MiB;
 
 function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'ossd-fault-'));
@@ -88,7 +107,8 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
   const wholeBase = new Map<string, Held | undefined>();
   const aborted = new Set<string>();
   /** Totals for RELIABILITY.md; an acknowledged write missing after a restart fails the test. */
-  const totals = { cycles: 0, acked: 0, inFlight: 0, writes: writeCounts(newStormLedger()), applied: 0, uploadsLeft: 0, maxData: 0 };
+  const keyedWriters = KEYED.map((key) => new KeyedWriter(BUCKET, key, () => logUniformSize(rand, MAX_BODY)));
+  const totals = { seals: 0, sealsInFlight: 0, cycles: 0, acked: 0, inFlight: 0, writes: writeCounts(newStormLedger()), applied: 0, uploadsLeft: 0, maxData: 0 };
   try {
     await createBucket(ossd, BUCKET);
     for (let cycle = 0; cycle < CYCLES; cycle++) {
@@ -115,14 +135,20 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
           );
         }
       }
+      const keyedRuns = Promise.all(keyedWriters.map((w) => w.run(ossd, () => stopped)));
       const churnLedger: Attempt[] = [];
       const churning = Promise.all(CHURNS.map((k) => churner(ossd, BUCKET, k, churnLedger, () => stopped, () => logUniformSize(rand, MAX_BODY))));
       const storm = newStormLedger();
       const opts = { ossd, bucket: BUCKET, ledger: storm, stop: () => stopped, rand, maxBody: MAX_BODY };
       const wholeWriters = Promise.all([...COPIES.map((c) => copyChurner({ ...opts, ...c })), ...UPLOADS.map((key) => multipartChurner({ ...opts, key }))]);
-      // The kill comes once the storm is under way (its first append acknowledged: a fixed
+      const seals = newSealLedger();
+      const sealing = Promise.all(
+        Array.from({ length: SEALERS }, (_, i) => sealChurner({ ossd, bucket: BUCKET, prefix: `storm/sealed-${String(cycle).padStart(3, '0')}-${i}`, ledger: seals, stop: () => stopped, rand, maxBody: SEAL_MAX_BODY })),
+      );
+      // The kill comes once the storm is under way (its first append and first seal acknowledged: a fixed
       // time could pass before any answer on a loaded machine), at a random instant after.
       await waitFor(`cycle ${cycle}: the storm's first acknowledged append (60 s)`, () => ledger.some((a) => a.state === 'acked'), 60_000);
+      await waitFor(`cycle ${cycle}: the first acknowledged seal (60 s)`, () => seals.generations.some((g) => g.seal?.state === 'acked'), 60_000);
       await sleep(Math.floor(rand() * 600));
       const killed = ossd.kill();
       stopped = true;
@@ -130,8 +156,11 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
       await Promise.all(appenders);
       const churned = await churning;
       await wholeWriters;
+      await keyedRuns;
+      await sealing;
 
       assert.deepEqual(unexpectedAnswers(ledger), [], `cycle ${cycle}: every answer was a 200, a 409 or (wrong MD5) a 400`);
+      assert.deepEqual(seals.unexpected, [], `cycle ${cycle}: every seal and its appends answered 200`);
       assert.deepEqual(unexpectedAnswers(churnLedger), []);
       assert.deepEqual(storm.unexpected, [], `cycle ${cycle}: every put, copy, initiate, part and complete answered 200`);
       const acked = ledger.filter((a) => a.state === 'acked').length;
@@ -165,15 +194,23 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
         beyond += bytes.length - ackedEnd;
         objects.push({ key, bytes });
       }
+      const keyedObjects: Array<{ key: string; bytes: Buffer }> = [];
+      for (const w of keyedWriters) {
+        const r = await w.retryAndCheck(ossd);
+        assert.deepEqual(r.problems, [], `seed ${seed}, cycle ${cycle}: appends with an Idempotency-Key, retried after the restart`);
+        keyedObjects.push(r);
+      }
       const churnedObjects: Array<{ key: string; bytes: Buffer }> = [];
       for (const [i, key] of CHURNS.entries()) churnedObjects.push({ key, bytes: await checkChurned(ossd, BUCKET, key, churnLedger, churned[i]!) });
       const checked = await checkStorm(ossd, BUCKET, WHOLE, wholeBase, storm, aborted);
+      const sealCheck = await checkSeals(ossd, BUCKET, seals);
+      assert.deepEqual(sealCheck.problems, [], `seed ${seed}, cycle ${cycle}: sealed objects after the restart`);
       assert.deepEqual(checked.problems, [], `seed ${seed}, cycle ${cycle}: copied and completed objects and uploads after the restart`);
       const wholeObjects = WHOLE.flatMap((key) => {
         const h = checked.held.get(key);
         return h ? [{ key, bytes: h.body, segments: h.segments }] : [];
       });
-      const all = [...objects, ...churnedObjects, ...wholeObjects].filter((o) => o.bytes.length > 0);
+      const all = [...objects, ...churnedObjects, ...wholeObjects, ...keyedObjects, ...sealCheck.objects].filter((o) => o.bytes.length > 0);
       const listed = await listAll(ossd, BUCKET);
       assert.deepEqual(
         listed.map((o) => `${o.key}:${o.size}`),
@@ -188,8 +225,11 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
       t.diagnostic(
         `cycle ${cycle}: appends ${acked} acknowledged, ${inFlight} in flight at the kill, ${beyond} bytes of in-flight appends committed; ` +
           `copies ${w.copy.acked} acknowledged, ${w.copy.inFlight} in flight; multipart completes ${w.complete.acked} acknowledged, ` +
-          `${w.complete.inFlight} in flight; ${checked.inFlightApplied} in-flight puts, copies and completes took effect; ${checked.left.length} uploads left unfinished`,
+          `${w.complete.inFlight} in flight; ${checked.inFlightApplied} in-flight puts, copies and completes took effect; ${checked.left.length} uploads left unfinished; ` +
+          `seals ${sealCheck.ackedSeals} acknowledged (all intact), ${sealCheck.inFlightSealed} in flight took effect`,
       );
+      totals.seals += sealCheck.ackedSeals;
+      totals.sealsInFlight += sealCheck.inFlightSealed;
       totals.cycles++;
       totals.acked += acked;
       totals.inFlight += inFlight;
@@ -198,6 +238,8 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
       totals.applied += checked.inFlightApplied;
 
       for (const { key } of churnedObjects) assert.equal((await raw(ossd, { method: 'DELETE', path: `/${BUCKET}/${key}` })).status, 204);
+      // Sealed objects can be deleted like any other; the next cycle seals new keys.
+      assert.deepEqual(await deleteSealed(ossd, BUCKET, seals), []);
       // Appending at the reported length works; large objects start over (delete, then append at 0).
       for (const { key, bytes } of objects) {
         let current: Buffer = bytes;
@@ -214,10 +256,12 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
         assert.equal(a.crc, crcOf(expected), `${key}: the CRC chains from the recovered object`);
         base.set(key, expected);
       }
+      for (const w of keyedWriters) await w.reset(ossd, RESET_SIZE);
       // Leftover uploads are aborted; then the blob folder holds exactly the live objects.
       assert.deepEqual(await abortUploads(ossd, BUCKET, checked.left, aborted), []);
       for (const key of WHOLE) wholeBase.set(key, checked.held.get(key));
-      const live = [...KEYS.map((key) => ({ key, bytes: base.get(key)! })), ...wholeObjects];
+      const keyedLive = keyedWriters.map((w) => ({ key: w.key, bytes: w.bytes })).filter((o) => o.bytes.length > 0);
+      const live = [...KEYS.map((key) => ({ key, bytes: base.get(key)! })), ...wholeObjects, ...keyedLive];
       assert.deepEqual(await settledBlobProblems(dataDir, live), [], `cycle ${cycle}: deleted, replaced and aborted blobs are reclaimed`);
       const size = folderBytes(dataDir);
       assert.ok(size.total <= DATA_BOUND, `cycle ${cycle}: data folder ${size.total} bytes (${size.blobs} in blobs/), bound ${DATA_BOUND}`);
@@ -235,6 +279,12 @@ it(`append, copy and multipart storm with SIGKILL, ${CYCLES} kill cycles: acknow
         `${totals.uploadsLeft} uploads left unfinished by a kill, aborted after the restart`,
     );
     t.diagnostic(`totals, in-flight puts, copies and completes that took effect: ${totals.applied}`);
+    const keyed = keyedWriters.reduce((n, w) => ({ acked: n.acked + w.counts.acked, lost: n.lost + w.counts.lost, replayed: n.replayed + w.counts.replayed }), { acked: 0, lost: 0, replayed: 0 });
+    t.diagnostic(
+      `totals, appends with an Idempotency-Key: ${keyed.acked} acknowledged, ${keyed.lost} answers lost at a kill and retried after the restart ` +
+        `(${keyed.replayed} had been committed and were replayed, the others appended afresh), 0 duplicated, 0 lost`,
+    );
+    t.diagnostic(`totals, seals: ${totals.seals} acknowledged, 0 lost, ${totals.sealsInFlight} in flight at a kill took effect`);
     t.diagnostic(`totals, data folder: at most ${(totals.maxData / MiB).toFixed(1)} MiB after a cycle's clean-up (bound ${DATA_BOUND / MiB} MiB)`);
   } finally {
     await ossd.kill();

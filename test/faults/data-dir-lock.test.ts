@@ -16,7 +16,7 @@
  * - `ossd keys` on a folder that does not exist fails and creates nothing (fails when
  *   keys.ts's existsSync check is removed: KeyStore creates the folder; checked).
  * - A SIGTERM to `npm start` stops the server (the start script execs it). With the former
- *   script (`npm run build && node bin/ossd.cjs serve`) npm's shell dies and the server
+ *   script (`node scripts/build-if-stale.mjs && node bin/ossd.cjs serve`) npm's shell dies and the server
  *   is orphaned, still holding the folder: this test fails; checked.
  */
 import assert from 'node:assert/strict';
@@ -145,13 +145,33 @@ describe('one server per data folder', { timeout: 240_000 }, () => {
     }
   });
 
+  it('ossd keys in a folder that is not a data folder refuses, unless --init (issue 18)', async () => {
+    // Fails when keys.ts checks only that the folder exists: keys create then writes a meta.db
+    // into any folder, e.g. the one the command was run from (checked).
+    const stranger = join(scratch, 'not-a-data-folder');
+    mkdirSync(stranger);
+    for (const args of [['keys', 'create'], ['keys', 'list'], ['sts', 'issue']]) {
+      const r = await runOssd([...args, '--data-dir', stranger], {}, 20_000);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`${stranger} is not an ossd data folder \\(it has no meta\\.db\\).*--init`));
+      assert.equal(existsSync(join(stranger, 'meta.db')), false, `${args.join(' ')} made a data folder`);
+    }
+    const fresh = join(scratch, 'init-here');
+    const made = await runOssd(['keys', 'create', '--init', '--json', '--data-dir', fresh], {}, 20_000);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /"AccessKeyId"/);
+    const listed = await runOssd(['keys', 'list', '--data-dir', fresh], {}, 20_000);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp((JSON.parse(made.stdout) as { AccessKeyId: string }).AccessKeyId));
+  });
+
   it('a SIGTERM to npm start stops the server it started', async () => {
     // The real start script, minus its build step (dist/ is built), run by the real npm.
     const script = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-    assert.match(script, /^npm run build && /);
+    assert.match(script, /^node scripts\/build-if-stale\.mjs && /);
     const pkg = join(scratch, 'npm-start');
     mkdirSync(pkg);
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'ossd-start-probe', private: true, scripts: { start: script.replace(/^npm run build && /, '') } }));
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'ossd-start-probe', private: true, scripts: { start: script.replace(/^node scripts\/build-if-stale\.mjs && /, '') } }));
     symlinkSync(join(REPO, 'bin'), join(pkg, 'bin'));
     const dataDir = join(scratch, 'npm-data');
     const npm = spawn('npm', ['start', '--silent'], {

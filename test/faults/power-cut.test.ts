@@ -9,6 +9,15 @@
  * byte-exact (appends, PutObject inline and in blob files, DeleteObject, CopyObject,
  * multipart Complete and the parts of unfinished uploads), what was in flight at the cut
  * is there whole or not at all, and the blob folder holds exactly the committed bytes.
+ * Seals (issue 17) run in the storm too (test/helpers/fault-seals.ts): an acknowledged
+ * seal is on disk (same time, same length, appends still refused after the cut). The seal
+ * commits in the same compare-and-set as an append; its fsync is the WAL's, whose
+ * mutation below fails the storm already.
+ *
+ * Writers appending with an Idempotency-Key (fault-keyed-appends.ts) retry, after each
+ * restart, the append whose answer the cut lost and their last acknowledged one: 200,
+ * replayed exactly when the lost one had been committed, every body once. Fails when the
+ * server skips the key lookup (src/engine/append.ts appendOnce): checked.
  *
  * OSSD_LONG_TESTS=1 runs 50 power cuts instead of 3; OSSD_FAULT_SEED replays a run's sizes
  * and timings. Without /dev/fuse or python3-fusepy the test is skipped with the reason,
@@ -44,6 +53,7 @@
 import assert from 'node:assert/strict';
 import { it, type TestContext } from 'node:test';
 import { appendAttempt, appender, type Attempt, churner, crcOf, explainBytes, logUniformSize, prng, randomBody, unexpectedAnswers } from '../helpers/fault-appends.js';
+import { KeyedWriter } from '../helpers/fault-keyed-appends.js';
 import { copyChurner, type Held, multipartChurner, newStormLedger, writeCounts } from '../helpers/fault-churners.js';
 import { abortUploads, checkChurned, checkStorm } from '../helpers/fault-ledger.js';
 import { blobProblems, createBucket, getObject, headObject, listAll, settledBlobProblems, sleep, stagingEntries, waitFor } from '../helpers/fault-store.js';
@@ -52,6 +62,7 @@ import { type Ossd, startOssd, TEST_KEY_ID } from '../helpers/ossd-process.js';
 import { PowerCutFs, powerCutUnsupported } from '../helpers/powercut-fs.js';
 import { checkPutDelete, type KeyOp, opCounts, putDeleteChurner } from '../helpers/powercut-writers.js';
 import { raw } from '../helpers/raw-http.js';
+import { checkSeals, deleteSealed, newSealLedger, sealChurner } from '../helpers/fault-seals.js';
 
 const LONG = process.env.OSSD_LONG_TESTS === '1';
 const CUTS = LONG ? 50 : 3;
@@ -60,12 +71,17 @@ const KEYS = Array.from({ length: 4 }, (_, i) => `storm/key-${i}`);
 const CLIENTS_PER_KEY = 2;
 /** Appended to, then deleted, over and over. */
 const CHURNS = ['storm/churn-0', 'storm/churn-1'];
+/** Appended to with an Idempotency-Key by one writer each (fault-keyed-appends.ts). */
+const KEYED = ['storm/keyed-0'];
 /** PutObject (inline or blob), sometimes DeleteObject. */
 const PUTS = ['storm/put-0', 'storm/put-1', 'storm/put-2'];
 const COPIES = [{ src: 'storm/copy-src-0', dst: 'storm/copy-dst-0' }];
 const UPLOADS = ['storm/mpu-0', 'storm/mpu-1'];
 const WHOLE = [...COPIES.flatMap((c) => [c.src, c.dst]), ...UPLOADS];
 const MAX_BODY = 256 * 1024;
+/** Seal churners: appends to a new key, a seal at its length, the next key (fault-seals.ts). */
+const SEALERS = 2;
+const SEAL_MAX_BODY = 16 * 1024;
 /** Appendable objects past this size are deleted between cuts. */
 const RESET_SIZE = 2 * 1024 * 1024;
 
@@ -109,7 +125,8 @@ powerCutTest(title, async (t) => {
   const wholeBase = new Map<string, Held | undefined>();
   const putBase = new Map<string, Buffer | undefined>();
   const aborted = new Set<string>();
-  const totals = { cuts: 0, appends: 0, appendsInFlight: 0, puts: 0, deletes: 0, putsInFlight: 0, writes: writeCounts(newStormLedger()), applied: 0, uploadsLeft: 0 };
+  const keyedWriters = KEYED.map((key) => new KeyedWriter(BUCKET, key, () => logUniformSize(rand, MAX_BODY)));
+  const totals = { seals: 0, sealsInFlight: 0, cuts: 0, appends: 0, appendsInFlight: 0, puts: 0, deletes: 0, putsInFlight: 0, writes: writeCounts(newStormLedger()), applied: 0, uploadsLeft: 0 };
   try {
     let starts = 0;
     ossd = await startOssd({ dataDir, env: serverEnv(starts++) });
@@ -124,6 +141,7 @@ powerCutTest(title, async (t) => {
           appender({ ossd: live, bucket: BUCKET, key, start: base.get(key)!.length, ledger, stop, nextBody: () => ({ body: randomBody(logUniformSize(rand, MAX_BODY)), md5: 'none' }) }),
         ),
       );
+      const keyedRuns = Promise.all(keyedWriters.map((w) => w.run(live, stop)));
       const churnLedger: Attempt[] = [];
       const churning = Promise.all(CHURNS.map((k) => churner(live, BUCKET, k, churnLedger, stop, () => logUniformSize(rand, MAX_BODY))));
       const ops: KeyOp[] = [];
@@ -132,12 +150,20 @@ powerCutTest(title, async (t) => {
       const storm = newStormLedger();
       const opts = { ossd: live, bucket: BUCKET, ledger: storm, stop, rand, maxBody: MAX_BODY };
       const wholeWriters = Promise.all([...COPIES.map((c) => copyChurner({ ...opts, ...c })), ...UPLOADS.map((key) => multipartChurner({ ...opts, key }))]);
+      const seals = newSealLedger();
+      const sealing = Promise.all(
+        Array.from({ length: SEALERS }, (_, i) => sealChurner({ ossd: live, bucket: BUCKET, prefix: `storm/sealed-${String(cut).padStart(3, '0')}-${i}`, ledger: seals, stop, rand, maxBody: SEAL_MAX_BODY })),
+      );
 
       // The cut lands while every writer has requests in flight and answers just given.
       // A bounded wait that fails when it runs out: a cut before that would check less.
       await waitFor(
         `cut ${cut}: answers to every kind of writer (60 s)`,
-        () => ledger.some((a) => a.state === 'acked') && ops.some((op) => op.state === 'acked') && storm.writes.some((w) => w.state === 'acked'),
+        () =>
+          ledger.some((a) => a.state === 'acked') &&
+          ops.some((op) => op.state === 'acked') &&
+          storm.writes.some((w) => w.state === 'acked') &&
+          seals.generations.some((g) => g.seal?.state === 'acked'),
         60_000,
       );
       if (cut === 0) await waitFor(`${WAL_FILL} bytes of acknowledged puts (120 s)`, () => ops.reduce((n, op) => n + (op.state === 'acked' ? (op.body?.length ?? 0) : 0), 0) >= WAL_FILL, 120_000);
@@ -149,8 +175,11 @@ powerCutTest(title, async (t) => {
       const churned = await churning;
       await putting;
       await wholeWriters;
+      await keyedRuns;
+      await sealing;
 
       assert.deepEqual(unexpectedAnswers(ledger), [], `cut ${cut}: every append answered 200 or 409`);
+      assert.deepEqual(seals.unexpected, [], `cut ${cut}: every seal and its appends answered 200`);
       assert.deepEqual(unexpectedAnswers(churnLedger), []);
       assert.deepEqual(putUnexpected, []);
       assert.deepEqual(storm.unexpected, []);
@@ -180,6 +209,12 @@ powerCutTest(title, async (t) => {
         if (why !== undefined) problems.push(`${key}: ${why}`);
         objects.push({ key, bytes });
       }
+      const keyedObjects: Array<{ key: string; bytes: Buffer }> = [];
+      for (const w of keyedWriters) {
+        const r = await read(w.retryAndCheck(ossd));
+        problems.push(...r.problems);
+        keyedObjects.push(r);
+      }
       const churnedObjects: Array<{ key: string; bytes: Buffer }> = [];
       for (const [i, key] of CHURNS.entries()) {
         try {
@@ -197,13 +232,15 @@ powerCutTest(title, async (t) => {
       }
       const checked = await read(checkStorm(ossd, BUCKET, WHOLE, wholeBase, storm, aborted));
       problems.push(...checked.problems);
+      const sealCheck = await read(checkSeals(ossd, BUCKET, seals));
+      problems.push(...sealCheck.problems);
       assert.deepEqual(problems, [], `seed ${seed}, cut ${cut}: acknowledged writes after the power cut`);
 
       const wholeObjects = WHOLE.flatMap((key) => {
         const h = checked.held.get(key);
         return h ? [{ key, bytes: h.body, segments: h.segments }] : [];
       });
-      const all = [...objects, ...churnedObjects, ...putObjects, ...wholeObjects].filter((o) => o.bytes.length > 0);
+      const all = [...objects, ...churnedObjects, ...putObjects, ...wholeObjects, ...keyedObjects, ...sealCheck.objects].filter((o) => o.bytes.length > 0);
       const listed = await listAll(ossd, BUCKET);
       assert.deepEqual(listed.map((o) => `${o.key}:${o.size}`), all.map((o) => `${o.key}:${o.bytes.length}`).sort(), 'the listing shows exactly the recovered objects');
       assert.deepEqual(blobProblems(dataDir, [...all, ...checked.partBlobs]), [], `cut ${cut}: blob folder after recovery`);
@@ -214,8 +251,11 @@ powerCutTest(title, async (t) => {
       const w = writeCounts(storm);
       t.diagnostic(
         `cut ${cut}: appends ${acked} acknowledged, ${appendsInFlight} in flight; puts ${p.puts} and deletes ${p.deletes} acknowledged, ${p.inFlight} in flight; ` +
-          `copies ${w.copy.acked} and multipart completes ${w.complete.acked} acknowledged; ${checked.inFlightApplied} in-flight puts, copies and completes took effect`,
+          `copies ${w.copy.acked} and multipart completes ${w.complete.acked} acknowledged; ${checked.inFlightApplied} in-flight puts, copies and completes took effect; ` +
+          `seals ${sealCheck.ackedSeals} acknowledged (all intact), ${sealCheck.inFlightSealed} in flight took effect`,
       );
+      totals.seals += sealCheck.ackedSeals;
+      totals.sealsInFlight += sealCheck.inFlightSealed;
       totals.cuts++;
       totals.appends += acked;
       totals.appendsInFlight += appendsInFlight;
@@ -229,6 +269,7 @@ powerCutTest(title, async (t) => {
       // Clean-up for the next cut, as in append-crash.test.ts: churn keys deleted, appends
       // go on at the recovered length (large objects start over), leftover uploads aborted.
       for (const { key } of churnedObjects) assert.equal((await raw(ossd, { method: 'DELETE', path: `/${BUCKET}/${key}` })).status, 204);
+      assert.deepEqual(await deleteSealed(ossd, BUCKET, seals), []);
       for (const { key, bytes } of objects) {
         let current: Buffer = bytes;
         if (current.length > RESET_SIZE) {
@@ -242,9 +283,11 @@ powerCutTest(title, async (t) => {
         assert.equal(a.crc, crcOf(expected), `${key}: the CRC chains from the recovered object`);
         base.set(key, expected);
       }
+      for (const w of keyedWriters) await w.reset(ossd, RESET_SIZE);
       assert.deepEqual(await abortUploads(ossd, BUCKET, checked.left, aborted), []);
       for (const key of WHOLE) wholeBase.set(key, checked.held.get(key));
-      const kept = [...KEYS.map((key) => ({ key, bytes: base.get(key)! })), ...putObjects, ...wholeObjects];
+      const keyedLive = keyedWriters.map((w) => ({ key: w.key, bytes: w.bytes })).filter((o) => o.bytes.length > 0);
+      const kept = [...KEYS.map((key) => ({ key, bytes: base.get(key)! })), ...putObjects, ...wholeObjects, ...keyedLive];
       assert.deepEqual(await settledBlobProblems(dataDir, kept), [], `cut ${cut}: deleted, replaced and aborted blobs are reclaimed`);
     }
     const { put, copy, complete } = totals.writes;
@@ -256,6 +299,12 @@ powerCutTest(title, async (t) => {
       `totals, copies: ${copy.acked} acknowledged (and ${put.acked} source puts); multipart completes: ${complete.acked} acknowledged; 0 lost; ` +
         `${totals.applied} in-flight puts, copies and completes took effect; ${totals.uploadsLeft} uploads left unfinished by a cut, aborted`,
     );
+    const keyed = keyedWriters.reduce((n, w) => ({ acked: n.acked + w.counts.acked, lost: n.lost + w.counts.lost, replayed: n.replayed + w.counts.replayed }), { acked: 0, lost: 0, replayed: 0 });
+    t.diagnostic(
+      `totals, appends with an Idempotency-Key: ${keyed.acked} acknowledged, ${keyed.lost} answers lost at a cut and retried after the restart ` +
+        `(${keyed.replayed} had been committed and were replayed, the others appended afresh), 0 duplicated, 0 lost`,
+    );
+    t.diagnostic(`totals, seals: ${totals.seals} acknowledged, 0 lost, ${totals.sealsInFlight} in flight at a cut took effect`);
   } finally {
     await ossd?.kill();
     await fs.destroy();

@@ -87,6 +87,27 @@ export function strictXml(text: string): Record<string, string[]> {
   return out;
 }
 
+/**
+ * Listings (ListObjects, ListObjectsV2, ListObjectVersions, ListMultipartUploads, ListParts,
+ * DeleteResult, Initiate/CompleteMultipartUpload) without encoding-type write the characters
+ * XML 1.0 cannot carry (C0 controls but tab/LF/CR, U+FFFE, U+FFFF) as decimal character
+ * references, as OSS does. This reads them back as a lenient parser (ali-oss's sax) does,
+ * and is as strict as strictXml about everything else (references to U+0000 included).
+ */
+export function listingXml(text: string): Record<string, string[]> {
+  const notXml = (n: number): boolean => (n >= 1 && n <= 8) || n === 0xb || n === 0xc || (n >= 0xe && n <= 0x1f) || n === 0xfffe || n === 0xffff;
+  // Stand-ins from Unicode's plane-15 private use area (valid XML), mapped back after parsing.
+  const STAND_IN = 0xf0000;
+  const stood = text.replace(/&#(\d+);/g, (ref, digits: string) => (notXml(Number(digits)) ? `&#${STAND_IN + Number(digits)};` : ref));
+  const out = strictXml(stood);
+  for (const values of Object.values(out)) {
+    for (let i = 0; i < values.length; i++) {
+      values[i] = values[i]!.replace(/[\u{f0000}-\u{fffff}]/gu, (c) => String.fromCodePoint(c.codePointAt(0)! - STAND_IN));
+    }
+  }
+  return out;
+}
+
 /** The error XML of an answer: its body, or for HEAD the base64 x-oss-err header. */
 export function errorXml(res: Answer): string {
   return res.text || Buffer.from(String(res.headers['x-oss-err'] ?? ''), 'base64').toString('utf8');

@@ -8,7 +8,9 @@ import { createHmac } from 'node:crypto';
 
 /**
  * auth.md §2.3: the query parameters V1 signs (the union of the Go, C++ and Python SDK
- * lists), copied from the reference, not from the server.
+ * lists), copied from the reference, not from the server. Plus `seal`, which
+ * alibabacloud-oss-go-sdk-v2 signs (SealAppendObject, oss/api_op_object.go), and ossd's own
+ * `x-ossd-append-limit` (docs/extensions.md: signed like every sub-resource).
  */
 export const V1_SIGNED_SUB_RESOURCES: ReadonlySet<string> = new Set(`
 acl uploads location cors logging website referer lifecycle delete append tagging
@@ -28,7 +30,7 @@ group link objectInfo x-oss-write-get-object-response bucketArchiveDirectRead
 httpsConfig redundancyTransition x-oss-target-redundancy-type
 x-oss-redundancy-transition-taskid accessPoint accessPointPolicy publicAccessBlock
 x-oss-access-point-name requesterQosInfo qosRequester resourcePoolInfo resourcePool
-resourcePoolBuckets`.trim().split(/\s+/));
+resourcePoolBuckets seal x-ossd-append-limit`.trim().split(/\s+/));
 
 /** Percent-decodes where possible; malformed input is signed as sent (the server must refuse it anyway). */
 function safeDecode(s: string): string {

@@ -161,6 +161,7 @@ export const OSS_ERROR_STATUS: Readonly<Record<string, number>> = {
   EntityTooSmall: 400,
   InvalidPart: 400,
   InvalidPartOrder: 400,
+  PartNotSequential: 400,
   IncompleteBody: 400,
   InvalidEncryptionAlgorithmError: 400,
   InvalidRequest: 400,
@@ -178,6 +179,10 @@ export const OSS_ERROR_STATUS: Readonly<Record<string, number>> = {
   BucketNotEmpty: 409,
   ObjectNotAppendable: 409,
   PositionNotEqualToLength: 409,
+  // ossd's own codes (docs/extensions.md "Append size limit"), not OSS's: their statuses are ossd's choice.
+  AppendSizeLimitExceeded: 409,
+  NoSuchAppendSizeLimit: 404,
+  PartAlreadyExist: 409,
   FileAlreadyExists: 409,
   MissingContentLength: 411,
   PreconditionFailed: 412,
@@ -186,6 +191,8 @@ export const OSS_ERROR_STATUS: Readonly<Record<string, number>> = {
   InternalError: 500,
   NotImplemented: 501,
   InsufficientStorage: 507,
+  // ossd's own (docs/extensions.md "Exactly-once appends"): an Idempotency-Key reused with another append.
+  IdempotencyKeyMismatch: 422,
 };
 
 /**

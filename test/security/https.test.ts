@@ -97,5 +97,5 @@ it('a plain-HTTP request to the TLS port fails', { timeout: 300_000 }, async () 
 });
 
 it('--tls-cert without --tls-key is refused at start', { timeout: 300_000 }, async () => {
-  await assert.rejects(startOssd({ args: ['--tls-cert', join(dir, 'c.pem')] }), /set both --tls-cert and --tls-key/);
+  await assert.rejects(startOssd({ args: ['--tls-cert', join(dir, 'c.pem')] }), /tls-cert and tls-key: set both, or neither/);
 });

@@ -51,7 +51,7 @@ describe('the root secret in the banner', { timeout: 120_000 }, () => {
     assert.match(banner, new RegExp(`access key id: +${saved.accessKeyId}\n`));
     assert.match(banner, new RegExp(`access key secret: +kept in ${file} `));
     // The snippet reads the secret from that file, so it still works as printed.
-    const expr = /accessKeySecret: require\(("[^"]+")\)\.accessKeySecret,/.exec(banner);
+    const expr = /accessKeySecret: JSON\.parse\(readFileSync\(("[^"]+"), 'utf8'\)\)\.accessKeySecret,/.exec(banner);
     assert.ok(expr, banner);
     assert.equal((require(JSON.parse(expr[1]!) as string) as { accessKeySecret: string }).accessKeySecret, saved.accessKeySecret);
     first.cleanup();

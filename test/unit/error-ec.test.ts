@@ -2,7 +2,8 @@
 // none (issue 16, "Error sub-codes"). The expected ECs are literals copied from OSS's
 // error-code pages (help.aliyun.com/…/oss/user-guide/<EC>), not read from src/.
 // Fails when an entry loses its `ec` or `noEc`, or an EC differs from OSS's page: checked
-// (removing NoSuchBucket's ec; setting NoSuchKey's to 0026-00000002).
+// (removing NoSuchBucket's ec; setting NoSuchKey's to 0026-00000002; issue 16: BucketNotEmpty's
+// noEc back: checked).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ERROR_CATALOGUE } from '../../src/protocol/errors/catalogue.js';
@@ -31,6 +32,14 @@ const OSS_DOCUMENTED_EC: Record<string, string> = {
   ObjectNotAppendable: '0026-00000017',
   FileAlreadyExists: '0026-00000201',
   SymlinkTargetNotExist: '0026-00000012',
+  // Issue 16 (the entries that had none):
+  BucketNotEmpty: '0015-00000301', // DeleteBucket of a bucket with objects (OSS answer in the Go v2 SDK's tests)
+  NoSuchCORSConfiguration: '0034-00000001', // GetBucketCors without rules
+  NotSymlink: '0043-00000101', // GetSymlink of an object that is not a link
+  MissingContentLength: '0017-00000101', // no Content-Length
+  IncompleteBody: '0017-00000505', // body size differs from Content-Length
+  MalformedPOSTRequest: '0006-00000104', // PostObject form fields not as required
+  InvalidPolicyDocument: '0006-00000201', // PostObject policy not valid
 };
 
 describe('error catalogue ECs', { timeout: 10_000 }, () => {

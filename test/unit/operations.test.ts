@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { HANDLERS } from '../../src/handlers/index.js';
 import { ERROR_CATALOGUE } from '../../src/protocol/errors/catalogue.js';
 import { renderErrorsDoc, renderOperationsDoc } from '../../src/protocol/docs.js';
-import { OSS_OPERATION_NAMES } from '../../src/protocol/oss-operation-names.js';
+import { OSS_OPERATION_NAMES, OSSD_EXTENSION_NAMES } from '../../src/protocol/oss-operation-names.js';
 import { OPERATIONS, route, type OperationRow, type RouteInput } from '../../src/protocol/operations.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
@@ -53,8 +53,14 @@ describe('operation table', { timeout: 30_000 }, () => {
     assert.ok('row' in withModifiers && withModifiers.row.name === 'GetObject');
   });
 
-  it('every row\'s sub-resource is an OSS operation name', () => {
-    for (const row of OPERATIONS) if (row.subresource) assert.ok(OSS_OPERATION_NAMES.has(row.subresource), row.subresource);
+  it('every row\'s sub-resource is an OSS operation name, or one of ossd\'s extension names (never both)', () => {
+    for (const row of OPERATIONS) {
+      if (row.subresource) assert.ok(OSS_OPERATION_NAMES.has(row.subresource) || OSSD_EXTENSION_NAMES.has(row.subresource), row.subresource);
+    }
+    for (const name of OSSD_EXTENSION_NAMES) {
+      assert.ok(!OSS_OPERATION_NAMES.has(name), name);
+      assert.ok(name.startsWith('x-ossd-'), name);
+    }
   });
 
   it('an implemented operation name at another method or level is NotImplemented, never the base operation', () => {
@@ -65,7 +71,9 @@ describe('operation table', { timeout: 30_000 }, () => {
     assert.deepEqual(route(bare('DELETE', 'bucket', 'responseHeader')), { notImplemented: 'responseHeader' });
     assert.deepEqual(route(bare('GET', 'service', 'regions')), { notImplemented: 'regions' });
     assert.deepEqual(route(bare('PUT', 'object', 'seal')), { notImplemented: 'seal' });
-    assert.deepEqual(route(bare('POST', 'object', 'seal', 'position')), { notImplemented: 'seal' });
+    assert.deepEqual(route(bare('POST', 'bucket', 'seal', 'position')), { notImplemented: 'seal' });
+    // An extension name at a level no row handles: not PutObject.
+    assert.deepEqual(route(bare('PUT', 'object', 'x-ossd-append-limit')), { notImplemented: 'x-ossd-append-limit' });
     assert.deepEqual(route(bare('HEAD', 'object', 'tagging')), { notImplemented: 'tagging' });
     // Two names, one handled: the other is still refused.
     assert.deepEqual(route(bare('PUT', 'object', 'acl', 'tagging')), { notImplemented: 'tagging' });

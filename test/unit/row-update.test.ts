@@ -33,6 +33,7 @@ const base: ObjectRow = {
   base_size: 0,
   base_crc: '0',
   version_id: null,
+  sealed_ms: null,
 };
 
 function insert(db: Database.Database, row: ObjectRow): void {

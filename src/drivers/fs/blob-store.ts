@@ -28,6 +28,10 @@ export class FsBlobStore implements BlobStore {
   private readonly writers = new WriterCache(256);
   /** New blobs whose directory entry has not been fsynced yet (syncBlob does it once). */
   private readonly unsyncedEntries = new Set<string>();
+  /** holdRemovals(): while > 0, remove() waits for `removalsResumed`. */
+  private removalHolds = 0;
+  private removalsResumed: Promise<void> = Promise.resolve();
+  private resumeRemovals: () => void = () => undefined;
 
   constructor(dataDir: string) {
     this.blobsDir = join(dataDir, 'blobs');
@@ -107,6 +111,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async remove(blob: string): Promise<void> {
+    while (this.removalHolds > 0) await this.removalsResumed;
     this.writers.forget(blob);
     this.unsyncedEntries.delete(blob);
     try {
@@ -157,6 +162,60 @@ export class FsBlobStore implements BlobStore {
       }
       for (const name of names) if (BLOB_ID.test(name)) yield name;
     }
+  }
+
+  holdRemovals(): () => void {
+    if (this.removalHolds++ === 0) this.removalsResumed = new Promise((resolve) => (this.resumeRemovals = resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.removalHolds === 0) this.resumeRemovals();
+    };
+  }
+
+  /**
+   * Copies every blob file into `dir`/blobs/, or with `link` hard-links it (copies it when
+   * `dir` is on another file system), then makes the copies and folders durable. A hard
+   * link shares the file: such a backup guards against deletes, overwrites and metadata
+   * damage, not against the file's bytes being damaged or the disk failing.
+   */
+  async exportTo(dir: string, link: boolean): Promise<{ linked: number; copied: number }> {
+    const out = { linked: 0, copied: 0 };
+    const shards = new Set<string>();
+    for await (const blob of this.list()) {
+      const shard = join(dir, 'blobs', blob.slice(0, 2));
+      if (!shards.has(shard)) {
+        await fsp.mkdir(shard, { recursive: true });
+        shards.add(shard);
+      }
+      const target = join(shard, blob);
+      try {
+        if (!link) throw Object.assign(new Error('copy'), { code: 'COPY' });
+        await fsp.link(this.pathOf(blob), target);
+        out.linked++;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') continue; // removed before the hold: nothing the snapshot refers to
+        if (code !== 'COPY' && code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw e;
+        try {
+          await fsp.copyFile(this.pathOf(blob), target);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw err;
+        }
+        const fd = await openFd(target, 'r+');
+        try {
+          await fdatasyncFd(fd);
+        } finally {
+          await closeFd(fd);
+        }
+        out.copied++;
+      }
+    }
+    for (const shard of shards) await fsyncDir(shard);
+    await fsyncDir(join(dir, 'blobs')).catch(() => undefined);
+    return out;
   }
 
   async clearStaging(): Promise<void> {

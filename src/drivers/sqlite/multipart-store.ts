@@ -69,14 +69,24 @@ interface PartRow {
   mtime_ms: number;
 }
 
+/**
+ * The upload's attributes column also holds `sequential: true` for a sequential upload (no
+ * schema change: rows written before it simply lack the field).
+ */
+function attrsColumn(u: UploadRecord): string {
+  return JSON.stringify(u.sequential === true ? { ...u.attrs, sequential: true } : u.attrs);
+}
+
 function uploadFromRow(r: UploadRow): UploadRecord {
+  const { sequential, ...attrs } = JSON.parse(r.attrs) as UploadRecord['attrs'] & { sequential?: boolean };
   return {
     bucket: r.bucket,
     key: r.key,
     uploadId: r.upload_id,
     initiatedMs: r.initiated_ms,
-    attrs: JSON.parse(r.attrs) as UploadRecord['attrs'],
+    attrs,
     forbidOverwrite: r.forbid_overwrite !== 0,
+    ...(sequential === true ? { sequential: true } : {}),
   };
 }
 
@@ -163,7 +173,7 @@ export class SqliteMultipart implements MultipartMetadata {
 
   async insertUpload(u: UploadRecord): Promise<void> {
     await this.write(() =>
-      this.stmt.insertUpload.run(u.bucket, u.key, u.uploadId, u.initiatedMs, JSON.stringify(u.attrs), u.forbidOverwrite ? 1 : 0),
+      this.stmt.insertUpload.run(u.bucket, u.key, u.uploadId, u.initiatedMs, attrsColumn(u), u.forbidOverwrite ? 1 : 0),
     );
   }
 

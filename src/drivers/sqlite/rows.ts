@@ -13,6 +13,8 @@ export interface BucketRow {
   versioning?: string | null;
   /** PutBucketTags: the tag set as JSON `[[key, value], …]`; NULL when none is set. */
   tags?: string | null;
+  /** The append size limit extension: bytes; NULL when none is set. */
+  append_limit?: number | null;
 }
 
 export interface ObjectRow {
@@ -37,6 +39,8 @@ export interface ObjectRow {
   base_crc: string | null;
   /** NULL (or 'null' in object_versions) for the null version. */
   version_id: string | null;
+  /** SealAppendObject: ms since the epoch; NULL while not sealed. */
+  sealed_ms: number | null;
 }
 
 /** Every column of an object row but its key (bucket, key): `objects` and `object_versions` (which adds seq and delete_marker). */
@@ -58,6 +62,7 @@ export const OBJECT_ROW_COLUMNS = [
   'base_size',
   'base_crc',
   'version_id',
+  'sealed_ms',
 ] as const satisfies ReadonlyArray<keyof ObjectRow>;
 
 /** `INSERT INTO table (columns…) VALUES (@columns…)`, named parameters as in the row objects. */
@@ -75,6 +80,7 @@ export function bucketFromRow(r: BucketRow): BucketRecord {
     ...(r.cors ? { cors: JSON.parse(r.cors) as CorsConfiguration } : {}),
     ...(r.versioning ? { versioning: r.versioning as VersioningStatus } : {}),
     ...(r.tags ? { tags: JSON.parse(r.tags) as Array<[string, string]> } : {}),
+    ...(r.append_limit !== null && r.append_limit !== undefined ? { appendSizeLimit: r.append_limit } : {}),
   };
 }
 
@@ -88,6 +94,7 @@ export function bucketToRow(b: BucketRecord): BucketRow {
     cors: b.cors ? JSON.stringify(b.cors) : null,
     versioning: b.versioning ?? null,
     tags: b.tags && b.tags.length > 0 ? JSON.stringify(b.tags) : null,
+    append_limit: b.appendSizeLimit ?? null,
   };
 }
 
@@ -111,6 +118,7 @@ export function objectFromRow(r: ObjectRow): ObjectRecord {
     ...(r.symlink_target !== null && r.symlink_target !== undefined ? { symlinkTarget: r.symlink_target } : {}),
     ...(r.base_size !== null && r.base_size !== undefined && r.base_crc !== null ? { appendBase: { size: r.base_size, crc: r.base_crc } } : {}),
     ...(r.version_id !== null && r.version_id !== undefined && r.version_id !== NULL_VERSION ? { versionId: r.version_id } : {}),
+    ...(r.sealed_ms !== null && r.sealed_ms !== undefined ? { sealedMs: r.sealed_ms } : {}),
   };
 }
 
@@ -135,5 +143,6 @@ export function objectToRow(o: ObjectRecord): ObjectRow {
     base_size: o.appendBase?.size ?? null,
     base_crc: o.appendBase?.crc ?? null,
     version_id: o.versionId ?? null,
+    sealed_ms: o.sealedMs ?? null,
   };
 }

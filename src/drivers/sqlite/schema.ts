@@ -38,6 +38,25 @@ CREATE TABLE IF NOT EXISTS objects (
 ) WITHOUT ROWID;
 
 CREATE INDEX IF NOT EXISTS objects_blob ON objects(blob) WHERE blob IS NOT NULL;
+
+-- Appends made with an Idempotency-Key (append-key-store.ts): written by the transaction
+-- that commits the append. ordinal: the order a key's records were stored in (the newest
+-- are kept); created_ms: for expiry.
+CREATE TABLE IF NOT EXISTS append_keys (
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  token TEXT NOT NULL,
+  ordinal INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  length INTEGER NOT NULL,
+  crc_before TEXT NOT NULL,
+  crc_after TEXT NOT NULL,
+  blob TEXT,
+  created_ms INTEGER NOT NULL,
+  UNIQUE (bucket, key, token)
+);
+CREATE INDEX IF NOT EXISTS append_keys_order ON append_keys(bucket, key, ordinal);
+CREATE INDEX IF NOT EXISTS append_keys_age ON append_keys(created_ms);
 `;
 
 /**
@@ -62,7 +81,14 @@ export const ADDED_COLUMNS: readonly AddedColumn[] = [
   { table: 'objects', column: 'version_id', decl: 'TEXT' },
   // PutBucketTags (protocol/bucket-tagging.ts): the bucket's tag set as JSON; NULL when none is set.
   { table: 'buckets', column: 'tags', decl: 'TEXT' },
+  // SealAppendObject (engine/seal.ts): when the object was first sealed, ms since the epoch; NULL: not sealed.
+  { table: 'objects', column: 'sealed_ms', decl: 'INTEGER' },
+  // The append size limit extension (docs/extensions.md): bytes; NULL: OSS's 5 GiB.
+  { table: 'buckets', column: 'append_limit', decl: 'INTEGER' },
 ];
+
+/** Columns added to `object_versions` (version-store.ts) after it was first created. */
+export const ADDED_VERSION_COLUMNS: readonly AddedColumn[] = [{ table: 'object_versions', column: 'sealed_ms', decl: 'INTEGER' }];
 
 /** Adds those of `columns` that their table lacks (ALTER TABLE ... ADD COLUMN). */
 export function addMissingColumns(db: Database.Database, columns: readonly AddedColumn[]): void {

@@ -11,7 +11,7 @@ import type Database from 'better-sqlite3';
 import { NULL_VERSION, type ObjectRecord, type Segment } from '../../engine/model.js';
 import type { VersionEntry } from '../types.js';
 import { insertSql, OBJECT_ROW_COLUMNS, type ObjectRow, objectFromRow, objectToRow } from './rows.js';
-import { OBJECT_COLUMNS } from './schema.js';
+import { ADDED_VERSION_COLUMNS, addMissingColumns, OBJECT_COLUMNS } from './schema.js';
 
 export const VERSIONS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS object_versions (
@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS object_versions (
   ${OBJECT_COLUMNS},
   symlink_target TEXT,
   base_size INTEGER,
-  base_crc TEXT
+  base_crc TEXT,
+  sealed_ms INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS object_versions_order ON object_versions(bucket, key, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS object_versions_id ON object_versions(bucket, key, version_id);
@@ -53,6 +54,7 @@ export class SqliteVersions {
 
   constructor(db: Database.Database) {
     db.exec(VERSIONS_SCHEMA);
+    addMissingColumns(db, ADDED_VERSION_COLUMNS);
     this.stmt = {
       insert: db.prepare(insertSql('object_versions', ['bucket', 'key', 'delete_marker', ...OBJECT_ROW_COLUMNS])),
       insertSegment: db.prepare('INSERT INTO version_segments (seq, idx, blob, size, crc) VALUES (?, ?, ?, ?, ?)'),

@@ -14,7 +14,12 @@ import type { AuthInput, AuthTarget, QueryItem } from './types.js';
 
 type Headers = AuthInput['headers'];
 
-/** auth.md §2.3: the only query parameters signed in V1. */
+/**
+ * auth.md §2.3: the only query parameters signed in V1. `seal`: alibabacloud-oss-go-sdk-v2
+ * signs it (SealAppendObject sets it as a signed sub-resource, oss/api_op_object.go).
+ * `x-ossd-append-limit`: ossd's own sub-resource (docs/extensions.md), signed so that a
+ * captured signature of another bucket request cannot be replayed to change the limit.
+ */
 export const V1_SUB_RESOURCES: ReadonlySet<string> = new Set(`
 acl uploads location cors logging website referer lifecycle delete append tagging
 objectMeta uploadId partNumber security-token position img style styleName
@@ -33,7 +38,7 @@ group link objectInfo x-oss-write-get-object-response bucketArchiveDirectRead
 httpsConfig redundancyTransition x-oss-target-redundancy-type
 x-oss-redundancy-transition-taskid accessPoint accessPointPolicy publicAccessBlock
 x-oss-access-point-name requesterQosInfo qosRequester resourcePoolInfo resourcePool
-resourcePoolBuckets`.trim().split(/\s+/));
+resourcePoolBuckets seal x-ossd-append-limit`.trim().split(/\s+/));
 
 export function isSubResource(name: string): boolean {
   return V1_SUB_RESOURCES.has(name);

@@ -99,6 +99,37 @@ export function checkToken(key: KeySecret, provided: string | undefined, now: nu
   }
 }
 
+/**
+ * A security token sent with a permanent key: OSS takes the request for an STS one and
+ * finds no STS key by that id, so it answers InvalidAccessKeyId with EC 0002-00000002
+ * (OSS page 0002-00000002: "you added the SecurityToken by mistake"). Checked right after
+ * the key is looked up, before the signature, as a lookup failure. An empty token counts
+ * as none (no SDK sends one; Go and Python add the header only when they hold a token).
+ */
+export function refuseTokenWithPermanentKey(key: KeySecret, token: string | undefined, accessKeyId: string): void {
+  const temporary = key.securityToken !== undefined || key.securityTokenSha256 !== undefined;
+  if (!temporary && token !== undefined && token !== '') {
+    throw new OssError('InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.',
+      withEc('0002-00000002', { OSSAccessKeyId: accessKeyId }));
+  }
+}
+
+/**
+ * Every header V4's AdditionalHeaders names must be in the request, and no name may hold
+ * `_`: OSS answers 400 (OSS page 0002-00000211 for the Authorization header; the Go v2 SDK's
+ * integration test TestPresignWithAdditionalHeaders sees 400 for a presigned URL sent
+ * without its signed headers).
+ */
+function checkAdditionalHeadersPresent(input: AuthInput, names: readonly string[], presigned: boolean): void {
+  for (const name of names) {
+    if (name.includes('_') || headerValue(input.headers, name) === undefined) {
+      const details = { AdditionalHeaders: names.join(';'), MissingHeader: name };
+      throw new OssError('InvalidArgument', 'A header named in AdditionalHeaders is not in the request.',
+        presigned ? details : withEc('0002-00000211', details));
+    }
+  }
+}
+
 /** Try every candidate (README §1.3) and every variant (0 … variants-1); return the first matching index. */
 function firstMatch(
   input: AuthInput, provided: string, accessKeyId: string, variants: number, attempt: (t: AuthTarget, variant: number) => Attempt,
@@ -132,12 +163,14 @@ function verifyV1Header(input: AuthInput, authorization: string, lookup: KeyLook
   if (primary === undefined || time === undefined) throw dateInvalid();
   checkSkew(time, now);
   const key = lookupKey(lookup, accessKeyId);
+  const token = headerValue(input.headers, 'x-oss-security-token');
+  refuseTokenWithPermanentKey(key, token, accessKeyId);
   const dateLines = date !== undefined && date !== primary ? [primary, date] : [primary];
   const index = firstMatch(input, signature, accessKeyId, dateLines.length, (target, variant) => {
     const sts = v1StringToSign(input.method, input.headers, dateLines[variant]!, target, input.query);
     return { signature: v1Signature(key.secret, sts), stringToSign: sts };
   });
-  checkToken(key, headerValue(input.headers, 'x-oss-security-token'), now);
+  checkToken(key, token, now);
   return { scheme: 'v1', accessKeyId, candidateIndex: index };
 }
 
@@ -151,11 +184,12 @@ function verifyV1Presigned(input: AuthInput, lookup: KeyLookup, now: number): Au
   }
   checkExpiry(Number(expires) * 1000, now);
   const key = lookupKey(lookup, accessKeyId);
+  const token = queryValue(input, 'security-token') ?? headerValue(input.headers, 'x-oss-security-token');
+  refuseTokenWithPermanentKey(key, token, accessKeyId);
   const index = firstMatch(input, signature, accessKeyId, 1, (target) => {
     const sts = v1StringToSign(input.method, input.headers, expires, target, input.query);
     return { signature: v1Signature(key.secret, sts), stringToSign: sts };
   });
-  const token = queryValue(input, 'security-token') ?? headerValue(input.headers, 'x-oss-security-token');
   checkToken(key, token, now);
   return { scheme: 'v1-presigned', accessKeyId, candidateIndex: index };
 }
@@ -190,11 +224,14 @@ function verifyV4Header(input: AuthInput, authorization: string, lookup: KeyLook
     throw new OssError('InvalidArgument', 'Credential scope date does not match the request date.', { Credential: scope.day });
   }
   checkSkew(time, now);
+  checkAdditionalHeadersPresent(input, additionalHeaders, false);
   const key = lookupKey(lookup, scope.accessKeyId);
+  const token = headerValue(input.headers, 'x-oss-security-token');
+  refuseTokenWithPermanentKey(key, token, scope.accessKeyId);
   const index = matchV4({
     input, key, accessKeyId: scope.accessKeyId, scope, timestamp, additionalHeaders, signature, query: input.query,
   });
-  checkToken(key, headerValue(input.headers, 'x-oss-security-token'), now);
+  checkToken(key, token, now);
   return { scheme: 'v4', accessKeyId: scope.accessKeyId, candidateIndex: index };
 }
 
@@ -219,12 +256,14 @@ function verifyV4Presigned(input: AuthInput, lookup: KeyLookup, now: number): Au
   checkExpiry(time + Number(expires) * 1000, now);
   const extra = queryValue(input, 'x-oss-additional-headers');
   const additionalHeaders = extra === undefined ? [] : parseAdditionalHeaders(extra);
+  checkAdditionalHeadersPresent(input, additionalHeaders, true);
   const key = lookupKey(lookup, scope.accessKeyId);
+  const token = queryValue(input, 'x-oss-security-token') ?? headerValue(input.headers, 'x-oss-security-token');
+  refuseTokenWithPermanentKey(key, token, scope.accessKeyId);
   const index = matchV4({
     input, key, accessKeyId: scope.accessKeyId, scope, timestamp, additionalHeaders, signature,
     query: input.query.filter((q) => q.name !== 'x-oss-signature'),
   });
-  const token = queryValue(input, 'x-oss-security-token') ?? headerValue(input.headers, 'x-oss-security-token');
   checkToken(key, token, now);
   return { scheme: 'v4-presigned', accessKeyId: scope.accessKeyId, candidateIndex: index };
 }

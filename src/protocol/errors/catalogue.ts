@@ -47,10 +47,16 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
   // OSS "Error responses" page sample body.
   MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.', ec: '0031-00000001' },
   // PostObject (OSS "PostObject errors and troubleshooting"): a bad form / a bad policy field.
-  MalformedPOSTRequest: { status: 400, message: 'The body of your POST request is not well-formed multipart/form-data.', noEc: 'no EC page found for it' },
-  InvalidPolicyDocument: { status: 400, message: 'Invalid Policy: the policy form field is not a valid policy document.', noEc: 'no EC page found for it' },
+  // 0006-00000104: the form fields are not as PostObject requires (no file field, file not last, cut short).
+  MalformedPOSTRequest: { status: 400, message: 'The body of your POST request is not well-formed multipart/form-data.', ec: '0006-00000104' },
+  // 0006-00000201: the policy form field is not a valid policy (Base64 JSON with expiration and conditions).
+  InvalidPolicyDocument: { status: 400, message: 'Invalid Policy: the policy form field is not a valid policy document.', ec: '0006-00000201' },
   MissingArgument: { status: 400, message: 'Missing Some Required Arguments.', ec: '0016-00000501' },
-  EntityTooLarge: { status: 400, message: 'Your proposed upload exceeds the maximum allowed object size.', noEc: 'no EC page found for it' },
+  EntityTooLarge: {
+    status: 400,
+    message: 'Your proposed upload exceeds the maximum allowed object size.',
+    noEc: 'none for PutObject, AppendObject or UploadPart sizes; PostObject\'s content-length-range cause carries 0006-00000003',
+  },
   // multipart.md §4 steps 3–5 (CompleteMultipartUpload).
   EntityTooSmall: { status: 400, message: 'Your proposed upload is smaller than the minimum allowed size.', ec: '0042-00000213' },
   InvalidPart: {
@@ -58,17 +64,21 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
     message: "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.",
     noEc: 'no EC page found for it',
   },
+  // A sequential upload's part out of order (oss2 exceptions.PartNotSequential: 400).
+  PartNotSequential: { status: 400, message: 'For sequential multipart upload, parts must be uploaded in order: 1, 2, 3…', noEc: 'no EC page found for it' },
   InvalidPartOrder: {
     status: 400,
     message: 'The list of parts was not in ascending order. The parts list must be specified in order by part number.',
     ec: '0042-00000209',
   },
-  IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.', noEc: 'no EC page found for it' },
+  // 0017-00000505: the body's size differs from Content-Length.
+  IncompleteBody: { status: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.', ec: '0017-00000505' },
   InvalidEncryptionAlgorithmError: { status: 400, message: 'The Encryption request you specified is not valid.', noEc: 'no EC page found for it' },
   InvalidRequest: { status: 400, message: 'Invalid request.', noEc: 'one EC per cause in OSS; none found for ossd\'s causes' },
   TooManyBuckets: { status: 400, message: 'You have attempted to create more buckets than allowed.', noEc: 'no EC page found for it' },
   // objects.md §9 / ossutil read-symlink: GetSymlink of an object that is not a link.
-  NotSymlink: { status: 400, message: 'The specified object is not a symlink.', noEc: 'no EC page found for it' },
+  // 0043-00000101: GetSymlink of an object that is not a symlink.
+  NotSymlink: { status: 400, message: 'The specified object is not a symlink.', ec: '0043-00000101' },
   // A link whose target is itself a link (PutSymlink doc: a target cannot be a symlink;
   // checked on access, as the ali-oss test suite observes on HEAD).
   InvalidTargetType: { status: 400, message: 'The symlink target object type is not supported.', noEc: 'no EC page found for it' },
@@ -83,12 +93,15 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
   // 0012-00000203: the version a versionId names does not exist.
   NoSuchVersion: { status: 404, message: 'The specified version does not exist.', ec: '0012-00000203' },
   // GetBucketCors on a bucket without rules (buckets.md §"Other bucket sub-resources").
-  NoSuchCORSConfiguration: { status: 404, message: 'The CORS Configuration does not exist.', noEc: 'no EC page found for it' },
+  // 0034-00000001: GetBucketCors on a bucket without CORS rules.
+  NoSuchCORSConfiguration: { status: 404, message: 'The CORS Configuration does not exist.', ec: '0034-00000001' },
+  NoSuchAppendSizeLimit: { status: 404, message: 'The bucket has no append size limit.', noEc: "ossd's own code; OSS has no append size limit" },
   SymlinkTargetNotExist: { status: 404, message: 'The symlink target object does not exist.', ec: '0026-00000012' },
-  MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.', noEc: 'one EC per cause in OSS (0017-00000002: a delete marker); none for the others' },
+  MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.', noEc: 'one EC per cause in OSS: a delete marker carries 0017-00000002; none for the others' },
   // 0015-00000102: the name is taken (ossd has one account, so always by "another user" of the same server).
   BucketAlreadyExists: { status: 409, message: 'The requested bucket name is not available.', ec: '0015-00000102' },
-  BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty.', noEc: 'no EC page found for it' },
+  // 0015-00000301: DeleteBucket of a bucket that holds objects (OSS's answer in alibabacloud-oss-go-sdk-v2 client_mock_test.go).
+  BucketNotEmpty: { status: 409, message: 'The bucket you tried to delete is not empty.', ec: '0015-00000301' },
   ObjectNotAppendable: { status: 409, message: 'The object is not appendable', ec: '0026-00000017' },
   PositionNotEqualToLength: {
     status: 409,
@@ -97,8 +110,26 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
     headers: (d): Record<string, string> =>
       d.nextPosition !== undefined ? { 'x-oss-next-append-position': d.nextPosition } : {},
   },
+  // ossd's own (docs/extensions.md "Append size limit"; engine/append-limit.ts says why 409).
+  AppendSizeLimitExceeded: {
+    status: 409,
+    message: "The append would make the object larger than the bucket's append size limit.",
+    noEc: "ossd's own code; OSS has no append size limit below 5 GiB",
+    headers: (d): Record<string, string> => (d.nextPosition !== undefined ? { 'x-oss-next-append-position': d.nextPosition } : {}),
+  },
+  // Sequential multipart uploads (`?uploads&sequential`): a part already uploaded cannot be
+  // uploaded again (OSS's answer carries this message and EC 0042-00000108).
+  PartAlreadyExist: { status: 409, message: "For sequential multipart upload, you can't overwrite uploaded parts.", ec: '0042-00000108' },
   FileAlreadyExists: { status: 409, message: 'The object you specified already exists and can not be overwritten.', ec: '0026-00000201' },
-  MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.', noEc: 'no EC page found for it' },
+  // Not an OSS code: exactly-once appends (docs/extensions.md), a key reused with another append.
+  // 422 as the IETF Idempotency-Key draft answers a key reused with a different payload.
+  IdempotencyKeyMismatch: {
+    status: 422,
+    message: 'The Idempotency-Key was already used for an append with another position or body.',
+    noEc: "ossd's own code (an extension); OSS has none",
+  },
+  // 0017-00000101: no Content-Length (and not chunked).
+  MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.', ec: '0017-00000101' },
   // 0017-00001001: If-Match, If-Unmodified-Since, If-Modified-Since or If-None-Match not met.
   PreconditionFailed: { status: 412, message: 'At least one of the pre-conditions you specified did not hold.', ec: '0017-00001001' },
   InvalidRange: { status: 416, message: 'The requested range cannot be satisfied.', noEc: 'no EC page found for it' },
@@ -123,8 +154,14 @@ export function withEc(ec: string, details: Record<string, string> = {}): Record
   return { ...details, ec };
 }
 
-/** The EC an error is answered with: its throw's own, else the catalogue's. */
+/** `details` for a throw whose cause OSS documents no EC for, where the catalogue's EC would name another cause: no EC is sent. */
+export function withoutEc(details: Record<string, string> = {}): Record<string, string> {
+  return { ...details, ec: '' };
+}
+
+/** The EC an error is answered with: its throw's own (none for `withoutEc`), else the catalogue's. */
 export function ecOf(code: string, details: Record<string, string>): string | undefined {
+  if (details.ec === '') return undefined;
   return details.ec ?? ERROR_CATALOGUE[code]?.ec;
 }
 
