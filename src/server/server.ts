@@ -199,7 +199,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     },
     reload: async (fresh) => {
       if (fresh.logLevel !== log.level) {
-        log.info({ from: log.level, to: fresh.logLevel }, 'reload: log level');
+        // Said at whichever of the two levels shows more, so the line is seen both ways.
+        const change = { from: log.level, to: fresh.logLevel };
+        const moreVerbose = (log.levels.values[fresh.logLevel] ?? Infinity) < log.levelVal;
+        if (moreVerbose) log.level = fresh.logLevel;
+        log.info(change, 'reload: log level');
         log.level = fresh.logLevel;
       }
       if (!tls) return;

@@ -102,12 +102,33 @@ describe('SIGHUP swaps the TLS certificate', { timeout: 300_000 }, () => {
 
 describe('SIGHUP over plain HTTP', { timeout: 300_000 }, () => {
   let ossd: Ossd;
+  let dir: string;
+  let configFile: string;
   before(async () => {
-    ossd = await startOssd();
+    dir = mkdtempSync(join(tmpdir(), 'ossd-sighup-conf-'));
+    configFile = join(dir, 'ossd.toml');
+    writeFileSync(configFile, 'log-level = "info"\n');
+    ossd = await startOssd({ args: ['--config', configFile] });
   });
   after(async () => {
     await ossd.stop();
     ossd.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Fails when reload() in server.ts does not set log.level: checked.
+  it('re-reads the log level from the config file', async () => {
+    writeFileSync(configFile, 'log-level = "warn"\n');
+    ossd.proc.kill('SIGHUP');
+    await logged(ossd, 'reload: log level');
+    assert.match(ossd.output(), /"from":"info","to":"warn","msg":"reload: log level"/);
+    const before = ossd.output().length;
+    ossd.proc.kill('SIGHUP');
+    await sleep(500);
+    assert.ok(!ossd.output().slice(before).includes('"msg":"reloading"'), 'info lines are hidden now');
+    writeFileSync(configFile, 'log-level = "info"\n');
+    ossd.proc.kill('SIGHUP');
+    await logged(ossd, 'reload: log level', 2);
   });
 
   // Fails when main.ts installs no SIGHUP handler (Node's default for SIGHUP ends the process): checked.
