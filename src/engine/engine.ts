@@ -4,6 +4,8 @@ import { BucketService } from './buckets.js';
 import { type ListQuery, type ListResult, listObjects } from './listing.js';
 import { MultipartService } from './multipart.js';
 import { JournalFlusher } from './journal-flusher.js';
+import { FollowService } from './follow.js';
+import { LocalObjectChanges, type ObjectChanges } from './object-changes.js';
 import { ObjectService } from './objects.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { SymlinkService } from './symlinks.js';
@@ -18,6 +20,8 @@ export class Engine {
   readonly objects: ObjectService;
   readonly multipart: MultipartService;
   readonly symlinks: SymlinkService;
+  /** Follow reads of appendable objects (follow.ts). */
+  readonly follow: FollowService;
   private readonly flusher: JournalFlusher;
   /** Work in flight on blob files, recorded for recovery (unsettled.ts). */
   readonly unsettled: UnsettledBlobs;
@@ -26,13 +30,16 @@ export class Engine {
     readonly meta: MetadataStore,
     readonly blobs: BlobStore,
     onBackgroundError: (e: unknown) => void,
+    /** Wakes follow reads after commits: in this process by default (object-changes.ts: PostgreSQL LISTEN/NOTIFY later). */
+    readonly changes: ObjectChanges = new LocalObjectChanges(),
   ) {
     this.buckets = new BucketService(meta);
     this.flusher = new JournalFlusher(meta, blobs, onBackgroundError);
     this.unsettled = new UnsettledBlobs(meta.unsettled, blobs, onBackgroundError);
-    this.objects = new ObjectService(meta, blobs, this.buckets, onBackgroundError, this.flusher, this.unsettled);
+    this.objects = new ObjectService(meta, blobs, this.buckets, onBackgroundError, this.flusher, this.unsettled, changes);
     this.multipart = new MultipartService(meta, blobs, this.buckets, this.objects, onBackgroundError, this.unsettled);
     this.symlinks = new SymlinkService(this.buckets, this.objects);
+    this.follow = new FollowService(this.objects, meta, changes);
   }
 
   async recover(): Promise<RecoveryReport> {

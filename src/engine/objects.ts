@@ -30,6 +30,7 @@ import type { AppendOutcome } from './idempotency.js';
 import { withStaged } from './staged-read.js';
 import type { JournalFlusher } from './journal-flusher.js';
 import type { UnsettledBlobs } from './unsettled.js';
+import type { ObjectChanges } from './object-changes.js';
 import { BlobLeases } from './blob-leases.js';
 import { segmentedStream } from './segmented-object.js';
 import { type BucketRecord, MAX_OBJECT_SIZE, type ObjectAcl, type ObjectRecord } from './model.js';
@@ -91,8 +92,12 @@ export class ObjectService {
     private readonly flusher: JournalFlusher,
     /** New blob files are held there until committed or removed (unsettled.ts). */
     private readonly unsettled: UnsettledBlobs,
+    /** Told after each commit that changes a key's current object: wakes follow reads (follow.ts). */
+    private readonly changes: ObjectChanges,
   ) {
     this.appender = new Appender(meta, blobs, buckets, onBackgroundError, flusher, (gone) => this.collect(gone, null), unsettled);
+    // Follow reads of a sealed object end with reason `sealed` (follow.ts).
+    this.appender.sealListeners.push((sealed) => changes.notify(sealed.bucket, sealed.key, 'sealed'));
   }
 
   /** The current version (or the named one) as readers see it. */
@@ -219,12 +224,15 @@ export class ObjectService {
 
   /** AppendObject (append.md): see append.ts. */
   append(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes): Promise<ObjectRecord> {
-    return this.appender.append(bucket, key, position, input, attrs);
+    return this.appender.append(bucket, key, position, input, attrs).then((rec) => (this.changes.notify(bucket, key, 'appended'), rec));
   }
 
   /** AppendObject with an optional Idempotency-Key (idempotency.ts, docs/extensions.md). */
   appendOnce(bucket: string, key: string, position: number, input: BodyInput, attrs: ObjectAttributes, token: string | undefined): Promise<AppendOutcome> {
-    return this.appender.appendOnce(bucket, key, position, input, attrs, token);
+    return this.appender.appendOnce(bucket, key, position, input, attrs, token).then((outcome) => {
+      if (!outcome.replay) this.changes.notify(bucket, key, 'appended');
+      return outcome;
+    });
   }
 
   async copy(bucket: string, key: string, req: CopyRequest): Promise<{ record: ObjectRecord; source: ObjectRecord } | 'not-modified'> {
@@ -265,17 +273,19 @@ export class ObjectService {
     const b = await this.buckets.require(bucket);
     const collect = (gone: ObjectRecord | undefined) => this.collect(gone, null);
     if (versionId !== undefined) {
-      const outcome = await deleteVersion(this.meta, bucket, key, versionId, collect);
+      // A version deleted by id may or may not have been the current one: followers look.
+      const outcome = await deleteVersion(this.meta, bucket, key, versionId, collect).finally(() => this.changes.notify(bucket, key, 'changed'));
       // A bucket that never had versioning names no version in its answer, not even `null`
       // (alibabacloud-oss-go-sdk-v2 TestDeleteObject: versionId=null, no x-oss-version-id).
       return b.versioning === undefined ? { ...outcome, versionId: undefined } : outcome;
     }
-    if (b.versioning !== undefined) return deleteWithMarker(this.meta, b, key, collect);
+    if (b.versioning !== undefined) return deleteWithMarker(this.meta, b, key, collect).then((outcome) => (this.changes.notify(bucket, key, 'deleted'), outcome));
     for (;;) {
       const current = await this.meta.getObject(bucket, key);
       if (!current) return { deleteMarker: false };
       const cas = await this.meta.compareAndSwap(bucket, key, current.revision, null);
       if (cas.ok) {
+        this.changes.notify(bucket, key, 'deleted');
         this.collect(cas.previous, null);
         return { deleteMarker: false };
       }
@@ -366,6 +376,8 @@ export class ObjectService {
 
   /** After a committed swap: collects the replaced current (unless versioning kept it) and the noncurrent versions it removed. */
   collectReplaced(cas: CasResult & { ok: true }, archived: boolean, keptBlob: string | null): void {
+    // A new current object (put, copy, complete, symlink, a new version): followers of the old one end.
+    if (cas.previous) this.changes.notify(cas.previous.bucket, cas.previous.key, 'replaced');
     if (!archived) this.collect(cas.previous, keptBlob);
     for (const old of cas.removed ?? []) this.collect(old, null);
   }

@@ -12,6 +12,7 @@ import type { HandlerExtras } from './index.js';
 import { linkedResponseHeaders } from './symlink.js';
 import { versionHeaders, versionIdParam } from '../protocol/versioning.js';
 import { utf8HeaderValue } from '../protocol/header-values.js';
+import { followStart, sendFollow } from './follow-read.js';
 
 /** `response-*` query parameters override these response headers on GET (objects.md §2). */
 const RESPONSE_OVERRIDES: Record<string, string> = {
@@ -69,24 +70,37 @@ async function sendBody(ctx: RequestContext, status: number, headers: Record<str
 export async function getObject(ctx: RequestContext, extras: HandlerExtras): Promise<void> {
   const overrides = responseOverrides(ctx);
   const { link, target: opened } = await ctx.engine.symlinks.open(bucketOf(ctx), keyOf(ctx), targetCheck(ctx, extras), versionIdParam(ctx));
+  let follow: { rec: ObjectRecord; headers: Record<string, string>; offset: number } | undefined;
   try {
     const rec = opened.record;
     if (evaluateConditions(conditionsOf(ctx), rec.etag, rec.mtimeMs) === 'not-modified') return notModified(ctx, rec);
     const headers = { ...(await readHeaders(ctx, link, rec)), ...overrides };
-    const standard = (header(ctx, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
-    const range = parseRange(header(ctx, 'range'), rec.size, standard);
-    if (range) {
-      // Content-MD5 is the whole object's: a client checking it against a part would fail.
-      delete headers['content-md5'];
-      headers['content-range'] = `bytes ${range.start}-${range.end - 1}/${rec.size}`;
-      headers['content-length'] = String(range.end - range.start);
-      await sendBody(ctx, 206, headers, opened, range.start, range.end);
-    } else {
-      headers['content-length'] = String(rec.size);
-      await sendBody(ctx, 200, headers, opened, 0, rec.size);
-    }
+    // x-ossd-follow: 1 on an appendable object (the key itself, not through a link): a follow read.
+    const offset = link ? undefined : followStart(ctx, rec);
+    if (offset !== undefined) follow = { rec, headers, offset };
+    else await sendRange(ctx, headers, opened);
   } finally {
     await opened.close();
+  }
+  // The file is not held open while the reader waits: each wake-up opens the object again.
+  // Returned, not awaited: this function's frame (the opened object among it) is not kept for the whole read.
+  if (follow) return sendFollow(ctx, follow.rec, follow.headers, follow.offset);
+}
+
+/** The body of a GetObject: the whole object, or the Range asked for. */
+async function sendRange(ctx: RequestContext, headers: Record<string, string>, opened: OpenedObject): Promise<void> {
+  const rec = opened.record;
+  const standard = (header(ctx, 'x-oss-range-behavior') ?? '').toLowerCase() === 'standard';
+  const range = parseRange(header(ctx, 'range'), rec.size, standard);
+  if (range) {
+    // Content-MD5 is the whole object's: a client checking it against a part would fail.
+    delete headers['content-md5'];
+    headers['content-range'] = `bytes ${range.start}-${range.end - 1}/${rec.size}`;
+    headers['content-length'] = String(range.end - range.start);
+    await sendBody(ctx, 206, headers, opened, range.start, range.end);
+  } else {
+    headers['content-length'] = String(rec.size);
+    await sendBody(ctx, 200, headers, opened, 0, rec.size);
   }
 }
 

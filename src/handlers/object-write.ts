@@ -41,8 +41,18 @@ function refuseConditionalPut(ctx: RequestContext): void {
   throw new OssError('NotImplemented', undefined, withEc('0017-00000245', { Header: named }));
 }
 
+/**
+ * Upload callbacks (x-oss-callback) are not implemented: refused, as CompleteMultipartUpload
+ * refuses them, rather than ignored, since a client relying on its callback would otherwise
+ * wait for a notification that never comes (Go v2 SDK's callback test, docs/sdk-compatibility.md ⑭).
+ */
+function refuseCallback(ctx: RequestContext): void {
+  if (header(ctx, 'x-oss-callback') !== undefined) throw new OssError('NotImplemented', 'Upload callbacks (x-oss-callback) are not implemented by ossd.');
+}
+
 export async function putObject(ctx: RequestContext): Promise<void> {
   refuseConditionalPut(ctx);
+  refuseCallback(ctx);
   // Everything that can be refused is checked before the body is read.
   const attrs = parseObjectAttributes(ctx);
   const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };

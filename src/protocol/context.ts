@@ -32,6 +32,8 @@ export interface RequestContext {
   errorCode?: string;
   /** True when the client sent Expect: 100-continue and is waiting for our go-ahead. */
   awaitingContinue: boolean;
+  /** Extra fields for the request's log line (a follow read: why it ended, followers left). */
+  logFields?: Record<string, unknown>;
 }
 
 export function bucketOf(ctx: RequestContext): string {

@@ -49,7 +49,7 @@ export function parseTagging(v: string | undefined): Array<[string, string]> | u
     }
     tags.push([key, value]);
   }
-  checkTagSet(tags, bad);
+  checkTagSet(tags);
   return tags;
 }
 

@@ -30,28 +30,32 @@ export function tagCharsProblem(what: 'key' | 'value', text: string): string | u
 
 /**
  * ≤ 10 tags, key 1–128 characters, value ≤ 256, keys unique (case-sensitive), characters as
- * TAG_CHARACTERS. Violations: 400 InvalidArgument.
+ * TAG_CHARACTERS. Violations: 400 InvalidTag with OSS's messages (the C++ SDK's tests of
+ * PutObject/AppendObject/CopyObject/PutSymlink with x-oss-tagging and of PutObjectTagging
+ * expect them, docs/sdk-compatibility.md ⑰), `<TagKey>` naming the key where one is at fault.
  */
-export function checkTagSet(tags: TagSet, bad: (why: string, ec?: string) => OssError): void {
+export function checkTagSet(tags: TagSet): void {
   const seen = new Set<string>();
   for (const [key, value] of tags) {
     const keyLength = [...key].length;
-    if (keyLength < 1 || keyLength > MAX_TAG_KEY) throw bad(`tag keys are 1 to ${MAX_TAG_KEY} characters`);
-    if ([...value].length > MAX_TAG_VALUE) throw bad(`tag values are at most ${MAX_TAG_VALUE} characters`);
-    const chars = tagCharsProblem('key', key) ?? tagCharsProblem('value', value);
     // OSS error page 0010-00000217: an object tag with characters OSS does not allow.
-    if (chars) throw bad(chars, OBJECT_TAG_CHARS_EC);
-    if (seen.has(key)) throw bad('duplicate tag key');
+    if (keyLength < 1 || keyLength > MAX_TAG_KEY || tagCharsProblem('key', key)) {
+      throw tagError('The TagKey you have provided is invalid', key, tagCharsProblem('key', key) ? OBJECT_TAG_CHARS_EC : undefined);
+    }
+    if ([...value].length > MAX_TAG_VALUE || tagCharsProblem('value', value)) {
+      throw tagError('The TagValue you have provided is invalid', key, tagCharsProblem('value', value) ? OBJECT_TAG_CHARS_EC : undefined);
+    }
+    if (seen.has(key)) throw tagError('Cannot provide multiple Tags with the same key', key);
     seen.add(key);
   }
-  if (tags.length > MAX_TAGS) throw bad(`at most ${MAX_TAGS} tags`);
+  if (tags.length > MAX_TAGS) throw tagError(`Object tags cannot be greater than ${MAX_TAGS}`);
 }
 
 const OBJECT_TAG_CHARS_EC = '0010-00000217';
 
-function invalidTag(why: string, ec?: string): OssError {
-  const details = { ArgumentName: 'Tagging' };
-  return new OssError('InvalidArgument', `Invalid tagging: ${why}.`, ec ? withEc(ec, details) : details);
+function tagError(message: string, key?: string, ec?: string): OssError {
+  const details: Record<string, string> = key === undefined ? {} : { TagKey: key };
+  return new OssError('InvalidTag', message, ec ? withEc(ec, details) : details);
 }
 
 /**
@@ -59,7 +63,7 @@ function invalidTag(why: string, ec?: string): OssError {
  * without a prolog and without escaping (a value with `<` or `&` is then not XML at all:
  * MalformedXML). An empty `<TagSet>` removes every tag; `<Value>` may be omitted (empty).
  */
-export function parseTaggingXml(text: Uint8Array | string, check: (tags: TagSet) => void = (tags) => checkTagSet(tags, invalidTag)): TagSet {
+export function parseTaggingXml(text: Uint8Array | string, check: (tags: TagSet) => void = checkTagSet): TagSet {
   const root = asObject(parseXml(text).Tagging);
   const tagSet = root?.TagSet;
   if (tagSet === undefined || Array.isArray(tagSet) || (typeof tagSet === 'string' && tagSet.trim() !== '')) {

@@ -74,6 +74,8 @@ export function observeRequest(ctx: RequestContext, done: (facts: RequestFacts) 
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
       clientAddress,
       accessKeyId: ctx.principal.anonymous ? undefined : ctx.principal.accessKeyId,
+      // Fields a handler adds (a follow read's end reason and followers: handlers/follow-read.ts).
+      ...ctx.logFields,
     });
   });
 }

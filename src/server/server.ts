@@ -25,6 +25,9 @@ import { GracefulStop } from './graceful.js';
 import { throttled } from './throttle.js';
 import { isClosing } from './closing-sockets.js';
 
+/** How long a stop waits for follow reads to send their end (a reader that does not read is cut). */
+const FOLLOW_SHUTDOWN_WAIT_MS = 2000;
+
 export interface RunningServer {
   server: Server;
   engine: Engine;
@@ -190,7 +193,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     shutdown: async (deadlineMs) => {
       readiness.shuttingDown = true;
       log.info({ requestsInFlight: graceful.requestsInFlight, deadlineS: deadlineMs / 1000 }, 'stopping: no new connections, waiting for the requests in flight');
-      const { outcome, cut } = await graceful.stop(deadlineMs);
+      const stopped = graceful.stop(deadlineMs);
+      // Follow reads end with reason `shutdown` (their trailers go out) instead of holding the stop to its deadline.
+      await engine.changes.shutdown(Math.min(FOLLOW_SHUTDOWN_WAIT_MS, deadlineMs));
+      const { outcome, cut } = await stopped;
       if (outcome === 'deadline') log.warn({ cut, deadlineS: deadlineMs / 1000 }, 'stopping: deadline reached, requests still in flight were cut');
       else log.info('stopping: every request in flight was answered');
       await engine.close();

@@ -58,6 +58,12 @@ describe('write headers OSS refuses', { timeout: 120_000 }, () => {
     assertErr(await raw(ossd, { method: 'HEAD', path: `/${B}/new-key` }), 404, 'NoSuchKey');
   });
 
+  test('PutObject with x-oss-callback: 501 NotImplemented, nothing written (was 200, the callback ignored: checked)', async () => {
+    const callback = Buffer.from(JSON.stringify({ callbackUrl: 'http://127.0.0.1:9/cb', callbackBody: 'bucket=${bucket}' })).toString('base64');
+    assertErr(await raw(ossd, { method: 'PUT', path: `/${B}/obj`, headers: { 'x-oss-callback': callback }, body: 'replaced' }), 501, 'NotImplemented');
+    assert.equal((await raw(ossd, { method: 'GET', path: `/${B}/obj` })).text, 'original');
+  });
+
   test('x-oss-forbid-overwrite still protects an existing object', async () => {
     assertErr(await raw(ossd, { method: 'PUT', path: `/${B}/obj`, headers: { 'x-oss-forbid-overwrite': 'true' }, body: 'replaced' }), 409, 'FileAlreadyExists');
     assert.equal((await raw(ossd, { method: 'GET', path: `/${B}/obj` })).text, 'original');

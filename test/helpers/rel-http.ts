@@ -150,6 +150,7 @@ export const OSS_ERROR_STATUS: Readonly<Record<string, number>> = {
   RequestTimeTooSkewed: 403,
   InvalidSecurityToken: 403,
   InvalidArgument: 400,
+  InvalidTag: 400,
   InvalidBucketName: 400,
   InvalidObjectName: 400,
   InvalidDigest: 400,

@@ -94,6 +94,8 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
   NoSuchVersion: { status: 404, message: 'The specified version does not exist.', ec: '0012-00000203' },
   // GetBucketCors on a bucket without rules (buckets.md §"Other bucket sub-resources").
   // 0034-00000001: GetBucketCors on a bucket without CORS rules.
+  // Object tags that break OSS's rules (protocol/tagging.ts); the message names the rule, as OSS's do.
+  InvalidTag: { status: 400, message: 'The TagKey you have provided is invalid', noEc: 'per cause (0010-00000217 for characters)' },
   NoSuchCORSConfiguration: { status: 404, message: 'The CORS Configuration does not exist.', ec: '0034-00000001' },
   NoSuchAppendSizeLimit: { status: 404, message: 'The bucket has no append size limit.', noEc: "ossd's own code; OSS has no append size limit" },
   SymlinkTargetNotExist: { status: 404, message: 'The symlink target object does not exist.', ec: '0026-00000012' },

@@ -1,0 +1,117 @@
+/**
+ * Follow reads on the wire (docs/extensions.md "Follow reads", an ossd extension): a
+ * GetObject with `x-ossd-follow: 1` on an appendable object stays open and receives each
+ * append as it commits, as one chunked body; the trailer `x-ossd-follow-end` says why it
+ * ended. The waiting and reading are the engine's (engine/follow.ts); this file parses the
+ * request headers and writes the response with backpressure.
+ */
+import type { ServerResponse } from 'node:http';
+import { OssError } from '../engine/errors.js';
+import type { FollowEnd } from '../engine/follow.js';
+import type { ObjectRecord } from '../engine/model.js';
+import { header, type RequestContext } from '../protocol/context.js';
+import { queryValue } from '../protocol/request-target.js';
+
+/** Request and response header that marks a follow read. */
+const FOLLOW = 'x-ossd-follow';
+/** The trailer that says why the read ended. */
+export const FOLLOW_END = 'x-ossd-follow-end';
+
+/** Defaults and caps of the two timers, in seconds (documented in docs/extensions.md). */
+export const FOLLOW_IDLE_DEFAULT_S = 60;
+export const FOLLOW_IDLE_CAP_S = 3600;
+export const FOLLOW_MAX_DEFAULT_S = 3600;
+export const FOLLOW_MAX_CAP_S = 86_400;
+
+/**
+ * The offset a follow read of `rec` starts at, or undefined when the GET is an ordinary
+ * one: no `x-ossd-follow: 1`, not an appendable object, a version named, or a Range other
+ * than `bytes=N-` (a bounded or suffix range is answered as OSS answers it).
+ */
+export function followStart(ctx: RequestContext, rec: ObjectRecord): number | undefined {
+  if (header(ctx, FOLLOW)?.trim() !== '1' || rec.type !== 'Appendable') return undefined;
+  if (queryValue(ctx.query, 'versionId') !== undefined) return undefined;
+  const range = header(ctx, 'range');
+  if (range === undefined) return 0;
+  const m = /^\s*bytes\s*=\s*(\d+)\s*-\s*$/i.exec(range);
+  if (!m) return undefined;
+  const start = Number(m[1]);
+  // The reader may wait at the end (start = length) for the next append, not beyond it.
+  if (start > rec.size) throw new OssError('InvalidRange', `The follow read starts past the object's length (${rec.size}).`);
+  return start;
+}
+
+/** A timer header in whole seconds (1 or more), capped; the default when absent. */
+function seconds(ctx: RequestContext, name: string, fallback: number, cap: number): number {
+  const v = header(ctx, name);
+  if (v === undefined) return fallback;
+  if (!/^\s*\d{1,9}\s*$/.test(v) || Number(v) < 1) {
+    throw new OssError('InvalidArgument', `${name} must be a whole number of seconds, at least 1.`, { ArgumentName: name, ArgumentValue: v });
+  }
+  return Math.min(Number(v), cap);
+}
+
+/** Resolves once the response can take more (true), or is closed (false). */
+function drained(res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve(!res.destroyed);
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Answers the GET as a follow read from `offset`: the object's headers (those of the
+ * object as it is now; no Content-Length, Content-MD5 or CRC-64, which would describe only
+ * a prefix of the body), then the bytes as they commit.
+ */
+export async function sendFollow(ctx: RequestContext, rec: ObjectRecord, headers: Record<string, string>, offset: number): Promise<void> {
+  const idleMs = seconds(ctx, 'x-ossd-follow-idle-timeout', FOLLOW_IDLE_DEFAULT_S, FOLLOW_IDLE_CAP_S) * 1000;
+  const maxMs = seconds(ctx, 'x-ossd-follow-max-duration', FOLLOW_MAX_DEFAULT_S, FOLLOW_MAX_CAP_S) * 1000;
+  const res = ctx.res;
+  const out: Record<string, string> = { ...headers, [FOLLOW]: '1', trailer: FOLLOW_END };
+  for (const name of ['content-length', 'content-md5', 'x-oss-hash-crc64ecma', 'content-range']) delete out[name];
+  const ranged = header(ctx, 'range') !== undefined;
+  // What is there now; the total is unknown (RFC 9110 §14.4: "*").
+  if (ranged && offset < rec.size) out['content-range'] = `bytes ${offset}-${rec.size - 1}/*`;
+  for (const [k, v] of Object.entries(out)) res.setHeader(k, v);
+  res.writeHead(ranged ? 206 : 200);
+  // Now, not with the first bytes: a reader at the end learns at once that the server follows.
+  res.flushHeaders();
+  // The read's own timers govern it, not the server's idle-socket timeout (restored after).
+  ctx.req.socket.setTimeout(0);
+  let reason: FollowEnd;
+  try {
+    reason = await ctx.engine.follow.follow({
+      bucket: rec.bucket,
+      key: rec.key,
+      start: rec,
+      offset,
+      idleMs,
+      maxMs,
+      onGone: (gone) => {
+        if (res.destroyed) queueMicrotask(gone);
+        res.once('close', gone);
+        return () => res.off('close', gone);
+      },
+      write: (chunk) => {
+        if (res.destroyed) return Promise.resolve(false);
+        return res.write(chunk) ? Promise.resolve(true) : drained(res);
+      },
+    });
+  } finally {
+    ctx.logFields = { ...ctx.logFields, followers: ctx.engine.changes.listeners };
+  }
+  ctx.logFields = { ...ctx.logFields, follow: reason };
+  if (reason === 'client-gone' || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  res.addTrailers({ [FOLLOW_END]: reason });
+  res.end();
+  ctx.req.socket?.setTimeout(ctx.config.idleTimeoutMs ?? 120_000);
+}
