@@ -35,7 +35,13 @@ function chunkLength(chunk: unknown, encoding?: unknown): number {
   return (chunk as Uint8Array).byteLength ?? 0;
 }
 
-export function observeRequest(ctx: RequestContext, done: (facts: RequestFacts) => void): void {
+/**
+ * Watches one request; returns the function the pipeline calls once the handler has
+ * returned. The facts are reported when both happened: the response closed and the handler
+ * returned (a handler may add log fields after its response closed, e.g. a follow read
+ * learning that its client left).
+ */
+export function observeRequest(ctx: RequestContext, done: (facts: RequestFacts) => void): () => void {
   const started = performance.now();
   const { req, res } = ctx;
   // Kept now: Node lets go of req.socket once the request is over.
@@ -58,24 +64,33 @@ export function observeRequest(ctx: RequestContext, done: (facts: RequestFacts) 
     if (ctx.method !== 'HEAD') bytesOut += chunkLength(args[0], args[1]);
     return end.apply(this, args);
   } as typeof res.end;
+  let pending = 2;
+  let report: (() => void) | undefined;
+  const settle = (): void => {
+    if (--pending === 0) report?.();
+  };
   res.once('close', () => {
     const aborted = !res.writableFinished;
-    done({
+    const status = res.headersSent ? res.statusCode : null;
+    const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+    report = () => done({
       requestId: ctx.requestId,
       operation: ctx.operation,
       bucket: ctx.target.bucket,
       key: ctx.target.key,
       method: ctx.method,
-      status: res.headersSent ? res.statusCode : null,
+      status,
       aborted,
       errorCode: ctx.errorCode,
       bytesIn,
       bytesOut,
-      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      durationMs,
       clientAddress,
       accessKeyId: ctx.principal.anonymous ? undefined : ctx.principal.accessKeyId,
       // Fields a handler adds (a follow read's end reason and followers: handlers/follow-read.ts).
       ...ctx.logFields,
     });
+    settle();
   });
+  return settle;
 }
