@@ -4,6 +4,7 @@
  * OSSD_ROOT_ACCESS_KEY_SECRET, OSSD_REGION.
  */
 import { parseArgs } from 'node:util';
+import { type BlobsConfig, type MetadataConfig, parseBlobs, parseMetadata, parseNodeId } from './config-cluster.js';
 import { ConfigFileError, readConfigFile, type FileSettings } from './config-file.js';
 
 export interface Config {
@@ -50,6 +51,12 @@ export interface Config {
   /** PEM certificate (chain) and private key files: serve HTTPS instead of HTTP. */
   tlsCert?: string;
   tlsKey?: string;
+  /** Where metadata lives: the SQLite file in the data folder (default), or PostgreSQL (config-cluster.ts). */
+  metadata: MetadataConfig;
+  /** Where object bytes live: files in the data folder (default), or an S3 bucket. */
+  blobs: BlobsConfig;
+  /** This node's name in a cluster (default `<host name>:<port>`). */
+  nodeId: string;
 }
 
 export const LOG_FORMATS = ['json', 'pretty'] as const;
@@ -82,6 +89,9 @@ export const OPTIONS = {
   'idle-poll-us': { type: 'string', env: 'OSSD_IDLE_POLL_US', help: 'µs the event loop keeps polling after answering the last request in flight, 0: off (default 500)' },
   'tls-cert': { type: 'string', env: 'OSSD_TLS_CERT', help: 'PEM certificate file: serve HTTPS (with --tls-key)' },
   'tls-key': { type: 'string', env: 'OSSD_TLS_KEY', help: 'PEM private key file of --tls-cert' },
+  metadata: { type: 'string', env: 'OSSD_METADATA', help: 'sqlite (default, in the data folder) or postgres://user:pass@host:port/db (not available yet)' },
+  blobs: { type: 'string', env: 'OSSD_BLOBS', help: 'file (default, in the data folder) or s3://<bucket> with OSSD_S3_ENDPOINT, OSSD_S3_ACCESS_KEY_ID, OSSD_S3_SECRET_ACCESS_KEY, OSSD_S3_REGION, OSSD_S3_FORCE_PATH_STYLE (not available yet)' },
+  'node-id': { type: 'string', env: 'OSSD_NODE_ID', help: 'this node\'s name, unique in the cluster (default <host name>:<port>)' },
 } as const;
 
 export class ConfigError extends Error {}
@@ -188,6 +198,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     .split(',')
     .map((d) => d.trim().toLowerCase())
     .filter(Boolean);
+  const fail = (message: string): never => {
+    throw new ConfigError(message);
+  };
   const publicEndpointValue = pick('public-endpoint');
   const publicEndpoint = publicEndpointValue === undefined ? undefined : parsePublicEndpoint(publicEndpointValue);
   // The public host serves virtual-hosted buckets too: an SDK that follows the advertised
@@ -222,5 +235,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     idlePollUs: intSetting('idle-poll-us', pick('idle-poll-us'), 500, 0),
     tlsCert,
     tlsKey,
+    metadata: Object.freeze(parseMetadata(pick('metadata'), fail)),
+    blobs: Object.freeze(parseBlobs(pick('blobs'), env, fail)),
+    nodeId: parseNodeId(pick('node-id'), port, fail),
   });
 }

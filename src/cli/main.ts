@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The ossd command. `ossd [serve] [flags]` starts the server; `ossd help` lists the flags. */
 import { type Config, ConfigError, loadConfig, OPTIONS } from '../config.js';
+import { backendRefusal, parseBlobs, parseMetadata } from '../config-cluster.js';
 import { CLIENT_COMMANDS } from '../client/command-names.js';
 import { faultsRefusal } from '../drivers/faults-config.js';
 import { configSummary, createLogger, type Logger } from '../server/logger.js';
@@ -11,6 +12,21 @@ import { checkDataDir, explainStartupFailure, StartupError } from './startup-che
 
 /** Start-up refused for a reason the user must fix (not a bug): message only, exit 1. */
 class Refused extends Error {}
+
+/** A configuration this build cannot serve yet (PostgreSQL metadata, S3 blobs): message only, exit 2 like a bad flag. */
+class Unavailable extends Error {}
+
+/**
+ * keys, sts, sweep and the maintenance commands work on the data folder's stores: refused when the environment
+ * points the server elsewhere, or they would change a store the server does not use.
+ */
+function refuseOtherBackends(env: NodeJS.ProcessEnv): void {
+  const fail = (message: string): never => {
+    throw new ConfigError(message);
+  };
+  const refusal = backendRefusal(parseMetadata(env.OSSD_METADATA, fail), parseBlobs(env.OSSD_BLOBS, env, fail));
+  if (refusal) throw new Unavailable(refusal);
+}
 
 function usage(): string {
   const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(24)} ${o.env.padEnd(28)} ${o.help}`);
@@ -49,6 +65,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write('wrote docs/operations.md, docs/errors.md and docs/configuration.md\n');
     return;
   }
+  if (['keys', 'sts', 'sweep', 'check', 'backup', 'restore', 'du'].includes(args[0] ?? '')) refuseOtherBackends(process.env);
   if (args[0] === 'keys' || args[0] === 'sts') {
     const { KEYS_USAGE, runKeysCommand } = await import('./keys.js');
     if (args[1] === 'help' || args.includes('--help')) return void process.stdout.write(KEYS_USAGE);
@@ -76,6 +93,8 @@ async function main(argv: string[]): Promise<void> {
   }
   if (args[0] === 'serve') args = args.slice(1);
   const config = loadConfig(args, process.env);
+  const unavailable = backendRefusal(config.metadata, config.blobs);
+  if (unavailable) throw new Unavailable(unavailable);
   const refusal = faultsRefusal(process.env);
   if (refusal) throw new Refused(refusal);
   checkDataDir(config.dataDir);
@@ -148,6 +167,10 @@ main(process.argv.slice(2)).catch((e: unknown) => {
   }
   if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`ossd: ${(e as Error).message} (ossd help lists the flags)\n`);
+    process.exit(2);
+  }
+  if (e instanceof Unavailable) {
+    process.stderr.write(`ossd: ${e.message}\n`);
     process.exit(2);
   }
   if (e instanceof Refused || e instanceof DataDirLockError) {
