@@ -24,7 +24,18 @@ export interface Config {
   publicEndpoint?: string;
   /** Host names served path-style, whose sub-domains are virtual-hosted buckets. */
   domains: string[];
+  /** One log line per request (level info). */
   logRequests: boolean;
+  /** `json` (one pino JSON object a line) or `pretty` (pino-pretty, for a terminal). */
+  logFormat: LogFormat;
+  /** The least severe level logged (pino levels); SIGHUP re-reads it from OSSD_LOG_LEVEL or the flag. */
+  logLevel: LogLevel;
+  /** `/-/metrics` without authentication. */
+  metricsAnonymous: boolean;
+  /** A bearer token that may read `/-/metrics` (besides the root key's signature). */
+  metricsToken?: string;
+  /** Seconds a SIGTERM/SIGINT waits for requests in flight before cutting them. */
+  shutdownTimeoutS: number;
   /** Whether anonymous users may list public-read buckets (auth.md §6.2, open question 5). */
   anonymousList: boolean;
   /** Time a client has to send the request head, in ms (slowloris protection). */
@@ -48,6 +59,13 @@ export interface Config {
   nodeId: string;
 }
 
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+/** A metrics token shorter than this is refused (it guards the metrics like a password). */
+export const MIN_METRICS_TOKEN = 16;
+
 export const OPTIONS = {
   config: { type: 'string', env: 'OSSD_CONFIG', help: 'settings file (.toml, .json, .yaml): keys are these flag names; flags and environment win over it' },
   address: { type: 'string', env: 'OSSD_ADDRESS', help: 'host:port to listen on (default 127.0.0.1:9000)' },
@@ -57,7 +75,12 @@ export const OPTIONS = {
   region: { type: 'string', env: 'OSSD_REGION', help: 'region id, e.g. cn-hangzhou (default)' },
   'public-endpoint': { type: 'string', env: 'OSSD_PUBLIC_ENDPOINT', help: 'host[:port] named as the endpoint in responses (default: the host each request used)' },
   domain: { type: 'string', env: 'OSSD_DOMAINS', help: 'comma-separated extra host names for virtual-hosted buckets (localhost is always one)' },
-  'log-requests': { type: 'boolean', env: 'OSSD_LOG_REQUESTS', help: 'print one JSON line per request' },
+  'log-requests': { type: 'boolean', env: 'OSSD_LOG_REQUESTS', help: 'log one line per request (level info)' },
+  'log-format': { type: 'string', env: 'OSSD_LOG_FORMAT', help: 'json (default) or pretty (for a terminal)' },
+  'log-level': { type: 'string', env: 'OSSD_LOG_LEVEL', help: 'trace, debug, info (default), warn, error, fatal or silent; SIGHUP re-reads OSSD_LOG_LEVEL' },
+  'metrics-anonymous': { type: 'boolean', env: 'OSSD_METRICS_ANONYMOUS', help: 'serve /-/metrics without authentication' },
+  'metrics-token': { type: 'string', env: 'OSSD_METRICS_TOKEN', help: `bearer token that may read /-/metrics (at least ${MIN_METRICS_TOKEN} characters)` },
+  'shutdown-timeout': { type: 'string', env: 'OSSD_SHUTDOWN_TIMEOUT', help: 'seconds SIGTERM/SIGINT waits for requests in flight (default 30)' },
   'no-anonymous-list': { type: 'boolean', env: 'OSSD_NO_ANONYMOUS_LIST', help: 'refuse anonymous listing even on public-read buckets' },
   'headers-timeout-ms': { type: 'string', env: 'OSSD_HEADERS_TIMEOUT_MS', help: 'ms a client has to send the request headers (default 60000)' },
   'idle-timeout-ms': { type: 'string', env: 'OSSD_IDLE_TIMEOUT_MS', help: 'ms without traffic before a connection is cut, mid-body too (default 120000)' },
@@ -116,6 +139,20 @@ function intSetting(name: string, v: string | undefined, dflt: number, min = 1):
   return Number(v);
 }
 
+/** One of `allowed` (case-insensitive), else a ConfigError naming the setting and the values it takes. */
+function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], dflt: T): T {
+  if (v === undefined) return dflt;
+  const lower = v.trim().toLowerCase();
+  const found = allowed.find((a) => a === lower);
+  if (found === undefined) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return found;
+}
+
+/** The log level of the flag or environment (also re-read on SIGHUP, server/reload.ts). */
+export function logLevelSetting(v: string | undefined): LogLevel {
+  return oneOf('log-level', v, LOG_LEVELS, 'info');
+}
+
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const options = Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type }]));
   const { values } = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false });
@@ -170,6 +207,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   // endpoint addresses `<bucket>.<public host>`.
   const publicDomain = publicEndpoint === undefined ? undefined : endpointDomain(publicEndpoint);
   if (publicDomain !== undefined) extra.push(publicDomain);
+  const metricsToken = pick('metrics-token');
+  if (metricsToken !== undefined && metricsToken.length < MIN_METRICS_TOKEN) {
+    throw new ConfigError(`metrics-token must be at least ${MIN_METRICS_TOKEN} characters, got ${metricsToken.length}`);
+  }
   return Object.freeze({
     host,
     port,
@@ -181,6 +222,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     publicEndpoint,
     domains: Object.freeze([...new Set(['localhost', ...extra])]) as string[],
     logRequests: flagOrEnv('log-requests'),
+    logFormat: oneOf('log-format', pick('log-format'), LOG_FORMATS, 'json'),
+    logLevel: logLevelSetting(pick('log-level')),
+    metricsAnonymous: flagOrEnv('metrics-anonymous'),
+    metricsToken,
+    shutdownTimeoutS: intSetting('shutdown-timeout', pick('shutdown-timeout'), 30, 0),
     anonymousList: !flagOrEnv('no-anonymous-list'),
     headersTimeoutMs: intSetting('headers-timeout-ms', pick('headers-timeout-ms'), 60_000),
     idleTimeoutMs: intSetting('idle-timeout-ms', pick('idle-timeout-ms'), 120_000),

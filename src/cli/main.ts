@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /** The ossd command. `ossd [serve] [flags]` starts the server; `ossd help` lists the flags. */
-import { ConfigError, loadConfig, OPTIONS } from '../config.js';
+import { type Config, ConfigError, loadConfig, OPTIONS } from '../config.js';
 import { backendRefusal, parseBlobs, parseMetadata } from '../config-cluster.js';
 import { CLIENT_COMMANDS } from '../client/command-names.js';
 import { faultsRefusal } from '../drivers/faults-config.js';
-import { startServer } from '../server/server.js';
+import { configSummary, createLogger, type Logger } from '../server/logger.js';
+import { type RunningServer, startServer } from '../server/server.js';
 import { banner } from './banner.js';
 import { DataDirLockError, lockDataDir } from './data-dir-lock.js';
 import { checkDataDir, explainStartupFailure, StartupError } from './startup-checks.js';
@@ -97,11 +98,13 @@ async function main(argv: string[]): Promise<void> {
   const refusal = faultsRefusal(process.env);
   if (refusal) throw new Refused(refusal);
   checkDataDir(config.dataDir);
+  const log = createLogger(config.logFormat, config.logLevel);
+  log.info({ version: await packageVersion(), config: configSummary(config) }, 'starting');
   // Before anything reads or changes the data folder (recovery included): one server per folder.
   const lock = lockDataDir(config.dataDir);
-  const log = (line: Record<string, unknown>): void => {
-    process.stderr.write(JSON.stringify(line) + '\n');
-  };
+  // A SIGHUP during start-up (recovery can take a while) must not end the process either.
+  const hupDuringStart = (): void => log.info('SIGHUP during start-up: nothing to reload yet');
+  process.on('SIGHUP', hupDuringStart);
   let running;
   try {
     running = await startServer(config, log);
@@ -110,14 +113,50 @@ async function main(argv: string[]): Promise<void> {
     throw why === undefined ? e : new StartupError(why);
   }
   process.stdout.write(banner(running, config) + '\n');
-  const stop = (): void => {
-    void running.close().then(() => {
-      lock.release();
-      process.exit(0);
-    });
+  process.off('SIGHUP', hupDuringStart);
+  handleSignals(running, log, config, () => loadConfig(args, process.env), () => lock.release());
+}
+
+/**
+ * SIGTERM/SIGINT: a graceful stop (server.ts shutdown), then exit 0; a second one exits at
+ * once (128 + the signal's number, as a shell reports a process killed by it: the store
+ * needs no clean stop to lose nothing acknowledged, recovery.ts). SIGHUP: re-read the
+ * settings and apply the log level and TLS files; a failure is logged, the server goes on.
+ */
+function handleSignals(running: RunningServer, log: Logger, config: Config, reread: () => Config, release: () => void): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting at once');
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    }
+    stopping = true;
+    log.info({ signal, shutdownTimeoutS: config.shutdownTimeoutS }, 'signal received');
+    running.shutdown(config.shutdownTimeoutS * 1000).then(
+      () => {
+        release();
+        log.info('stopped');
+        process.exit(0);
+      },
+      (e: unknown) => {
+        log.error({ error: e instanceof Error ? e.stack ?? e.message : String(e) }, 'stopping failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  process.on('SIGHUP', () => {
+    log.info({ signal: 'SIGHUP' }, 'reloading');
+    let fresh: Config;
+    try {
+      fresh = reread();
+    } catch (e) {
+      log.error({ error: (e as Error).message }, 'reload refused: invalid settings, nothing changed');
+      return;
+    }
+    running.reload(fresh).catch((e: unknown) => log.error({ error: (e as Error).message }, 'reload failed: the certificate in use is kept'));
+  });
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

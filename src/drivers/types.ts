@@ -232,6 +232,14 @@ export interface MetadataStore {
   appendableObjects(): AsyncIterable<ObjectRecord>;
   /** The unsettled blobs registry; its rows for dereferenced blobs are written by the commits themselves. */
   readonly unsettled: UnsettledStore;
+  /**
+   * Every bucket's usage, from counters the store keeps up to date with each commit:
+   * costs one row per bucket, never a scan of the objects (metrics read it per scrape).
+   * Unlike usage(), noncurrentVersions counts no delete markers.
+   */
+  bucketUsage(): BucketUsage[];
+  /** Set once the store refuses every write until a restart (a failed WAL fsync): readiness reports it. */
+  writeFailure(): Error | undefined;
   /** Per bucket: current objects and their bytes, and every stored version (noncurrent ones and delete markers included), from metadata (`ossd du`). */
   usage(): Promise<BucketUsage[]>;
   /**

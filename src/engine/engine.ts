@@ -1,5 +1,5 @@
 /** The engine: OSS semantics over a metadata store and a blob store. Knows nothing of HTTP. */
-import type { BlobStore, MetadataStore } from '../drivers/types.js';
+import type { BlobStore, BucketUsage, MetadataStore } from '../drivers/types.js';
 import { BucketService } from './buckets.js';
 import { type ListQuery, type ListResult, listObjects } from './listing.js';
 import { MultipartService } from './multipart.js';
@@ -56,6 +56,16 @@ export class Engine {
   async listVersions(bucket: string, q: VersionListQuery): Promise<VersionListResult> {
     await this.buckets.require(bucket);
     return listVersions(this.meta, bucket, q);
+  }
+
+  /** Objects and bytes of every bucket, from counters kept on commit (no scan). */
+  bucketUsage(): BucketUsage[] {
+    return this.meta.bucketUsage();
+  }
+
+  /** Why the store takes no more writes until a restart, if it does not. */
+  writeFailure(): Error | undefined {
+    return this.meta.writeFailure();
   }
 
   /** Syncs journaled appends into their blobs now (also done in the background). */

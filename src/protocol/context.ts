@@ -28,6 +28,8 @@ export interface RequestContext {
   host: string;
   /** Operation name from the table, for logs. */
   operation: string;
+  /** The OSS error code answered, for logs and metrics (set when the error response is made). */
+  errorCode?: string;
   /** True when the client sent Expect: 100-continue and is waiting for our go-ahead. */
   awaitingContinue: boolean;
   /** Extra fields for the request's log line (a follow read: why it ended, followers left). */

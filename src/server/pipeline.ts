@@ -22,12 +22,21 @@ import type { AdminHandler } from './admin.js';
 import { bucketBeforeAuthentication } from './check-order.js';
 import { closeAfterAnswer } from './closing-sockets.js';
 import { addCorsHeaders } from './cors-hook.js';
+import type { Logger } from './logger.js';
+import type { ProbeHandler } from './probes.js';
+import { isDiskFull } from '../engine/errors.js';
 
 export interface PipelineDeps {
   config: Config;
   engine: Engine;
   keys: KeyLookup;
-  log: (line: Record<string, unknown>) => void;
+  log: Logger;
+  /** Sees every request from its start (request-observer.ts: log line and metrics). */
+  observe?: (ctx: RequestContext) => () => void;
+  /** A write refused for a full disk (the server logs it, throttled). */
+  onDiskFull?: (ctx: RequestContext) => void;
+  /** `/-/health`, `/-/ready`, `/-/metrics` (probes.ts). */
+  probes?: ProbeHandler;
   /** The principal, with its limits, of a verified access key (src/keys/keyring.ts). */
   principalOf?: (accessKeyId: string) => Principal;
   /** The `/-/admin/` endpoint (admin.ts): answers and returns true for its requests. */
@@ -54,7 +63,6 @@ export async function handleRequest(
   res: ServerResponse,
   awaitingContinue: boolean,
 ): Promise<void> {
-  const started = Date.now();
   const requestId = newRequestId();
   res.setHeader('x-oss-request-id', requestId);
   res.setHeader('server', 'AliyunOSS');
@@ -74,6 +82,7 @@ export async function handleRequest(
     operation: 'Unknown',
     awaitingContinue,
   };
+  const handlerReturned = deps.observe?.(ctx);
   // A GET or HEAD that declares a body is answered, then its connection closed instead of
   // reused: a body on a method without body semantics is where front ends and back ends
   // disagree on framing (request smuggling), so nothing more is read from that connection.
@@ -84,14 +93,9 @@ export async function handleRequest(
   try {
     const target = parseTarget(req.url ?? '/');
     const candidates = resolveTargets(host, target.path, deps.config);
-    // HEAD too: load balancers and uptime probes often check health with HEAD.
-    if ((method === 'GET' || method === 'HEAD') && target.rawPath === '/-/health' && candidates[0]?.bucket === '-') {
-      ctx.operation = 'Health';
-      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '3' });
-      res.end(method === 'HEAD' ? undefined : 'ok\n');
-      return;
-    }
     ctx.query = target.query;
+    // Only requests for bucket '-' (never a bucket name) pay for the await.
+    if (candidates[0]?.bucket === '-' && deps.probes !== undefined && (await deps.probes(ctx, target.rawPath, candidates))) return;
     if (deps.admin?.(ctx, target.rawPath, candidates) === true) return;
     // Bucket CORS rules: Access-Control-* headers on every answer to a request with Origin.
     await addCorsHeaders(deps.engine, req, res, method, candidates[0]?.bucket);
@@ -145,9 +149,7 @@ export async function handleRequest(
   } catch (e) {
     respondWithError(deps, ctx, e);
   } finally {
-    if (deps.config.logRequests) {
-      deps.log({ t: new Date(started).toISOString(), id: requestId, op: ctx.operation, status: res.statusCode, ms: Date.now() - started, ...ctx.logFields });
-    }
+    handlerReturned?.();
   }
 }
 
@@ -208,9 +210,11 @@ function respondWithError(deps: PipelineDeps, ctx: RequestContext, e: unknown): 
     return;
   }
   const err = toOssError(e);
+  ctx.errorCode = err.code;
   if (err.code === 'InternalError') {
-    deps.log({ level: 'error', id: ctx.requestId, op: ctx.operation, error: e instanceof Error ? e.stack ?? e.message : String(e) });
+    deps.log.error({ requestId: ctx.requestId, operation: ctx.operation, error: e instanceof Error ? e.stack ?? e.message : String(e) }, 'internal error');
   }
+  if (isDiskFull(e)) deps.onDiskFull?.(ctx);
   const res = ctx.res;
   if (res.headersSent) {
     // Too late for an error response: the status is gone; cut the connection so the

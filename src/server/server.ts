@@ -17,6 +17,12 @@ import { loadRootCredentials, type RootCredentials } from './credentials.js';
 import { adminHandler } from './admin.js';
 import { handleRequest, newRequestId, type PipelineDeps } from './pipeline.js';
 import { IdlePoll } from './idle-poll.js';
+import type { Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { probeHandler, type ReadinessState } from './probes.js';
+import { observeRequest, type RequestFacts } from './request-observer.js';
+import { GracefulStop } from './graceful.js';
+import { throttled } from './throttle.js';
 import { isClosing } from './closing-sockets.js';
 
 /** How long a stop waits for follow reads to send their end (a reader that does not read is cut). */
@@ -28,7 +34,24 @@ export interface RunningServer {
   credentials: RootCredentials;
   recovery: RecoveryReport;
   endpoint: string;
-  close(): Promise<void>;
+  /**
+   * The graceful stop: no new connections, requests in flight get up to `deadlineMs`,
+   * then the store is closed cleanly (nothing to recover at the next start). Logs each step.
+   */
+  shutdown(deadlineMs: number): Promise<void>;
+  /** SIGHUP: the log level and the TLS certificate and key of `fresh` (re-read settings) apply, without dropping a connection. */
+  reload(fresh: Config): Promise<void>;
+}
+
+/** The request line's status in metrics: the HTTP status, or `aborted` when the exchange was cut. */
+function statusLabel(f: RequestFacts): string {
+  return f.aborted ? 'aborted' : String(f.status ?? 0);
+}
+
+/** Reads the PEM certificate (chain) and key files of --tls-cert/--tls-key. */
+async function readTls(c: Config): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (!c.tlsCert || !c.tlsKey) return undefined;
+  return { cert: await fsp.readFile(c.tlsCert), key: await fsp.readFile(c.tlsKey) };
 }
 
 /**
@@ -44,7 +67,7 @@ function parseErrorMessage(err: NodeJS.ErrnoException): string {
   return 'The request could not be parsed as HTTP.';
 }
 
-export async function startServer(config: Config, log: (line: Record<string, unknown>) => void): Promise<RunningServer> {
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   await fsp.mkdir(config.dataDir, { recursive: true });
   // Request-body bytes held in memory, all requests together (body-budget.ts).
   setBodyBudget(config.maxBufferedBodyBytes ?? DEFAULT_BODY_BUDGET);
@@ -57,25 +80,36 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   const meta = new SqliteMetadataStore(config.dataDir, { syncOnLoop: () => inFlight <= 1 });
   // OSSD_FAULTS: a test hook injecting EIO/ENOSPC into the drivers (faults-config.ts); unset in production.
   const drivers = applyFaults(meta, blobs, process.env);
-  if (drivers.plan) log({ level: 'warn', faults: process.env.OSSD_FAULTS, note: 'fault injection (test hook) is active' });
-  const engine = new Engine(drivers.meta, drivers.blobs, (e) => log({ level: 'warn', background: String(e) }));
+  if (drivers.plan) log.warn({ faults: process.env.OSSD_FAULTS }, 'fault injection (test hook) is active');
+  const engine = new Engine(drivers.meta, drivers.blobs, (e) => log.warn({ error: String(e) }, 'background work failed'));
+  const recoveryStarted = performance.now();
   const recovery = await engine.recover();
   // What start-up had to look at: 0 blobs after a clean stop, the work in flight after a crash (recovery.ts).
   const { unwritten, ...recovered } = recovery;
-  log({ level: 'info', recovery: { ...recovered, fullDiskObjects: unwritten?.size ?? 0 } });
+  log.info({ recovery: { ...recovered, fullDiskObjects: unwritten?.size ?? 0 }, durationMs: Math.round(performance.now() - recoveryStarted) }, 'recovery done');
+  if (unwritten?.size) log.warn({ objects: unwritten.size }, 'disk full: journaled appends kept in the journal until space is freed');
+  const readiness: ReadinessState = { recovered: true, shuttingDown: false, writeFailure: () => engine.writeFailure() };
 
   // Root first, then the keys of `ossd keys` and temporary credentials, read from meta.db
   // on every request so that changes made by the CLI meanwhile apply at once.
   const keyring = new Keyring(credentials, new KeyStore(config.dataDir));
+  const metrics = new Metrics({ dataDir: config.dataDir, inFlight: () => inFlight, bucketUsage: () => engine.bucketUsage() });
+  const diskFullWarning = throttled(10_000, (refused: number, ctx: { operation: string; bucket?: string }) =>
+    log.warn({ refusedSinceLastLine: refused, operation: ctx.operation, bucket: ctx.bucket, dataDir: config.dataDir }, 'disk full: writes refused with 507 InsufficientStorage until space is freed'));
   const deps: PipelineDeps = {
     config: effective, engine, keys: keyring.lookup, log,
     principalOf: (id) => keyring.principal(id), admin: adminHandler(keyring, { engine, dataDir: config.dataDir }),
+    probes: probeHandler(config, keyring, metrics, readiness),
+    onDiskFull: (ctx) => diskFullWarning({ operation: ctx.operation, bucket: ctx.target.bucket }),
+    observe: (ctx) =>
+      observeRequest(ctx, (facts) => {
+        metrics.record({ operation: facts.operation, status: statusLabel(facts), errorCode: facts.errorCode, durationS: facts.durationMs / 1000, bytesIn: facts.bytesIn, bytesOut: facts.bytesOut });
+        if (config.logRequests) log.info(facts, 'request');
+      }),
   };
   const headersTimeout = config.headersTimeoutMs ?? 60_000;
   // --tls-cert/--tls-key: the same server over TLS (node:https), same handlers.
-  const tls = config.tlsCert && config.tlsKey
-    ? { cert: await fsp.readFile(config.tlsCert), key: await fsp.readFile(config.tlsKey) }
-    : undefined;
+  const tls = await readTls(config);
   const listen = (o: ServerOptions): Server => (tls ? (createHttpsServer({ ...o, ...tls }) as unknown as Server) : createServer(o));
   const server = listen({
     keepAliveTimeout: 65_000,
@@ -92,6 +126,7 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   server.setTimeout(config.idleTimeoutMs ?? 120_000);
   server.maxConnections = config.maxConnections ?? 10_000;
   const idlePoll = new IdlePoll(config.idlePollUs ?? 0, () => inFlight > 0);
+  const graceful = new GracefulStop(server);
   const serve = (req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void => {
     // Pipelined behind a request after which the connection closes (closing-sockets.ts):
     // not run, not answered (Node never sends it, nor emits its 'close': it is not counted).
@@ -99,6 +134,7 @@ export async function startServer(config: Config, log: (line: Record<string, unk
       req.resume();
       return;
     }
+    graceful.track(req, res);
     inFlight++;
     res.once('close', () => {
       if (--inFlight === 0) idlePoll.idle();
@@ -112,6 +148,10 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   // Any other Expect value: Node would answer a bare 417 (no x-oss-request-id); the
   // expectation is ignored instead and the request handled like any other.
   server.on('checkExpectation', (req, res) => serve(req, res, /\b100-continue\b/i.test(String(req.headers.expect))));
+  // Connections past --max-connections: Node closes them on accept and says so here.
+  const refusedWarning = throttled(10_000, (refused: number, remoteAddress?: string) =>
+    log.warn({ refusedSinceLastLine: refused, maxConnections: server.maxConnections, clientAddress: remoteAddress }, 'connection refused: max-connections reached'));
+  server.on('drop', (data?: { remoteAddress?: string }) => refusedWarning(data?.remoteAddress));
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // README §3: x-oss-request-id on every response, even to requests Node could not parse.
     if (!socket.writable) return socket.destroy();
@@ -128,6 +168,12 @@ export async function startServer(config: Config, log: (line: Record<string, unk
     socket.end(
       `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nx-oss-request-id: ${id}\r\ncontent-type: application/xml\r\nconnection: close\r\n${framing}`,
     );
+    // No request object exists: its line and metrics are made here, under operation 'Unparsable'.
+    const status = tooLarge ? 431 : 400;
+    metrics.record({ operation: 'Unparsable', status: String(status), errorCode: error.code, durationS: 0, bytesIn: 0, bytesOut: head ? 0 : Buffer.byteLength(body) });
+    if (config.logRequests) {
+      log.info({ requestId: id, operation: 'Unparsable', status, aborted: false, errorCode: error.code, clientAddress: (socket as import('node:net').Socket).remoteAddress, parseError: err.code }, 'request');
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -137,21 +183,41 @@ export async function startServer(config: Config, log: (line: Record<string, unk
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const endpoint = `${tls ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  log.info({ endpoint, address: config.host, port, tls: tls !== undefined }, 'ready');
   return {
     server,
     engine,
     credentials,
     recovery,
     endpoint,
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Follow reads end with reason `shutdown`; their trailers go out before connections are cut.
-      await engine.changes.shutdown(FOLLOW_SHUTDOWN_WAIT_MS);
-      await new Promise((resolve) => setImmediate(resolve));
-      server.closeAllConnections();
-      await closed;
+    shutdown: async (deadlineMs) => {
+      readiness.shuttingDown = true;
+      log.info({ requestsInFlight: graceful.requestsInFlight, deadlineS: deadlineMs / 1000 }, 'stopping: no new connections, waiting for the requests in flight');
+      const stopped = graceful.stop(deadlineMs);
+      // Follow reads end with reason `shutdown` (their trailers go out) instead of holding the stop to its deadline.
+      await engine.changes.shutdown(Math.min(FOLLOW_SHUTDOWN_WAIT_MS, deadlineMs));
+      const { outcome, cut } = await stopped;
+      if (outcome === 'deadline') log.warn({ cut, deadlineS: deadlineMs / 1000 }, 'stopping: deadline reached, requests still in flight were cut');
+      else log.info('stopping: every request in flight was answered');
       await engine.close();
       keyring.store.close();
+      log.info('stopping: store closed cleanly');
+    },
+    reload: async (fresh) => {
+      if (fresh.logLevel !== log.level) {
+        // Said at whichever of the two levels shows more, so the line is seen both ways.
+        const change = { from: log.level, to: fresh.logLevel };
+        const moreVerbose = (log.levels.values[fresh.logLevel] ?? Infinity) < log.levelVal;
+        if (moreVerbose) log.level = fresh.logLevel;
+        log.info(change, 'reload: log level');
+        log.level = fresh.logLevel;
+      }
+      if (!tls) return;
+      // New connections get the new certificate; open ones keep theirs (TLS has no swap mid-connection).
+      const next = await readTls(fresh);
+      if (!next) throw new Error('TLS was configured at start: --tls-cert and --tls-key stay required');
+      (server as unknown as import('node:tls').Server).setSecureContext(next);
+      log.info({ tlsCert: fresh.tlsCert }, 'reload: TLS certificate and key');
     },
   };
 }

@@ -211,7 +211,7 @@ describe('the admin endpoint', { timeout: 300_000 }, () => {
 it('the server prints no secret: the root one only in its banner, handed-out ones nowhere', { timeout: 300_000 }, async () => {
   await sleep(100);
   const out = ossd.output();
-  assert.match(out, /"op":"AdminIssueTemporaryCredentials"/, 'requests were logged');
+  assert.match(out, /"operation":"AdminIssueTemporaryCredentials"/, 'requests were logged');
   const bannerStart = out.indexOf('ossd is ready');
   const bannerEnd = out.indexOf('nextAppendPosition });', bannerStart);
   assert.ok(bannerStart >= 0 && bannerEnd > bannerStart);

@@ -85,6 +85,6 @@ describe('fault injection needs the test switch', { timeout: 120_000 }, () => {
     const ossd = await startOssd({ dataDir: join(scratch, 'allowed'), env: { OSSD_FAULTS: 'blob.write:1:EIO', OSSD_TEST_FAULTS: '1' } });
     await ossd.stop();
     ossd.cleanup();
-    assert.match(ossd.output(), /"faults":"blob.write:1:EIO","note":"fault injection \(test hook\) is active"/);
+    assert.match(ossd.output(), /"level":"warn".*"faults":"blob.write:1:EIO","msg":"fault injection \(test hook\) is active"/);
   });
 });

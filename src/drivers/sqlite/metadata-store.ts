@@ -37,6 +37,7 @@ import { type BucketRow, type ObjectRow, OBJECT_ROW_COLUMNS, bucketFromRow, buck
 import { type RecentRow, RecentRows } from './recent-rows.js';
 import { SqliteMultipart } from './multipart-store.js';
 import { SqliteUnsettled, UNSETTLED_KEY } from './unsettled-store.js';
+import { SqliteBucketUsage } from './usage-store.js';
 import { snapshotSync, syncSnapshot, usageSync } from './snapshot.js';
 
 interface QueuedWrite {
@@ -78,6 +79,8 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Noncurrent versions and delete markers (version-store.ts). */
   private readonly versions: SqliteVersions;
   private readonly reserve: SpaceReserve;
+  /** Objects and bytes per bucket, kept by triggers (usage-store.ts). */
+  private readonly usageCounters: SqliteBucketUsage;
   /** Object rows read or written lately, checked by revision (recent-rows.ts). */
   private readonly recent = new RecentRows();
 
@@ -137,6 +140,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.inline = new SqliteInlineBlobs(db);
     this.appendKeys = new SqliteAppendKeys(db, (bucket, key) => this.wal.barrier(objectKey(bucket, key)));
     this.versions = new SqliteVersions(db);
+    this.usageCounters = new SqliteBucketUsage(db);
     this.multipart = new SqliteMultipart(
       db,
       (run, frees) => this.write(run, undefined, frees),
@@ -471,6 +475,14 @@ export class SqliteMetadataStore implements MetadataStore {
     // Materialised first: recovery writes while it walks these rows.
     const rows = this.stmt.appendable.all() as ObjectRow[];
     for (const row of rows) yield objectFromRow(row);
+  }
+
+  bucketUsage(): BucketUsage[] {
+    return this.usageCounters.list();
+  }
+
+  writeFailure(): Error | undefined {
+    return this.wal.failed;
   }
 
   async usage(): Promise<BucketUsage[]> {
