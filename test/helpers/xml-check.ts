@@ -16,9 +16,13 @@ export interface XmlRules {
   controlReferences?: boolean;
   /** The root element's name, if it must be one. */
   root?: string;
+  /** Accept control characters written literally inside `<Key>…</Key>` (DeleteMultipleObjects, docs/errors.md). */
+  rawControlsInKeys?: boolean;
 }
 
 export const requestRules: XmlRules = { controlReferences: true };
+/** A DeleteMultipleObjects body: as requestRules, and keys may hold control characters written literally (ali-oss, oss2, Java). */
+export const deleteRules: XmlRules = { controlReferences: true, rawControlsInKeys: true };
 
 const CONTROL_REFERENCE = /&#(?:x0*(?:[1-9a-f]|1[0-9a-f])|0*(?:[1-9]|[12][0-9]|3[01]));/gi;
 
@@ -34,6 +38,8 @@ export function xmlProblem(doc: Buffer | string, rules: XmlRules = {}): string |
     }
   }
   if (rules.controlReferences) text = text.replace(CONTROL_REFERENCE, ' ');
+  // eslint-disable-next-line no-control-regex
+  if (rules.rawControlsInKeys) text = text.replace(/<Key>[^<]*<\/Key>/g, (k) => k.replace(/[\x01-\x08\x0b-\x1f]/g, ' '));
   const parser = new SaxesParser({ xmlns: false });
   let root: string | undefined;
   let doctype = false;
