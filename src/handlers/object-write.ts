@@ -11,7 +11,7 @@ import {
   quoted,
 } from '../protocol/object-headers.js';
 import { copySourceConditions, parseCopySource } from '../protocol/copy-source.js';
-import { withEc } from '../protocol/errors/catalogue.js';
+import { withEc, withStatus } from '../protocol/errors/catalogue.js';
 import { queryValue } from '../protocol/request-target.js';
 import { renderXml, xmlDate } from '../protocol/xml/render.js';
 import { send, sendXml } from '../server/respond.js';
@@ -30,15 +30,14 @@ const PUT_CONDITIONS = ['If-Modified-Since', 'If-Unmodified-Since', 'If-Match', 
 /**
  * OSS does not implement conditional PutObject: any of these headers is answered
  * NotImplemented, `<Header>` naming it (EC 0017-00000245, help.aliyun.com/en/oss/user-guide/
- * 0017-00000245). Its page says the status is 400; ossd answers NotImplemented with the one
- * status the catalogue gives the code, 501 (docs/errors.md). Refusing, rather than ignoring
+ * 0017-00000245), with status 400 as that page says. Refusing, rather than ignoring
  * them, keeps a client that relies on them from overwriting what it meant to protect; the
  * way OSS offers is x-oss-forbid-overwrite.
  */
 function refuseConditionalPut(ctx: RequestContext): void {
   const named = PUT_CONDITIONS.find((h) => header(ctx, h.toLowerCase()) !== undefined);
   if (named === undefined) return;
-  throw new OssError('NotImplemented', undefined, withEc('0017-00000245', { Header: named }));
+  throw new OssError('NotImplemented', undefined, withStatus(400, withEc('0017-00000245', { Header: named })));
 }
 
 /**

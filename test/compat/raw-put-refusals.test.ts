@@ -3,8 +3,7 @@
 // PutObject with If-Match, If-None-Match, If-Modified-Since or If-Unmodified-Since: OSS does
 // not implement conditional PutObject and answers NotImplemented, `<Header>` naming the
 // header, EC 0017-00000245 (help.aliyun.com/en/oss/user-guide/0017-00000245); nothing is
-// written. OSS's page gives the status as 400; ossd answers NotImplemented with its one
-// status, 501 (docs/errors.md). x-oss-forbid-overwrite is what OSS offers instead.
+// written, status 400 as OSS's page gives it. x-oss-forbid-overwrite is what OSS offers instead.
 // PutSymlink with x-oss-server-side-encryption: OSS takes that header on PutObject,
 // PostObject, CopyObject, InitiateMultipartUpload and AppendObject only (OSS page
 // 0005-00000002): 400 InvalidArgument, EC 0005-00000002, no link made.
@@ -45,7 +44,7 @@ describe('write headers OSS refuses', { timeout: 120_000 }, () => {
   for (const [name, value] of conditions) {
     test(`PutObject with ${name}: NotImplemented naming it, nothing written`, async () => {
       const r = await raw(ossd, { method: 'PUT', path: `/${B}/obj`, headers: { [name]: value }, body: 'replaced' });
-      assertErr(r, 501, 'NotImplemented');
+      assertErr(r, 400, 'NotImplemented');
       assert.equal(tag(r, 'Header'), name);
       assert.equal(tag(r, 'EC'), '0017-00000245');
       assert.equal(r.headers['x-oss-ec'], '0017-00000245');
@@ -54,7 +53,7 @@ describe('write headers OSS refuses', { timeout: 120_000 }, () => {
   }
 
   test('a new key with If-None-Match (V4) is refused too, and not created', async () => {
-    assertErr(await rawV4(ossd, { method: 'PUT', path: `/${B}/new-key`, headers: { 'if-none-match': '*' }, body: 'x' }), 501, 'NotImplemented');
+    assertErr(await rawV4(ossd, { method: 'PUT', path: `/${B}/new-key`, headers: { 'if-none-match': '*' }, body: 'x' }), 400, 'NotImplemented');
     assertErr(await raw(ossd, { method: 'HEAD', path: `/${B}/new-key` }), 404, 'NoSuchKey');
   });
 

@@ -197,6 +197,12 @@ export const OSS_ERROR_STATUS: Readonly<Record<string, number>> = {
 };
 
 /**
+ * Causes OSS answers with another status than its code's usual one, by EC: a conditional
+ * PutObject is NotImplemented with 400 (OSS page 0017-00000245).
+ */
+const OSS_STATUS_BY_EC: Record<string, number> = { '0017-00000245': 400 };
+
+/**
  * What is wrong with one answer, or undefined: every answer has x-oss-request-id; no 5xx
  * but 501; every error (>= 400) carries an <Error> whose <Code> is an OSS code with
  * exactly OSS's status for it (OSS_ERROR_STATUS).
@@ -208,7 +214,8 @@ export function answerProblem(method: string, res: { status: number; headers: Re
   if (res.status >= 500 && !(res.status === 501 && code === 'NotImplemented')) return `server error ${res.status} ${String(code)}: ${xml.slice(0, 400)}`;
   if (res.status < 400) return undefined;
   if (code === undefined) return `error status ${res.status} without an <Error><Code>: ${JSON.stringify(xml.slice(0, 200))}`;
-  const status = OSS_ERROR_STATUS[code];
+  const ec = /<EC>([^<]*)<\/EC>/.exec(xml)?.[1];
+  const status = (ec !== undefined ? OSS_STATUS_BY_EC[ec] : undefined) ?? OSS_ERROR_STATUS[code];
   if (status === undefined) return `error code ${code} (status ${res.status}) is not an OSS error code`;
   if (status !== res.status) return `error code ${code} answered with status ${res.status}, OSS answers ${status}`;
   if (!/^<\?xml[^>]*>\s*<Error>/.test(xml)) return `error body is not an <Error> document: ${JSON.stringify(xml.slice(0, 200))}`;

@@ -149,7 +149,16 @@ export const ERROR_CATALOGUE: Record<string, CatalogueEntry> = {
 };
 
 /** Detail names that are used only to build headers, never rendered as XML elements. */
-export const HEADER_ONLY_DETAILS = new Set(['nextPosition', 'deleteMarker', 'versionId', 'ec']);
+export const HEADER_ONLY_DETAILS = new Set(['nextPosition', 'deleteMarker', 'versionId', 'ec', 'status']);
+
+/**
+ * `details` with the HTTP status of this throw's cause, where OSS answers the same code with
+ * another status than the catalogue's (NotImplemented for a conditional PutObject is 400, EC
+ * 0017-00000245, not 501).
+ */
+export function withStatus(status: number, details: Record<string, string> = {}): Record<string, string> {
+  return { ...details, status: String(status) };
+}
 
 /** `details` with the EC of this throw's cause, where it differs from the catalogue's (rendered as x-oss-ec and <EC>). */
 export function withEc(ec: string, details: Record<string, string> = {}): Record<string, string> {

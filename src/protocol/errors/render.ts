@@ -45,5 +45,6 @@ export function renderError(err: OssError, requestId: string, hostId: string): R
     ...(entry.headers?.(err.details) ?? {}),
   };
   if (ec) headers['x-oss-ec'] = ec;
-  return { status: entry.status, headers, body };
+  const status = /^[45]\d\d$/.test(err.details.status ?? '') ? Number(err.details.status) : entry.status;
+  return { status, headers, body };
 }
