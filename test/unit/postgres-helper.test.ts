@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { psql, startPostgres } from '../helpers/postgres.js';
+import { postgresSkip, psql, startPostgres } from '../helpers/postgres.js';
 
-describe('throw-away PostgreSQL', { timeout: 120_000 }, () => {
+describe('throw-away PostgreSQL', { timeout: 120_000, skip: postgresSkip() }, () => {
   test('starts, answers SELECT 1 over TCP, then stops and leaves nothing', async () => {
     const pg = await startPostgres();
     let stopped = false;
