@@ -103,8 +103,11 @@ async function main(argv: string[]): Promise<void> {
   // Before anything reads or changes the data folder (recovery included): one server per folder.
   const lock = lockDataDir(config.dataDir);
   // A SIGHUP during start-up (recovery can take a while) must not end the process either.
-  const hupDuringStart = (): void => log.info('SIGHUP during start-up: nothing to reload yet');
-  process.on('SIGHUP', hupDuringStart);
+  // One listener for the whole life of the process, switched from "ignore" to "reload" once
+  // the server runs: removing a signal's last listener and adding another was seen to lose
+  // a SIGHUP sent right after start (sighup-tls.test.ts, 1 run in 4 under load).
+  let onHup = (): void => log.info('SIGHUP during start-up: nothing to reload yet');
+  process.on('SIGHUP', () => onHup());
   let running;
   try {
     running = await startServer(config, log);
@@ -113,8 +116,7 @@ async function main(argv: string[]): Promise<void> {
     throw why === undefined ? e : new StartupError(why);
   }
   process.stdout.write(banner(running, config) + '\n');
-  process.off('SIGHUP', hupDuringStart);
-  handleSignals(running, log, config, () => loadConfig(args, process.env), () => lock.release());
+  onHup = handleSignals(running, log, config, () => loadConfig(args, process.env), () => lock.release());
 }
 
 /**
@@ -123,7 +125,7 @@ async function main(argv: string[]): Promise<void> {
  * needs no clean stop to lose nothing acknowledged, recovery.ts). SIGHUP: re-read the
  * settings and apply the log level and TLS files; a failure is logged, the server goes on.
  */
-function handleSignals(running: RunningServer, log: Logger, config: Config, reread: () => Config, release: () => void): void {
+function handleSignals(running: RunningServer, log: Logger, config: Config, reread: () => Config, release: () => void): () => void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -146,7 +148,7 @@ function handleSignals(running: RunningServer, log: Logger, config: Config, rere
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  process.on('SIGHUP', () => {
+  return () => {
     log.info({ signal: 'SIGHUP' }, 'reloading');
     let fresh: Config;
     try {
@@ -156,7 +158,7 @@ function handleSignals(running: RunningServer, log: Logger, config: Config, rere
       return;
     }
     running.reload(fresh).catch((e: unknown) => log.error({ error: (e as Error).message }, 'reload failed: the certificate in use is kept'));
-  });
+  };
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

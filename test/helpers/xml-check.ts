@@ -18,11 +18,13 @@ export interface XmlRules {
   root?: string;
   /** Accept control characters written literally inside `<Key>…</Key>` (DeleteMultipleObjects, docs/errors.md). */
   rawControlsInKeys?: boolean;
+  /** Accept white space before the XML declaration (the Go v1 SDK sends it; OSS accepts it, docs/errors.md). */
+  leadingWhitespace?: boolean;
 }
 
-export const requestRules: XmlRules = { controlReferences: true };
+export const requestRules: XmlRules = { controlReferences: true, leadingWhitespace: true };
 /** A DeleteMultipleObjects body: as requestRules, and keys may hold control characters written literally (ali-oss, oss2, Java). */
-export const deleteRules: XmlRules = { controlReferences: true, rawControlsInKeys: true };
+export const deleteRules: XmlRules = { ...requestRules, rawControlsInKeys: true };
 
 const CONTROL_REFERENCE = /&#(?:x0*(?:[1-9a-f]|1[0-9a-f])|0*(?:[1-9]|[12][0-9]|3[01]));/gi;
 
@@ -38,6 +40,7 @@ export function xmlProblem(doc: Buffer | string, rules: XmlRules = {}): string |
     }
   }
   if (rules.controlReferences) text = text.replace(CONTROL_REFERENCE, ' ');
+  if (rules.leadingWhitespace) text = text.replace(/^\ufeff?[ \t\r\n]+(?=<\?xml)/, '');
   // eslint-disable-next-line no-control-regex
   if (rules.rawControlsInKeys) text = text.replace(/<Key>[^<]*<\/Key>/g, (k) => k.replace(/[\x01-\x08\x0b-\x1f]/g, ' '));
   const parser = new SaxesParser({ xmlns: false });
