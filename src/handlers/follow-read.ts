@@ -5,12 +5,12 @@
  * ended. The waiting and reading are the engine's (engine/follow.ts); this file parses the
  * request headers and writes the response with backpressure.
  */
-import type { ServerResponse } from 'node:http';
 import { OssError } from '../engine/errors.js';
 import type { FollowEnd } from '../engine/follow.js';
 import type { ObjectRecord } from '../engine/model.js';
 import { header, type RequestContext } from '../protocol/context.js';
 import { queryValue } from '../protocol/request-target.js';
+import { writable } from '../server/pooled-send.js';
 
 /** Request and response header that marks a follow read. */
 const FOLLOW = 'x-ossd-follow';
@@ -51,19 +51,6 @@ function seconds(ctx: RequestContext, name: string, fallback: number, cap: numbe
   return Math.min(Number(v), cap);
 }
 
-/** Resolves once the response can take more (true), or is closed (false). */
-function drained(res: ServerResponse): Promise<boolean> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve(!res.destroyed);
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
-
 /**
  * Answers the GET as a follow read from `offset`: the object's headers (those of the
  * object as it is now; no Content-Length, Content-MD5 or CRC-64, which would describe only
@@ -100,7 +87,7 @@ export async function sendFollow(ctx: RequestContext, rec: ObjectRecord, headers
       },
       write: (chunk) => {
         if (res.destroyed) return Promise.resolve(false);
-        return res.write(chunk) ? Promise.resolve(true) : drained(res);
+        return res.write(chunk) ? Promise.resolve(true) : writable(res);
       },
     });
   } finally {

@@ -42,7 +42,7 @@ async function readPiece(readAt: ReadAt, position: number, end: number): Promise
 }
 
 /** Resolves once the response can take more, or is closed (then false). */
-function writable(res: ServerResponse): Promise<boolean> {
+export function writable(res: ServerResponse): Promise<boolean> {
   return new Promise((resolve) => {
     const done = (): void => {
       res.off('drain', done);
