@@ -240,8 +240,6 @@ export interface MetadataStore {
   bucketUsage(): BucketUsage[];
   /** Set once the store refuses every write until a restart (a failed WAL fsync): readiness reports it. */
   writeFailure(): Error | undefined;
-  /** Per bucket: current objects and their bytes, and every stored version (noncurrent ones and delete markers included), from metadata (`ossd du`). */
-  usage(): Promise<BucketUsage[]>;
   /**
    * Writes a consistent copy of the metadata (everything committed when it starts, and
    * whatever it refers to that only the metadata store holds) into the folder `dir`

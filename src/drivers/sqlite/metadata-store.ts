@@ -38,7 +38,7 @@ import { type RecentRow, RecentRows } from './recent-rows.js';
 import { SqliteMultipart } from './multipart-store.js';
 import { SqliteUnsettled, UNSETTLED_KEY } from './unsettled-store.js';
 import { SqliteBucketUsage } from './usage-store.js';
-import { snapshotSync, syncSnapshot, usageSync } from './snapshot.js';
+import { snapshotSync, syncSnapshot } from './snapshot.js';
 
 interface QueuedWrite {
   run: () => unknown;
@@ -483,10 +483,6 @@ export class SqliteMetadataStore implements MetadataStore {
 
   writeFailure(): Error | undefined {
     return this.wal.failed;
-  }
-
-  async usage(): Promise<BucketUsage[]> {
-    return usageSync(this.db);
   }
 
   async snapshotTo(dir: string): Promise<void> {
