@@ -1,0 +1,76 @@
+/**
+ * The PostgreSQL connection of a node (issue 19, docs/storage.md "Scale-out design"): one
+ * `pg` pool shared by every part of the driver (metadata, multipart, keys, leases), a
+ * transaction helper, and the migrations run at start under the advisory lock
+ * (migrations.ts). The pool is the only state: a node keeps nothing another node needs.
+ */
+import pg from 'pg';
+import { LEDGER_SQL, LOCK_SQL, migrations } from './migrations.js';
+
+// bigint (int8) columns come back as JavaScript numbers: sizes, times and revisions all
+// stay below 2^53 (README: 5 GiB objects, ms timestamps, revision blocks).
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export type PgClient = pg.PoolClient;
+
+/** SQLSTATEs after which a transaction may simply be run again. */
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+
+export class PgDatabase {
+  readonly pool: pg.Pool;
+
+  constructor(
+    readonly url: string,
+    /** Connections the pool may open (each node: its requests' transactions, plus LISTEN). */
+    max = 16,
+  ) {
+    this.pool = new pg.Pool({ connectionString: url, max });
+    // An idle client's error (the server restarted) must not crash the process: the pool drops it.
+    this.pool.on('error', () => undefined);
+  }
+
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.pool.query<R>(text, values);
+  }
+
+  /**
+   * Runs `fn` in one transaction (READ COMMITTED: every compare-and-set is a conditional
+   * statement, so it needs no stronger isolation); COMMIT when it resolves, ROLLBACK when
+   * it throws. A serialization failure or deadlock runs it again, up to 5 times.
+   */
+  async tx<T>(fn: (c: PgClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const c = await this.pool.connect();
+      try {
+        await c.query('BEGIN');
+        const result = await fn(c);
+        await c.query('COMMIT');
+        return result;
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        if (attempt < 5 && RETRYABLE.has((e as { code?: string }).code ?? '')) continue;
+        throw e;
+      } finally {
+        c.release();
+      }
+    }
+  }
+
+  /** Applies the pending migrations: one transaction holding the migration advisory lock. */
+  async migrate(): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query(LOCK_SQL);
+      await c.query(LEDGER_SQL);
+      const done = new Set((await c.query<{ version: number }>('SELECT version FROM ossd_schema_migrations')).rows.map((r) => r.version));
+      for (const m of migrations()) {
+        if (done.has(m.version)) continue;
+        await c.query(m.sql);
+        await c.query('INSERT INTO ossd_schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
