@@ -1,6 +1,6 @@
 /**
  * Engine conformance suite: the engine's rules against real drivers. Runs for every
- * driver pair named in OSSD_TEST_DRIVERS (today only the embedded default, sqlite+fs);
+ * driver pair named in OSSD_TEST_DRIVERS (today only the embedded default, sqlite+file);
  * a new driver pair must pass it unchanged.
  */
 import assert from 'node:assert/strict';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { FsBlobStore } from '../../src/drivers/fs/blob-store.js';
 import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
+import type { BlobStore, MetadataStore } from '../../src/drivers/types.js';
 import { Engine } from '../../src/engine/engine.js';
 
 /** A maker of temporary folders, all removed after the test file. */
@@ -18,15 +19,36 @@ export function tempDirs(prefix: string): () => string {
   };
 }
 
-/** The driver pairs the conformance suites run for (OSSD_TEST_DRIVERS); today only the embedded default. */
-export const DRIVER_PAIRS = (process.env.OSSD_TEST_DRIVERS ?? 'sqlite+fs').split(',');
+/**
+ * The driver pairs the conformance suites run for (OSSD_TEST_DRIVERS, comma-separated
+ * `<metadata>+<blobs>`): sqlite+file (the embedded default), postgres+file, postgres+s3.
+ */
+export const DRIVER_PAIRS = (process.env.OSSD_TEST_DRIVERS ?? 'sqlite+file').split(',');
+
+/**
+ * Makers of each kind of store, by the name used in a pair. A maker gets the test's temp
+ * folder and sets up (and registers the cleanup of, with `after`) whatever server its
+ * store needs: one per test file, a fresh database or bucket per engine.
+ */
+const METADATA_MAKERS: Record<string, (dir: string) => Promise<MetadataStore>> = {
+  sqlite: async (dir) => new SqliteMetadataStore(dir),
+};
+const BLOB_MAKERS: Record<string, (dir: string) => Promise<BlobStore>> = {
+  file: async (dir) => {
+    const blobs = new FsBlobStore(dir);
+    await blobs.init();
+    return blobs;
+  },
+};
 
 /** An engine on a driver pair's stores in `dir`; a background error fails the test. */
-export async function makeEngine(dir: string, pair = 'sqlite+fs'): Promise<Engine> {
-  if (pair !== 'sqlite+fs') throw new Error(`unknown driver pair ${pair}`);
-  const blobs = new FsBlobStore(dir);
-  await blobs.init();
-  return new Engine(new SqliteMetadataStore(dir), blobs, (e) => {
+export async function makeEngine(dir: string, pair = 'sqlite+file'): Promise<Engine> {
+  const [metaName = '', blobName = ''] = pair.replace(/\+fs$/, '+file').split('+');
+  const makeMeta = METADATA_MAKERS[metaName];
+  const makeBlobs = BLOB_MAKERS[blobName];
+  if (!makeMeta || !makeBlobs) throw new Error(`unknown driver pair ${pair}`);
+  const blobs = await makeBlobs(dir);
+  return new Engine(await makeMeta(dir), blobs, (e) => {
     throw e;
   });
 }
