@@ -4,27 +4,15 @@
 // (0015-00000405), ListObjectVersions' prefix (0012-00000103). 1023 bytes still lists.
 // Before, ossd listed them (checked: every refusal below failed with 200); fails when
 // listingArgument's length check is removed: checked.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
-import { keepAliveClient, strictXml, type Answer, type KeepAliveClient } from '../helpers/raw-keepalive.js';
+import { strictXml, type Answer, useKeepAliveOssd } from '../helpers/raw-keepalive.js';
 
-let ossd: Ossd;
-let client: KeepAliveClient;
-const send = (method: string, p: string): Promise<Answer> => client.send(method, p);
-
-before(async () => {
-  ossd = await startOssd();
-  client = keepAliveClient(ossd);
+const { client } = useKeepAliveOssd(async () => {
   assert.equal((await send('PUT', '/lal/')).status, 200);
   assert.equal((await send('PUT', '/lal/k')).status, 200);
-}, { timeout: 60_000 });
-
-after(async () => {
-  client.close();
-  await ossd.stop();
-  ossd.cleanup();
-}, { timeout: 60_000 });
+});
+const send = (method: string, p: string): Promise<Answer> => client.send(method, p);
 
 /** `n` bytes: ASCII, or 3-byte UTF-8 characters (byte length, not characters, counts). */
 const ascii = (n: number): string => 'p'.repeat(n);
