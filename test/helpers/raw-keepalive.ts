@@ -50,7 +50,7 @@ export function keepAliveClient(ossd: Ossd): KeepAliveClient {
         });
       }
       return new Promise((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port: ossd.port, method, path, headers, agent }, (res) => {
+        const req = http.request({ host: ossd.host, port: ossd.port, method, path, headers, agent }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
