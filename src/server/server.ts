@@ -127,6 +127,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   server.maxConnections = config.maxConnections ?? 10_000;
   const idlePoll = new IdlePoll(config.idlePollUs ?? 0, () => inFlight > 0);
   const graceful = new GracefulStop(server);
+  const requestClosed = (): void => {
+    if (--inFlight === 0) idlePoll.idle();
+  };
   const serve = (req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void => {
     // Pipelined behind a request after which the connection closes (closing-sockets.ts):
     // not run, not answered (Node never sends it, nor emits its 'close': it is not counted).
@@ -136,9 +139,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }
     graceful.track(req, res);
     inFlight++;
-    res.once('close', () => {
-      if (--inFlight === 0) idlePoll.idle();
-    });
+    // One function for every response, and on() rather than once() ('close' comes once):
+    // a follow read's response lives for hours, 10,000 of them (BENCH.md "Follow reads").
+    res.on('close', requestClosed);
     void handleRequest(deps, req, res, awaitingContinue);
   };
   server.on('request', (req, res) => serve(req, res, false));
