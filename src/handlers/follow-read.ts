@@ -18,7 +18,7 @@ const FOLLOW = 'x-ossd-follow';
 /** The trailer that says why the read ended. */
 export const FOLLOW_END = 'x-ossd-follow-end';
 
-/** Defaults and caps of the two timers, in seconds (documented in docs/extensions.md). */
+/** Defaults (unless --follow-idle-timeout / --follow-max-duration say otherwise) and caps of the two timers, in seconds (docs/extensions.md). */
 export const FOLLOW_IDLE_DEFAULT_S = 60;
 export const FOLLOW_IDLE_CAP_S = 3600;
 export const FOLLOW_MAX_DEFAULT_S = 3600;
@@ -60,8 +60,9 @@ function seconds(ctx: RequestContext, name: string, fallback: number, cap: numbe
  * the response when the read ends.
  */
 export function sendFollow(ctx: RequestContext, rec: ObjectRecord, headers: Record<string, string>, offset: number): void {
-  const idleMs = seconds(ctx, 'x-ossd-follow-idle-timeout', FOLLOW_IDLE_DEFAULT_S, FOLLOW_IDLE_CAP_S) * 1000;
-  const maxMs = seconds(ctx, 'x-ossd-follow-max-duration', FOLLOW_MAX_DEFAULT_S, FOLLOW_MAX_CAP_S) * 1000;
+  // The server's defaults (--follow-idle-timeout, --follow-max-duration) unless the request says.
+  const idleMs = seconds(ctx, 'x-ossd-follow-idle-timeout', ctx.config.followIdleTimeoutS ?? FOLLOW_IDLE_DEFAULT_S, FOLLOW_IDLE_CAP_S) * 1000;
+  const maxMs = seconds(ctx, 'x-ossd-follow-max-duration', ctx.config.followMaxDurationS ?? FOLLOW_MAX_DEFAULT_S, FOLLOW_MAX_CAP_S) * 1000;
   const res = ctx.res;
   const out: Record<string, string> = { ...headers, [FOLLOW]: '1', trailer: FOLLOW_END };
   for (const name of ['content-length', 'content-md5', 'x-oss-hash-crc64ecma', 'content-range']) delete out[name];
