@@ -215,14 +215,23 @@ class FollowRead {
     }
   }
 
+  /**
+   * Runs inside whatever ended the read (a commit's notify(), the deadline sweep, the
+   * response's 'close' event): it must not throw into them, so a failing sink is reported
+   * to the engine's error handler instead.
+   */
   private finish(error?: unknown): void {
     this.finished = true;
     this.deadlines.delete(this);
-    this.req.sink.unwatchGone(this.onGone);
     this.changes?.unsubscribe(this.req.bucket, this.req.key, this.onChange);
-    if (error === undefined) return this.req.sink.ended(this.ended ?? 'shutdown');
-    this.onError(error);
-    this.req.sink.failed(error);
+    try {
+      this.req.sink.unwatchGone(this.onGone);
+      if (error === undefined) return this.req.sink.ended(this.ended ?? 'shutdown');
+      this.onError(error);
+      this.req.sink.failed(error);
+    } catch (e) {
+      this.onError(e);
+    }
   }
 
   /** Sends the committed bytes past `offset`; says why the read ends, if it does. */

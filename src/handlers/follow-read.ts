@@ -74,6 +74,11 @@ export function sendFollow(ctx: RequestContext, rec: ObjectRecord, headers: Reco
   // Now, not with the first bytes: a reader at the end learns at once that the server follows.
   res.flushHeaders();
   releaseSentHead(res);
+  // Everything has been read from the request's header fields (above, and by the pipeline):
+  // nothing reads them while the follow lasts, which may be hours, times 10,000 readers, so
+  // the follow does not keep them (the parsed object and the raw list: ~0.5 KB).
+  ctx.req.headers = {};
+  ctx.req.rawHeaders = [];
   // The read's own timers govern it, not the server's idle-socket timeout (restored after).
   ctx.req.socket.setTimeout(0);
   // The read outlives this call: FollowResponse tells the observer when it is over.
