@@ -96,16 +96,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const metrics = new Metrics({ dataDir: config.dataDir, inFlight: () => inFlight, bucketUsage: () => engine.bucketUsage() });
   const diskFullWarning = throttled(10_000, (refused: number, ctx: { operation: string; bucket?: string }) =>
     log.warn({ refusedSinceLastLine: refused, operation: ctx.operation, bucket: ctx.bucket, dataDir: config.dataDir }, 'disk full: writes refused with 507 InsufficientStorage until space is freed'));
+  const reportRequest = (facts: RequestFacts): void => {
+    metrics.record({ operation: facts.operation, status: statusLabel(facts), errorCode: facts.errorCode, durationS: facts.durationMs / 1000, bytesIn: facts.bytesIn, bytesOut: facts.bytesOut });
+    if (config.logRequests) log.info(facts, 'request');
+  };
   const deps: PipelineDeps = {
     config: effective, engine, keys: keyring.lookup, log,
     principalOf: (id) => keyring.principal(id), admin: adminHandler(keyring, { engine, dataDir: config.dataDir }),
     probes: probeHandler(config, keyring, metrics, readiness),
     onDiskFull: (ctx) => diskFullWarning({ operation: ctx.operation, bucket: ctx.target.bucket }),
-    observe: (ctx) =>
-      observeRequest(ctx, (facts) => {
-        metrics.record({ operation: facts.operation, status: statusLabel(facts), errorCode: facts.errorCode, durationS: facts.durationMs / 1000, bytesIn: facts.bytesIn, bytesOut: facts.bytesOut });
-        if (config.logRequests) log.info(facts, 'request');
-      }),
+    // One reporting function for all requests, not a closure per request (a follow read keeps its own for hours).
+    observe: (ctx) => observeRequest(ctx, reportRequest),
   };
   const headersTimeout = config.headersTimeoutMs ?? 60_000;
   // --tls-cert/--tls-key: the same server over TLS (node:https), same handlers.
