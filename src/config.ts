@@ -46,6 +46,10 @@ export interface Config {
   maxConnections?: number;
   /** Cap on request-body bytes held in memory by all requests together; past it, bodies wait (backpressure). */
   maxBufferedBodyBytes?: number;
+  /** Seconds a follow read lasts without a new byte when its request does not say (x-ossd-follow-idle-timeout; docs/extensions.md). */
+  followIdleTimeoutS?: number;
+  /** Seconds a follow read lasts in all when its request does not say (x-ossd-follow-max-duration). */
+  followMaxDurationS?: number;
   /** How long the event loop keeps polling after the last request in flight is answered, in µs (server/idle-poll.ts); 0: off. */
   idlePollUs?: number;
   /** PEM certificate (chain) and private key files: serve HTTPS instead of HTTP. */
@@ -86,6 +90,8 @@ export const OPTIONS = {
   'idle-timeout-ms': { type: 'string', env: 'OSSD_IDLE_TIMEOUT_MS', help: 'ms without traffic before a connection is cut, mid-body too (default 120000)' },
   'max-connections': { type: 'string', env: 'OSSD_MAX_CONNECTIONS', help: 'maximum simultaneous connections (default 10000)' },
   'max-buffered-body-bytes': { type: 'string', env: 'OSSD_MAX_BUFFERED_BODY_BYTES', help: 'request-body bytes held in memory by all requests together before reading pauses (default 67108864)' },
+  'follow-idle-timeout': { type: 'string', env: 'OSSD_FOLLOW_IDLE_TIMEOUT', help: 'seconds a follow read lasts without a new byte unless it asks otherwise (default 60, at most 3600)' },
+  'follow-max-duration': { type: 'string', env: 'OSSD_FOLLOW_MAX_DURATION', help: 'seconds a follow read lasts in all unless it asks otherwise (default 3600, at most 86400)' },
   'idle-poll-us': { type: 'string', env: 'OSSD_IDLE_POLL_US', help: 'µs the event loop keeps polling after answering the last request in flight, 0: off (default 500)' },
   'tls-cert': { type: 'string', env: 'OSSD_TLS_CERT', help: 'PEM certificate file: serve HTTPS (with --tls-key)' },
   'tls-key': { type: 'string', env: 'OSSD_TLS_KEY', help: 'PEM private key file of --tls-cert' },
@@ -137,6 +143,12 @@ function intSetting(name: string, v: string | undefined, dflt: number, min = 1):
     throw new ConfigError(`${name} must be ${min === 0 ? 'a whole number (0 or more)' : 'a positive integer'}, got ${JSON.stringify(v)}`);
   }
   return Number(v);
+}
+
+/** `n`, refused above `max`. */
+function capped(name: string, n: number, max: number): number {
+  if (n > max) throw new ConfigError(`${name} must be at most ${max}, got ${n}`);
+  return n;
 }
 
 /** One of `allowed` (case-insensitive), else a ConfigError naming the setting and the values it takes. */
@@ -232,6 +244,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     idleTimeoutMs: intSetting('idle-timeout-ms', pick('idle-timeout-ms'), 120_000),
     maxConnections: intSetting('max-connections', pick('max-connections'), 10_000),
     maxBufferedBodyBytes: intSetting('max-buffered-body-bytes', pick('max-buffered-body-bytes'), 64 * 1024 * 1024),
+    followIdleTimeoutS: capped('follow-idle-timeout', intSetting('follow-idle-timeout', pick('follow-idle-timeout'), 60), 3600),
+    followMaxDurationS: capped('follow-max-duration', intSetting('follow-max-duration', pick('follow-max-duration'), 3600), 86_400),
     idlePollUs: intSetting('idle-poll-us', pick('idle-poll-us'), 500, 0),
     tlsCert,
     tlsKey,

@@ -65,7 +65,8 @@ function buildProgram(io: ClientIo): Command {
     .option('--batch-bytes <bytes>', 'send a batch when it reaches this size', String(1024 * 1024))
     .option('--batch-ms <ms>', 'or when its first byte has waited this long', '200')
     .option('--retries <n>', 'retries of one batch after timeouts, lost connections, 5xx', '10')
-    .option('--fresh', 'ignore the record of an interrupted earlier run: append the whole input');
+    .option('--fresh', 'ignore the record of an interrupted earlier run: append the whole input')
+    .option('--content-type <type>', 'Content-Type of the object, set by the append that creates it (default: from the key\'s extension, else application/octet-stream)');
   command<[string, TailOptions]>('tail <url>', 'the end of an object; -f: and what is appended to it', (c, url, o) => tailCommand(c, url, o, io))
     .option('-f, --follow', 'keep printing appended bytes until the object is sealed or deleted')
     .option('-n, --lines <n>', 'the last N lines (default 10)')

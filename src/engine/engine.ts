@@ -39,7 +39,7 @@ export class Engine {
     this.objects = new ObjectService(meta, blobs, this.buckets, onBackgroundError, this.flusher, this.unsettled, changes);
     this.multipart = new MultipartService(meta, blobs, this.buckets, this.objects, onBackgroundError, this.unsettled);
     this.symlinks = new SymlinkService(this.buckets, this.objects);
-    this.follow = new FollowService(this.objects, meta, changes);
+    this.follow = new FollowService(this.objects, meta, changes, onBackgroundError);
   }
 
   async recover(): Promise<RecoveryReport> {

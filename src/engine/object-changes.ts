@@ -25,8 +25,14 @@ export type ChangeListener = (change: ObjectChange | 'shutdown') => void;
 export interface ObjectChanges {
   /** Called by the engine after a commit of (bucket, key) is durable; wakes its listeners. */
   notify(bucket: string, key: string, change: ObjectChange): void;
-  /** Registers a listener of the key; the function returned removes it (idempotent). */
-  subscribe(bucket: string, key: string, listener: ChangeListener): () => void;
+  /** Registers a listener of the key. */
+  subscribe(bucket: string, key: string, listener: ChangeListener): void;
+  /**
+   * Removes a listener registered with subscribe() (idempotent). A method rather than a
+   * function returned by subscribe(): a closure per listener costs memory, and there may
+   * be 10,000 listeners.
+   */
+  unsubscribe(bucket: string, key: string, listener: ChangeListener): void;
   /** How many listeners are registered (tests and logs: a reader that left must leave none behind). */
   readonly listeners: number;
   /**
@@ -36,35 +42,48 @@ export interface ObjectChanges {
   shutdown(waitMs: number): Promise<void>;
 }
 
-/** Listeners in this process, by key. Listeners run synchronously in notify(): they only set flags and wake. */
+/**
+ * Listeners in this process, by key: the listener itself when a key has one (the common
+ * case, and a Set per key would cost ~150 bytes per follower), a Set when it has more.
+ * Listeners run synchronously in notify(): they only set flags and wake.
+ */
 export class LocalObjectChanges implements ObjectChanges {
-  private readonly byKey = new Map<string, Set<ChangeListener>>();
+  private readonly byKey = new Map<string, ChangeListener | Set<ChangeListener>>();
   private count = 0;
   private stopping = false;
   /** Set by shutdown() while it waits for the last listener to go. */
   private onEmpty: (() => void) | undefined;
 
   notify(bucket: string, key: string, change: ObjectChange): void {
-    const set = this.byKey.get(`${bucket}\0${key}`);
-    if (set) for (const listener of [...set]) listener(change);
+    const found = this.byKey.get(`${bucket}\0${key}`);
+    if (typeof found === 'function') found(change);
+    else if (found) for (const listener of [...found]) listener(change);
   }
 
-  subscribe(bucket: string, key: string, listener: ChangeListener): () => void {
+  subscribe(bucket: string, key: string, listener: ChangeListener): void {
     const k = `${bucket}\0${key}`;
-    let set = this.byKey.get(k);
-    if (!set) this.byKey.set(k, (set = new Set()));
-    set.add(listener);
+    const found = this.byKey.get(k);
+    if (found === undefined) this.byKey.set(k, listener);
+    else if (typeof found === 'function') {
+      if (found === listener) return;
+      this.byKey.set(k, new Set([found, listener]));
+    } else {
+      if (found.has(listener)) return;
+      found.add(listener);
+    }
     this.count++;
     if (this.stopping) queueMicrotask(() => listener('shutdown'));
-    let subscribed = true;
-    return () => {
-      if (!subscribed) return;
-      subscribed = false;
-      this.count--;
-      set.delete(listener);
-      if (set.size === 0 && this.byKey.get(k) === set) this.byKey.delete(k);
-      if (this.count === 0) this.onEmpty?.();
-    };
+  }
+
+  unsubscribe(bucket: string, key: string, listener: ChangeListener): void {
+    const k = `${bucket}\0${key}`;
+    const found = this.byKey.get(k);
+    if (found === listener) this.byKey.delete(k);
+    else if (typeof found === 'object' && found.delete(listener)) {
+      if (found.size === 1) this.byKey.set(k, found.values().next().value as ChangeListener);
+    } else return;
+    this.count--;
+    if (this.count === 0) this.onEmpty?.();
   }
 
   get listeners(): number {
@@ -73,7 +92,10 @@ export class LocalObjectChanges implements ObjectChanges {
 
   async shutdown(waitMs: number): Promise<void> {
     this.stopping = true;
-    for (const set of [...this.byKey.values()]) for (const listener of [...set]) listener('shutdown');
+    for (const found of [...this.byKey.values()]) {
+      if (typeof found === 'function') found('shutdown');
+      else for (const listener of [...found]) listener('shutdown');
+    }
     if (this.count === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {

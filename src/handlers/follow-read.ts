@@ -6,7 +6,8 @@
  * request headers and writes the response with backpressure.
  */
 import { OssError } from '../engine/errors.js';
-import type { FollowEnd } from '../engine/follow.js';
+import type { ServerResponse } from 'node:http';
+import type { FollowEnd, FollowSink } from '../engine/follow.js';
 import type { ObjectRecord } from '../engine/model.js';
 import { header, type RequestContext } from '../protocol/context.js';
 import { queryValue } from '../protocol/request-target.js';
@@ -17,7 +18,7 @@ const FOLLOW = 'x-ossd-follow';
 /** The trailer that says why the read ended. */
 export const FOLLOW_END = 'x-ossd-follow-end';
 
-/** Defaults and caps of the two timers, in seconds (documented in docs/extensions.md). */
+/** Defaults (unless --follow-idle-timeout / --follow-max-duration say otherwise) and caps of the two timers, in seconds (docs/extensions.md). */
 export const FOLLOW_IDLE_DEFAULT_S = 60;
 export const FOLLOW_IDLE_CAP_S = 3600;
 export const FOLLOW_MAX_DEFAULT_S = 3600;
@@ -54,11 +55,14 @@ function seconds(ctx: RequestContext, name: string, fallback: number, cap: numbe
 /**
  * Answers the GET as a follow read from `offset`: the object's headers (those of the
  * object as it is now; no Content-Length, Content-MD5 or CRC-64, which would describe only
- * a prefix of the body), then the bytes as they commit.
+ * a prefix of the body), then the bytes as they commit. Returns once the read has started:
+ * the request pipeline's frames are not kept while the reader waits; FollowResponse ends
+ * the response when the read ends.
  */
-export async function sendFollow(ctx: RequestContext, rec: ObjectRecord, headers: Record<string, string>, offset: number): Promise<void> {
-  const idleMs = seconds(ctx, 'x-ossd-follow-idle-timeout', FOLLOW_IDLE_DEFAULT_S, FOLLOW_IDLE_CAP_S) * 1000;
-  const maxMs = seconds(ctx, 'x-ossd-follow-max-duration', FOLLOW_MAX_DEFAULT_S, FOLLOW_MAX_CAP_S) * 1000;
+export function sendFollow(ctx: RequestContext, rec: ObjectRecord, headers: Record<string, string>, offset: number): void {
+  // The server's defaults (--follow-idle-timeout, --follow-max-duration) unless the request says.
+  const idleMs = seconds(ctx, 'x-ossd-follow-idle-timeout', ctx.config.followIdleTimeoutS ?? FOLLOW_IDLE_DEFAULT_S, FOLLOW_IDLE_CAP_S) * 1000;
+  const maxMs = seconds(ctx, 'x-ossd-follow-max-duration', ctx.config.followMaxDurationS ?? FOLLOW_MAX_DEFAULT_S, FOLLOW_MAX_CAP_S) * 1000;
   const res = ctx.res;
   const out: Record<string, string> = { ...headers, [FOLLOW]: '1', trailer: FOLLOW_END };
   for (const name of ['content-length', 'content-md5', 'x-oss-hash-crc64ecma', 'content-range']) delete out[name];
@@ -69,36 +73,77 @@ export async function sendFollow(ctx: RequestContext, rec: ObjectRecord, headers
   res.writeHead(ranged ? 206 : 200);
   // Now, not with the first bytes: a reader at the end learns at once that the server follows.
   res.flushHeaders();
+  releaseSentHead(res);
+  // Everything has been read from the request's header fields (above, and by the pipeline):
+  // nothing reads them while the follow lasts, which may be hours, times 10,000 readers, so
+  // the follow does not keep them (the parsed object and the raw list: ~0.5 KB).
+  ctx.req.headers = {};
+  ctx.req.rawHeaders = [];
   // The read's own timers govern it, not the server's idle-socket timeout (restored after).
   ctx.req.socket.setTimeout(0);
-  let reason: FollowEnd;
-  try {
-    reason = await ctx.engine.follow.follow({
-      bucket: rec.bucket,
-      key: rec.key,
-      start: rec,
-      offset,
-      idleMs,
-      maxMs,
-      onGone: (gone) => {
-        if (res.destroyed) queueMicrotask(gone);
-        res.once('close', gone);
-        return () => res.off('close', gone);
-      },
-      write: (chunk) => {
-        if (res.destroyed) return Promise.resolve(false);
-        return res.write(chunk) ? Promise.resolve(true) : writable(res);
-      },
-    });
-  } finally {
-    ctx.logFields = { ...ctx.logFields, followers: ctx.engine.changes.listeners };
+  // The read outlives this call: FollowResponse tells the observer when it is over.
+  ctx.detached = true;
+  ctx.engine.follow.follow({ bucket: rec.bucket, key: rec.key, start: rec, offset, idleMs, maxMs, sink: new FollowResponse(ctx) });
+}
+
+/** The follow read's end of the HTTP response. */
+class FollowResponse implements FollowSink {
+  constructor(private readonly ctx: RequestContext) {}
+
+  write(chunk: Buffer): boolean | Promise<boolean> {
+    const res = this.ctx.res;
+    if (res.destroyed) return false;
+    return res.write(chunk) || writable(res);
   }
-  ctx.logFields = { ...ctx.logFields, follow: reason };
-  if (reason === 'client-gone' || res.destroyed) {
-    res.destroy();
-    return;
+
+  watchGone(gone: () => void): void {
+    if (this.ctx.res.destroyed) queueMicrotask(gone);
+    this.ctx.res.on('close', gone);
   }
-  res.addTrailers({ [FOLLOW_END]: reason });
-  res.end();
-  ctx.req.socket?.setTimeout(ctx.config.idleTimeoutMs ?? 120_000);
+
+  unwatchGone(gone: () => void): void {
+    this.ctx.res.off('close', gone);
+  }
+
+  ended(reason: FollowEnd): void {
+    const { ctx } = this;
+    const res = ctx.res;
+    ctx.logFields = { ...ctx.logFields, follow: reason, followers: ctx.engine.changes.listeners };
+    if (reason === 'client-gone' || res.destroyed) {
+      res.destroy();
+    } else {
+      res.addTrailers({ [FOLLOW_END]: reason });
+      res.end();
+      ctx.req.socket?.setTimeout(ctx.config.idleTimeoutMs ?? 120_000);
+    }
+    ctx.handlerDone?.();
+  }
+
+  failed(error: unknown): void {
+    // Too late for an error response (the status went out): cut the connection so that the
+    // reader sees a failure rather than a clean end. The engine has logged the error.
+    this.ctx.errorCode = 'InternalError';
+    this.ctx.logFields = { ...this.ctx.logFields, follow: 'failed', followers: this.ctx.engine.changes.listeners, error: String(error) };
+    this.ctx.res.destroy();
+    this.ctx.handlerDone?.();
+  }
+}
+
+/**
+ * Lets go of what Node keeps of a response's head once it has gone out, for as long as the
+ * response lives: for a follow read that is hours, times 10,000 readers (~1.4 KB each,
+ * BENCH.md "Follow reads"). Nothing reads either after the head is sent:
+ * - the table of header fields (an object of [name, value] arrays under the symbol
+ *   kOutHeaders, private to Node) serves getHeader() and the like;
+ * - the rendered head (`_header`, ~400 bytes) is prepended to the first write and after
+ *   that only tested for truth (headersSent): a one-character string keeps that true.
+ * Checked against Node 20's lib/_http_outgoing.js; if a Node release renames either, that
+ * one is simply kept.
+ */
+function releaseSentHead(res: ServerResponse): void {
+  const internal = res as unknown as Record<string | symbol, unknown>;
+  if (internal._headerSent !== true) return;
+  const table = Object.getOwnPropertySymbols(res).find((s) => s.description === 'kOutHeaders');
+  if (table !== undefined) internal[table] = null;
+  if (typeof internal._header === 'string') internal._header = ' ';
 }

@@ -83,8 +83,8 @@ export async function getObject(ctx: RequestContext, extras: HandlerExtras): Pro
     await opened.close();
   }
   // The file is not held open while the reader waits: each wake-up opens the object again.
-  // Returned, not awaited: this function's frame (the opened object among it) is not kept for the whole read.
-  if (follow) return sendFollow(ctx, follow.rec, follow.headers, follow.offset);
+  // Started, not awaited: the read goes on after this function (and the pipeline) returned.
+  if (follow) sendFollow(ctx, follow.rec, follow.headers, follow.offset);
 }
 
 /** The body of a GetObject: the whole object, or the Range asked for. */

@@ -34,7 +34,8 @@ export class GracefulStop {
     this.responses.add(res);
     this.busy.set(socket, (this.busy.get(socket) ?? 0) + 1);
     if (this.stopping) res.shouldKeepAlive = false;
-    res.once('close', () => {
+    // on(), not once(): 'close' comes once, and once() adds a wrapper and its state per response.
+    res.on('close', () => {
       this.inFlight--;
       this.responses.delete(res);
       const left = (this.busy.get(socket) ?? 1) - 1;

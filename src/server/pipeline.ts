@@ -82,7 +82,7 @@ export async function handleRequest(
     operation: 'Unknown',
     awaitingContinue,
   };
-  const handlerReturned = deps.observe?.(ctx);
+  ctx.handlerDone = deps.observe?.(ctx);
   // A GET or HEAD that declares a body is answered, then its connection closed instead of
   // reused: a body on a method without body semantics is where front ends and back ends
   // disagree on framing (request smuggling), so nothing more is read from that connection.
@@ -149,7 +149,7 @@ export async function handleRequest(
   } catch (e) {
     respondWithError(deps, ctx, e);
   } finally {
-    handlerReturned?.();
+    if (!ctx.detached) ctx.handlerDone?.();
   }
 }
 

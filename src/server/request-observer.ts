@@ -69,7 +69,8 @@ export function observeRequest(ctx: RequestContext, done: (facts: RequestFacts) 
   const settle = (): void => {
     if (--pending === 0) report?.();
   };
-  res.once('close', () => {
+  // on(), not once(): 'close' comes once, and once() adds a wrapper and its state per response.
+  res.on('close', () => {
     const aborted = !res.writableFinished;
     const status = res.headersSent ? res.statusCode : null;
     const durationMs = Math.round((performance.now() - started) * 1000) / 1000;

@@ -96,16 +96,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const metrics = new Metrics({ dataDir: config.dataDir, inFlight: () => inFlight, bucketUsage: () => engine.bucketUsage() });
   const diskFullWarning = throttled(10_000, (refused: number, ctx: { operation: string; bucket?: string }) =>
     log.warn({ refusedSinceLastLine: refused, operation: ctx.operation, bucket: ctx.bucket, dataDir: config.dataDir }, 'disk full: writes refused with 507 InsufficientStorage until space is freed'));
+  const reportRequest = (facts: RequestFacts): void => {
+    metrics.record({ operation: facts.operation, status: statusLabel(facts), errorCode: facts.errorCode, durationS: facts.durationMs / 1000, bytesIn: facts.bytesIn, bytesOut: facts.bytesOut });
+    if (config.logRequests) log.info(facts, 'request');
+  };
   const deps: PipelineDeps = {
     config: effective, engine, keys: keyring.lookup, log,
     principalOf: (id) => keyring.principal(id), admin: adminHandler(keyring, { engine, dataDir: config.dataDir }),
     probes: probeHandler(config, keyring, metrics, readiness),
     onDiskFull: (ctx) => diskFullWarning({ operation: ctx.operation, bucket: ctx.target.bucket }),
-    observe: (ctx) =>
-      observeRequest(ctx, (facts) => {
-        metrics.record({ operation: facts.operation, status: statusLabel(facts), errorCode: facts.errorCode, durationS: facts.durationMs / 1000, bytesIn: facts.bytesIn, bytesOut: facts.bytesOut });
-        if (config.logRequests) log.info(facts, 'request');
-      }),
+    // One reporting function for all requests, not a closure per request (a follow read keeps its own for hours).
+    observe: (ctx) => observeRequest(ctx, reportRequest),
   };
   const headersTimeout = config.headersTimeoutMs ?? 60_000;
   // --tls-cert/--tls-key: the same server over TLS (node:https), same handlers.
@@ -127,6 +128,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   server.maxConnections = config.maxConnections ?? 10_000;
   const idlePoll = new IdlePoll(config.idlePollUs ?? 0, () => inFlight > 0);
   const graceful = new GracefulStop(server);
+  const requestClosed = (): void => {
+    if (--inFlight === 0) idlePoll.idle();
+  };
   const serve = (req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void => {
     // Pipelined behind a request after which the connection closes (closing-sockets.ts):
     // not run, not answered (Node never sends it, nor emits its 'close': it is not counted).
@@ -136,9 +140,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }
     graceful.track(req, res);
     inFlight++;
-    res.once('close', () => {
-      if (--inFlight === 0) idlePoll.idle();
-    });
+    // One function for every response, and on() rather than once() ('close' comes once):
+    // a follow read's response lives for hours, 10,000 of them (BENCH.md "Follow reads").
+    res.on('close', requestClosed);
     void handleRequest(deps, req, res, awaitingContinue);
   };
   server.on('request', (req, res) => serve(req, res, false));

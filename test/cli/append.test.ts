@@ -165,6 +165,26 @@ describe('ossd append', { timeout: 600_000 }, () => {
     assert.equal((await objectBytes(key)).subarray(length).toString(), 'fresh\n');
   });
 
+  // Fails when the appender no longer sends the header (the object gets ali-oss's guess for
+  // .bin, application/octet-stream): checked.
+  it('--content-type sets the Content-Type of the object it creates; an existing object keeps its own', async () => {
+    const key = 'typed.bin';
+    const data = lines(0, 2000);
+    await runCliOk(ossd, home, ['append', '-', `oss://${BUCKET}/${key}`, '--content-type', 'text/plain; charset=utf-8', '--batch-bytes', '4096'], { input: data });
+    const oss = client(ossd, { mode: 'ip', bucket: BUCKET });
+    assert.equal((await oss.head(key)).res.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.ok(Buffer.compare(await objectBytes(key), data) === 0);
+    // Run again with another type: the bytes go on, the type stays, and a note says why.
+    const again = await runCliOk(ossd, home, ['append', '-', `oss://${BUCKET}/${key}`, '--content-type', 'application/json'], { input: 'more\n' });
+    assert.match(again.stderr, /--content-type applies only to the append that creates the object/);
+    assert.equal((await oss.head(key)).res.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal((await objectBytes(key)).subarray(data.length).toString(), 'more\n');
+    const bad = await runCli(ossd, home, ['append', '-', `oss://${BUCKET}/badtype`, '--content-type', 'not a type'], { input: 'x' });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--content-type must be a media type/);
+    assert.equal(await objectLength('badtype'), 0, 'nothing was appended');
+  });
+
   it('refuses a Normal object with exit 1, and a missing bucket with exit 3', async () => {
     await client(ossd, { mode: 'ip', bucket: BUCKET }).put('normal', Buffer.from('x'));
     const normal = await runCli(ossd, home, ['append', '-', `oss://${BUCKET}/normal`], { input: 'y' });

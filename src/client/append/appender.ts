@@ -21,6 +21,12 @@ export interface AppenderOptions {
   retries: number;
   /** Called before each retry (for a message on stderr). */
   onRetry?: (why: string, attempt: number) => void;
+  /**
+   * Content-Type of the object the first append creates (`--content-type`); sent only on the
+   * append at position 0, the one that creates the object (OSS keeps the creating append's
+   * headers). Unset: ali-oss's guess from the key's extension, else application/octet-stream.
+   */
+  contentType?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -47,7 +53,9 @@ export class ObjectAppender {
     for (let attempt = 0; ; attempt++) {
       let failure: unknown;
       try {
-        const r = await this.client.append(this.key, batch, { position: String(this.position), headers: { 'Idempotency-Key': idempotencyKey } });
+        const headers: Record<string, string> = { 'Idempotency-Key': idempotencyKey };
+        if (this.position === 0 && this.options.contentType !== undefined) headers['Content-Type'] = this.options.contentType;
+        const r = await this.client.append(this.key, batch, { position: String(this.position), headers });
         return this.landed(end, expectedCrc, Number(r.res.headers['x-oss-next-append-position']), r.res.headers['x-oss-hash-crc64ecma']);
       } catch (e) {
         if (e instanceof ClientError) throw e;

@@ -21,6 +21,7 @@ export interface AppendOptions {
   batchMs: string;
   retries: string;
   fresh?: boolean;
+  contentType?: string;
 }
 
 function nonNegative(value: string, flag: string): number {
@@ -50,6 +51,10 @@ export async function appendCommand(conn: Connection, source: string, url: strin
   const batchMs = nonNegative(opts.batchMs, '--batch-ms');
   const retries = nonNegative(opts.retries, '--retries');
   if (batchBytes === 0) throw new UsageError('--batch-bytes must be positive');
+  // type/subtype[; parameters], printable ASCII (a header value): checked here rather than refused by the server.
+  if (opts.contentType !== undefined && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;[\x20-\x7e]*)?$/.test(opts.contentType)) {
+    throw new UsageError(`--content-type must be a media type such as text/plain or 'text/plain; charset=utf-8': '${opts.contentType}'`);
+  }
   const { bucket, key } = parseObjectUrl(url);
   const fromStdin = source === '-';
   if (!fromStdin && !existsSync(source)) throw new ClientError(`${source}: no such file`, EXIT.notFound);
@@ -60,12 +65,16 @@ export async function appendCommand(conn: Connection, source: string, url: strin
     throw new ClientError(`${url} is a ${object.type} object, which cannot be appended to`);
   }
   if (object?.sealed) throw new ClientError(`${url} is sealed (x-oss-sealed-time): nothing can be appended to it`);
+  if (opts.contentType !== undefined && object !== undefined && object.length > 0) {
+    io.stderr.write(`ossd append: ${url} exists: --content-type applies only to the append that creates the object; its Content-Type is kept\n`);
+  }
   const recordPath = statePath(io.env, 'append', [conn.endpoint.origin, bucket, key, fromStdin ? '-' : realpathSync(source)]);
   const plan = planResume(recordPath, object, opts.fresh === true);
   if (plan.droppedRecord) io.stderr.write(`ossd append: the record of an earlier run no longer matches ${url}; appending the whole input\n`);
 
   const appender = new ObjectAppender(client, key, object?.length ?? 0, object === undefined ? 0n : object.crc, {
     retries,
+    contentType: opts.contentType,
     onRetry: (why, attempt) => io.stderr.write(`ossd append: retrying at position ${appender.position} (attempt ${attempt}): ${why}\n`),
   });
   const input = fromStdin ? io.stdin : createReadStream(source);
