@@ -4,9 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { FsBlobStore } from '../../src/drivers/fs/blob-store.js';
+import { PgDatabase } from '../../src/drivers/postgres/db.js';
+import { PgMetadataStore } from '../../src/drivers/postgres/metadata-store.js';
 import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
 import type { BlobStore, MetadataStore } from '../../src/drivers/types.js';
 import { Engine } from '../../src/engine/engine.js';
+import { PlaceholderPgUnsettled, placeholderPgMultipart } from './pg-placeholder-stores.js';
+import { type Postgres, startPostgres } from './postgres.js';
 
 /** A maker of temporary folders, all removed after the test file. */
 export function tempDirs(prefix: string): () => string {
@@ -32,7 +36,43 @@ export const DRIVER_PAIRS = (process.env.OSSD_TEST_DRIVERS ?? 'sqlite+file').spl
  */
 const METADATA_MAKERS: Record<string, (dir: string) => Promise<MetadataStore>> = {
   sqlite: async (dir) => new SqliteMetadataStore(dir),
+  postgres: async (dir) => openPgStore(await pgDatabaseOf(dir)),
 };
+
+/** The PostgreSQL server of this test file: started by the first store that needs it, stopped after the file. */
+let pgServer: Promise<Postgres> | undefined;
+/** The database of each temp folder: a new engine on a folder it had before reopens that store's data. */
+const pgDatabases = new Map<string, Promise<string>>();
+
+if (DRIVER_PAIRS.some((p) => p.startsWith('postgres+'))) after(async () => (await pgServer)?.stop());
+
+/** The URL of `dir`'s database, created (CREATE DATABASE ossd_N) the first time. */
+export function pgDatabaseOf(dir: string): Promise<string> {
+  let url = pgDatabases.get(dir);
+  if (!url) {
+    const name = `ossd_${pgDatabases.size + 1}`;
+    url = (async () => {
+      pgServer ??= startPostgres();
+      const pg = await pgServer;
+      const admin = new PgDatabase(pg.url, 1);
+      try {
+        await admin.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await admin.close();
+      }
+      return pg.url.replace(/\/ossd$/, `/${name}`);
+    })();
+    pgDatabases.set(dir, url);
+  }
+  return url;
+}
+
+/** A PostgreSQL metadata store on `url` (migrated), as one node of a cluster would open it. */
+export async function openPgStore(url: string, nodeId = 'node-test'): Promise<PgMetadataStore> {
+  const db = new PgDatabase(url);
+  // PLACEHOLDERS (pg-placeholder-stores.ts) until pgcluster's PgMultipartStore and PgUnsettledStore merge.
+  return PgMetadataStore.open(db, nodeId, { multipart: placeholderPgMultipart(), unsettled: new PlaceholderPgUnsettled(db, nodeId) });
+}
 const BLOB_MAKERS: Record<string, (dir: string) => Promise<BlobStore>> = {
   file: async (dir) => {
     const blobs = new FsBlobStore(dir);
