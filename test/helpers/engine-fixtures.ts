@@ -1,4 +1,5 @@
 /** Shared fixtures of the engine tests (test/engine/): real SQLite and file drivers in temporary folders. */
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +81,35 @@ const BLOB_MAKERS: Record<string, (dir: string) => Promise<BlobStore>> = {
     return blobs;
   },
 };
+
+/** SQL on the metadata database of an engine made by makeEngine(dir, pair) (`?` parameters), for tests that age or count rows. */
+export interface MetadataSql {
+  query(sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
+  close(): Promise<void>;
+}
+
+export async function metadataSql(dir: string, pair = 'sqlite+file'): Promise<MetadataSql> {
+  if (pair.startsWith('postgres+')) {
+    const db = new PgDatabase(await pgDatabaseOf(dir), 2);
+    return {
+      query: async (sql, params) => {
+        let n = 0;
+        return (await db.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows;
+      },
+      close: () => db.close(),
+    };
+  }
+  const db = new Database(join(dir, 'meta.db'));
+  return {
+    query: async (sql, params = []) => {
+      const st = db.prepare(sql);
+      if (st.reader) return st.all(...params) as Array<Record<string, unknown>>;
+      st.run(...params);
+      return [];
+    },
+    close: async () => void db.close(),
+  };
+}
 
 /** An engine on a driver pair's stores in `dir`; a background error fails the test. */
 export async function makeEngine(dir: string, pair = 'sqlite+file'): Promise<Engine> {
