@@ -128,32 +128,28 @@ function blobsOf(rec: ObjectRecord): string[] {
   return rec.blob !== null ? [rec.blob] : (rec.segments ?? []).map((s) => s.blob);
 }
 
-/** Those of `blobs` that no object, segment, version or part refers to (one statement). */
-export async function unreferenced(c: Queryable, blobs: readonly string[]): Promise<string[]> {
-  if (blobs.length === 0) return [];
-  const { rows } = await c.query<{ blob: string }>(
-    `SELECT t.blob FROM unnest($1::text[]) AS t(blob)
-     WHERE NOT EXISTS (SELECT 1 FROM objects WHERE blob = t.blob)
-       AND NOT EXISTS (SELECT 1 FROM object_segments WHERE blob = t.blob)
-       AND NOT EXISTS (SELECT 1 FROM object_versions WHERE blob = t.blob)
-       AND NOT EXISTS (SELECT 1 FROM version_segments WHERE blob = t.blob)
-       AND NOT EXISTS (SELECT 1 FROM upload_parts WHERE blob = t.blob)`,
-    [[...new Set(blobs)]],
-  );
-  return rows.map((r) => r.blob);
+/** SQL: nothing refers to the blob `b` any more (no object, segment, version or part). */
+function unreferencedSql(b: string): string {
+  return `NOT EXISTS (SELECT 1 FROM objects WHERE blob = ${b})
+       AND NOT EXISTS (SELECT 1 FROM object_segments WHERE blob = ${b})
+       AND NOT EXISTS (SELECT 1 FROM object_versions WHERE blob = ${b})
+       AND NOT EXISTS (SELECT 1 FROM version_segments WHERE blob = ${b})
+       AND NOT EXISTS (SELECT 1 FROM upload_parts WHERE blob = ${b})`;
 }
 
 /**
  * Inside a commit: the file blobs among `blobs` that nothing references any more are
  * recorded in unsettled_blobs (seq 0, with the time they lost their last reference, for
  * the GC grace period) by the same transaction, so that a crash before their removal
- * leaves a row to find them by. Also for the multipart store (replaced or aborted parts).
+ * leaves a row to find them by. One statement. Also for the multipart store (replaced or
+ * aborted parts).
  */
 export async function recordDereferenced(c: Queryable, nodeId: string, blobs: ReadonlyArray<string | null>): Promise<void> {
-  const files = await unreferenced(c, blobs.filter((b): b is string => b !== null && !isInlineBlob(b)));
+  const files = [...new Set(blobs.filter((b): b is string => b !== null && !isInlineBlob(b)))];
   if (files.length === 0) return;
   await c.query(
-    `INSERT INTO unsettled_blobs (blob, seq, node_id, recorded_ms) SELECT b, 0, $2, $3 FROM unnest($1::text[]) AS b
+    `INSERT INTO unsettled_blobs (blob, seq, node_id, recorded_ms) SELECT t.blob, 0, $2, $3 FROM unnest($1::text[]) AS t(blob)
+     WHERE ${unreferencedSql('t.blob')}
      ON CONFLICT (blob) DO UPDATE SET seq = 0, node_id = excluded.node_id, recorded_ms = excluded.recorded_ms`,
     [files, nodeId, Date.now()],
   );
@@ -168,9 +164,8 @@ export async function recordDereferenced(c: Queryable, nodeId: string, blobs: Re
 async function dropDereferenced(c: Queryable, nodeId: string, gone: ObjectRecord[], next: ObjectRecord | null): Promise<void> {
   const kept = new Set(next ? blobsOf(next) : []);
   const candidates = gone.flatMap(blobsOf).filter((b) => !kept.has(b));
-  if (candidates.length === 0) return;
-  const inline = await unreferenced(c, candidates.filter((b) => isInlineBlob(b)));
-  if (inline.length > 0) await c.query('DELETE FROM inline_blobs WHERE blob = ANY($1::text[])', [inline]);
+  const inline = candidates.filter((b) => isInlineBlob(b));
+  if (inline.length > 0) await c.query(`DELETE FROM inline_blobs i WHERE i.blob = ANY($1::text[]) AND ${unreferencedSql('i.blob')}`, [inline]);
   await recordDereferenced(c, nodeId, candidates);
 }
 
