@@ -111,14 +111,20 @@ export async function metadataSql(dir: string, pair = 'sqlite+file'): Promise<Me
   };
 }
 
-/** An engine on a driver pair's stores in `dir`; a background error fails the test. */
-export async function makeEngine(dir: string, pair = 'sqlite+file'): Promise<Engine> {
+/** A driver pair's metadata and blob stores in `dir` (for tests that wrap one before making the engine). */
+export async function makeStores(dir: string, pair = 'sqlite+file'): Promise<{ meta: MetadataStore; blobs: BlobStore }> {
   const [metaName = '', blobName = ''] = pair.replace(/\+fs$/, '+file').split('+');
   const makeMeta = METADATA_MAKERS[metaName];
   const makeBlobs = BLOB_MAKERS[blobName];
   if (!makeMeta || !makeBlobs) throw new Error(`unknown driver pair ${pair}`);
   const blobs = await makeBlobs(dir);
-  return new Engine(await makeMeta(dir), blobs, (e) => {
+  return { meta: await makeMeta(dir), blobs };
+}
+
+/** An engine on a driver pair's stores in `dir`; a background error fails the test. */
+export async function makeEngine(dir: string, pair = 'sqlite+file'): Promise<Engine> {
+  const { meta, blobs } = await makeStores(dir, pair);
+  return new Engine(meta, blobs, (e) => {
     throw e;
   });
 }
