@@ -70,7 +70,8 @@ export function pgDatabaseOf(dir: string): Promise<string> {
 
 /** A PostgreSQL metadata store on `url` (migrated), as one node of a cluster would open it. */
 export async function openPgStore(url: string, nodeId = 'node-test'): Promise<PgMetadataStore> {
-  const db = new PgDatabase(url);
+  // A small pool: a test file opens many stores, some never closed (a simulated crash), on one server of 100 connections.
+  const db = new PgDatabase(url, 4);
   // PLACEHOLDERS (pg-placeholder-stores.ts) until pgcluster's PgMultipartStore and PgUnsettledStore merge.
   return PgMetadataStore.open(db, nodeId, { multipart: placeholderPgMultipart(), unsettled: new PlaceholderPgUnsettled(db, nodeId) });
 }

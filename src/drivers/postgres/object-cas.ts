@@ -90,7 +90,7 @@ async function compareAndLock(
     return undefined;
   }
   const sql = next === KEEP_CURRENT ? LOCK_OBJECT : next === null ? DELETE_OBJECT : UPDATE_OBJECT;
-  const values = next === KEEP_CURRENT || next === null ? [bucket, key, expected] : updateValues(next, expected);
+  const values = next === KEEP_CURRENT || next === null ? [bucket, key, expected] : updateValues(bucket, key, next, expected);
   const { rows } = await c.query<ObjectRowWithSegments>(sql, values);
   if (rows.length !== 1) throw new LostSwap();
   return recordFromRow(rows[0]!);

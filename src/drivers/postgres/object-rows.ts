@@ -99,9 +99,9 @@ export function insertValues(rec: ObjectRecord): unknown[] {
   return [rec.bucket, rec.key, ...rowValues(objectToRow(rec))];
 }
 
-/** Values of UPDATE_OBJECT for a record replacing revision `expected`. */
-export function updateValues(rec: ObjectRecord, expected: number): unknown[] {
-  return [rec.bucket, rec.key, expected, ...rowValues(objectToRow(rec))];
+/** Values of UPDATE_OBJECT for a record replacing revision `expected` of (bucket, key). */
+export function updateValues(bucket: string, key: string, rec: ObjectRecord, expected: number): unknown[] {
+  return [bucket, key, expected, ...rowValues(objectToRow(rec))];
 }
 
 /** The row of a noncurrent version: the null version is 'null' there (NULL in `objects`). */
