@@ -38,8 +38,8 @@ CREATE TABLE append_journal (
 
 -- Objects and bytes per bucket, kept by triggers in the transaction of every change to
 -- `objects` and `object_versions` (delete markers are not counted), as SQLite's
--- usage-store.ts. Unlike SQLite's one row per bucket, each bucket has up to 16 shards,
--- picked by the writing connection (pg_backend_pid() % 16): one hot row per bucket would
+-- usage-store.ts. Unlike SQLite's one row per bucket, each bucket has up to 64 shards,
+-- picked by the writing connection (pg_backend_pid() % 64): one hot row per bucket would
 -- make every commit in the bucket wait for the one before it, across all nodes. A bucket's
 -- usage is the sum of its shards.
 CREATE TABLE bucket_usage (
@@ -55,7 +55,7 @@ CREATE TABLE bucket_usage (
 CREATE FUNCTION bucket_usage_add(b text, d_objects bigint, d_bytes bigint, d_versions bigint, d_version_bytes bigint) RETURNS void
 LANGUAGE sql AS $$
   INSERT INTO bucket_usage AS u (bucket, shard, objects, bytes, noncurrent_versions, noncurrent_bytes)
-  VALUES (b, pg_backend_pid() % 16, d_objects, d_bytes, d_versions, d_version_bytes)
+  VALUES (b, pg_backend_pid() % 64, d_objects, d_bytes, d_versions, d_version_bytes)
   ON CONFLICT (bucket, shard) DO UPDATE SET
     objects = u.objects + excluded.objects,
     bytes = u.bytes + excluded.bytes,
