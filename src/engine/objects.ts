@@ -351,17 +351,22 @@ export class ObjectService {
   async commitReplacing(record: ObjectRecord, forbidOverwrite: boolean, bucket?: BucketRecord, bytes?: CommittedBytes): Promise<ObjectRecord> {
     const b = bucket ?? (await this.buckets.require(record.bucket));
     try {
+      let attempt = record;
       for (;;) {
         const current = await this.meta.getObject(record.bucket, record.key);
         if (current && forbidOverwrite) throw fileAlreadyExists(record.key);
         const plan = await planNewCurrent(this.meta, b, record.key, current);
-        const next = withVersion(record, plan);
+        const next = withVersion(attempt, plan);
         const cas = await this.meta.compareAndSwap(next.bucket, next.key, current?.revision ?? null, next, bytes, plan.history);
         if (cas.ok) {
           if (next.blob !== null) this.unsettled.release(next.blob);
           this.collectReplaced(cas, plan.archives, next.blob);
           return next;
         }
+        // Lost to a writer that committed meanwhile: this version becomes current after that
+        // one, so it is stamped no earlier (versions list newest first, by Last-Modified too,
+        // also when the writers are nodes whose clocks differ a little).
+        attempt = { ...record, mtimeMs: Math.max(Date.now(), cas.current?.mtimeMs ?? 0) };
       }
     } catch (e) {
       // A commit that may be on disk keeps its blob, and its unsettled row: recovery keeps

@@ -11,64 +11,64 @@
  *     "expired records leave the table" fails.
  */
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { emptyAttributes } from '../../src/engine/attributes.js';
 import type { Engine } from '../../src/engine/engine.js';
 import type { OssError } from '../../src/engine/errors.js';
-import { body, makeEngine, readObject, tempDirs } from '../helpers/engine-fixtures.js';
+import { body, DRIVER_PAIRS, makeEngine, type MetadataSql, metadataSql, readObject, tempDirs } from '../helpers/engine-fixtures.js';
 
 const newDir = tempDirs('ossd-append-keys-');
 const attrs = emptyAttributes();
 const DAY = 24 * 60 * 60 * 1000;
 
-describe('Idempotency-Key records: window and expiry', { timeout: 120_000 }, () => {
-  let engine: Engine;
-  let db: Database.Database;
-  before(async () => {
-    const dir = newDir();
-    engine = await makeEngine(dir);
-    await engine.buckets.create('b', 'private', 'Standard', 'LRS');
-    db = new Database(join(dir, 'meta.db'));
-  });
-  after(async () => {
-    db.close();
-    await engine.close();
-  });
+for (const pair of DRIVER_PAIRS) {
+  describe(`Idempotency-Key records: window and expiry (${pair})`, { timeout: 120_000 }, () => {
+    let engine: Engine;
+    let db: MetadataSql;
+    before(async () => {
+      const dir = newDir();
+      engine = await makeEngine(dir, pair);
+      await engine.buckets.create('b', 'private', 'Standard', 'LRS');
+      db = await metadataSql(dir, pair);
+    });
+    after(async () => {
+      await db.close();
+      await engine.close();
+    });
 
-  const age = (where: string, ms: number): void => {
-    db.prepare(`UPDATE append_keys SET created_ms = created_ms - ? WHERE ${where}`).run(ms);
-  };
-  const count = (where = '1'): number => (db.prepare(`SELECT count(*) AS n FROM append_keys WHERE ${where}`).get() as { n: number }).n;
+    const age = async (where: string, ms: number): Promise<void> => {
+      await db.query(`UPDATE append_keys SET created_ms = created_ms - ? WHERE ${where}`, [ms]);
+    };
+    const count = async (where = '1 = 1'): Promise<number> => Number((await db.query(`SELECT count(*) AS n FROM append_keys WHERE ${where}`))[0]!.n);
 
-  it('a key within 24 hours is replayed; older, it is forgotten', async () => {
-    const first = await engine.objects.appendOnce('b', 'aged', 0, body('hello'), attrs, 'aged-1');
-    assert.equal(first.replay, false);
-    age("token = 'aged-1'", DAY - 60_000);
-    const within = await engine.objects.appendOnce('b', 'aged', 0, body('hello'), attrs, 'aged-1');
-    assert.deepEqual([within.replay, within.record.size, within.record.crc], [true, 5, first.record.crc]);
-    age("token = 'aged-1'", 120_000);
-    await assert.rejects(engine.objects.appendOnce('b', 'aged', 0, body('hello'), attrs, 'aged-1'), (e: OssError) => e.code === 'PositionNotEqualToLength');
-    assert.equal((await readObject(engine, 'aged')).toString(), 'hello');
-  });
+    it('a key within 24 hours is replayed; older, it is forgotten', async () => {
+      const first = await engine.objects.appendOnce('b', 'aged', 0, body('hello'), attrs, 'aged-1');
+      assert.equal(first.replay, false);
+      await age("token = 'aged-1'", DAY - 60_000);
+      const within = await engine.objects.appendOnce('b', 'aged', 0, body('hello'), attrs, 'aged-1');
+      assert.deepEqual([within.replay, within.record.size, within.record.crc], [true, 5, first.record.crc]);
+      await age("token = 'aged-1'", 120_000);
+      await assert.rejects(engine.objects.appendOnce('b', 'aged', 0, body('hello'), attrs, 'aged-1'), (e: OssError) => e.code === 'PositionNotEqualToLength');
+      assert.equal((await readObject(engine, 'aged')).toString(), 'hello');
+    });
 
-  it('expired records leave the table as later keyed appends are stored, also those of deleted objects', async () => {
-    let at = 0;
-    for (let i = 0; i < 40; i++) {
-      await engine.objects.appendOnce('b', 'gone', at, body('x'), attrs, `gone-${i}`);
-      at++;
-    }
-    await engine.objects.delete('b', 'gone');
-    age("key = 'gone'", DAY + 1000);
-    assert.equal(count("key = 'gone'"), 40);
-    // Each batch of 16 stored records deletes up to 32 expired ones.
-    at = 0;
-    for (let i = 0; i < 32; i++) {
-      await engine.objects.appendOnce('b', 'live', at, body('y'), attrs, `live-${i}`);
-      at++;
-    }
-    assert.equal(count("key = 'gone'"), 0, 'the deleted object\'s expired records are gone');
-    assert.equal(count("key = 'live'"), 32, 'the fresh ones stay');
+    it('expired records leave the table as later keyed appends are stored, also those of deleted objects', async () => {
+      let at = 0;
+      for (let i = 0; i < 40; i++) {
+        await engine.objects.appendOnce('b', 'gone', at, body('x'), attrs, `gone-${i}`);
+        at++;
+      }
+      await engine.objects.delete('b', 'gone');
+      await age("key = 'gone'", DAY + 1000);
+      assert.equal(await count("key = 'gone'"), 40);
+      // Each batch of 16 stored records deletes up to 32 expired ones.
+      at = 0;
+      for (let i = 0; i < 32; i++) {
+        await engine.objects.appendOnce('b', 'live', at, body('y'), attrs, `live-${i}`);
+        at++;
+      }
+      assert.equal(await count("key = 'gone'"), 0, 'the deleted object\'s expired records are gone');
+      assert.equal(await count("key = 'live'"), 32, 'the fresh ones stay');
+    });
   });
-});
+}

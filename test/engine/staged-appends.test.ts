@@ -9,13 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FsBlobStore } from '../../src/drivers/fs/blob-store.js';
 import { FaultPlan, faultyBlobStore } from '../../src/drivers/faulty.js';
 import { parseFaults } from '../../src/drivers/faults-config.js';
-import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
 import { emptyAttributes } from '../../src/engine/attributes.js';
 import { Engine } from '../../src/engine/engine.js';
-import { body, DRIVER_PAIRS, makeEngine, readObject, tempDirs } from '../helpers/engine-fixtures.js';
+import { body, DRIVER_PAIRS, makeEngine, makeStores, readObject, tempDirs } from '../helpers/engine-fixtures.js';
 
 const newDir = tempDirs('ossd-staged-');
 const attrs = emptyAttributes();
@@ -99,10 +97,9 @@ for (const pair of DRIVER_PAIRS) {
 }
 
 /** An engine on real drivers in `dir`, its blob store failing as OSSD_FAULTS `spec` says. */
-async function faultyEngine(dir: string, spec: string, onError: (e: unknown) => void): Promise<Engine> {
-  const fs = new FsBlobStore(dir);
-  await fs.init();
-  return new Engine(new SqliteMetadataStore(dir), faultyBlobStore(fs, new FaultPlan(parseFaults(spec))), onError);
+async function faultyEngine(dir: string, pair: string, spec: string, onError: (e: unknown) => void): Promise<Engine> {
+  const { meta, blobs } = await makeStores(dir, pair);
+  return new Engine(meta, faultyBlobStore(blobs, new FaultPlan(parseFaults(spec))), onError);
 }
 
 /** Object 'k' reads `whole` while its file holds only `inFile` and the rest is journaled; one flush writes the rest and clears the journal. */
@@ -116,49 +113,54 @@ async function expectWrittenByNextFlush(engine: Engine, dir: string, blob: strin
   assert.deepEqual(await engine.meta.journal.blobs(), []);
 }
 
-describe('staged small appends when the flush cannot write', { timeout: 120_000 }, () => {
-  it('keeps the bytes staged and journaled, reads stay whole, and the next flush writes them', async () => {
-    process.env.OSSD_JOURNAL_FLUSH_MS = '600000';
-    const dir = newDir();
-    const errors: unknown[] = [];
-    // Blob write 1 is the creating append's; 2 is the flusher's first attempt.
-    const engine = await faultyEngine(dir, 'blob.write:2:ENOSPC', (e) => errors.push(e));
-    try {
-      await engine.buckets.create('b', 'private', 'Standard', 'LRS');
-      const created = await engine.objects.append('b', 'k', 0, body('0123456789'), attrs);
-      await engine.objects.append('b', 'k', 10, body('abcdef'), attrs);
-      await engine.flushJournal();
-      assert.equal(errors.length, 1);
-      assert.equal((errors[0] as NodeJS.ErrnoException).code, 'ENOSPC');
-      await expectWrittenByNextFlush(engine, dir, created.blob!, '0123456789', '0123456789abcdef');
-    } finally {
-      delete process.env.OSSD_JOURNAL_FLUSH_MS;
-      await engine.close();
-    }
-  });
-});
-
-describe('recovery on a full disk', { timeout: 120_000 }, () => {
-  it('keeps journaled appends that do not fit back into their file: served from memory, not rolled back, written once there is space', async () => {
-    process.env.OSSD_JOURNAL_FLUSH_MS = '600000';
-    const dir = newDir();
-    const crashed = await makeEngine(dir);
-    await crashed.buckets.create('b', 'private', 'Standard', 'LRS');
-    const created = await crashed.objects.append('b', 'k', 0, body('hello'), attrs);
-    await crashed.objects.append('b', 'k', 5, body(' world'), attrs);
-    // The process dies here (never closed): ' world' is only in the journal.
-    const engine = await faultyEngine(dir, 'blob.writeAt:1:ENOSPC', (e) => {
-      throw e;
+// Files of the file blob store: the pairs that use it.
+for (const pair of DRIVER_PAIRS.filter((p) => p.endsWith('+file'))) {
+  describe(`staged small appends when the flush cannot write (${pair})`, { timeout: 120_000 }, () => {
+    it('keeps the bytes staged and journaled, reads stay whole, and the next flush writes them', async () => {
+      process.env.OSSD_JOURNAL_FLUSH_MS = '600000';
+      const dir = newDir();
+      const errors: unknown[] = [];
+      // Blob write 1 is the creating append's; 2 is the flusher's first attempt.
+      const engine = await faultyEngine(dir, pair, 'blob.write:2:ENOSPC', (e) => errors.push(e));
+      try {
+        await engine.buckets.create('b', 'private', 'Standard', 'LRS');
+        const created = await engine.objects.append('b', 'k', 0, body('0123456789'), attrs);
+        await engine.objects.append('b', 'k', 10, body('abcdef'), attrs);
+        await engine.flushJournal();
+        assert.equal(errors.length, 1);
+        assert.equal((errors[0] as NodeJS.ErrnoException).code, 'ENOSPC');
+        await expectWrittenByNextFlush(engine, dir, created.blob!, '0123456789', '0123456789abcdef');
+      } finally {
+        delete process.env.OSSD_JOURNAL_FLUSH_MS;
+        await engine.close();
+      }
     });
-    try {
-      const report = await engine.recover();
-      assert.equal(report.rolledBackAppends, 0, 'the acknowledged append stays');
-      assert.deepEqual([...(report.unwritten?.keys() ?? [])], [created.blob]);
-      await expectWrittenByNextFlush(engine, dir, created.blob!, 'hello', 'hello world');
-    } finally {
-      delete process.env.OSSD_JOURNAL_FLUSH_MS;
-      await engine.close();
-      await crashed.close(); // its flusher's timer would keep the test process alive
-    }
   });
-});
+}
+
+for (const pair of DRIVER_PAIRS.filter((p) => p.endsWith('+file'))) {
+  describe(`recovery on a full disk (${pair})`, { timeout: 120_000 }, () => {
+    it('keeps journaled appends that do not fit back into their file: served from memory, not rolled back, written once there is space', async () => {
+      process.env.OSSD_JOURNAL_FLUSH_MS = '600000';
+      const dir = newDir();
+      const crashed = await makeEngine(dir, pair);
+      await crashed.buckets.create('b', 'private', 'Standard', 'LRS');
+      const created = await crashed.objects.append('b', 'k', 0, body('hello'), attrs);
+      await crashed.objects.append('b', 'k', 5, body(' world'), attrs);
+      // The process dies here (never closed): ' world' is only in the journal.
+      const engine = await faultyEngine(dir, pair, 'blob.writeAt:1:ENOSPC', (e) => {
+        throw e;
+      });
+      try {
+        const report = await engine.recover();
+        assert.equal(report.rolledBackAppends, 0, 'the acknowledged append stays');
+        assert.deepEqual([...(report.unwritten?.keys() ?? [])], [created.blob]);
+        await expectWrittenByNextFlush(engine, dir, created.blob!, 'hello', 'hello world');
+      } finally {
+        delete process.env.OSSD_JOURNAL_FLUSH_MS;
+        await engine.close();
+        await crashed.close(); // its flusher's timer would keep the test process alive
+      }
+    });
+  });
+}

@@ -1,12 +1,17 @@
 /** Shared fixtures of the engine tests (test/engine/): real SQLite and file drivers in temporary folders. */
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { FsBlobStore } from '../../src/drivers/fs/blob-store.js';
+import { PgDatabase } from '../../src/drivers/postgres/db.js';
+import { PgMetadataStore } from '../../src/drivers/postgres/metadata-store.js';
 import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
 import type { BlobStore, MetadataStore } from '../../src/drivers/types.js';
 import { Engine } from '../../src/engine/engine.js';
+import { PlaceholderPgUnsettled, placeholderPgMultipart } from './pg-placeholder-stores.js';
+import { type Postgres, startPostgres } from './postgres.js';
 
 /** A maker of temporary folders, all removed after the test file. */
 export function tempDirs(prefix: string): () => string {
@@ -32,7 +37,44 @@ export const DRIVER_PAIRS = (process.env.OSSD_TEST_DRIVERS ?? 'sqlite+file').spl
  */
 const METADATA_MAKERS: Record<string, (dir: string) => Promise<MetadataStore>> = {
   sqlite: async (dir) => new SqliteMetadataStore(dir),
+  postgres: async (dir) => openPgStore(await pgDatabaseOf(dir)),
 };
+
+/** The PostgreSQL server of this test file: started by the first store that needs it, stopped after the file. */
+let pgServer: Promise<Postgres> | undefined;
+/** The database of each temp folder: a new engine on a folder it had before reopens that store's data. */
+const pgDatabases = new Map<string, Promise<string>>();
+
+if (DRIVER_PAIRS.some((p) => p.startsWith('postgres+'))) after(async () => (await pgServer)?.stop());
+
+/** The URL of `dir`'s database, created (CREATE DATABASE ossd_N) the first time. */
+export function pgDatabaseOf(dir: string): Promise<string> {
+  let url = pgDatabases.get(dir);
+  if (!url) {
+    const name = `ossd_${pgDatabases.size + 1}`;
+    url = (async () => {
+      pgServer ??= startPostgres();
+      const pg = await pgServer;
+      const admin = new PgDatabase(pg.url, 1);
+      try {
+        await admin.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await admin.close();
+      }
+      return pg.url.replace(/\/ossd$/, `/${name}`);
+    })();
+    pgDatabases.set(dir, url);
+  }
+  return url;
+}
+
+/** A PostgreSQL metadata store on `url` (migrated), as one node of a cluster would open it. */
+export async function openPgStore(url: string, nodeId = 'node-test'): Promise<PgMetadataStore> {
+  // A small pool: a test file opens many stores, some never closed (a simulated crash), on one server of 100 connections.
+  const db = new PgDatabase(url, 4);
+  // PLACEHOLDERS (pg-placeholder-stores.ts) until pgcluster's PgMultipartStore and PgUnsettledStore merge.
+  return PgMetadataStore.open(db, nodeId, { multipart: placeholderPgMultipart(), unsettled: new PlaceholderPgUnsettled(db, nodeId) });
+}
 const BLOB_MAKERS: Record<string, (dir: string) => Promise<BlobStore>> = {
   file: async (dir) => {
     const blobs = new FsBlobStore(dir);
@@ -41,14 +83,49 @@ const BLOB_MAKERS: Record<string, (dir: string) => Promise<BlobStore>> = {
   },
 };
 
-/** An engine on a driver pair's stores in `dir`; a background error fails the test. */
-export async function makeEngine(dir: string, pair = 'sqlite+file'): Promise<Engine> {
+/** SQL on the metadata database of an engine made by makeEngine(dir, pair) (`?` parameters), for tests that age or count rows. */
+export interface MetadataSql {
+  query(sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
+  close(): Promise<void>;
+}
+
+export async function metadataSql(dir: string, pair = 'sqlite+file'): Promise<MetadataSql> {
+  if (pair.startsWith('postgres+')) {
+    const db = new PgDatabase(await pgDatabaseOf(dir), 2);
+    return {
+      query: async (sql, params) => {
+        let n = 0;
+        return (await db.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows;
+      },
+      close: () => db.close(),
+    };
+  }
+  const db = new Database(join(dir, 'meta.db'));
+  return {
+    query: async (sql, params = []) => {
+      const st = db.prepare(sql);
+      if (st.reader) return st.all(...params) as Array<Record<string, unknown>>;
+      st.run(...params);
+      return [];
+    },
+    close: async () => void db.close(),
+  };
+}
+
+/** A driver pair's metadata and blob stores in `dir` (for tests that wrap one before making the engine). */
+export async function makeStores(dir: string, pair = 'sqlite+file'): Promise<{ meta: MetadataStore; blobs: BlobStore }> {
   const [metaName = '', blobName = ''] = pair.replace(/\+fs$/, '+file').split('+');
   const makeMeta = METADATA_MAKERS[metaName];
   const makeBlobs = BLOB_MAKERS[blobName];
   if (!makeMeta || !makeBlobs) throw new Error(`unknown driver pair ${pair}`);
   const blobs = await makeBlobs(dir);
-  return new Engine(await makeMeta(dir), blobs, (e) => {
+  return { meta: await makeMeta(dir), blobs };
+}
+
+/** An engine on a driver pair's stores in `dir`; a background error fails the test. */
+export async function makeEngine(dir: string, pair = 'sqlite+file'): Promise<Engine> {
+  const { meta, blobs } = await makeStores(dir, pair);
+  return new Engine(meta, blobs, (e) => {
     throw e;
   });
 }
