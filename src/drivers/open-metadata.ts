@@ -107,7 +107,7 @@ async function loadPgCore(): Promise<PgCoreModules> {
  * object compare-and-set on its own transaction), the unsettled registry of this node, and
  * revisions drawn in blocks (the first one before the store serves anything).
  */
-async function openPgMetadataStore(db: PgDatabase, nodeId: string): Promise<MetadataStore> {
+export async function openPgMetadataStore(db: PgDatabase, nodeId: string): Promise<MetadataStore> {
   const { store, cas } = await loadPgCore();
   const completeCas: PgCas = async (c, bucket, key, expected, next, history) => {
     try {
