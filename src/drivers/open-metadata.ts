@@ -52,7 +52,6 @@ export async function openMetadata(config: MetadataConfigOf, options: OpenMetada
   }
   const db = new PgDatabase(config.metadata.url);
   try {
-    await db.migrate();
     const meta = await openPgMetadataStore(db, config.nodeId);
     const changes = await PgObjectChanges.open(db, { onError: options.onError });
     return { meta, keys: new PgKeyStore(db, master), changes };
@@ -103,12 +102,15 @@ async function loadPgCore(): Promise<PgCoreModules> {
 }
 
 /**
- * The PostgreSQL metadata store with its parts: multipart uploads (whose Complete runs the
- * object compare-and-set on its own transaction), the unsettled registry of this node, and
- * revisions drawn in blocks (the first one before the store serves anything).
+ * The PostgreSQL metadata store with its parts, on a migrated schema: multipart uploads
+ * (whose Complete runs the object compare-and-set on its own transaction), the unsettled
+ * registry of this node, and revisions drawn in blocks (the first one before the store
+ * serves anything).
  */
 export async function openPgMetadataStore(db: PgDatabase, nodeId: string): Promise<MetadataStore> {
   const { store, cas } = await loadPgCore();
+  // Before the first revision block is drawn (the sequence is made by the migrations).
+  await db.migrate();
   const completeCas: PgCas = async (c, bucket, key, expected, next, history) => {
     try {
       const done = await cas.casInTransaction(c, nodeId, bucket, key, expected, next, history);
