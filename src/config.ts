@@ -61,6 +61,13 @@ export interface Config {
   blobs: BlobsConfig;
   /** This node's name in a cluster (default `<host name>:<port>`). */
   nodeId: string;
+  /**
+   * The master key sealing access key secrets, shared by every node of a cluster
+   * (--metadata postgres; src/keys/master-key.ts sharedMasterKey): OSSD_MASTER_KEY's
+   * value, else the file --master-key-file. The SQLite store keeps <data>/master.key.
+   */
+  masterKey?: string;
+  masterKeyFile?: string;
 }
 
 export const LOG_FORMATS = ['json', 'pretty'] as const;
@@ -98,6 +105,8 @@ export const OPTIONS = {
   metadata: { type: 'string', env: 'OSSD_METADATA', help: 'sqlite (default, in the data folder) or postgres://user:pass@host:port/db (not available yet)' },
   blobs: { type: 'string', env: 'OSSD_BLOBS', help: 'file (default, in the data folder) or s3://<bucket> with OSSD_S3_ENDPOINT, OSSD_S3_ACCESS_KEY_ID, OSSD_S3_SECRET_ACCESS_KEY, OSSD_S3_REGION, OSSD_S3_FORCE_PATH_STYLE (not available yet)' },
   'node-id': { type: 'string', env: 'OSSD_NODE_ID', help: 'this node\'s name, unique in the cluster (default <host name>:<port>)' },
+  'master-key': { type: 'string', env: 'OSSD_MASTER_KEY', help: 'with --metadata postgres: the 32-byte key that seals access key secrets, the same on every node (64 hex digits or base64; make one with openssl rand -hex 32); better given in the environment than as a flag' },
+  'master-key-file': { type: 'string', env: 'OSSD_MASTER_KEY_FILE', help: 'with --metadata postgres: a file holding that key (32 raw bytes, or hex or base64 text), when OSSD_MASTER_KEY is not set; one of the two is required there (with sqlite the data folder\'s master.key is used)' },
 } as const;
 
 export class ConfigError extends Error {}
@@ -252,5 +261,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     metadata: Object.freeze(parseMetadata(pick('metadata'), fail)),
     blobs: Object.freeze(parseBlobs(pick('blobs'), env, fail)),
     nodeId: parseNodeId(pick('node-id'), port, fail),
+    masterKey: pick('master-key'),
+    masterKeyFile: pick('master-key-file'),
   });
 }

@@ -6,9 +6,13 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KeyStore, KeyStoreError, MAX_DURATION_S, type KeyInfo } from '../keys/key-store.js';
+import { type KeyInfo, type KeyStore, KeyStoreError, MAX_DURATION_S, SqliteKeyStore } from '../keys/key-store.js';
 import type { KeyScope } from '../protocol/context.js';
 import { validateBucketName } from '../protocol/names.js';
+import { parseMetadata } from '../config-cluster.js';
+import { PgDatabase } from '../drivers/postgres/db.js';
+import { PgKeyStore } from '../drivers/postgres/key-store.js';
+import { sharedMasterKey } from '../keys/master-key.js';
 
 export const KEYS_USAGE = `usage:
   ossd keys create [--bucket NAME]... [--read-only] [--json]   new access key; prints its secret once
@@ -52,8 +56,8 @@ function bucketsOf(values: unknown): string[] | undefined {
   return names.length > 0 ? names : undefined;
 }
 
-function listKeys(store: KeyStore, rootId: string | undefined, json: boolean, io: Io): void {
-  const keys = store.listKeys();
+async function listKeys(store: KeyStore, rootId: string | undefined, json: boolean, io: Io): Promise<void> {
+  const keys = await store.listKeys();
   if (json) {
     const rows = keys.map((k: KeyInfo) => ({
       AccessKeyId: k.id, Status: k.enabled ? 'Enabled' : 'Disabled', Buckets: k.scope.buckets ?? null,
@@ -71,11 +75,11 @@ function listKeys(store: KeyStore, rootId: string | undefined, json: boolean, io
   io.out(lines.map((l) => l.map((c, i) => (i < l.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n') + '\n');
 }
 
-function keysCommand(store: KeyStore, rootId: string | undefined, sub: string, v: Record<string, unknown>, ids: string[], io: Io): number {
+async function keysCommand(store: KeyStore, rootId: string | undefined, sub: string, v: Record<string, unknown>, ids: string[], io: Io): Promise<number> {
   const json = v.json === true;
   if (sub === 'create') {
     if (ids.length > 0) throw new UsageError('keys create takes no arguments');
-    const key = store.createKey({ buckets: bucketsOf(v.bucket), readOnly: v['read-only'] === true });
+    const key = await store.createKey({ buckets: bucketsOf(v.bucket), readOnly: v['read-only'] === true });
     if (json) {
       io.out(JSON.stringify({ AccessKeyId: key.id, AccessKeySecret: key.secret, Buckets: key.scope.buckets ?? null, ReadOnly: key.scope.readOnly }) + '\n');
     } else {
@@ -90,7 +94,7 @@ function keysCommand(store: KeyStore, rootId: string | undefined, sub: string, v
     return 0;
   }
   if (sub === 'list') {
-    listKeys(store, rootId, json, io);
+    await listKeys(store, rootId, json, io);
     return 0;
   }
   if (sub !== 'disable' && sub !== 'enable' && sub !== 'delete') throw new UsageError(`unknown command: keys ${sub}`);
@@ -100,7 +104,7 @@ function keysCommand(store: KeyStore, rootId: string | undefined, sub: string, v
     io.err(`ossd: ${id} is the root key: it comes from the configuration and cannot be ${sub}d here\n`);
     return 1;
   }
-  const found = sub === 'delete' ? store.deleteKey(id) : store.setEnabled(id, sub === 'enable');
+  const found = sub === 'delete' ? await store.deleteKey(id) : await store.setEnabled(id, sub === 'enable');
   if (!found) {
     io.err(`ossd: no access key ${id}\n`);
     return 1;
@@ -109,11 +113,11 @@ function keysCommand(store: KeyStore, rootId: string | undefined, sub: string, v
   return 0;
 }
 
-function stsCommand(store: KeyStore, sub: string, v: Record<string, unknown>, rest: string[], io: Io): number {
+async function stsCommand(store: KeyStore, sub: string, v: Record<string, unknown>, rest: string[], io: Io): Promise<number> {
   if (sub !== 'issue' || rest.length > 0) throw new UsageError(`unknown command: sts ${[sub, ...rest].join(' ')}`);
   const duration = typeof v.duration === 'string' ? v.duration : '3600';
   if (!/^\d{1,6}$/.test(duration)) throw new UsageError(`--duration must be 1 to ${MAX_DURATION_S} seconds`);
-  const credentials = store.issueTemporary({
+  const credentials = await store.issueTemporary({
     durationS: Number(duration),
     buckets: bucketsOf(v.bucket),
     readOnly: v['read-only'] === true,
@@ -123,8 +127,22 @@ function stsCommand(store: KeyStore, sub: string, v: Record<string, unknown>, re
   return 0;
 }
 
+/**
+ * The cluster's key store when OSSD_METADATA names PostgreSQL (with the shared master key of
+ * OSSD_MASTER_KEY or OSSD_MASTER_KEY_FILE), else undefined: the data folder's.
+ */
+function clusterKeyStore(env: NodeJS.ProcessEnv): KeyStore | undefined {
+  const metadata = parseMetadata(env.OSSD_METADATA, (m) => {
+    throw new UsageError(m);
+  });
+  if (metadata.kind !== 'postgres') return undefined;
+  const master = sharedMasterKey(env.OSSD_MASTER_KEY, env.OSSD_MASTER_KEY_FILE || undefined);
+  if (!master) throw new KeyStoreError('with OSSD_METADATA=postgres://… set OSSD_MASTER_KEY (or OSSD_MASTER_KEY_FILE), the key every node shares');
+  return new PgKeyStore(new PgDatabase(metadata.url, 2), master, true);
+}
+
 /** Runs `keys …` / `sts …` (argv starts with `keys` or `sts`); returns the exit code. */
-export function runKeysCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io): number {
+export async function runKeysCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -143,6 +161,14 @@ export function runKeysCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io): 
     const [group, sub, ...rest] = positionals;
     if (sub === undefined) throw new UsageError(`${group} needs a command`);
     const dataDir = values['data-dir'] ?? (env.OSSD_DATA_DIR || './data');
+    const cluster = clusterKeyStore(env);
+    if (cluster) {
+      try {
+        return await (group === 'sts' ? stsCommand(cluster, sub, values, rest, io) : keysCommand(cluster, env.OSSD_ROOT_ACCESS_KEY_ID, sub, values, rest, io));
+      } finally {
+        await cluster.close();
+      }
+    }
     // A mistyped --data-dir, or a command run from the wrong folder, would otherwise make a new,
     // empty data folder holding the key, which the server never reads. meta.db marks a data folder.
     if (values.init === true) mkdirSync(dataDir, { recursive: true });
@@ -151,11 +177,11 @@ export function runKeysCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io): 
       io.err(`ossd: ${what}: pass the server's --data-dir (or OSSD_DATA_DIR), or add --init to make a new one\n`);
       return 1;
     }
-    const store = new KeyStore(dataDir);
+    const store: KeyStore = new SqliteKeyStore(dataDir);
     try {
-      return group === 'sts' ? stsCommand(store, sub, values, rest, io) : keysCommand(store, rootKeyId(dataDir, env), sub, values, rest, io);
+      return await (group === 'sts' ? stsCommand(store, sub, values, rest, io) : keysCommand(store, rootKeyId(dataDir, env), sub, values, rest, io));
     } finally {
-      store.close();
+      await store.close();
     }
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -17,15 +17,25 @@ class Refused extends Error {}
 class Unavailable extends Error {}
 
 /**
- * keys, sts, sweep and the maintenance commands work on the data folder's stores: refused when the environment
- * points the server elsewhere, or they would change a store the server does not use.
+ * sweep and the maintenance commands work on the data folder's stores only: refused when the
+ * environment points the server elsewhere, or they would change a store the server does not
+ * use. keys and sts work on the metadata store the environment names (keys.ts), when this
+ * build has it.
  */
-function refuseOtherBackends(env: NodeJS.ProcessEnv): void {
+function refuseOtherBackends(env: NodeJS.ProcessEnv, command: string): void {
   const fail = (message: string): never => {
     throw new ConfigError(message);
   };
-  const refusal = backendRefusal(parseMetadata(env.OSSD_METADATA, fail), parseBlobs(env.OSSD_BLOBS, env, fail));
-  if (refusal) throw new Unavailable(refusal);
+  const metadata = parseMetadata(env.OSSD_METADATA, fail);
+  const blobs = parseBlobs(env.OSSD_BLOBS, env, fail);
+  if (command === 'keys' || command === 'sts') {
+    const refusal = backendRefusal(metadata, { kind: 'file' });
+    if (refusal) throw new Unavailable(refusal);
+    return;
+  }
+  if (metadata.kind !== 'sqlite' || blobs.kind !== 'file') {
+    throw new Unavailable(`ossd ${command} works on a data folder's embedded stores (--metadata sqlite, --blobs file): with ${metadata.kind !== 'sqlite' ? '--metadata postgres://' : '--blobs s3://'} it is not available yet in this build`);
+  }
 }
 
 function usage(): string {
@@ -65,11 +75,11 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write('wrote docs/operations.md, docs/errors.md and docs/configuration.md\n');
     return;
   }
-  if (['keys', 'sts', 'sweep', 'check', 'backup', 'restore', 'du'].includes(args[0] ?? '')) refuseOtherBackends(process.env);
+  if (['keys', 'sts', 'sweep', 'check', 'backup', 'restore', 'du'].includes(args[0] ?? '')) refuseOtherBackends(process.env, args[0]!);
   if (args[0] === 'keys' || args[0] === 'sts') {
     const { KEYS_USAGE, runKeysCommand } = await import('./keys.js');
     if (args[1] === 'help' || args.includes('--help')) return void process.stdout.write(KEYS_USAGE);
-    process.exitCode = runKeysCommand(args, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+    process.exitCode = await runKeysCommand(args, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
     return;
   }
   if (['check', 'backup', 'restore', 'du'].includes(args[0] ?? '')) {

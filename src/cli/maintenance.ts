@@ -16,7 +16,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FsBlobStore } from '../drivers/fs/blob-store.js';
-import { SqliteMetadataStore } from '../drivers/sqlite/metadata-store.js';
+import { openMetadata } from '../drivers/open-metadata.js';
 import { usageSync } from '../drivers/sqlite/snapshot.js';
 import { markEveryBlobUnsettled } from '../drivers/sqlite/unsettled-store.js';
 import { backupStore } from '../engine/backup.js';
@@ -38,11 +38,17 @@ exit codes: 0 done and clean; 1 damage or orphans found (check, restore), or the
 interface Io { out: (s: string) => void; err: (s: string) => void }
 class UsageError extends Error {}
 
-/** Opens the store like a server start does (recovery included); the caller holds the lock. */
+/**
+ * Opens the store like a server start does (recovery included); the caller holds the lock.
+ * The data folder's: these commands are refused when the environment names another metadata
+ * store (cli/main.ts refuseOtherBackends).
+ */
 async function openStore(dataDir: string): Promise<Engine> {
   const blobs = new FsBlobStore(dataDir);
   await blobs.init();
-  const engine = new Engine(new SqliteMetadataStore(dataDir), blobs, () => undefined);
+  const { meta, keys } = await openMetadata({ metadata: { kind: 'sqlite' }, dataDir, nodeId: 'local' });
+  await keys.close();
+  const engine = new Engine(meta, blobs, () => undefined);
   await engine.recover();
   return engine;
 }

@@ -238,6 +238,12 @@ export interface MetadataStore {
    * Unlike usage(), noncurrentVersions counts no delete markers.
    */
   bucketUsage(): BucketUsage[];
+  /**
+   * A revision (compare-and-set token) no other write, on any node, has used or will use;
+   * synchronous, so it costs no round trip on the hot path (the SQLite store: the clock
+   * based src/engine/revision.ts; PostgreSQL: blocks drawn ahead, postgres/revisions.ts).
+   */
+  newRevision(): number;
   /** Set once the store refuses every write until a restart (a failed WAL fsync): readiness reports it. */
   writeFailure(): Error | undefined;
   /**

@@ -28,7 +28,6 @@ import { type Collect, planNewCurrent, withVersion } from './versioning.js';
 import { commitSeal } from './seal.js';
 import { appendLimitExceeded, appendSizeLimit } from './append-limit.js';
 import type { BodyInput } from './objects.js';
-import { nextRevision } from './revision.js';
 import type { HoldOutcome, UnsettledBlobs } from './unsettled.js';
 import { AppendKeys, type AppendOutcome, forgetRolledBack, recordAppendKey } from './idempotency.js';
 
@@ -340,8 +339,8 @@ export class Appender {
     const build = (base: ObjectRecord | undefined): ObjectRecord => {
       const appendBase = { size: base ? length : -1, crc: base?.crc ?? '0' };
       return base
-        ? { ...base, ...body, appendBase, acl: attrs.acl ?? base.acl, mtimeMs: Date.now(), revision: nextRevision() }
-        : withVersion({ ...newRecord(b, key, body, attrs), appendBase }, plan ?? { archives: false });
+        ? { ...base, ...body, appendBase, acl: attrs.acl ?? base.acl, mtimeMs: Date.now(), revision: this.meta.newRevision() }
+        : withVersion({ ...newRecord(b, key, body, attrs, this.meta.newRevision()), appendBase }, plan ?? { archives: false });
     };
     const journal = data ? { kind: 'journal' as const, blob, offset: length, data } : undefined;
     // Staged before the commit: once the commit is visible, readers may need the bytes.
@@ -411,7 +410,7 @@ export class Appender {
     try {
       await durable;
     } catch (e) {
-      const restored = previous ? { ...previous, revision: nextRevision() } : null;
+      const restored = previous ? { ...previous, revision: this.meta.newRevision() } : null;
       // The append's Idempotency-Key record, if any, goes with it (idempotency.ts).
       const undone = await this.meta.compareAndSwap(next.bucket, next.key, next.revision, restored, undefined, undefined, forgetRolledBack(restored)).then(
         () => true,

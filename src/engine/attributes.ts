@@ -1,6 +1,5 @@
 /** The caller-supplied attributes of a new object, and how they become a record. */
 import { type BucketRecord, ENCRYPTION_HEADERS, type ObjectAcl, type ObjectRecord, type ObjectType } from './model.js';
-import { nextRevision } from './revision.js';
 
 export interface ObjectAttributes {
   contentType?: string;
@@ -30,8 +29,9 @@ export interface RecordBody {
 /**
  * A new object of bucket `b`. With no storage class requested the object takes the bucket's;
  * `x-oss-storage-class` overrides it for that object (OSS page 0017-00000131; docs/operations.md).
+ * `revision`: a new one from the metadata store (MetadataStore.newRevision()).
  */
-export function newRecord(b: Pick<BucketRecord, 'name' | 'storageClass'>, key: string, body: RecordBody, attrs: ObjectAttributes): ObjectRecord {
+export function newRecord(b: Pick<BucketRecord, 'name' | 'storageClass'>, key: string, body: RecordBody, attrs: ObjectAttributes, revision: number): ObjectRecord {
   return {
     bucket: b.name,
     key,
@@ -43,7 +43,7 @@ export function newRecord(b: Pick<BucketRecord, 'name' | 'storageClass'>, key: s
     acl: attrs.acl ?? 'default',
     tags: attrs.tags ?? [],
     storageClass: attrs.storageClass ?? b.storageClass,
-    revision: nextRevision(),
+    revision,
   };
 }
 

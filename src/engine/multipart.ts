@@ -205,7 +205,7 @@ export class MultipartService {
       // §4 step 6.
       if (forbid && current) throw new OssError('FileAlreadyExists', undefined, { Key: key });
       const plan = await planNewCurrent(this.meta, b, key, current);
-      const next: ObjectRecord = withVersion({ ...newRecord(b, key, body, objectAttrs), ...(segments.length > 0 ? { segments } : {}) }, plan);
+      const next: ObjectRecord = withVersion({ ...newRecord(b, key, body, objectAttrs, this.meta.newRevision()), ...(segments.length > 0 ? { segments } : {}) }, plan);
       const used = parts.map((p) => ({ partNumber: p.partNumber, blob: p.blob }));
       const r = await this.meta.multipart.completeUpload(bucket, key, uploadId, used, current?.revision ?? null, next, plan.history);
       if (r.status === 'no-upload') throw noSuchUpload();

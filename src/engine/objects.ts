@@ -34,7 +34,6 @@ import type { ObjectChanges } from './object-changes.js';
 import { BlobLeases } from './blob-leases.js';
 import { segmentedStream } from './segmented-object.js';
 import { type BucketRecord, MAX_OBJECT_SIZE, type ObjectAcl, type ObjectRecord } from './model.js';
-import { nextRevision } from './revision.js';
 import {
   type DeleteOutcome,
   deleteVersion,
@@ -190,6 +189,7 @@ export class ObjectService {
       key,
       { type: 'Normal', size: r.bytes, etag: r.md5.toString('hex').toUpperCase(), crc: crc64ToDecimal(r.crc), blob },
       attrs,
+      this.meta.newRevision(),
     );
     return this.commitReplacing(next, forbidOverwrite, b, bytes);
   }
@@ -252,7 +252,7 @@ export class ObjectService {
       const attrs = { ...base, tags: req.taggingDirective === 'REPLACE' ? (req.attrs.tags ?? []) : rec.tags };
       if (sameObject) {
         // Copy onto itself: a metadata update, same bytes and blob (objects.md §5).
-        const next = { ...newRecord(b, key, rec, attrs), blob: rec.blob };
+        const next = { ...newRecord(b, key, rec, attrs, this.meta.newRevision()), blob: rec.blob };
         const cas = await this.meta.compareAndSwap(bucket, key, rec.revision, next);
         if (!cas.ok) throw new OssError('PreconditionFailed', 'The source object changed during the copy.');
         return { record: next, source: rec };
@@ -261,7 +261,7 @@ export class ObjectService {
       const { r, blob, bytes } = await this.storeBody({ body: src.stream(0, rec.size), contentLength: rec.size });
       // A Symlink source is copied as a symlink to the same target (objects.md §5).
       const link = rec.symlinkTarget === undefined ? {} : { symlinkTarget: rec.symlinkTarget };
-      const next = newRecord(b, key, { type: rec.type, size: r.bytes, etag: rec.etag, crc: crc64ToDecimal(r.crc), blob, ...link }, attrs);
+      const next = newRecord(b, key, { type: rec.type, size: r.bytes, etag: rec.etag, crc: crc64ToDecimal(r.crc), blob, ...link }, attrs, this.meta.newRevision());
       return { record: await this.commitReplacing(next, req.forbidOverwrite, b, bytes), source: rec };
     } finally {
       await src.close();
@@ -309,7 +309,7 @@ export class ObjectService {
     }
     for (;;) {
       const current = await this.latest(bucket, key);
-      const cas = await this.meta.compareAndSwap(bucket, key, current.revision, { ...change(current), revision: nextRevision() });
+      const cas = await this.meta.compareAndSwap(bucket, key, current.revision, { ...change(current), revision: this.meta.newRevision() });
       if (cas.ok) return;
     }
   }
@@ -342,6 +342,11 @@ export class ObjectService {
       } else this.unsettled.release(blob);
       throw e;
     }
+  }
+
+  /** A new revision from the metadata store (for records made outside this service, symlinks.ts). */
+  newRevision(): number {
+    return this.meta.newRevision();
   }
 
   /**

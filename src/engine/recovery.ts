@@ -23,7 +23,6 @@ import { Crc64, crc64ToDecimal } from './crc64.js';
 import { isDiskFull } from './errors.js';
 import type { ObjectRecord } from './model.js';
 import type { StagedBytes } from './journal-flusher.js';
-import { nextRevision } from './revision.js';
 import { withStaged } from './staged-read.js';
 import { forgetRolledBack } from './idempotency.js';
 
@@ -109,10 +108,10 @@ async function clearJournal(meta: MetadataStore, done: Array<{ blob: string; end
   }
 }
 
-function rolledBack(rec: ObjectRecord): ObjectRecord | null {
+function rolledBack(rec: ObjectRecord, revision: number): ObjectRecord | null {
   const base = rec.appendBase!;
   if (base.size < 0) return null;
-  return { ...rec, size: base.size, crc: base.crc, etag: appendableEtag(BigInt(base.crc), base.size), appendBase: undefined, revision: nextRevision() };
+  return { ...rec, size: base.size, crc: base.crc, etag: appendableEtag(BigInt(base.crc), base.size), appendBase: undefined, revision };
 }
 
 /**
@@ -124,7 +123,7 @@ async function settleAppendable(meta: MetadataStore, blobs: BlobStore, rec: Obje
   const blob = rec.blob!;
   const onDisk = await blobs.size(blob);
   if (!(await lastAppendIntact(blobs, rec, onDisk, journal.unwritten.get(blob) ?? []))) {
-    const previous = rolledBack(rec);
+    const previous = rolledBack(rec, meta.newRevision());
     // The rolled-back append's Idempotency-Key record goes in the same swap (idempotency.ts).
     await meta.compareAndSwap(rec.bucket, rec.key, rec.revision, previous, undefined, undefined, forgetRolledBack(previous));
     report.rolledBackAppends++;

@@ -14,7 +14,6 @@
 import type { MetadataStore } from '../drivers/types.js';
 import { OssError } from './errors.js';
 import type { BucketRecord, ObjectRecord } from './model.js';
-import { nextRevision } from './revision.js';
 import { noSuchKey } from './versioning.js';
 
 /**
@@ -50,7 +49,7 @@ export async function commitSeal(meta: MetadataStore, bucket: BucketRecord, key:
     if (refusal) throw refusal;
     if (current.sealedMs !== undefined) return { record: current, sealedNow: false };
     // Only the seal changes: length, ETag, CRC and Last-Modified stay (the bytes do not change).
-    const next: ObjectRecord = { ...current, sealedMs: Date.now(), revision: nextRevision() };
+    const next: ObjectRecord = { ...current, sealedMs: Date.now(), revision: meta.newRevision() };
     const cas = await meta.compareAndSwap(bucket.name, key, current.revision, next);
     if (cas.ok) return { record: next, sealedNow: true };
   }

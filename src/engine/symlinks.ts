@@ -37,7 +37,7 @@ export class SymlinkService {
   async put(bucket: string, key: string, target: string, attrs: ObjectAttributes, forbidOverwrite: boolean): Promise<ObjectRecord> {
     const b = await this.buckets.require(bucket);
     const body = { type: 'Symlink' as const, size: 0, etag: linkEtag(target), crc: '0', blob: null, symlinkTarget: target };
-    return this.objects.commitReplacing(newRecord(b, key, body, attrs), forbidOverwrite);
+    return this.objects.commitReplacing(newRecord(b, key, body, attrs, this.objects.newRevision()), forbidOverwrite);
   }
 
   /** GetSymlink: the link row; any other object is NotSymlink (objects.md §9). */

@@ -14,7 +14,6 @@ import { randomBytes } from 'node:crypto';
 import { type HistoryChange, KEEP_CURRENT, type MetadataStore, type VersionEntry } from '../drivers/types.js';
 import { OssError } from './errors.js';
 import { type BucketRecord, NULL_VERSION, type ObjectRecord, versionIdOf } from './model.js';
-import { nextRevision } from './revision.js';
 
 /** Opaque, URL-safe, unique (buckets.md §7: OSS ids are long base64-like strings). */
 export function newVersionId(): string {
@@ -49,7 +48,7 @@ export function withVersion(rec: ObjectRecord, plan: WritePlan): ObjectRecord {
   return { ...rec, versionId: plan.versionId };
 }
 
-function newDeleteMarker(bucket: string, key: string, versionId: string | undefined): ObjectRecord {
+function newDeleteMarker(bucket: string, key: string, versionId: string | undefined, revision: number): ObjectRecord {
   return {
     bucket,
     key,
@@ -65,7 +64,7 @@ function newDeleteMarker(bucket: string, key: string, versionId: string | undefi
     acl: 'default',
     tags: [],
     storageClass: 'Standard',
-    revision: nextRevision(),
+    revision,
     deleteMarker: true,
     ...(versionId !== undefined ? { versionId } : {}),
   };
@@ -127,7 +126,7 @@ export async function deleteWithMarker(meta: MetadataStore, bucket: BucketRecord
   for (;;) {
     const current = await meta.getObject(bucket.name, key);
     const plan = await planNewCurrent(meta, bucket, key, current);
-    const marker = newDeleteMarker(bucket.name, key, plan.versionId);
+    const marker = newDeleteMarker(bucket.name, key, plan.versionId, meta.newRevision());
     const history = { ...plan.history, add: [marker] };
     const cas = await meta.compareAndSwap(bucket.name, key, current?.revision ?? null, null, undefined, history);
     if (!cas.ok) continue;
@@ -148,7 +147,7 @@ export async function deleteVersion(meta: MetadataStore, bucket: string, key: st
     const current = await meta.getObject(bucket, key);
     const older = await meta.history(bucket, key);
     const expected = current?.revision ?? null;
-    const promote = (v: ObjectRecord | undefined) => (v && !v.deleteMarker ? { ...v, revision: nextRevision() } : undefined);
+    const promote = (v: ObjectRecord | undefined) => (v && !v.deleteMarker ? { ...v, revision: meta.newRevision() } : undefined);
     if (current && versionIdOf(current) === versionId) {
       const next = promote(older[0]);
       const cas = await meta.compareAndSwap(bucket, key, expected, next ?? null, undefined, next ? { remove: [versionIdOf(next)] } : undefined);
@@ -183,8 +182,8 @@ export async function updateVersion(
     const current = await meta.getObject(bucket, key);
     const cas =
       current && versionIdOf(current) === versionId
-        ? await meta.compareAndSwap(bucket, key, current.revision, { ...change(current), revision: nextRevision() })
-        : await meta.compareAndSwap(bucket, key, current?.revision ?? null, KEEP_CURRENT, undefined, { update: [{ ...change(record), revision: nextRevision() }] });
+        ? await meta.compareAndSwap(bucket, key, current.revision, { ...change(current), revision: meta.newRevision() })
+        : await meta.compareAndSwap(bucket, key, current?.revision ?? null, KEEP_CURRENT, undefined, { update: [{ ...change(record), revision: meta.newRevision() }] });
     if (cas.ok) return;
   }
 }

@@ -1,5 +1,5 @@
 /** Operation name → handler. Every row of the operation table has one (test/unit/operations.test.ts). */
-import type { KeyLookup } from '../protocol/auth/types.js';
+import type { KeyResolver } from '../protocol/auth/types.js';
 import type { RequestContext } from '../protocol/context.js';
 import { deleteBucketTags, getBucketTags, putBucketTags } from './bucket-tagging.js';
 import { deleteBucketCors, getBucketCors, optionObject, putBucketCors } from './bucket-cors.js';
@@ -30,7 +30,7 @@ export interface HandlerExtras {
   /** Checks that the principal may read a second object (CopyObject's source: the version it names, if any). */
   authorizeRead: (bucket: string, key: string, versionId?: string) => Promise<void>;
   /** Access keys: PostObject verifies the signature in its form itself. */
-  keys: KeyLookup;
+  keys: KeyResolver;
   /** Checks that the form's signer (undefined: anonymous) may write the key (PostObject). */
   authorizeWrite: (accessKeyId: string | undefined, bucket: string, key: string) => Promise<void>;
 }

@@ -158,7 +158,7 @@ async function upload(ctx: RequestContext, extras: HandlerExtras, bucket: string
   }
   const key = rawKey.split('${filename}').join(baseName(file.filename ?? ''));
   validateObjectKey(key);
-  const signer = verifyPostSignature(fields, extras.keys);
+  const signer = await extras.keys((lookup) => verifyPostSignature(fields, lookup));
   let range: PostPolicy['lengthRange'];
   if (signer !== undefined) {
     const policy = parsePolicy(fields.get('policy') ?? '');

@@ -4,11 +4,17 @@
  * then the keys of `ossd keys`, then temporary credentials.
  */
 import { OssError } from '../engine/errors.js';
-import type { KeyLookup } from '../protocol/auth/types.js';
+import type { KeyLookup, KeyResolver, KeySecret } from '../protocol/auth/types.js';
 import type { Principal } from '../protocol/context.js';
 import type { KeyStore } from './key-store.js';
 
 export interface RootKey { accessKeyId: string; accessKeySecret: string }
+
+/** Thrown by a lookup for a key not read from the store yet (Keyring.verify). */
+const NOT_READ = Symbol('access key not read yet');
+
+/** More keys than one verification ever asks for (a signature names one): a verifier looping on new ids is a bug. */
+const MAX_READS = 4;
 
 export class Keyring {
   constructor(private readonly root: RootKey, readonly store: KeyStore) {}
@@ -17,12 +23,39 @@ export class Keyring {
     return accessKeyId === this.root.accessKeyId;
   }
 
-  readonly lookup: KeyLookup = (id) => {
-    if (id === this.root.accessKeyId) return { secret: this.root.accessKeySecret };
-    const found = this.store.find(id);
-    if (!found) return undefined;
-    const { scope: _scope, ...key } = found;
-    return key;
+  /** The root key only: for endpoints no other key may use (admin, metrics), no store is read. */
+  readonly rootLookup: KeyLookup = (id) => (id === this.root.accessKeyId ? { secret: this.root.accessKeySecret } : undefined);
+
+  /**
+   * Runs a verification (verifyRequest, verifyPostSignature: synchronous and pure) with the
+   * keys it asks for read from the store, which may be a database across the network: a
+   * lookup of a key not read yet stops the run (NOT_READ), the key is read, and the run
+   * starts again with it at hand. The root key never waits; a stored key costs one read
+   * per request, so a key made, disabled or deleted on any node holds at the next request.
+   */
+  readonly verify: KeyResolver = async <T>(run: (lookup: KeyLookup) => T): Promise<T> => {
+    const read = new Map<string, KeySecret | undefined>();
+    for (;;) {
+      let wanted: string | undefined;
+      const lookup: KeyLookup = (id) => {
+        if (id === this.root.accessKeyId) return { secret: this.root.accessKeySecret };
+        if (read.has(id)) return read.get(id);
+        wanted = id;
+        throw NOT_READ;
+      };
+      try {
+        return run(lookup);
+      } catch (e) {
+        if (e !== NOT_READ || wanted === undefined || read.size >= MAX_READS) throw e;
+        const found = await this.store.find(wanted);
+        if (found) {
+          const { scope: _scope, ...key } = found;
+          read.set(wanted, key);
+        } else {
+          read.set(wanted, undefined);
+        }
+      }
+    }
   };
 
   /**
@@ -30,9 +63,9 @@ export class Keyring {
    * deleted since the signature was checked, the request is refused rather than run
    * without its limits.
    */
-  principal(accessKeyId: string): Principal {
+  async principal(accessKeyId: string): Promise<Principal> {
     if (accessKeyId === this.root.accessKeyId) return { anonymous: false, accessKeyId };
-    const scope = this.store.scope(accessKeyId);
+    const scope = await this.store.scope(accessKeyId);
     if (!scope) {
       throw new OssError('InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.', {
         OSSAccessKeyId: accessKeyId,

@@ -79,3 +79,24 @@ export function decryptSecret(master: Buffer, keyId: string, sealed: Buffer): st
 export function sha256Hex(s: string): string {
   return createHash('sha256').update(s, 'utf8').digest('hex');
 }
+
+/**
+ * The master key every node of a cluster shares (--metadata postgres): the secrets sealed
+ * by one node are opened by the others, so no node may make its own. From `value`
+ * (OSSD_MASTER_KEY: 64 hex digits, or base64 of 32 bytes) or else the file `file`
+ * (--master-key-file: those 32 bytes raw, or as hex or base64 text); undefined when neither
+ * is given. Throws when the key is not exactly 32 bytes.
+ */
+export function sharedMasterKey(value: string | undefined, file: string | undefined): Buffer | undefined {
+  if (value !== undefined && value.trim() !== '') return decodeKey(Buffer.from(value.trim()), 'OSSD_MASTER_KEY');
+  if (file === undefined) return undefined;
+  const bytes = readFileSync(file);
+  return bytes.length === KEY_BYTES ? bytes : decodeKey(Buffer.from(bytes.toString('latin1').trim()), file);
+}
+
+function decodeKey(text: Buffer, where: string): Buffer {
+  const s = text.toString('latin1');
+  const key = /^[0-9a-f]{64}$/i.test(s) ? Buffer.from(s, 'hex') : /^[A-Za-z0-9+/_-]+={0,2}$/.test(s) ? Buffer.from(s, 'base64') : undefined;
+  if (key?.length !== KEY_BYTES) throw new Error(`${where} must hold a ${KEY_BYTES}-byte key: 64 hex digits or base64 (make one with: openssl rand -hex 32)`);
+  return key;
+}

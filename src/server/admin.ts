@@ -23,14 +23,14 @@ import type { Keyring } from '../keys/keyring.js';
 import { send } from './respond.js';
 import { type Maintenance, runMaintenance } from './admin-maintenance.js';
 
-/** Answers the request and returns true if it is for the admin endpoint; else returns false. */
-export type AdminHandler = (ctx: RequestContext, rawPath: string, candidates: AuthTarget[]) => boolean;
+/** Answers the request and resolves to true if it is for the admin endpoint; else to false. */
+export type AdminHandler = (ctx: RequestContext, rawPath: string, candidates: AuthTarget[]) => Promise<boolean>;
 
 export function adminHandler(keyring: Keyring, maintenance?: Maintenance): AdminHandler {
-  return (ctx, rawPath, candidates) => {
+  return async (ctx, rawPath, candidates) => {
     if (candidates[0]?.bucket !== '-' || !rawPath.startsWith('/-/admin/')) return false;
     ctx.operation = 'Admin';
-    const outcome = verifyRequest({ method: ctx.method, query: ctx.query, headers: ctx.req.headers, candidates }, keyring.lookup);
+    const outcome = await keyring.verify((lookup) => verifyRequest({ method: ctx.method, query: ctx.query, headers: ctx.req.headers, candidates }, lookup));
     if (!keyring.isRoot(outcome.accessKeyId)) {
       throw new OssError('AccessDenied', 'Only the root access key may use the admin endpoint.');
     }
@@ -51,7 +51,7 @@ export function adminHandler(keyring: Keyring, maintenance?: Maintenance): Admin
     const named = values('bucket').flatMap((v) => v.split(',')).filter(Boolean);
     named.forEach(validateBucketName);
     try {
-      const credentials = keyring.store.issueTemporary({
+      const credentials = await keyring.store.issueTemporary({
         durationS: Number(duration),
         buckets: named.length > 0 ? named : undefined,
         readOnly: values('read-only').length > 0,

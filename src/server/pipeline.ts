@@ -10,7 +10,7 @@ import type { Engine } from '../engine/engine.js';
 import { OssError } from '../engine/errors.js';
 import { HANDLERS } from '../handlers/index.js';
 import { resolveTargets } from '../protocol/addressing.js';
-import type { AuthTarget, KeyLookup } from '../protocol/auth/types.js';
+import type { AuthTarget, KeyResolver } from '../protocol/auth/types.js';
 import { verifyRequest } from '../protocol/auth/verify.js';
 import { addressedVersion, authorize } from '../protocol/authorize.js';
 import type { Principal, RequestContext } from '../protocol/context.js';
@@ -29,7 +29,8 @@ import { isDiskFull } from '../engine/errors.js';
 export interface PipelineDeps {
   config: Config;
   engine: Engine;
-  keys: KeyLookup;
+  /** Runs a signature check with the access keys it needs read first (src/keys/keyring.ts). */
+  keys: KeyResolver;
   log: Logger;
   /** Sees every request from its start (request-observer.ts: log line and metrics). */
   observe?: (ctx: RequestContext) => () => void;
@@ -38,7 +39,7 @@ export interface PipelineDeps {
   /** `/-/health`, `/-/ready`, `/-/metrics` (probes.ts). */
   probes?: ProbeHandler;
   /** The principal, with its limits, of a verified access key (src/keys/keyring.ts). */
-  principalOf?: (accessKeyId: string) => Principal;
+  principalOf?: (accessKeyId: string) => Promise<Principal>;
   /** The `/-/admin/` endpoint (admin.ts): answers and returns true for its requests. */
   admin?: AdminHandler;
 }
@@ -96,7 +97,7 @@ export async function handleRequest(
     ctx.query = target.query;
     // Only requests for bucket '-' (never a bucket name) pay for the await.
     if (candidates[0]?.bucket === '-' && deps.probes !== undefined && (await deps.probes(ctx, target.rawPath, candidates))) return;
-    if (deps.admin?.(ctx, target.rawPath, candidates) === true) return;
+    if (candidates[0]?.bucket === '-' && deps.admin !== undefined && (await deps.admin(ctx, target.rawPath, candidates))) return;
     // Bucket CORS rules: Access-Control-* headers on every answer to a request with Origin.
     await addCorsHeaders(deps.engine, req, res, method, candidates[0]?.bucket);
     const routeOf = (t: AuthTarget): string | undefined => {
@@ -111,7 +112,7 @@ export async function handleRequest(
     };
     let outcome;
     try {
-      outcome = verifyRequest({ method, query: target.query, headers: req.headers, candidates }, deps.keys);
+      outcome = await deps.keys((lookup) => verifyRequest({ method, query: target.query, headers: req.headers, candidates }, lookup));
     } catch (e) {
       // A missing bucket is reported before a failed authentication (check-order.ts).
       throw await bucketBeforeAuthentication(deps.engine, candidates, e, routeOf);
@@ -119,7 +120,7 @@ export async function handleRequest(
     ctx.target = candidates[outcome.candidateIndex] ?? {};
     ctx.principal = outcome.accessKeyId === undefined
       ? { anonymous: true }
-      : deps.principalOf?.(outcome.accessKeyId) ?? { anonymous: false, accessKeyId: outcome.accessKeyId };
+      : (await deps.principalOf?.(outcome.accessKeyId)) ?? { anonymous: false, accessKeyId: outcome.accessKeyId };
     if (ctx.target.bucket !== undefined) validateBucketName(ctx.target.bucket);
     if (ctx.target.key !== undefined) validateObjectKey(ctx.target.key);
     const names = new Set(target.query.map((q) => q.name));
@@ -141,8 +142,8 @@ export async function handleRequest(
     await handler(ctx, {
       authorizeRead: (bucket, key, versionId) => authorize(deps.engine, deps.config, ctx.principal, { bucket, key, versionId }, 'read'),
       keys: deps.keys,
-      authorizeWrite: (id, bucket, key) => {
-        const principal: Principal = id === undefined ? { anonymous: true } : deps.principalOf?.(id) ?? { anonymous: false, accessKeyId: id };
+      authorizeWrite: async (id, bucket, key) => {
+        const principal: Principal = id === undefined ? { anonymous: true } : (await deps.principalOf?.(id)) ?? { anonymous: false, accessKeyId: id };
         return authorize(deps.engine, deps.config, principal, { bucket, key }, 'write', routed.row);
       },
     });

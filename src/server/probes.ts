@@ -88,7 +88,7 @@ export function probeHandler(config: Config, keyring: Keyring, metrics: Metrics,
     }
     let accessKeyId: string | undefined;
     try {
-      accessKeyId = verifyRequest({ method: ctx.method, query: ctx.query, headers: ctx.req.headers, candidates }, keyring.lookup).accessKeyId;
+      accessKeyId = verifyRequest({ method: ctx.method, query: ctx.query, headers: ctx.req.headers, candidates }, keyring.rootLookup).accessKeyId;
     } catch {
       // A wrong signature says no more than a missing one: denied.
       throw denied;

@@ -4,12 +4,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import { promises as fsp } from 'node:fs';
 import type { Config } from '../config.js';
 import { FsBlobStore } from '../drivers/fs/blob-store.js';
-import { SqliteMetadataStore } from '../drivers/sqlite/metadata-store.js';
+import { openMetadata } from '../drivers/open-metadata.js';
 import { applyFaults } from '../drivers/faults-config.js';
 import { DEFAULT_BODY_BUDGET, setBodyBudget } from '../engine/body-budget.js';
 import { Engine } from '../engine/engine.js';
 import type { RecoveryReport } from '../engine/recovery.js';
-import { KeyStore } from '../keys/key-store.js';
 import { Keyring } from '../keys/keyring.js';
 import { OssError } from '../engine/errors.js';
 import { renderError } from '../protocol/errors/render.js';
@@ -77,11 +76,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   await blobs.init();
   // Requests in flight: with none but the one committing, a WAL fsync may run on the event loop (wal-sync.ts).
   let inFlight = 0;
-  const meta = new SqliteMetadataStore(config.dataDir, { syncOnLoop: () => inFlight <= 1 });
+  // Metadata, access keys and follow-read wake-ups: the data folder's, or the cluster's PostgreSQL (open-metadata.ts).
+  const opened = await openMetadata(config, {
+    syncOnLoop: () => inFlight <= 1,
+    onError: (e) => log.warn({ error: String(e) }, 'metadata: background connection failed (retried)'),
+  });
+  const meta = opened.meta;
   // OSSD_FAULTS: a test hook injecting EIO/ENOSPC into the drivers (faults-config.ts); unset in production.
   const drivers = applyFaults(meta, blobs, process.env);
   if (drivers.plan) log.warn({ faults: process.env.OSSD_FAULTS }, 'fault injection (test hook) is active');
-  const engine = new Engine(drivers.meta, drivers.blobs, (e) => log.warn({ error: String(e) }, 'background work failed'));
+  const engine = new Engine(drivers.meta, drivers.blobs, (e) => log.warn({ error: String(e) }, 'background work failed'), opened.changes);
   const recoveryStarted = performance.now();
   const recovery = await engine.recover();
   // What start-up had to look at: 0 blobs after a clean stop, the work in flight after a crash (recovery.ts).
@@ -90,9 +94,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   if (unwritten?.size) log.warn({ objects: unwritten.size }, 'disk full: journaled appends kept in the journal until space is freed');
   const readiness: ReadinessState = { recovered: true, shuttingDown: false, writeFailure: () => engine.writeFailure() };
 
-  // Root first, then the keys of `ossd keys` and temporary credentials, read from meta.db
-  // on every request so that changes made by the CLI meanwhile apply at once.
-  const keyring = new Keyring(credentials, new KeyStore(config.dataDir));
+  // Root first, then the keys of `ossd keys` and temporary credentials, read from the key
+  // store on every request so that changes made meanwhile (CLI, another node) apply at once.
+  const keyring = new Keyring(credentials, opened.keys);
   const metrics = new Metrics({ dataDir: config.dataDir, inFlight: () => inFlight, bucketUsage: () => engine.bucketUsage() });
   const diskFullWarning = throttled(10_000, (refused: number, ctx: { operation: string; bucket?: string }) =>
     log.warn({ refusedSinceLastLine: refused, operation: ctx.operation, bucket: ctx.bucket, dataDir: config.dataDir }, 'disk full: writes refused with 507 InsufficientStorage until space is freed'));
@@ -101,7 +105,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (config.logRequests) log.info(facts, 'request');
   };
   const deps: PipelineDeps = {
-    config: effective, engine, keys: keyring.lookup, log,
+    config: effective, engine, keys: keyring.verify, log,
     principalOf: (id) => keyring.principal(id), admin: adminHandler(keyring, { engine, dataDir: config.dataDir }),
     probes: probeHandler(config, keyring, metrics, readiness),
     onDiskFull: (ctx) => diskFullWarning({ operation: ctx.operation, bucket: ctx.target.bucket }),
@@ -204,7 +208,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       if (outcome === 'deadline') log.warn({ cut, deadlineS: deadlineMs / 1000 }, 'stopping: deadline reached, requests still in flight were cut');
       else log.info('stopping: every request in flight was answered');
       await engine.close();
-      keyring.store.close();
+      await keyring.store.close();
       log.info('stopping: store closed cleanly');
     },
     reload: async (fresh) => {

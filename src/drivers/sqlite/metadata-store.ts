@@ -39,6 +39,7 @@ import { SqliteMultipart } from './multipart-store.js';
 import { SqliteUnsettled, UNSETTLED_KEY } from './unsettled-store.js';
 import { SqliteBucketUsage } from './usage-store.js';
 import { snapshotSync, syncSnapshot } from './snapshot.js';
+import { nextRevision } from '../../engine/revision.js';
 
 interface QueuedWrite {
   run: () => unknown;
@@ -475,6 +476,11 @@ export class SqliteMetadataStore implements MetadataStore {
     // Materialised first: recovery writes while it walks these rows.
     const rows = this.stmt.appendable.all() as ObjectRow[];
     for (const row of rows) yield objectFromRow(row);
+  }
+
+  /** One process writes a data folder: the clock-based revisions of src/engine/revision.ts are unique. */
+  newRevision(): number {
+    return nextRevision();
   }
 
   bucketUsage(): BucketUsage[] {

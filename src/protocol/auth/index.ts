@@ -1,6 +1,6 @@
 /** Request-signature verification (auth.md): public API. */
 export type {
-  AuthInput, AuthOutcome, AuthScheme, AuthTarget, KeyLookup, KeySecret, QueryItem,
+  AuthInput, AuthOutcome, AuthScheme, AuthTarget, KeyLookup, KeyResolver, KeySecret, QueryItem,
 } from './types.js';
 export { describeAuth, verifyRequest } from './verify.js';
 export {

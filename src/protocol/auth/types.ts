@@ -32,6 +32,12 @@ export interface KeySecret {
 
 export type KeyLookup = (accessKeyId: string) => KeySecret | undefined;
 
+/**
+ * Runs a synchronous verification with a lookup whose keys were read first from a store
+ * that is asynchronous (src/keys/keyring.ts, Keyring.verify).
+ */
+export type KeyResolver = <T>(run: (lookup: KeyLookup) => T) => Promise<T>;
+
 export type AuthScheme = 'anonymous' | 'v1' | 'v1-presigned' | 'v4' | 'v4-presigned';
 
 export interface AuthOutcome { scheme: AuthScheme; accessKeyId?: string; candidateIndex: number }
