@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerOptions, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { promises as fsp } from 'node:fs';
 import type { Config } from '../config.js';
-import { FsBlobStore } from '../drivers/fs/blob-store.js';
+import { openBlobs } from '../drivers/open-blobs.js';
 import { SqliteMetadataStore } from '../drivers/sqlite/metadata-store.js';
 import { applyFaults } from '../drivers/faults-config.js';
 import { DEFAULT_BODY_BUDGET, setBodyBudget } from '../engine/body-budget.js';
@@ -73,8 +73,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   setBodyBudget(config.maxBufferedBodyBytes ?? DEFAULT_BODY_BUDGET);
   const credentials = await loadRootCredentials(config);
   const effective: Config = Object.freeze({ ...config, rootAccessKeyId: credentials.accessKeyId, rootAccessKeySecret: credentials.accessKeySecret });
-  const blobs = new FsBlobStore(config.dataDir);
-  await blobs.init();
+  const blobs = await openBlobs(config.blobs, config.dataDir);
   // Requests in flight: with none but the one committing, a WAL fsync may run on the event loop (wal-sync.ts).
   let inFlight = 0;
   const meta = new SqliteMetadataStore(config.dataDir, { syncOnLoop: () => inFlight <= 1 });

@@ -6,7 +6,8 @@ import { after } from 'node:test';
 import { FsBlobStore } from '../../src/drivers/fs/blob-store.js';
 import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
 import type { BlobStore, MetadataStore } from '../../src/drivers/types.js';
-import { Engine } from '../../src/engine/engine.js';
+import { Engine, type EngineOptions } from '../../src/engine/engine.js';
+import { s3BlobStoreFor } from './s3rver.js';
 
 /** A maker of temporary folders, all removed after the test file. */
 export function tempDirs(prefix: string): () => string {
@@ -39,18 +40,37 @@ const BLOB_MAKERS: Record<string, (dir: string) => Promise<BlobStore>> = {
     await blobs.init();
     return blobs;
   },
+  // A bucket of the test file's s3rver, one per folder (test/helpers/s3rver.ts).
+  s3: async (dir) => s3BlobStoreFor(dir),
 };
 
+/** Whether a pair's blob store is immutable (S3): tests of local-file internals (trimmed tails, the journal, staged bytes) skip it. */
+export function immutableBlobs(pair: string): boolean {
+  return pair.endsWith('+s3');
+}
+
 /** An engine on a driver pair's stores in `dir`; a background error fails the test. */
-export async function makeEngine(dir: string, pair = 'sqlite+file'): Promise<Engine> {
+export async function makeEngine(dir: string, pair = 'sqlite+file', options: EngineOptions = {}): Promise<Engine> {
   const [metaName = '', blobName = ''] = pair.replace(/\+fs$/, '+file').split('+');
   const makeMeta = METADATA_MAKERS[metaName];
   const makeBlobs = BLOB_MAKERS[blobName];
   if (!makeMeta || !makeBlobs) throw new Error(`unknown driver pair ${pair}`);
   const blobs = await makeBlobs(dir);
-  return new Engine(await makeMeta(dir), blobs, (e) => {
-    throw e;
-  });
+  return new Engine(
+    await makeMeta(dir),
+    blobs,
+    (e) => {
+      throw e;
+    },
+    undefined,
+    // No grace period unless a test asks for one: removals are then checked as on files.
+    { gcGraceMs: 0, ...options },
+  );
+}
+
+/** Whether the blob is in the engine's blob store (a file, an S3 object). */
+export async function blobExists(engine: Engine, blob: string): Promise<boolean> {
+  return (await engine.blobs.size(blob)) !== undefined;
 }
 
 /** A request body of known length, as the protocol layer hands it to the engine. */
