@@ -39,7 +39,7 @@ describe('scale-out backends not built yet (PostgreSQL), and an unreachable S3 s
       assert.equal(exit.timedOut, false, exit.stdout);
       assert.equal(exit.code, 2);
       assert.match(exit.stderr, /blobs: cannot use S3 bucket "ossd-data"/);
-      assert.equal(exit.stderr.trim().split('\n').length, 1, exit.stderr);
+      assert.doesNotMatch(exit.stderr, /\n\s+at /, 'no stack trace');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
