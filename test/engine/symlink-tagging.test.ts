@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
 import { emptyAttributes } from '../../src/engine/attributes.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { body, makeEngine, tempDirs } from '../helpers/engine-fixtures.js';
+import { body, DRIVER_PAIRS, makeEngine, tempDirs } from '../helpers/engine-fixtures.js';
 import { OssError } from '../../src/engine/errors.js';
 
 const tempDir = tempDirs('ossd-links-');
@@ -56,50 +56,52 @@ describe('symlink_target column', { timeout: 120_000 }, () => {
   });
 });
 
-describe('engine: symlinks and tags', { timeout: 120_000 }, () => {
-  it('a link follows to its target; missing and chained targets are errors; GetSymlink refuses non-links', async () => {
-    const engine = await makeEngine(tempDir());
-    await engine.buckets.create('b', 'private', 'Standard', 'LRS');
-    await engine.objects.put('b', 't', body('target'), emptyAttributes(), false);
-    await engine.symlinks.put('b', 'l', 't', emptyAttributes(), false);
-    assert.equal(await readAll(engine, 'b', 'l'), 'target');
-    assert.equal((await engine.symlinks.get('b', 'l')).symlinkTarget, 't');
-    await assert.rejects(engine.symlinks.get('b', 't'), (e: OssError) => e.code === 'NotSymlink');
+for (const pair of DRIVER_PAIRS) {
+  describe(`engine: symlinks and tags (${pair})`, { timeout: 120_000 }, () => {
+    it('a link follows to its target; missing and chained targets are errors; GetSymlink refuses non-links', async () => {
+      const engine = await makeEngine(tempDir(), pair);
+      await engine.buckets.create('b', 'private', 'Standard', 'LRS');
+      await engine.objects.put('b', 't', body('target'), emptyAttributes(), false);
+      await engine.symlinks.put('b', 'l', 't', emptyAttributes(), false);
+      assert.equal(await readAll(engine, 'b', 'l'), 'target');
+      assert.equal((await engine.symlinks.get('b', 'l')).symlinkTarget, 't');
+      await assert.rejects(engine.symlinks.get('b', 't'), (e: OssError) => e.code === 'NotSymlink');
 
-    await engine.symlinks.put('b', 'dangling', 'missing', emptyAttributes(), false);
-    await assert.rejects(readAll(engine, 'b', 'dangling'), (e: OssError) => e.code === 'SymlinkTargetNotExist');
-    await engine.symlinks.put('b', 'chain', 'l', emptyAttributes(), false);
-    await assert.rejects(engine.symlinks.head('b', 'chain', async () => undefined), (e: OssError) => e.code === 'InvalidTargetType');
-    await assert.rejects(engine.symlinks.put('b', 'l', 'x', emptyAttributes(), true), (e: OssError) => e.code === 'FileAlreadyExists');
+      await engine.symlinks.put('b', 'dangling', 'missing', emptyAttributes(), false);
+      await assert.rejects(readAll(engine, 'b', 'dangling'), (e: OssError) => e.code === 'SymlinkTargetNotExist');
+      await engine.symlinks.put('b', 'chain', 'l', emptyAttributes(), false);
+      await assert.rejects(engine.symlinks.head('b', 'chain', async () => undefined), (e: OssError) => e.code === 'InvalidTargetType');
+      await assert.rejects(engine.symlinks.put('b', 'l', 'x', emptyAttributes(), true), (e: OssError) => e.code === 'FileAlreadyExists');
 
-    let checked = '';
-    await engine.symlinks.head('b', 'l', async (k) => void (checked = k));
-    assert.equal(checked, 't', 'the target is checked before it is read');
-    await engine.close();
+      let checked = '';
+      await engine.symlinks.head('b', 'l', async (k) => void (checked = k));
+      assert.equal(checked, 't', 'the target is checked before it is read');
+      await engine.close();
+    });
+
+    it('tag changes racing appends lose neither bytes nor tags; type, ETag and CRC are the append\'s', async () => {
+      const engine = await makeEngine(tempDir(), pair);
+      await engine.buckets.create('b', 'private', 'Standard', 'LRS');
+      let position = 0;
+      const work: Array<Promise<unknown>> = [];
+      for (let i = 0; i < 20; i++) {
+        const part = `part${i};`;
+        const rec = await engine.objects.append('b', 'log', position, body(part), emptyAttributes());
+        position = rec.size;
+        work.push(engine.objects.setTags('b', 'log', [['i', String(i)]]));
+      }
+      await Promise.all(work);
+      const rec = await engine.objects.head('b', 'log');
+      assert.equal(rec.type, 'Appendable');
+      assert.equal(rec.size, position);
+      assert.equal(rec.tags.length, 1);
+      const before = { etag: rec.etag, crc: rec.crc, size: rec.size, mtimeMs: rec.mtimeMs };
+      await engine.objects.setTags('b', 'log', [['final', 'yes']]);
+      const after = await engine.objects.head('b', 'log');
+      assert.deepEqual({ etag: after.etag, crc: after.crc, size: after.size, mtimeMs: after.mtimeMs }, before);
+      assert.deepEqual(after.tags, [['final', 'yes']]);
+      assert.equal(await readAll(engine, 'b', 'log'), Array.from({ length: 20 }, (_, i) => `part${i};`).join(''));
+      await engine.close();
+    });
   });
-
-  it('tag changes racing appends lose neither bytes nor tags; type, ETag and CRC are the append\'s', async () => {
-    const engine = await makeEngine(tempDir());
-    await engine.buckets.create('b', 'private', 'Standard', 'LRS');
-    let position = 0;
-    const work: Array<Promise<unknown>> = [];
-    for (let i = 0; i < 20; i++) {
-      const part = `part${i};`;
-      const rec = await engine.objects.append('b', 'log', position, body(part), emptyAttributes());
-      position = rec.size;
-      work.push(engine.objects.setTags('b', 'log', [['i', String(i)]]));
-    }
-    await Promise.all(work);
-    const rec = await engine.objects.head('b', 'log');
-    assert.equal(rec.type, 'Appendable');
-    assert.equal(rec.size, position);
-    assert.equal(rec.tags.length, 1);
-    const before = { etag: rec.etag, crc: rec.crc, size: rec.size, mtimeMs: rec.mtimeMs };
-    await engine.objects.setTags('b', 'log', [['final', 'yes']]);
-    const after = await engine.objects.head('b', 'log');
-    assert.deepEqual({ etag: after.etag, crc: after.crc, size: after.size, mtimeMs: after.mtimeMs }, before);
-    assert.deepEqual(after.tags, [['final', 'yes']]);
-    assert.equal(await readAll(engine, 'b', 'log'), Array.from({ length: 20 }, (_, i) => `part${i};`).join(''));
-    await engine.close();
-  });
-});
+}
