@@ -5,9 +5,8 @@
  * staged segments deleted, recovery of staged segments, compaction, the GC grace period.
  *
  * Checked to fail: without deleting a losing append's staged segment (segment-append.ts
- * append() catch), "racing appends" finds stray blobs; with the merged segment's CRC
- * check removed and a wrong segment merged (compaction.ts write()), "compaction" reads
- * other bytes; with DeferredRemovals scheduling at once, "grace" finds the blobs gone;
+ * append() catch), "racing appends" finds stray blobs; with the segment's CRC not
+ * chained (crc64Combine), "racing appends", "failed append" and "compaction" fail; with DeferredRemovals removing at once, "grace" finds the blobs gone;
  * with compaction merging from segment 0, "keyed append replayed" answers 200 twice
  * differently (the record no longer applies) and appends again.
  */
@@ -17,7 +16,7 @@ import { describe, it } from 'node:test';
 import { emptyAttributes } from '../../src/engine/attributes.js';
 import { mergeRun } from '../../src/engine/compaction.js';
 import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
-import type { Engine } from '../../src/engine/engine.js';
+import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import type { OssError } from '../../src/engine/errors.js';
 import { blobExists, body, DRIVER_PAIRS, immutableBlobs, makeEngine, readObject, tempDirs } from '../helpers/engine-fixtures.js';
 
@@ -42,6 +41,21 @@ async function referencedBlobs(engine: Engine, keys: string[]): Promise<string[]
   return out.sort();
 }
 
+/**
+ * Another node on the same stores: its own locks, leases and hints, as a second ossd
+ * process sharing the metadata and the bucket would have.
+ */
+function otherNode(engine: Engine, options: EngineOptions = {}): Engine {
+  return new Engine(engine.meta, engine.blobs, (e) => assert.fail(String(e)), undefined, { gcGraceMs: 0, ...options });
+}
+
+/** Stops another node's background work (the stores are the first node's to close). */
+async function stopNode(node: Engine): Promise<void> {
+  await node.compactor?.close();
+  node.objects.removals?.close();
+  await node.unsettled.close(5000);
+}
+
 async function until(check: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
@@ -62,12 +76,15 @@ describe('mergeRun: which segments compaction merges', { timeout: 10_000 }, () =
 
 for (const pair of PAIRS) {
   describe(`segmented appends on ${pair}`, { timeout: 180_000 }, () => {
-    it('racing appends at one position: one wins, the rest get the next position, and no staged segment is left', async () => {
+    it('racing appends at one position from six nodes: one wins, the rest get the next position, and no staged segment is left', async () => {
       const engine = await makeEngine(newDir(), pair);
+      const nodes = [engine, ...Array.from({ length: 5 }, () => otherNode(engine))];
       try {
         await engine.buckets.create('b', 'private', 'Standard', 'LRS');
         await engine.objects.append('b', 'race', 0, body('start'), attrs);
-        const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => engine.objects.append('b', 'race', 5, body(`racer-${i}-`), attrs)));
+        // Each node checks the position before any commit (under its own lock), stages its
+        // segment, and the compare-and-set picks one.
+        const results = await Promise.allSettled(nodes.map((node, i) => node.objects.append('b', 'race', 5, body(`racer-${i}-`.repeat(1000)), attrs)));
         const won = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof engine.objects.append>>> => r.status === 'fulfilled');
         assert.equal(won.length, 1);
         for (const r of results) {
@@ -81,9 +98,10 @@ for (const pair of PAIRS) {
         assert.equal(rec.segments?.length, 2);
         const data = await readObject(engine, 'race');
         assert.equal(rec.crc, crc64ToDecimal(crc64(data)));
-        await engine.unsettled.settle(5000);
+        for (const node of nodes) await node.unsettled.settle(5000);
         assert.deepEqual(await storedBlobs(engine), await referencedBlobs(engine, ['race']));
       } finally {
+        for (const node of nodes.slice(1)) await stopNode(node);
         await engine.close();
       }
     });
@@ -191,14 +209,16 @@ for (const pair of PAIRS) {
       }
     });
 
-    it('grace: blobs a delete dereferenced stay readable by a reader holding the old list until the grace period ends', async () => {
+    it('grace: blobs a delete dereferenced stay readable by a reader on another node until the grace period ends', async () => {
       const engine = await makeEngine(newDir(), pair, { gcGraceMs: 1500 });
+      const reading = otherNode(engine);
       try {
         await engine.buckets.create('b', 'private', 'Standard', 'LRS');
         await engine.objects.append('b', 'g', 0, body(randomBytes(1000)), attrs);
         const rec = await engine.objects.append('b', 'g', 1000, body(randomBytes(1000)), attrs);
         const expected = await readObject(engine, 'g');
-        const reader = await engine.objects.open('b', 'g');
+        // The other node's reader holds the segment list; this node knows nothing of it.
+        const reader = await reading.objects.open('b', 'g');
         await engine.objects.delete('b', 'g');
         await new Promise((r) => setTimeout(r, 300));
         for (const s of rec.segments!) assert.equal(await blobExists(engine, s.blob), true, 'kept during the grace period');
@@ -208,6 +228,7 @@ for (const pair of PAIRS) {
         assert.ok(Buffer.concat(chunks).equals(expected));
         await until(async () => !(await blobExists(engine, rec.segments![0]!.blob)) && !(await blobExists(engine, rec.segments![1]!.blob)), 'removed after the grace period');
       } finally {
+        await stopNode(reading);
         await engine.close();
       }
     });
