@@ -1,9 +1,10 @@
 /**
  * Where metadata and object bytes live (issue 19, docs/storage.md "Scale-out design"):
  * `--metadata` (sqlite | postgres://…), `--blobs` (file | s3://<bucket>, with the
- * OSSD_S3_* settings) and `--node-id`. Parsed and checked here; the PostgreSQL and S3
- * drivers do not exist yet, so a server asked for them refuses to start
- * (`backendRefusal`) instead of silently using the local ones.
+ * OSSD_S3_* settings) and `--node-id`. Parsed and checked here; the PostgreSQL driver
+ * does not exist yet, so a server asked for it refuses to start (`backendRefusal`)
+ * instead of silently using the local store. S3 blobs with SQLite metadata are a valid
+ * single-node setup (drivers/open-blobs.ts).
  */
 import { hostname } from 'node:os';
 
@@ -115,10 +116,9 @@ export function parseNodeId(value: string | undefined, port: number, fail: Fail)
  * instead: a node that believes it shares a cluster but writes to its own disk would lose
  * every write the other nodes cannot see.
  */
-export function backendRefusal(metadata: MetadataConfig, blobs: BlobsConfig): string | undefined {
+export function backendRefusal(metadata: MetadataConfig, _blobs: BlobsConfig): string | undefined {
   const missing: string[] = [];
   if (metadata.kind === 'postgres') missing.push('--metadata postgres:// (PostgreSQL metadata)');
-  if (blobs.kind === 's3') missing.push('--blobs s3:// (S3 blob store)');
   if (missing.length === 0) return undefined;
   return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not available yet in this build; use the defaults, --metadata sqlite and --blobs file`;
 }

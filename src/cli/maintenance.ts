@@ -15,8 +15,9 @@ import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FsBlobStore } from '../drivers/fs/blob-store.js';
+import { openBlobs } from '../drivers/open-blobs.js';
 import { openMetadata } from '../drivers/open-metadata.js';
+import { parseBlobs } from '../config-cluster.js';
 import { usageSync } from '../drivers/sqlite/snapshot.js';
 import { markEveryBlobUnsettled } from '../drivers/sqlite/unsettled-store.js';
 import { backupStore } from '../engine/backup.js';
@@ -40,12 +41,13 @@ class UsageError extends Error {}
 
 /**
  * Opens the store like a server start does (recovery included); the caller holds the lock.
- * The data folder's: these commands are refused when the environment names another metadata
- * store (cli/main.ts refuseOtherBackends).
+ * The data folder's metadata: these commands are refused when the environment names another
+ * metadata store (cli/main.ts refuseOtherBackends).
  */
-async function openStore(dataDir: string): Promise<Engine> {
-  const blobs = new FsBlobStore(dataDir);
-  await blobs.init();
+async function openStore(dataDir: string, env: NodeJS.ProcessEnv): Promise<Engine> {
+  const blobs = await openBlobs(parseBlobs(env.OSSD_BLOBS, env, (message) => {
+    throw new UsageError(message);
+  }), dataDir);
   const { meta, keys } = await openMetadata({ metadata: { kind: 'sqlite' }, dataDir, nodeId: 'local' });
   await keys.close();
   const engine = new Engine(meta, blobs, () => undefined);
@@ -75,7 +77,7 @@ async function askServer(route: string, query: string, dataDir: string, endpoint
 }
 
 /** Runs `work` offline under the folder's lock, or `online` when a server holds it. */
-async function offlineOrOnline<T>(dataDir: string, work: (engine: Engine) => Promise<T>, online: () => Promise<T>): Promise<{ result: T; online: boolean }> {
+async function offlineOrOnline<T>(dataDir: string, env: NodeJS.ProcessEnv, work: (engine: Engine) => Promise<T>, online: () => Promise<T>): Promise<{ result: T; online: boolean }> {
   let lock;
   try {
     lock = lockDataDir(dataDir);
@@ -84,7 +86,7 @@ async function offlineOrOnline<T>(dataDir: string, work: (engine: Engine) => Pro
     throw e;
   }
   try {
-    const engine = await openStore(dataDir);
+    const engine = await openStore(dataDir, env);
     try {
       return { result: await work(engine), online: false };
     } finally {
@@ -146,7 +148,7 @@ export async function runMaintenanceCommand(argv: string[], env: NodeJS.ProcessE
         db.close();
       }
       io.out(`restored ${backup} into ${dataDir}; verifying\n`);
-      const { result } = await offlineOrOnline(dataDir, (engine) => checkStore(engine), () => Promise.reject(new Error('the new data folder is in use')));
+      const { result } = await offlineOrOnline(dataDir, env, (engine) => checkStore(engine), () => Promise.reject(new Error('the new data folder is in use')));
       return printCheck(result, io, json, false);
     }
     if (!existsSync(join(dataDir, 'meta.db'))) {
@@ -160,6 +162,7 @@ export async function runMaintenanceCommand(argv: string[], env: NodeJS.ProcessE
       const query = [values.repair ? 'repair' : '', rate ? `rate=${rate}` : ''].filter(Boolean).join('&');
       const { result, online } = await offlineOrOnline(
         dataDir,
+        env,
         (engine) => checkStore(engine, { repair: values.repair === true, quarantineDir, bytesPerSecond: rate ? Number(rate) : undefined }),
         async () => (await askServer('check', query ? `?${query}` : '', dataDir, endpoint, env)) as CheckReport,
       );
@@ -171,6 +174,7 @@ export async function runMaintenanceCommand(argv: string[], env: NodeJS.ProcessE
       if (existsSync(dir) && readdirSync(dir).length > 0) throw new UsageError(`${dir} is not empty: a backup goes into a new or empty folder`);
       const { result, online } = await offlineOrOnline(
         dataDir,
+        env,
         async (engine) => {
           const r = await backupStore(engine, dir, values.link === true);
           if (existsSync(join(dataDir, 'root-credentials.json'))) copyFileSync(join(dataDir, 'root-credentials.json'), join(dir, 'root-credentials.json'));

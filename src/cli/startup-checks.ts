@@ -67,6 +67,8 @@ export function explainStartupFailure(e: unknown, address: string): string | und
     if (err.code === 'EADDRNOTAVAIL') return `address: ${address} is not an address of this machine`;
     return `address: cannot listen on ${address} (${err.code ?? err.message})`;
   }
+  // A metadata or blob store the configuration names that cannot be used (drivers/s3/blob-store.ts init()).
+  if (err.code === 'OSSD_BACKEND_UNAVAILABLE') return err.message;
   if (err.syscall === 'getaddrinfo') return `address: the host of ${address} cannot be resolved`;
   if (typeof err.path === 'string' && (err.code === 'EROFS' || err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'ENOSPC')) {
     return `data-dir: ${err.path} ${folderProblem(err.code)}`;

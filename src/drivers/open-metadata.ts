@@ -8,19 +8,19 @@
  * The engine and the server never learn which one they got.
  */
 import type { Config } from '../config.js';
-import type { ObjectRecord } from '../engine/model.js';
 import { LocalObjectChanges, type ObjectChanges } from '../engine/object-changes.js';
 import { type KeyStore, SqliteKeyStore } from '../keys/key-store.js';
 import { sharedMasterKey } from '../keys/master-key.js';
-import type { MultipartMetadata } from './multipart-types.js';
-import { type PgClient, PgDatabase } from './postgres/db.js';
+import { PgDatabase } from './postgres/db.js';
 import { PgKeyStore } from './postgres/key-store.js';
+import { PgMetadataStore } from './postgres/metadata-store.js';
+import { casInTransaction, LostSwap } from './postgres/object-cas.js';
 import { type PgCas, PgMultipartStore } from './postgres/multipart-store.js';
 import { PgObjectChanges } from './postgres/object-changes.js';
 import { PgRevisions } from './postgres/revisions.js';
 import { PgUnsettledStore } from './postgres/unsettled-store.js';
 import { SqliteMetadataStore } from './sqlite/metadata-store.js';
-import type { HistoryChange, MetadataStore, UnsettledStore } from './types.js';
+import type { MetadataStore } from './types.js';
 
 export interface OpenedMetadata {
   meta: MetadataStore;
@@ -62,68 +62,32 @@ export async function openMetadata(config: MetadataConfigOf, options: OpenMetada
 }
 
 /**
- * What open-metadata needs of the PostgreSQL metadata core (src/drivers/postgres/
- * metadata-store.ts and object-cas.ts, written beside this file by another part of
- * issue 19): loaded by path until it is merged, so this file builds without it.
- */
-interface PgCoreModules {
-  store: {
-    PgMetadataStore: {
-      open(
-        db: PgDatabase,
-        nodeId: string,
-        stores: { multipart: MultipartMetadata; unsettled: UnsettledStore; revisions: PgRevisions },
-      ): Promise<MetadataStore>;
-    };
-  };
-  cas: {
-    casInTransaction: (
-      c: PgClient,
-      nodeId: string,
-      bucket: string,
-      key: string,
-      expectedRevision: number | null,
-      next: ObjectRecord,
-      history?: HistoryChange,
-    ) => Promise<{ previous: ObjectRecord | undefined; removed: ObjectRecord[] }>;
-    LostSwap: new () => Error;
-  };
-}
-
-async function loadPgCore(): Promise<PgCoreModules> {
-  const storePath = './postgres/metadata-store.js';
-  const casPath = './postgres/object-cas.js';
-  try {
-    return { store: (await import(storePath)) as PgCoreModules['store'], cas: (await import(casPath)) as PgCoreModules['cas'] };
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') throw new Error('--metadata postgres:// is not available in this build (no PostgreSQL metadata store)');
-    throw e;
-  }
-}
-
-/**
  * The PostgreSQL metadata store with its parts, on a migrated schema: multipart uploads
  * (whose Complete runs the object compare-and-set on its own transaction), the unsettled
  * registry of this node, and revisions drawn in blocks (the first one before the store
  * serves anything).
  */
-export async function openPgMetadataStore(db: PgDatabase, nodeId: string): Promise<MetadataStore> {
-  const { store, cas } = await loadPgCore();
+export async function openPgMetadataStore(db: PgDatabase, nodeId: string, options: { closeDatabase?: boolean } = {}): Promise<PgMetadataStore> {
   // Before the first revision block is drawn (the sequence is made by the migrations).
   await db.migrate();
   const completeCas: PgCas = async (c, bucket, key, expected, next, history) => {
     try {
-      const done = await cas.casInTransaction(c, nodeId, bucket, key, expected, next, history);
+      const done = await casInTransaction(c, nodeId, bucket, key, expected, next, history);
       return { ok: true, previous: done.previous, removed: done.removed };
     } catch (e) {
-      if (e instanceof cas.LostSwap) return { ok: false, current: undefined };
+      if (e instanceof LostSwap) return { ok: false, current: undefined };
       throw e;
     }
   };
   const revisions = await PgRevisions.open(db);
-  return store.PgMetadataStore.open(db, nodeId, {
-    multipart: new PgMultipartStore(db, nodeId, completeCas),
-    unsettled: new PgUnsettledStore(db, nodeId),
-    revisions,
-  });
+  return PgMetadataStore.open(
+    db,
+    nodeId,
+    {
+      multipart: new PgMultipartStore(db, nodeId, completeCas),
+      unsettled: new PgUnsettledStore(db, nodeId),
+      revisions,
+    },
+    options,
+  );
 }

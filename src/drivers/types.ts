@@ -154,7 +154,7 @@ export interface AppendKeyRecord {
   crcBefore: string;
   /** CRC-64 of the object after the append. */
   crcAfter: string;
-  /** The object's blob after the append (null: an empty object that has none). */
+  /** The object's blob after the append (null: an empty object that has none); a segmented one's first segment (model.ts appendableIdentity). */
   blob: string | null;
   createdMs: number;
 }
@@ -284,8 +284,17 @@ export interface BlobReader {
 }
 
 export interface BlobStore {
+  /**
+   * Whether a blob can change after it is written: appended to in place (openWriter of an
+   * existing blob), cut back (truncate), written into (writeAt). True for local files. An
+   * immutable store (an S3 bucket) only creates whole blobs, reads and removes them: the
+   * engine then keeps an appendable object as a list of segments, one new blob per append
+   * (docs/storage.md "Scale-out design"), and removes dereferenced blobs only after a
+   * grace period. The engine asks for this capability, never for the driver's name.
+   */
+  readonly mutable: boolean;
   newBlobId(): string;
-  /** create: a new blob (must not exist); otherwise opens an existing blob for appending. */
+  /** create: a new blob (must not exist); otherwise opens an existing blob for appending (mutable stores only). */
   openWriter(blob: string, create: boolean): Promise<BlobWriter>;
   /** Throws an error with code 'ENOENT' when the blob is gone. */
   openReader(blob: string): Promise<BlobReader>;

@@ -30,6 +30,7 @@ import { appendLimitExceeded, appendSizeLimit } from './append-limit.js';
 import type { BodyInput } from './objects.js';
 import type { HoldOutcome, UnsettledBlobs } from './unsettled.js';
 import { AppendKeys, type AppendOutcome, forgetRolledBack, recordAppendKey } from './idempotency.js';
+import { SegmentAppender } from './segment-append.js';
 
 type AppendTarget = Pick<ObjectRecord, 'type' | 'size' | 'sealedMs'> | undefined;
 
@@ -38,7 +39,7 @@ type AppendTarget = Pick<ObjectRecord, 'type' | 'size' | 'sealedMs'> | undefined
  * object is no longer appendable (SealAppendObject: "the object becomes non-appendable"):
  * 409 ObjectNotAppendable, whatever the position (seal.ts, docs/errors.md).
  */
-function appendRefusal(current: AppendTarget, position: number, contentLength: number | undefined, limit = MAX_OBJECT_SIZE): OssError | undefined {
+export function appendRefusal(current: AppendTarget, position: number, contentLength: number | undefined, limit = MAX_OBJECT_SIZE): OssError | undefined {
   if (current && (current.type !== 'Appendable' || current.sealedMs !== undefined)) return new OssError('ObjectNotAppendable');
   const length = current?.size ?? 0;
   if (position !== length) return new OssError('PositionNotEqualToLength', undefined, { nextPosition: String(length) });
@@ -67,7 +68,7 @@ export function refuseAppendableSource(rec: ObjectRecord, operation: string, key
  * A bucket's lower append size limit (append-limit.ts) has its own error, naming the limit
  * and the object's length.
  */
-function appendTooLarge(limit = MAX_OBJECT_SIZE, length = 0): OssError {
+export function appendTooLarge(limit = MAX_OBJECT_SIZE, length = 0): OssError {
   if (limit < MAX_OBJECT_SIZE) return appendLimitExceeded(limit, length);
   return new OssError('InvalidArgument', 'The object size after append exceeds 5GB.');
 }
@@ -80,7 +81,7 @@ function appendTooLarge(limit = MAX_OBJECT_SIZE, length = 0): OssError {
  * position after all (another version of the same length was made current while the
  * bytes went into the old one's file), nothing was appended and a retry will be: 503.
  */
-function refusalFrom(now: ObjectRecord | undefined, position: number): OssError {
+export function refusalFrom(now: ObjectRecord | undefined, position: number): OssError {
   return (
     appendRefusal(now, position, undefined) ??
     new OssError('ServiceUnavailable', 'The object was replaced while the append was written; nothing was appended. Retry the append.')
@@ -123,6 +124,8 @@ export class Appender {
   private readonly lastAppended = new BoundedMap<string, ObjectRecord>(LAST_APPENDED_MAX);
   /** Records of appends made with an Idempotency-Key (idempotency.ts). */
   private readonly keys: AppendKeys;
+  /** Appends on an immutable blob store: one new segment each (segment-append.ts). */
+  private readonly segments: SegmentAppender | undefined;
   /**
    * Called with each newly sealed record, once its seal is durable and before the client
    * is answered (follow reads end with reason `sealed` there). A second seal of a sealed
@@ -140,8 +143,11 @@ export class Appender {
     private readonly collect: Collect,
     /** Bytes beyond the committed length and new files are held there until settled (unsettled.ts). */
     private readonly unsettled: UnsettledBlobs,
+    /** Told of each append committed as a segment (compaction.ts). */
+    onSegmentAppended: (rec: ObjectRecord) => void = () => undefined,
   ) {
     this.keys = new AppendKeys(meta);
+    this.segments = blobs.mutable ? undefined : new SegmentAppender(meta, blobs, unsettled, collect, onBackgroundError, onSegmentAppended);
   }
 
   /** What readers see of a row: the state before an append whose bytes are not yet durable. */
@@ -238,6 +244,7 @@ export class Appender {
     attrs: ObjectAttributes,
     token: string | undefined,
   ): Promise<ObjectRecord> {
+    if (this.segments) return this.segments.append(b, key, current, input, attrs, token);
     // An append at 0 always writes a blob of its own, even onto an empty object that has
     // one (recovery leaves that state, the file empty, or lost with a power cut): a new id,
     // never the empty object's file (created again, or removed by a rollback). Its commit

@@ -10,7 +10,18 @@ import { ObjectService } from './objects.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { SymlinkService } from './symlinks.js';
 import { UnsettledBlobs } from './unsettled.js';
+import { type CompactionLeases, Compactor } from './compaction.js';
 import { listVersions, type VersionListQuery, type VersionListResult } from './version-listing.js';
+
+/** Tuning of the engine on an immutable blob store (tests shorten them). */
+export interface EngineOptions {
+  /** How long a dereferenced blob of an immutable store stays (deferred-removals.ts; default 15 min). */
+  gcGraceMs?: number;
+  /** Compact an appendable object once it has more segments than this (compaction.ts; default 16). */
+  compactAbove?: number;
+  /** Who may compact which object (compaction.ts; default: leases within this process). */
+  leases?: CompactionLeases;
+}
 
 /** How long a clean stop waits for cut requests to roll back their blobs (what is left, recovery visits). */
 const CLOSE_WAIT_MS = 5000;
@@ -25,6 +36,8 @@ export class Engine {
   private readonly flusher: JournalFlusher;
   /** Work in flight on blob files, recorded for recovery (unsettled.ts). */
   readonly unsettled: UnsettledBlobs;
+  /** Merges the segments of appendable objects on an immutable blob store (compaction.ts). */
+  readonly compactor: Compactor | undefined;
 
   constructor(
     readonly meta: MetadataStore,
@@ -32,11 +45,18 @@ export class Engine {
     onBackgroundError: (e: unknown) => void,
     /** Wakes follow reads after commits: in this process by default (object-changes.ts: PostgreSQL LISTEN/NOTIFY later). */
     readonly changes: ObjectChanges = new LocalObjectChanges(),
+    options: EngineOptions = {},
   ) {
     this.buckets = new BucketService(meta);
     this.flusher = new JournalFlusher(meta, blobs, onBackgroundError);
     this.unsettled = new UnsettledBlobs(meta.unsettled, blobs, onBackgroundError);
-    this.objects = new ObjectService(meta, blobs, this.buckets, onBackgroundError, this.flusher, this.unsettled, changes);
+    this.objects = new ObjectService(meta, blobs, this.buckets, onBackgroundError, this.flusher, this.unsettled, changes, {
+      gcGraceMs: options.gcGraceMs,
+      onSegmentAppended: (rec) => this.compactor?.watch(rec),
+    });
+    this.compactor = blobs.mutable
+      ? undefined
+      : new Compactor(meta, blobs, this.unsettled, (gone) => this.objects.collectBlobs(gone), onBackgroundError, options.compactAbove, options.leases);
     this.multipart = new MultipartService(meta, blobs, this.buckets, this.objects, onBackgroundError, this.unsettled);
     this.symlinks = new SymlinkService(this.buckets, this.objects);
     this.follow = new FollowService(this.objects, meta, changes, onBackgroundError);
@@ -79,6 +99,9 @@ export class Engine {
    * of finished work are deleted, so the next start has nothing to recover.
    */
   async close(): Promise<void> {
+    await this.compactor?.close();
+    // Blobs still in their grace period keep their unsettled rows: the next start removes them.
+    this.objects.removals?.close();
     await this.unsettled.close(CLOSE_WAIT_MS);
     await this.flusher.drain();
     await this.unsettled.flush();

@@ -8,7 +8,7 @@
  * Every read goes through ObjectService.open (committed bytes only, staged ones included)
  * and is checked to be of the object the follower follows.
  */
-import type { ObjectRecord } from './model.js';
+import { appendableIdentity, type ObjectRecord } from './model.js';
 import type { ObjectService, OpenedObject } from './objects.js';
 
 /** Files open for follow reads at once. */
@@ -42,8 +42,8 @@ export class FollowReads {
   async shared(rec: ObjectRecord, from: number, to: number): Promise<Buffer | undefined> {
     const k = `${rec.bucket}\0${rec.key}`;
     let piece = this.pieces.get(k);
-    if (!piece || piece.blob !== rec.blob || piece.start > from || piece.end < to) {
-      piece = { blob: rec.blob, start: from, end: to, data: this.readOnce(rec, from, to) };
+    if (!piece || piece.blob !== appendableIdentity(rec) || piece.start > from || piece.end < to) {
+      piece = { blob: appendableIdentity(rec), start: from, end: to, data: this.readOnce(rec, from, to) };
       this.keep(k, piece);
     }
     const data = await piece.data;
@@ -57,7 +57,7 @@ export class FollowReads {
     try {
       opened = await this.objects.open(rec.bucket, rec.key);
       const now = opened.record;
-      if (now.type === 'Appendable' && now.blob === rec.blob && now.size >= to) {
+      if (now.type === 'Appendable' && appendableIdentity(now) === appendableIdentity(rec) && now.size >= to) {
         const held = opened;
         return {
           opened: held,

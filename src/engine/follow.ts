@@ -13,7 +13,7 @@
  */
 import type { MetadataStore } from '../drivers/types.js';
 import { OssError } from './errors.js';
-import { type ObjectRecord, versionIdOf } from './model.js';
+import { appendableIdentity, type ObjectRecord, versionIdOf } from './model.js';
 import type { ObjectChange, ObjectChanges } from './object-changes.js';
 import type { ObjectService } from './objects.js';
 import { FollowReads, SHARED_MAX } from './follow-reads.js';
@@ -152,7 +152,7 @@ class FollowRead {
     private readonly onError: (e: unknown) => void,
   ) {
     this.offset = req.offset;
-    this.blob = req.start.size > 0 ? req.start.blob : null;
+    this.blob = req.start.size > 0 ? appendableIdentity(req.start) : null;
     this.lastByteAt = Date.now();
     this.maxAt = this.lastByteAt + req.maxMs;
   }
@@ -248,7 +248,7 @@ class FollowRead {
     const gone = await this.replacedBy(rec);
     if (gone) return gone;
     if (rec.size > this.offset) {
-      this.blob ??= rec.blob;
+      this.blob ??= appendableIdentity(rec);
       const sent = rec.size - this.offset <= SHARED_MAX ? await this.sendShared(rec) : await this.sendStreamed(rec);
       if (!sent) {
         // The key held another object by the time the bytes were read: look again.
@@ -297,7 +297,7 @@ class FollowRead {
     }
     // An appendable object never shrinks, and keeps its blob once it has bytes.
     if (rec.type !== 'Appendable' || rec.size < this.offset) return 'replaced';
-    if (this.blob !== null && rec.size > 0 && rec.blob !== this.blob) return 'replaced';
+    if (this.blob !== null && rec.size > 0 && appendableIdentity(rec) !== this.blob) return 'replaced';
     return undefined;
   }
 

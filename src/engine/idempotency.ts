@@ -22,7 +22,7 @@ import { appendableEtag } from './attributes.js';
 import { crc64ToDecimal } from './crc64.js';
 import { OssError } from './errors.js';
 import { ingest } from './ingest.js';
-import type { ObjectRecord } from './model.js';
+import { appendableIdentity, type ObjectRecord } from './model.js';
 import type { BodyInput } from './objects.js';
 
 /** The most recent keyed appends kept per object; older ones are forgotten. */
@@ -48,7 +48,7 @@ let stored = 0;
 export function recordAppendKey(token: string, position: number, crcBefore: string, next: ObjectRecord): AppendKeyChange {
   const now = Date.now();
   return {
-    record: { token, position, length: next.size - position, crcBefore, crcAfter: next.crc, blob: next.blob, createdMs: now },
+    record: { token, position, length: next.size - position, crcBefore, crcAfter: next.crc, blob: appendableIdentity(next), createdMs: now },
     keep: APPEND_KEYS_PER_OBJECT,
     ...(stored++ % EXPIRE_EVERY === 0 ? { expireBefore: now - APPEND_KEY_WINDOW_MS } : {}),
   };
@@ -68,7 +68,7 @@ export function forgetRolledBack(restored: Pick<ObjectRecord, 'size'> | null | u
 function stillApplies(rec: AppendKeyRecord, current: ObjectRecord | undefined, now: number): current is ObjectRecord {
   if (!current || current.type !== 'Appendable' || now - rec.createdMs >= APPEND_KEY_WINDOW_MS) return false;
   const end = rec.position + rec.length;
-  return end === 0 || (current.blob === rec.blob && current.size >= end);
+  return end === 0 || (appendableIdentity(current) === rec.blob && current.size >= end);
 }
 
 /** A BlobWriter that keeps nothing: a retry's body is read and fingerprinted, never stored. */

@@ -103,6 +103,16 @@ export interface ObjectRecord {
   deleteMarker?: true;
 }
 
+/**
+ * What tells one appendable object from another at the same key (a delete and a new
+ * append make a new object): its blob, or on an immutable blob store, where its bytes are
+ * segments (segment-append.ts), its first segment's blob, which compaction never merges
+ * (compaction.ts). Null while it has no bytes.
+ */
+export function appendableIdentity(rec: Pick<ObjectRecord, 'blob' | 'segments'>): string | null {
+  return rec.blob ?? rec.segments?.[0]?.blob ?? null;
+}
+
 /** The id OSS gives versions written while versioning was never enabled or suspended. */
 export const NULL_VERSION = 'null';
 

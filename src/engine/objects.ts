@@ -33,6 +33,7 @@ import type { UnsettledBlobs } from './unsettled.js';
 import type { ObjectChanges } from './object-changes.js';
 import { BlobLeases } from './blob-leases.js';
 import { segmentedStream } from './segmented-object.js';
+import { DEFAULT_GC_GRACE_MS, DeferredRemovals } from './deferred-removals.js';
 import { type BucketRecord, MAX_OBJECT_SIZE, type ObjectAcl, type ObjectRecord } from './model.js';
 import {
   type DeleteOutcome,
@@ -82,6 +83,8 @@ export class ObjectService {
   readonly leases = new BlobLeases();
   /** Bodies up to this length are stored inline (inline.ts). */
   private readonly inlineMax = inlineMax();
+  /** On an immutable blob store, dereferenced blobs wait out a grace period (deferred-removals.ts). */
+  readonly removals: DeferredRemovals | undefined;
 
   constructor(
     private readonly meta: MetadataStore,
@@ -93,8 +96,10 @@ export class ObjectService {
     private readonly unsettled: UnsettledBlobs,
     /** Told after each commit that changes a key's current object: wakes follow reads (follow.ts). */
     private readonly changes: ObjectChanges,
+    options: { gcGraceMs?: number; onSegmentAppended?: (rec: ObjectRecord) => void } = {},
   ) {
-    this.appender = new Appender(meta, blobs, buckets, onBackgroundError, flusher, (gone) => this.collect(gone, null), unsettled);
+    this.removals = blobs.mutable ? undefined : new DeferredRemovals(options.gcGraceMs ?? DEFAULT_GC_GRACE_MS);
+    this.appender = new Appender(meta, blobs, buckets, onBackgroundError, flusher, (gone) => this.collect(gone, null), unsettled, options.onSegmentAppended);
     // Follow reads of a sealed object end with reason `sealed` (follow.ts).
     this.appender.sealListeners.push((sealed) => changes.notify(sealed.bucket, sealed.key, 'sealed'));
   }
@@ -135,7 +140,8 @@ export class ObjectService {
         // Lease the segments, then check the row is still the one read: a replacing write
         // committed before the lease may already have removed them (multipart.md §4).
         const release = this.leases.acquire(record.segments.map((s) => s.blob));
-        if ((await lookup().catch(() => undefined))?.revision !== record.revision && attempt < 5) {
+        // (On an immutable store no dereferenced blob goes before the grace period: no check needed.)
+        if (this.blobs.mutable && (await lookup().catch(() => undefined))?.revision !== record.revision && attempt < 5) {
           release();
           continue;
         }
@@ -396,10 +402,17 @@ export class ObjectService {
   collect(previous: ObjectRecord | undefined, keptBlob: string | null): void {
     if (!previous) return;
     const blobs = previous.blob !== null ? [previous.blob] : (previous.segments ?? []).map((s) => s.blob);
+    this.collectBlobs(blobs.filter((blob) => blob !== keptBlob));
+  }
+
+  /** Removes blobs a committed write dereferenced: once no reader here leases them, and on an immutable store after the grace period. */
+  collectBlobs(blobs: readonly string[]): void {
     for (const blob of blobs) {
       // Inline blobs went with the commit that dropped their last reference (inline-store.ts).
-      if (blob === keptBlob || isInlineBlob(blob)) continue;
-      this.leases.collect(blob, () => void this.unsettled.discard(blob, () => this.blobs.remove(blob)).catch((e) => this.onBackgroundError(e)));
+      if (isInlineBlob(blob)) continue;
+      const remove = (): void => this.leases.collect(blob, () => void this.unsettled.discard(blob, () => this.blobs.remove(blob)).catch((e) => this.onBackgroundError(e)));
+      if (this.removals) this.removals.schedule(remove);
+      else remove();
     }
   }
 }

@@ -141,7 +141,9 @@ async function settleAppendable(meta: MetadataStore, blobs: BlobStore, rec: Obje
 async function settleBlob(meta: MetadataStore, blobs: BlobStore, blob: string, journal: Replay, report: RecoveryReport, removed: string[]): Promise<void> {
   report.visitedBlobs++;
   const rec = await meta.objectOfBlob(blob);
-  if (rec?.type === 'Appendable') await settleAppendable(meta, blobs, rec, journal, report);
+  // (On an immutable store an appendable object is segments, each written whole before its
+  // commit: nothing to check or trim; an unreferenced staged segment is removed below.)
+  if (rec?.type === 'Appendable' && rec.blob !== null && blobs.mutable) await settleAppendable(meta, blobs, rec, journal, report);
   if (await meta.isBlobReferenced(blob)) return;
   if ((await blobs.size(blob)) === undefined) return;
   await blobs.remove(blob);
@@ -157,7 +159,7 @@ async function settleBlob(meta: MetadataStore, blobs: BlobStore, blob: string, j
 export async function sweepStore(meta: MetadataStore, blobs: BlobStore, journal: Replay, report: RecoveryReport, removed: string[]): Promise<void> {
   report.fullSweep = true;
   for await (const rec of meta.appendableObjects()) {
-    if (rec.blob === null) continue;
+    if (rec.blob === null || !blobs.mutable) continue;
     report.visitedBlobs++;
     await settleAppendable(meta, blobs, rec, journal, report);
   }

@@ -3,11 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerOptions, ty
 import { createServer as createHttpsServer } from 'node:https';
 import { promises as fsp } from 'node:fs';
 import type { Config } from '../config.js';
-import { FsBlobStore } from '../drivers/fs/blob-store.js';
+import { openBlobs } from '../drivers/open-blobs.js';
 import { openMetadata } from '../drivers/open-metadata.js';
 import { applyFaults } from '../drivers/faults-config.js';
 import { DEFAULT_BODY_BUDGET, setBodyBudget } from '../engine/body-budget.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, type EngineOptions } from '../engine/engine.js';
 import type { RecoveryReport } from '../engine/recovery.js';
 import { Keyring } from '../keys/keyring.js';
 import { OssError } from '../engine/errors.js';
@@ -66,14 +66,22 @@ function parseErrorMessage(err: NodeJS.ErrnoException): string {
   return 'The request could not be parsed as HTTP.';
 }
 
+/**
+ * Tuning of an immutable blob store's background work, for tests (like OSSD_INLINE_MAX):
+ * OSSD_GC_GRACE_MS (default 15 min) and OSSD_COMPACT_ABOVE (default 16 segments).
+ */
+function engineTuning(env: NodeJS.ProcessEnv): EngineOptions {
+  const int = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
+  return { gcGraceMs: int(env.OSSD_GC_GRACE_MS), compactAbove: int(env.OSSD_COMPACT_ABOVE) };
+}
+
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   await fsp.mkdir(config.dataDir, { recursive: true });
   // Request-body bytes held in memory, all requests together (body-budget.ts).
   setBodyBudget(config.maxBufferedBodyBytes ?? DEFAULT_BODY_BUDGET);
   const credentials = await loadRootCredentials(config);
   const effective: Config = Object.freeze({ ...config, rootAccessKeyId: credentials.accessKeyId, rootAccessKeySecret: credentials.accessKeySecret });
-  const blobs = new FsBlobStore(config.dataDir);
-  await blobs.init();
+  const blobs = await openBlobs(config.blobs, config.dataDir);
   // Requests in flight: with none but the one committing, a WAL fsync may run on the event loop (wal-sync.ts).
   let inFlight = 0;
   // Metadata, access keys and follow-read wake-ups: the data folder's, or the cluster's PostgreSQL (open-metadata.ts).
@@ -85,7 +93,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // OSSD_FAULTS: a test hook injecting EIO/ENOSPC into the drivers (faults-config.ts); unset in production.
   const drivers = applyFaults(meta, blobs, process.env);
   if (drivers.plan) log.warn({ faults: process.env.OSSD_FAULTS }, 'fault injection (test hook) is active');
-  const engine = new Engine(drivers.meta, drivers.blobs, (e) => log.warn({ error: String(e) }, 'background work failed'), opened.changes);
+  const engine = new Engine(drivers.meta, drivers.blobs, (e) => log.warn({ error: String(e) }, 'background work failed'), opened.changes, engineTuning(process.env));
   const recoveryStarted = performance.now();
   const recovery = await engine.recover();
   // What start-up had to look at: 0 blobs after a clean stop, the work in flight after a crash (recovery.ts).

@@ -2,8 +2,8 @@
  * An append under its key's lock starts from what the last append to the key committed,
  * instead of reading the row back (engine/append.ts lockedCurrent()). When another
  * operation changed the object since, every answer must still be the one the row gives:
- * these tests change the object between two appends in each way there is. Real SQLite
- * and file drivers.
+ * these tests change the object between two appends in each way there is. Every driver
+ * pair of OSSD_TEST_DRIVERS (on an immutable store the appends are segments).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

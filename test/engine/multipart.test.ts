@@ -6,14 +6,14 @@
  * OSSD_TEST_DRIVERS, like engine.test.ts.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { emptyAttributes } from '../../src/engine/attributes.js';
 import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { body as input, DRIVER_PAIRS, makeEngine } from '../helpers/engine-fixtures.js';
+import { blobExists, body as input, DRIVER_PAIRS, makeEngine } from '../helpers/engine-fixtures.js';
 import type { OpenedObject } from '../../src/engine/objects.js';
 
 const KIB100 = 100 * 1024;
@@ -30,7 +30,6 @@ async function read(o: OpenedObject, start: number, end: number): Promise<Buffer
   return Buffer.concat(chunks);
 }
 
-const blobPath = (dir: string, blob: string): string => join(dir, 'blobs', blob.slice(0, 2), blob);
 
 for (const pair of DRIVER_PAIRS) {
   describe(`multipart engine on ${pair}`, { timeout: 120_000 }, () => {
@@ -78,11 +77,12 @@ for (const pair of DRIVER_PAIRS) {
       await complete('swap', [bytes(30, 6)]);
       await engine.objects.delete('b', 'swap');
       await new Promise((r) => setTimeout(r, 50));
-      for (const s of old.segments!) assert.ok(existsSync(blobPath(dir, s.blob)), 'leased segment kept');
+      for (const s of old.segments!) assert.ok(await blobExists(engine, s.blob), 'leased segment kept');
       assert.ok((await read(o, 0, Infinity)).equals(Buffer.concat([bytes(KIB100, 4), bytes(10, 5)])));
       await o.close();
-      for (let i = 0; i < 100 && old.segments!.some((s) => existsSync(blobPath(dir, s.blob))); i++) await new Promise((r) => setTimeout(r, 20));
-      for (const s of old.segments!) assert.ok(!existsSync(blobPath(dir, s.blob)), 'segment removed after close');
+      const anyLeft = async (): Promise<boolean> => (await Promise.all(old.segments!.map((s) => blobExists(engine, s.blob)))).some(Boolean);
+      for (let i = 0; i < 100 && (await anyLeft()); i++) await new Promise((r) => setTimeout(r, 20));
+      for (const s of old.segments!) assert.ok(!(await blobExists(engine, s.blob)), 'segment removed after close');
       assert.equal(engine.objects.leases.leased, 0);
     });
 
@@ -92,8 +92,8 @@ for (const pair of DRIVER_PAIRS) {
       const rec = await complete('kept', [bytes(KIB100, 8), bytes(5, 9)]);
       const report = await engine.recover();
       assert.equal(report.removedOrphans, 0);
-      assert.ok(existsSync(blobPath(dir, p.blob!)));
-      for (const s of rec.segments!) assert.ok(existsSync(blobPath(dir, s.blob)));
+      assert.ok(await blobExists(engine, p.blob!));
+      for (const s of rec.segments!) assert.ok(await blobExists(engine, s.blob));
       assert.ok(await engine.meta.isBlobReferenced(p.blob!));
       assert.ok(await engine.meta.isBlobReferenced(rec.segments![1]!.blob));
       await engine.multipart.abort('b', 'pending', u.uploadId);

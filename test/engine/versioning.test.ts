@@ -1,6 +1,6 @@
 /**
  * Engine and driver rules of versioning (src/engine/versioning.ts, drivers/sqlite/
- * version-store.ts) on the real SQLite and file drivers: noncurrent versions keep their
+ * version-store.ts) on real drivers (every pair of OSSD_TEST_DRIVERS; the old-table test on SQLite): noncurrent versions keep their
  * bytes (multipart segments included) through restarts and the orphan sweep, and give
  * them back when deleted; racing writers lose no version; the listing pages through
  * every version exactly once; a data folder from before versioning opens unchanged.

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { FsBlobStore } from '../../src/drivers/fs/blob-store.js';
 import { PgDatabase } from '../../src/drivers/postgres/db.js';
-import { PgMetadataStore } from '../../src/drivers/postgres/metadata-store.js';
+import type { PgMetadataStore } from '../../src/drivers/postgres/metadata-store.js';
+import { openPgMetadataStore } from '../../src/drivers/open-metadata.js';
 import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
 import type { BlobStore, MetadataStore } from '../../src/drivers/types.js';
-import { Engine } from '../../src/engine/engine.js';
-import { PlaceholderPgUnsettled, placeholderPgMultipart } from './pg-placeholder-stores.js';
+import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import { type Postgres, startPostgres } from './postgres.js';
+import { s3BlobStoreFor } from './s3rver.js';
 
 /** A maker of temporary folders, all removed after the test file. */
 export function tempDirs(prefix: string): () => string {
@@ -72,8 +73,7 @@ export function pgDatabaseOf(dir: string): Promise<string> {
 export async function openPgStore(url: string, nodeId = 'node-test'): Promise<PgMetadataStore> {
   // A small pool: a test file opens many stores, some never closed (a simulated crash), on one server of 100 connections.
   const db = new PgDatabase(url, 4);
-  // PLACEHOLDERS (pg-placeholder-stores.ts) until pgcluster's PgMultipartStore and PgUnsettledStore merge.
-  return PgMetadataStore.open(db, nodeId, { multipart: placeholderPgMultipart(), unsettled: new PlaceholderPgUnsettled(db, nodeId) });
+  return openPgMetadataStore(db, nodeId);
 }
 const BLOB_MAKERS: Record<string, (dir: string) => Promise<BlobStore>> = {
   file: async (dir) => {
@@ -81,7 +81,14 @@ const BLOB_MAKERS: Record<string, (dir: string) => Promise<BlobStore>> = {
     await blobs.init();
     return blobs;
   },
+  // A bucket of the test file's s3rver, one per folder (test/helpers/s3rver.ts).
+  s3: async (dir) => s3BlobStoreFor(dir),
 };
+
+/** Whether a pair's blob store is immutable (S3): tests of local-file internals (trimmed tails, the journal, staged bytes) skip it. */
+export function immutableBlobs(pair: string): boolean {
+  return pair.endsWith('+s3');
+}
 
 /** SQL on the metadata database of an engine made by makeEngine(dir, pair) (`?` parameters), for tests that age or count rows. */
 export interface MetadataSql {
@@ -123,11 +130,23 @@ export async function makeStores(dir: string, pair = 'sqlite+file'): Promise<{ m
 }
 
 /** An engine on a driver pair's stores in `dir`; a background error fails the test. */
-export async function makeEngine(dir: string, pair = 'sqlite+file'): Promise<Engine> {
+export async function makeEngine(dir: string, pair = 'sqlite+file', options: EngineOptions = {}): Promise<Engine> {
   const { meta, blobs } = await makeStores(dir, pair);
-  return new Engine(meta, blobs, (e) => {
-    throw e;
-  });
+  return new Engine(
+    meta,
+    blobs,
+    (e) => {
+      throw e;
+    },
+    undefined,
+    // No grace period unless a test asks for one: removals are then checked as on files.
+    { gcGraceMs: 0, ...options },
+  );
+}
+
+/** Whether the blob is in the engine's blob store (a file, an S3 object). */
+export async function blobExists(engine: Engine, blob: string): Promise<boolean> {
+  return (await engine.blobs.size(blob)) !== undefined;
 }
 
 /** A request body of known length, as the protocol layer hands it to the engine. */

@@ -49,11 +49,13 @@ function nextChange(node: PgObjectChanges, bucket: string, key: string, ms = 100
       stop();
       resolve('timeout');
     }, ms);
-    const stop = node.subscribe(bucket, key, (change) => {
+    const listener = (change: ObjectChange | 'shutdown'): void => {
       clearTimeout(timer);
       stop();
       resolve(change);
-    });
+    };
+    const stop = (): void => node.unsubscribe(bucket, key, listener);
+    node.subscribe(bucket, key, listener);
   });
 }
 
@@ -68,7 +70,9 @@ describe('PostgreSQL object changes', { timeout: 60_000, skip: postgresSkip() },
     assert.equal(await other, 'timeout');
     // Its own notifications reach A's listeners at once, and only once.
     let count = 0;
-    const stop = a.subscribe('bkt', 'log/3', () => count++);
+    const counter = (): void => void count++;
+    a.subscribe('bkt', 'log/3', counter);
+    const stop = (): void => a.unsubscribe('bkt', 'log/3', counter);
     a.notify('bkt', 'log/3', 'sealed');
     assert.equal(count, 1);
     await new Promise((r) => setTimeout(r, 300));
@@ -88,7 +92,11 @@ describe('PostgreSQL object changes', { timeout: 60_000, skip: postgresSkip() },
 
   test('a lost LISTEN connection: re-LISTEN, every listener woken once, then B is heard again', async () => {
     const woken: string[] = [];
-    const stops = ['x/1', 'x/2'].map((k) => a.subscribe('bkt', k, (c) => woken.push(`${k} ${c}`)));
+    const stops = ['x/1', 'x/2'].map((k) => {
+      const listener = (c: ObjectChange | 'shutdown'): void => void woken.push(`${k} ${c}`);
+      a.subscribe('bkt', k, listener);
+      return () => a.unsubscribe('bkt', k, listener);
+    });
     const killed = await dbB.query<{ n: number }>(
       "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'ossd-listen' AND pid <> pg_backend_pid()",
     );

@@ -20,6 +20,8 @@ import { WriterCache } from './writer-cache.js';
 const BLOB_ID = /^[0-9a-f]{32}$/;
 
 export class FsBlobStore implements BlobStore {
+  /** Files grow in place: appends write beyond the committed length (append.ts). */
+  readonly mutable = true;
   private readonly blobsDir: string;
   private readonly stagingDir: string;
   /** Shard folders already known to exist (and to have been fsynced into blobs/). */

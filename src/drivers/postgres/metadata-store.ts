@@ -41,6 +41,7 @@ import { PgInlineBlobs, insertInline } from './inline-store.js';
 import { PgJournal, insertJournal } from './journal-store.js';
 import { casInTransaction, LostSwap } from './object-cas.js';
 import { OBJECT_SELECT, type ObjectRowWithSegments, type Queryable, recordFromRow } from './object-rows.js';
+import type { PgRevisions } from './revisions.js';
 import { UsageCache } from './usage-cache.js';
 import { CURRENT_RANK, versionById, versionPage, versionsOfKey, versionsOfKeyBelow } from './version-store.js';
 import { objectFromRow, type ObjectRow } from '../sqlite/rows.js';
@@ -49,6 +50,8 @@ import { objectFromRow, type ObjectRow } from '../sqlite/rows.js';
 export interface PgSubStores {
   multipart: MultipartMetadata;
   unsettled: UnsettledStore;
+  /** Revisions unique across nodes, drawn in blocks from the object_revision sequence. */
+  revisions: PgRevisions;
 }
 
 const BUCKET_COLUMNS = ['name', 'created_ms', 'acl', 'storage_class', 'redundancy', 'cors', 'versioning', 'tags', 'append_limit'] as const;
@@ -60,6 +63,7 @@ export class PgMetadataStore implements MetadataStore {
   readonly inline: PgInlineBlobs;
   readonly appendKeys: PgAppendKeys;
   private readonly usage: UsageCache;
+  private readonly revisions: PgRevisions;
 
   /**
    * Use open() to also migrate the schema and load the usage figures.
@@ -74,6 +78,7 @@ export class PgMetadataStore implements MetadataStore {
   ) {
     this.multipart = stores.multipart;
     this.unsettled = stores.unsettled;
+    this.revisions = stores.revisions;
     this.journal = new PgJournal(db);
     this.inline = new PgInlineBlobs(db);
     this.appendKeys = new PgAppendKeys(db);
@@ -86,6 +91,11 @@ export class PgMetadataStore implements MetadataStore {
     const store = new PgMetadataStore(db, nodeId, stores, options);
     await store.refreshUsage();
     return store;
+  }
+
+  /** A revision no other node hands out (docs/storage.md "Revisions unique across nodes"). */
+  newRevision(): number {
+    return this.revisions.take();
   }
 
   // ---- buckets ----

@@ -88,31 +88,36 @@ export class PgObjectChanges implements ObjectChanges {
     this.db.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]).catch(this.onError);
   }
 
-  subscribe(bucket: string, key: string, listener: ChangeListener): () => void {
-    const unsubscribe = this.local.subscribe(bucket, key, listener);
+  subscribe(bucket: string, key: string, listener: ChangeListener): void {
+    const before = this.local.listeners;
+    this.local.subscribe(bucket, key, listener);
+    if (this.local.listeners === before) return; // already subscribed
     const k = `${bucket}\0${key}`;
-    const hash = this.needsHash(bucket, key) ? keyHash(bucket, key) : undefined;
     const entry = this.keys.get(k) ?? { bucket, key, count: 0 };
-    if (entry.count++ === 0) {
-      this.keys.set(k, entry);
-      if (hash !== undefined) {
-        let sameHash = this.hashed.get(hash);
-        if (!sameHash) this.hashed.set(hash, (sameHash = new Set()));
-        sameHash.add(entry);
-      }
+    if (entry.count++ > 0) return;
+    this.keys.set(k, entry);
+    if (this.needsHash(bucket, key)) {
+      const hash = keyHash(bucket, key);
+      let sameHash = this.hashed.get(hash);
+      if (!sameHash) this.hashed.set(hash, (sameHash = new Set()));
+      sameHash.add(entry);
     }
-    let subscribed = true;
-    return () => {
-      if (!subscribed) return;
-      subscribed = false;
-      if (--entry.count === 0) {
-        this.keys.delete(k);
-        const sameHash = hash === undefined ? undefined : this.hashed.get(hash);
-        sameHash?.delete(entry);
-        if (sameHash?.size === 0) this.hashed.delete(hash!);
-      }
-      unsubscribe();
-    };
+  }
+
+  unsubscribe(bucket: string, key: string, listener: ChangeListener): void {
+    const before = this.local.listeners;
+    this.local.unsubscribe(bucket, key, listener);
+    if (this.local.listeners === before) return; // not subscribed (idempotent)
+    const k = `${bucket}\0${key}`;
+    const entry = this.keys.get(k);
+    if (!entry || --entry.count > 0) return;
+    this.keys.delete(k);
+    if (this.needsHash(bucket, key)) {
+      const hash = keyHash(bucket, key);
+      const sameHash = this.hashed.get(hash);
+      sameHash?.delete(entry);
+      if (sameHash?.size === 0) this.hashed.delete(hash);
+    }
   }
 
   get listeners(): number {
