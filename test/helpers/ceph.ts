@@ -40,7 +40,7 @@ import { fileURLToPath } from 'node:url';
  * Whether CI (.ci/run) installs Ceph and runs the Ceph tests in `npm test`. When true, a CI
  * machine without Ceph fails those tests instead of skipping them.
  */
-export const CEPH_IN_CI = false;
+export const CEPH_IN_CI = true;
 
 /** The programs a cluster needs (ceph-mgr only with `{ mgr: true }`). */
 const PROGRAMS = ['ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'ceph', 'ceph-authtool', 'monmaptool'];
@@ -102,17 +102,6 @@ export function cephSkip(): string | false {
   if (missing.length === 0) return false;
   if (process.env.CI === 'true' && CEPH_IN_CI) return false;
   return `Ceph not installed (missing ${missing.join(', ')}: apt-get install ceph-mon ceph-mgr ceph-osd radosgw)`;
-}
-
-/**
- * Why the long Ceph tests do not run here, or false: they need Ceph and OSSD_LONG_TESTS=1
- * (`npm run test:long`), unless CEPH_IN_CI puts them in `npm test` under CI.
- */
-export function cephLongSkip(): string | false {
-  const skip = cephSkip();
-  if (skip) return skip;
-  if (process.env.OSSD_LONG_TESTS === '1' || (CEPH_IN_CI && process.env.CI === 'true') || process.env.OSSD_CEPH === '1') return false;
-  return 'Ceph tests run in `npm run test:long` (or with OSSD_CEPH=1)';
 }
 
 /** A port nothing listens on right now (the OS picks it). */
