@@ -8,9 +8,8 @@
  * Can fail: the last two tests run the same file with one line changed and see the failure
  * the earlier tests would show (Host rewritten to the upstream's name: V4 gets
  * SignatureDoesNotMatch; a 1 MiB body limit: 413). Checked by hand as well:
- * - without `proxy_read_timeout 3700s` the follow read ends at 60 s and its test fails: checked;
- * - without `proxy_request_buffering off` nginx still passes chunked bodies (it spools them):
- *   the tests pass, it is a streaming/latency setting.
+ * without `proxy_read_timeout 3700s` nginx cuts the follow read at 60 s and its test fails:
+ * checked.
  */
 import { describe } from 'node:test';
 import { loadBalancerTests } from '../helpers/load-balancer-suite.js';

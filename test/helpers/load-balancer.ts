@@ -74,9 +74,10 @@ export function renderConfig(kind: ProxyKind, port: number, ossdPort: number): s
 
 /** nginx.conf around the documented snippet (it belongs in the http context): files in `dir`. */
 function nginxMain(dir: string): string {
+  // master_process off: one process, so SIGKILL leaves no orphaned worker holding our pipes.
   return `daemon off;
+master_process off;
 ${process.getuid?.() === 0 ? 'user root root;' : ''}
-worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log info;
 events { worker_connections 1024; }
