@@ -1,8 +1,8 @@
 /**
  * The tests of a documented load-balancer config (docs/deploy.md): a real ossd behind the
- * proxy from Debian, driven through the proxy only. Shared by load-balancer.test.ts (nginx)
- * and load-balancer-haproxy.test.ts. The tests run concurrently (the follow read waits
- * 65 s; the others fit in that time).
+ * proxy from Debian, driven through the proxy only (test/compat/load-balancer.test.ts runs
+ * them for nginx and HAProxy). The tests run concurrently (the follow read waits 65 s; the
+ * others fit in that time).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
