@@ -110,15 +110,3 @@ export function parseNodeId(value: string | undefined, port: number, fail: Fail)
   return id;
 }
 
-/**
- * The one-line reason a server cannot start with this metadata and blob configuration in
- * this build, or undefined when it can. Refused (exit 2), never run on the local stores
- * instead: a node that believes it shares a cluster but writes to its own disk would lose
- * every write the other nodes cannot see.
- */
-export function backendRefusal(metadata: MetadataConfig, _blobs: BlobsConfig): string | undefined {
-  const missing: string[] = [];
-  if (metadata.kind === 'postgres') missing.push('--metadata postgres:// (PostgreSQL metadata)');
-  if (missing.length === 0) return undefined;
-  return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not available yet in this build; use the defaults, --metadata sqlite and --blobs file`;
-}

@@ -102,7 +102,7 @@ export const OPTIONS = {
   'idle-poll-us': { type: 'string', env: 'OSSD_IDLE_POLL_US', help: 'µs the event loop keeps polling after answering the last request in flight, 0: off (default 500)' },
   'tls-cert': { type: 'string', env: 'OSSD_TLS_CERT', help: 'PEM certificate file: serve HTTPS (with --tls-key)' },
   'tls-key': { type: 'string', env: 'OSSD_TLS_KEY', help: 'PEM private key file of --tls-cert' },
-  metadata: { type: 'string', env: 'OSSD_METADATA', help: 'sqlite (default, in the data folder) or postgres://user:pass@host:port/db (not available yet)' },
+  metadata: { type: 'string', env: 'OSSD_METADATA', help: 'sqlite (default, in the data folder) or postgres://user:pass@host:port/db (shared by the nodes of a cluster; docs/deploy.md)' },
   blobs: { type: 'string', env: 'OSSD_BLOBS', help: 'file (default, in the data folder) or s3://<bucket> with OSSD_S3_ENDPOINT, OSSD_S3_ACCESS_KEY_ID, OSSD_S3_SECRET_ACCESS_KEY, OSSD_S3_REGION, OSSD_S3_FORCE_PATH_STYLE' },
   'node-id': { type: 'string', env: 'OSSD_NODE_ID', help: 'this node\'s name, unique in the cluster (default <host name>:<port>)' },
   'master-key': { type: 'string', env: 'OSSD_MASTER_KEY', help: 'with --metadata postgres: the 32-byte key that seals access key secrets, the same on every node (64 hex digits or base64; make one with openssl rand -hex 32); better given in the environment than as a flag' },

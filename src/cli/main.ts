@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The ossd command. `ossd [serve] [flags]` starts the server; `ossd help` lists the flags. */
 import { type Config, ConfigError, loadConfig, OPTIONS } from '../config.js';
-import { backendRefusal, parseBlobs, parseMetadata } from '../config-cluster.js';
+import { parseBlobs, parseMetadata } from '../config-cluster.js';
 import { CLIENT_COMMANDS } from '../client/command-names.js';
 import { faultsRefusal } from '../drivers/faults-config.js';
 import { configSummary, createLogger, type Logger } from '../server/logger.js';
@@ -19,8 +19,7 @@ class Unavailable extends Error {}
 /**
  * sweep and the maintenance commands work on the data folder's stores only: refused when the
  * environment points the server elsewhere, or they would change a store the server does not
- * use. keys and sts work on the metadata store the environment names (keys.ts), when this
- * build has it.
+ * use. keys and sts work on the metadata store the environment names (keys.ts).
  */
 function refuseOtherBackends(env: NodeJS.ProcessEnv, command: string): void {
   const fail = (message: string): never => {
@@ -28,13 +27,11 @@ function refuseOtherBackends(env: NodeJS.ProcessEnv, command: string): void {
   };
   const metadata = parseMetadata(env.OSSD_METADATA, fail);
   const blobs = parseBlobs(env.OSSD_BLOBS, env, fail);
-  if (command === 'keys' || command === 'sts') {
-    const refusal = backendRefusal(metadata, { kind: 'file' });
-    if (refusal) throw new Unavailable(refusal);
-    return;
-  }
+  if (command === 'keys' || command === 'sts') return;
   if (metadata.kind !== 'sqlite' || blobs.kind !== 'file') {
-    throw new Unavailable(`ossd ${command} works on a data folder's embedded stores (--metadata sqlite, --blobs file): with ${metadata.kind !== 'sqlite' ? '--metadata postgres://' : '--blobs s3://'} it is not available yet in this build`);
+    throw new Unavailable(
+      `ossd ${command} works on a data folder's embedded stores (--metadata sqlite, --blobs file), not with ${metadata.kind !== 'sqlite' ? '--metadata postgres://' : '--blobs s3://'}: use PostgreSQL's and the S3 store's own tools (pg_dump, bucket versioning or replication)`,
+    );
   }
 }
 
@@ -103,8 +100,6 @@ async function main(argv: string[]): Promise<void> {
   }
   if (args[0] === 'serve') args = args.slice(1);
   const config = loadConfig(args, process.env);
-  const unavailable = backendRefusal(config.metadata, config.blobs);
-  if (unavailable) throw new Unavailable(unavailable);
   const refusal = faultsRefusal(process.env);
   if (refusal) throw new Refused(refusal);
   checkDataDir(config.dataDir);

@@ -37,6 +37,11 @@ export interface OpenMetadataOptions {
 
 type MetadataConfigOf = Pick<Config, 'metadata' | 'dataDir' | 'nodeId' | 'masterKey' | 'masterKeyFile'>;
 
+/** A configured store that cannot be used: one line and exit 2 at start (cli/startup-checks.ts). */
+function unavailable(message: string, cause?: unknown): Error {
+  return Object.assign(new Error(message, { cause }), { code: 'OSSD_BACKEND_UNAVAILABLE' });
+}
+
 export async function openMetadata(config: MetadataConfigOf, options: OpenMetadataOptions = {}): Promise<OpenedMetadata> {
   if (config.metadata.kind === 'sqlite') {
     return {
@@ -48,7 +53,7 @@ export async function openMetadata(config: MetadataConfigOf, options: OpenMetada
   // Checked before connecting: a node that made its own master key would seal secrets no other node can open.
   const master = sharedMasterKey(config.masterKey, config.masterKeyFile);
   if (!master) {
-    throw new Error('--metadata postgres needs the master key every node shares: set OSSD_MASTER_KEY (make one with: openssl rand -hex 32) or --master-key-file');
+    throw unavailable('metadata: --metadata postgres needs the master key every node shares: set OSSD_MASTER_KEY (make one with: openssl rand -hex 32) or --master-key-file');
   }
   const db = new PgDatabase(config.metadata.url);
   try {
@@ -57,7 +62,9 @@ export async function openMetadata(config: MetadataConfigOf, options: OpenMetada
     return { meta, keys: new PgKeyStore(db, master), changes };
   } catch (e) {
     await db.close().catch(() => undefined);
-    throw e;
+    const where = new URL(config.metadata.url);
+    // One line at start (startup-checks.ts), naming the server but never the password.
+    throw unavailable(`metadata: cannot use PostgreSQL at ${where.hostname}:${where.port || '5432'}${where.pathname}: ${(e as Error).message}`, e);
   }
 }
 
