@@ -110,6 +110,16 @@ export function parseNodeId(value: string | undefined, port: number, fail: Fail)
 }
 
 /**
+ * With PostgreSQL metadata every node must seal access key secrets with the same master key
+ * (src/keys/master-key.ts sharedMasterKey): the one-line reason to refuse a start that gives
+ * none, or undefined.
+ */
+export function masterKeyRefusal(metadata: MetadataConfig, masterKey: string | undefined, masterKeyFile: string | undefined): string | undefined {
+  if (metadata.kind !== 'postgres' || (masterKey ?? '').trim() !== '' || masterKeyFile !== undefined) return undefined;
+  return '--metadata postgres needs the master key every node shares: set OSSD_MASTER_KEY (make one with: openssl rand -hex 32) or --master-key-file';
+}
+
+/**
  * The one-line reason a server cannot start with this metadata and blob configuration in
  * this build, or undefined when it can. Refused (exit 2), never run on the local stores
  * instead: a node that believes it shares a cluster but writes to its own disk would lose

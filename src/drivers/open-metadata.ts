@@ -8,6 +8,7 @@
  * The engine and the server never learn which one they got.
  */
 import type { Config } from '../config.js';
+import { masterKeyRefusal, redactUrl } from '../config-cluster.js';
 import type { ObjectRecord } from '../engine/model.js';
 import { LocalObjectChanges, type ObjectChanges } from '../engine/object-changes.js';
 import { type KeyStore, SqliteKeyStore } from '../keys/key-store.js';
@@ -21,6 +22,9 @@ import { PgRevisions } from './postgres/revisions.js';
 import { PgUnsettledStore } from './postgres/unsettled-store.js';
 import { SqliteMetadataStore } from './sqlite/metadata-store.js';
 import type { HistoryChange, MetadataStore, UnsettledStore } from './types.js';
+
+/** The metadata store named by the configuration cannot be opened (unreachable, refused, no key): one line, no password. */
+export class MetadataUnavailable extends Error {}
 
 export interface OpenedMetadata {
   meta: MetadataStore;
@@ -46,10 +50,13 @@ export async function openMetadata(config: MetadataConfigOf, options: OpenMetada
     };
   }
   // Checked before connecting: a node that made its own master key would seal secrets no other node can open.
-  const master = sharedMasterKey(config.masterKey, config.masterKeyFile);
-  if (!master) {
-    throw new Error('--metadata postgres needs the master key every node shares: set OSSD_MASTER_KEY (make one with: openssl rand -hex 32) or --master-key-file');
+  let master: Buffer | undefined;
+  try {
+    master = sharedMasterKey(config.masterKey, config.masterKeyFile);
+  } catch (e) {
+    throw new MetadataUnavailable(`master key: ${(e as Error).message}`);
   }
+  if (!master) throw new MetadataUnavailable(masterKeyRefusal(config.metadata, undefined, undefined)!);
   const db = new PgDatabase(config.metadata.url);
   try {
     const meta = await openPgMetadataStore(db, config.nodeId);
@@ -57,6 +64,11 @@ export async function openMetadata(config: MetadataConfigOf, options: OpenMetada
     return { meta, keys: new PgKeyStore(db, master), changes };
   } catch (e) {
     await db.close().catch(() => undefined);
+    // pg's messages name the host and port, never the password.
+    const code = (e as { code?: string }).code;
+    if (code !== undefined && !(e instanceof MetadataUnavailable)) {
+      throw new MetadataUnavailable(`metadata: PostgreSQL at ${redactUrl(config.metadata.url)}: ${(e as Error).message} (${code})`);
+    }
     throw e;
   }
 }
@@ -96,7 +108,7 @@ async function loadPgCore(): Promise<PgCoreModules> {
   try {
     return { store: (await import(storePath)) as PgCoreModules['store'], cas: (await import(casPath)) as PgCoreModules['cas'] };
   } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') throw new Error('--metadata postgres:// is not available in this build (no PostgreSQL metadata store)');
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') throw new MetadataUnavailable('--metadata postgres:// is not available in this build (no PostgreSQL metadata store)');
     throw e;
   }
 }

@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { masterKeyRefusal } from '../../src/config-cluster.js';
 import { PgDatabase } from '../../src/drivers/postgres/db.js';
 import { PgKeyStore } from '../../src/drivers/postgres/key-store.js';
 import { Keyring } from '../../src/keys/keyring.js';
@@ -87,6 +88,12 @@ describe('PostgreSQL key store', { timeout: 120_000, skip: postgresSkip() }, () 
     assert.equal(sharedMasterKey(undefined, undefined), undefined);
     assert.throws(() => sharedMasterKey('abc', undefined), /32-byte key/);
     assert.throws(() => sharedMasterKey(hex.slice(2), undefined), /32-byte key/);
+    // A postgres start without one is refused before anything opens (src/cli/main.ts).
+    const pgMeta = { kind: 'postgres' as const, url: 'postgres://u@h/db' };
+    assert.match(masterKeyRefusal(pgMeta, undefined, undefined) ?? '', /OSSD_MASTER_KEY/);
+    assert.equal(masterKeyRefusal(pgMeta, hex, undefined), undefined);
+    assert.equal(masterKeyRefusal(pgMeta, undefined, '/some/file'), undefined);
+    assert.equal(masterKeyRefusal({ kind: 'sqlite' }, undefined, undefined), undefined);
     const dir = mkdtempSync(join(tmpdir(), 'ossd-mk-'));
     try {
       writeFileSync(join(dir, 'raw'), master);
