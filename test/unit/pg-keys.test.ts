@@ -63,14 +63,14 @@ describe('PostgreSQL key store', { timeout: 120_000, skip: postgresSkip() }, () 
     const key = await a.store.createKey({ readOnly: false, buckets: ['logs'] });
     assert.equal(await b.verify(verifyWith(key.id, key.secret)), key.id);
     assert.deepEqual(await b.principal(key.id), { anonymous: false, accessKeyId: key.id, scope: { readOnly: false, buckets: ['logs'] } });
-    await assert.rejects(b.verify(verifyWith(key.id, 'wrong')), { code: 'SignatureDoesNotMatch' });
+    await assert.rejects(async () => b.verify(verifyWith(key.id, 'wrong')), { code: 'SignatureDoesNotMatch' });
     const sts = await a.store.issueTemporary({ durationS: 60, readOnly: true, parent: key.id });
     const found = await b.verify((lookup) => lookup(sts.AccessKeyId));
     assert.equal(found?.secret, sts.AccessKeySecret);
     assert.ok(found?.securityTokenSha256);
     assert.equal(await b.store.setEnabled(key.id, false), true);
-    await assert.rejects(a.verify(verifyWith(key.id, key.secret)), { code: 'InvalidAccessKeyId' });
-    await assert.rejects(a.principal(key.id), { code: 'InvalidAccessKeyId' });
+    await assert.rejects(async () => a.verify(verifyWith(key.id, key.secret)), { code: 'InvalidAccessKeyId' });
+    await assert.rejects(async () => a.principal(key.id), { code: 'InvalidAccessKeyId' });
     assert.equal(await a.verify((lookup) => lookup(sts.AccessKeyId)), undefined, 'its temporary credentials with it');
     // The root key is never looked for in the store.
     assert.equal(await a.verify(verifyWith(root.accessKeyId, root.accessKeySecret)), root.accessKeyId);
