@@ -110,3 +110,12 @@ export function parseNodeId(value: string | undefined, port: number, fail: Fail)
   return id;
 }
 
+/**
+ * With PostgreSQL metadata every node must seal access key secrets with the same master key
+ * (src/keys/master-key.ts sharedMasterKey): the one-line reason to refuse a start that gives
+ * none, or undefined.
+ */
+export function masterKeyRefusal(metadata: MetadataConfig, masterKey: string | undefined, masterKeyFile: string | undefined): string | undefined {
+  if (metadata.kind !== 'postgres' || (masterKey ?? '').trim() !== '' || masterKeyFile !== undefined) return undefined;
+  return '--metadata postgres needs the master key every node shares: set OSSD_MASTER_KEY (make one with: openssl rand -hex 32) or --master-key-file';
+}

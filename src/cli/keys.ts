@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { type KeyInfo, type KeyStore, KeyStoreError, MAX_DURATION_S, SqliteKeyStore } from '../keys/key-store.js';
 import type { KeyScope } from '../protocol/context.js';
 import { validateBucketName } from '../protocol/names.js';
-import { parseMetadata } from '../config-cluster.js';
+import { parseMetadata, redactUrl } from '../config-cluster.js';
 import { PgDatabase } from '../drivers/postgres/db.js';
 import { PgKeyStore } from '../drivers/postgres/key-store.js';
 import { sharedMasterKey } from '../keys/master-key.js';
@@ -131,14 +131,22 @@ async function stsCommand(store: KeyStore, sub: string, v: Record<string, unknow
  * The cluster's key store when OSSD_METADATA names PostgreSQL (with the shared master key of
  * OSSD_MASTER_KEY or OSSD_MASTER_KEY_FILE), else undefined: the data folder's.
  */
-function clusterKeyStore(env: NodeJS.ProcessEnv): KeyStore | undefined {
+async function clusterKeyStore(env: NodeJS.ProcessEnv): Promise<KeyStore | undefined> {
   const metadata = parseMetadata(env.OSSD_METADATA, (m) => {
     throw new UsageError(m);
   });
   if (metadata.kind !== 'postgres') return undefined;
   const master = sharedMasterKey(env.OSSD_MASTER_KEY, env.OSSD_MASTER_KEY_FILE || undefined);
   if (!master) throw new KeyStoreError('with OSSD_METADATA=postgres://… set OSSD_MASTER_KEY (or OSSD_MASTER_KEY_FILE), the key every node shares');
-  return new PgKeyStore(new PgDatabase(metadata.url, 2), master, true);
+  const db = new PgDatabase(metadata.url, 2);
+  try {
+    // The tables exist before the first node started (migrations run under their advisory lock).
+    await db.migrate();
+  } catch (e) {
+    await db.close();
+    throw new KeyStoreError(`PostgreSQL at ${redactUrl(metadata.url)}: ${(e as Error).message}`);
+  }
+  return new PgKeyStore(db, master, true);
 }
 
 /** Runs `keys …` / `sts …` (argv starts with `keys` or `sts`); returns the exit code. */
@@ -161,7 +169,7 @@ export async function runKeysCommand(argv: string[], env: NodeJS.ProcessEnv, io:
     const [group, sub, ...rest] = positionals;
     if (sub === undefined) throw new UsageError(`${group} needs a command`);
     const dataDir = values['data-dir'] ?? (env.OSSD_DATA_DIR || './data');
-    const cluster = clusterKeyStore(env);
+    const cluster = await clusterKeyStore(env);
     if (cluster) {
       try {
         return await (group === 'sts' ? stsCommand(cluster, sub, values, rest, io) : keysCommand(cluster, env.OSSD_ROOT_ACCESS_KEY_ID, sub, values, rest, io));

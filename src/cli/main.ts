@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** The ossd command. `ossd [serve] [flags]` starts the server; `ossd help` lists the flags. */
 import { type Config, ConfigError, loadConfig, OPTIONS } from '../config.js';
-import { parseBlobs, parseMetadata } from '../config-cluster.js';
+import { masterKeyRefusal, parseBlobs, parseMetadata } from '../config-cluster.js';
+import { MetadataUnavailable } from '../drivers/open-metadata.js';
 import { CLIENT_COMMANDS } from '../client/command-names.js';
 import { faultsRefusal } from '../drivers/faults-config.js';
 import { configSummary, createLogger, type Logger } from '../server/logger.js';
@@ -100,6 +101,8 @@ async function main(argv: string[]): Promise<void> {
   }
   if (args[0] === 'serve') args = args.slice(1);
   const config = loadConfig(args, process.env);
+  const noKey = masterKeyRefusal(config.metadata, config.masterKey, config.masterKeyFile);
+  if (noKey) throw new ConfigError(noKey);
   const refusal = faultsRefusal(process.env);
   if (refusal) throw new Refused(refusal);
   checkDataDir(config.dataDir);
@@ -117,6 +120,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     running = await startServer(config, log);
   } catch (e) {
+    if (e instanceof MetadataUnavailable) throw new StartupError(e.message);
     const why = explainStartupFailure(e, `${config.host}:${config.port}`);
     throw why === undefined ? e : new StartupError(why);
   }

@@ -8,6 +8,7 @@
  * The engine and the server never learn which one they got.
  */
 import type { Config } from '../config.js';
+import { masterKeyRefusal, redactUrl } from '../config-cluster.js';
 import { LocalObjectChanges, type ObjectChanges } from '../engine/object-changes.js';
 import { type KeyStore, SqliteKeyStore } from '../keys/key-store.js';
 import { sharedMasterKey } from '../keys/master-key.js';
@@ -21,6 +22,9 @@ import { PgRevisions } from './postgres/revisions.js';
 import { PgUnsettledStore } from './postgres/unsettled-store.js';
 import { SqliteMetadataStore } from './sqlite/metadata-store.js';
 import type { MetadataStore } from './types.js';
+
+/** The metadata store named by the configuration cannot be opened (unreachable, refused, no key): one line, no password. */
+export class MetadataUnavailable extends Error {}
 
 export interface OpenedMetadata {
   meta: MetadataStore;
@@ -37,11 +41,6 @@ export interface OpenMetadataOptions {
 
 type MetadataConfigOf = Pick<Config, 'metadata' | 'dataDir' | 'nodeId' | 'masterKey' | 'masterKeyFile'>;
 
-/** A configured store that cannot be used: one line and exit 2 at start (cli/startup-checks.ts). */
-function unavailable(message: string, cause?: unknown): Error {
-  return Object.assign(new Error(message, { cause }), { code: 'OSSD_BACKEND_UNAVAILABLE' });
-}
-
 export async function openMetadata(config: MetadataConfigOf, options: OpenMetadataOptions = {}): Promise<OpenedMetadata> {
   if (config.metadata.kind === 'sqlite') {
     return {
@@ -51,10 +50,13 @@ export async function openMetadata(config: MetadataConfigOf, options: OpenMetada
     };
   }
   // Checked before connecting: a node that made its own master key would seal secrets no other node can open.
-  const master = sharedMasterKey(config.masterKey, config.masterKeyFile);
-  if (!master) {
-    throw unavailable('metadata: --metadata postgres needs the master key every node shares: set OSSD_MASTER_KEY (make one with: openssl rand -hex 32) or --master-key-file');
+  let master: Buffer | undefined;
+  try {
+    master = sharedMasterKey(config.masterKey, config.masterKeyFile);
+  } catch (e) {
+    throw new MetadataUnavailable(`master key: ${(e as Error).message}`);
   }
+  if (!master) throw new MetadataUnavailable(masterKeyRefusal(config.metadata, undefined, undefined)!);
   const db = new PgDatabase(config.metadata.url);
   try {
     const meta = await openPgMetadataStore(db, config.nodeId);
@@ -62,9 +64,12 @@ export async function openMetadata(config: MetadataConfigOf, options: OpenMetada
     return { meta, keys: new PgKeyStore(db, master), changes };
   } catch (e) {
     await db.close().catch(() => undefined);
-    const where = new URL(config.metadata.url);
-    // One line at start (startup-checks.ts), naming the server but never the password.
-    throw unavailable(`metadata: cannot use PostgreSQL at ${where.hostname}:${where.port || '5432'}${where.pathname}: ${(e as Error).message}`, e);
+    // pg's messages name the host and port, never the password.
+    const code = (e as { code?: string }).code;
+    if (code !== undefined && !(e instanceof MetadataUnavailable)) {
+      throw new MetadataUnavailable(`metadata: PostgreSQL at ${redactUrl(config.metadata.url)}: ${(e as Error).message} (${code})`);
+    }
+    throw e;
   }
 }
 

@@ -33,7 +33,23 @@ export class Keyring {
    * starts again with it at hand. The root key never waits; a stored key costs one read
    * per request, so a key made, disabled or deleted on any node holds at the next request.
    */
-  readonly verify: KeyResolver = async <T>(run: (lookup: KeyLookup) => T): Promise<T> => {
+  readonly verify: KeyResolver = <T>(run: (lookup: KeyLookup) => T): T | Promise<T> => {
+    // First without the store: the root key (or a refusal before any lookup) answers at once.
+    let wanted: string | undefined;
+    try {
+      return run((id) => {
+        if (id === this.root.accessKeyId) return { secret: this.root.accessKeySecret };
+        wanted = id;
+        throw NOT_READ;
+      });
+    } catch (e) {
+      if (e !== NOT_READ || wanted === undefined) throw e;
+    }
+    return this.verifyReading(run);
+  };
+
+  /** verify() once a stored key is needed: each key the run asks for is read, then the run starts again. */
+  private async verifyReading<T>(run: (lookup: KeyLookup) => T): Promise<T> {
     const read = new Map<string, KeySecret | undefined>();
     for (;;) {
       let wanted: string | undefined;
@@ -56,15 +72,20 @@ export class Keyring {
         }
       }
     }
-  };
+  }
 
   /**
    * Who a verified key is, with its limits. The key is read again: if it was disabled or
    * deleted since the signature was checked, the request is refused rather than run
    * without its limits.
    */
-  async principal(accessKeyId: string): Promise<Principal> {
+  principal(accessKeyId: string): Principal | Promise<Principal> {
+    // The root key answers at once: its requests never wait for the store.
     if (accessKeyId === this.root.accessKeyId) return { anonymous: false, accessKeyId };
+    return this.storedPrincipal(accessKeyId);
+  }
+
+  private async storedPrincipal(accessKeyId: string): Promise<Principal> {
     const scope = await this.store.scope(accessKeyId);
     if (!scope) {
       throw new OssError('InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.', {

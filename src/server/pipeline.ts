@@ -39,7 +39,7 @@ export interface PipelineDeps {
   /** `/-/health`, `/-/ready`, `/-/metrics` (probes.ts). */
   probes?: ProbeHandler;
   /** The principal, with its limits, of a verified access key (src/keys/keyring.ts). */
-  principalOf?: (accessKeyId: string) => Promise<Principal>;
+  principalOf?: (accessKeyId: string) => Principal | Promise<Principal>;
   /** The `/-/admin/` endpoint (admin.ts): answers and returns true for its requests. */
   admin?: AdminHandler;
 }
@@ -112,15 +112,18 @@ export async function handleRequest(
     };
     let outcome;
     try {
-      outcome = await deps.keys((lookup) => verifyRequest({ method, query: target.query, headers: req.headers, candidates }, lookup));
+      // No await unless a stored key had to be read (the root key's requests stay synchronous here).
+      const verified = deps.keys((lookup) => verifyRequest({ method, query: target.query, headers: req.headers, candidates }, lookup));
+      outcome = verified instanceof Promise ? await verified : verified;
     } catch (e) {
       // A missing bucket is reported before a failed authentication (check-order.ts).
       throw await bucketBeforeAuthentication(deps.engine, candidates, e, routeOf);
     }
     ctx.target = candidates[outcome.candidateIndex] ?? {};
+    const principal = outcome.accessKeyId === undefined ? undefined : deps.principalOf?.(outcome.accessKeyId);
     ctx.principal = outcome.accessKeyId === undefined
       ? { anonymous: true }
-      : (await deps.principalOf?.(outcome.accessKeyId)) ?? { anonymous: false, accessKeyId: outcome.accessKeyId };
+      : (principal instanceof Promise ? await principal : principal) ?? { anonymous: false, accessKeyId: outcome.accessKeyId };
     if (ctx.target.bucket !== undefined) validateBucketName(ctx.target.bucket);
     if (ctx.target.key !== undefined) validateObjectKey(ctx.target.key);
     const names = new Set(target.query.map((q) => q.name));

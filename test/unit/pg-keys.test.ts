@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { masterKeyRefusal } from '../../src/config-cluster.js';
 import { PgDatabase } from '../../src/drivers/postgres/db.js';
 import { PgKeyStore } from '../../src/drivers/postgres/key-store.js';
 import { Keyring } from '../../src/keys/keyring.js';
@@ -62,14 +63,14 @@ describe('PostgreSQL key store', { timeout: 120_000, skip: postgresSkip() }, () 
     const key = await a.store.createKey({ readOnly: false, buckets: ['logs'] });
     assert.equal(await b.verify(verifyWith(key.id, key.secret)), key.id);
     assert.deepEqual(await b.principal(key.id), { anonymous: false, accessKeyId: key.id, scope: { readOnly: false, buckets: ['logs'] } });
-    await assert.rejects(b.verify(verifyWith(key.id, 'wrong')), { code: 'SignatureDoesNotMatch' });
+    await assert.rejects(async () => b.verify(verifyWith(key.id, 'wrong')), { code: 'SignatureDoesNotMatch' });
     const sts = await a.store.issueTemporary({ durationS: 60, readOnly: true, parent: key.id });
     const found = await b.verify((lookup) => lookup(sts.AccessKeyId));
     assert.equal(found?.secret, sts.AccessKeySecret);
     assert.ok(found?.securityTokenSha256);
     assert.equal(await b.store.setEnabled(key.id, false), true);
-    await assert.rejects(a.verify(verifyWith(key.id, key.secret)), { code: 'InvalidAccessKeyId' });
-    await assert.rejects(a.principal(key.id), { code: 'InvalidAccessKeyId' });
+    await assert.rejects(async () => a.verify(verifyWith(key.id, key.secret)), { code: 'InvalidAccessKeyId' });
+    await assert.rejects(async () => a.principal(key.id), { code: 'InvalidAccessKeyId' });
     assert.equal(await a.verify((lookup) => lookup(sts.AccessKeyId)), undefined, 'its temporary credentials with it');
     // The root key is never looked for in the store.
     assert.equal(await a.verify(verifyWith(root.accessKeyId, root.accessKeySecret)), root.accessKeyId);
@@ -87,6 +88,12 @@ describe('PostgreSQL key store', { timeout: 120_000, skip: postgresSkip() }, () 
     assert.equal(sharedMasterKey(undefined, undefined), undefined);
     assert.throws(() => sharedMasterKey('abc', undefined), /32-byte key/);
     assert.throws(() => sharedMasterKey(hex.slice(2), undefined), /32-byte key/);
+    // A postgres start without one is refused before anything opens (src/cli/main.ts).
+    const pgMeta = { kind: 'postgres' as const, url: 'postgres://u@h/db' };
+    assert.match(masterKeyRefusal(pgMeta, undefined, undefined) ?? '', /OSSD_MASTER_KEY/);
+    assert.equal(masterKeyRefusal(pgMeta, hex, undefined), undefined);
+    assert.equal(masterKeyRefusal(pgMeta, undefined, '/some/file'), undefined);
+    assert.equal(masterKeyRefusal({ kind: 'sqlite' }, undefined, undefined), undefined);
     const dir = mkdtempSync(join(tmpdir(), 'ossd-mk-'));
     try {
       writeFileSync(join(dir, 'raw'), master);

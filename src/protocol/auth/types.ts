@@ -34,9 +34,10 @@ export type KeyLookup = (accessKeyId: string) => KeySecret | undefined;
 
 /**
  * Runs a synchronous verification with a lookup whose keys were read first from a store
- * that is asynchronous (src/keys/keyring.ts, Keyring.verify).
+ * that is asynchronous (src/keys/keyring.ts, Keyring.verify). Answers at once (no promise)
+ * when no key had to be read: the root key's requests never wait.
  */
-export type KeyResolver = <T>(run: (lookup: KeyLookup) => T) => Promise<T>;
+export type KeyResolver = <T>(run: (lookup: KeyLookup) => T) => T | Promise<T>;
 
 export type AuthScheme = 'anonymous' | 'v1' | 'v1-presigned' | 'v4' | 'v4-presigned';
 
