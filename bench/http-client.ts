@@ -76,6 +76,8 @@ export class RawClient {
     readonly port: number,
     readonly creds?: Credentials,
     maxSockets = 64,
+    /** The server's address (cluster nodes listen on 127.0.0.2–4). */
+    readonly host = '127.0.0.1',
   ) {
     this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   }
@@ -96,7 +98,7 @@ export class RawClient {
     } else if (method === 'PUT' || method === 'POST') extra['content-length'] = '0';
     const headers = this.signedHeaders(method, path, extra);
     return new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: this.port, method, path, headers, agent: this.agent }, (res) => {
+      const req = http.request({ host: this.host, port: this.port, method, path, headers, agent: this.agent }, (res) => {
         let bytes = 0;
         const keep = opts.wantText || (res.statusCode ?? 0) >= 300;
         const parts: Buffer[] = [];

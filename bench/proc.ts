@@ -23,6 +23,8 @@ export interface SpawnOptions {
   args: string[];
   env?: Record<string, string>;
   port: number;
+  /** The address it listens on (default 127.0.0.1; cluster nodes use 127.0.0.2–4). */
+  host?: string;
   /** Stdout/stderr pattern that means ready; when absent, ready = TCP port accepts. */
   ready?: RegExp;
   timeoutMs?: number;
@@ -83,9 +85,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-function tcpReady(port: number): Promise<boolean> {
+function tcpReady(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
+    const s = net.connect(port, host);
     s.once('connect', () => {
       s.destroy();
       resolve(true);
@@ -127,7 +129,7 @@ export async function spawnServer(o: SpawnOptions): Promise<ServerProc> {
       proc.kill('SIGKILL');
       throw new Error(`${o.name} did not start in time:\n${out}`);
     }
-    if (o.ready ? o.ready.test(out) && (await tcpReady(o.port)) : await tcpReady(o.port)) break;
+    if (o.ready ? o.ready.test(out) && (await tcpReady(o.port, o.host)) : await tcpReady(o.port, o.host)) break;
     await sleep(50);
   }
   return {

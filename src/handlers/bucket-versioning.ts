@@ -7,7 +7,7 @@ import { queryValue } from '../protocol/request-target.js';
 import { asObject, asText, parseXml } from '../protocol/xml/parse.js';
 import { renderXml, xmlDate, type XmlNode } from '../protocol/xml/render.js';
 import { send, sendXml } from '../server/respond.js';
-import { type CommonParams, commonParams } from './list.js';
+import { type CommonParams, commonParams, listingArgument } from './list.js';
 import { ownerXml } from './owner.js';
 
 const STATUSES: readonly VersioningStatus[] = ['Enabled', 'Suspended'];
@@ -47,8 +47,8 @@ function versionXml(ctx: RequestContext, e: VersionEntry, p: CommonParams): XmlN
 }
 
 export async function listObjectVersions(ctx: RequestContext): Promise<void> {
-  const p = commonParams(ctx);
-  const keyMarker = queryValue(ctx.query, 'key-marker') ?? '';
+  const p = commonParams(ctx, '0012-00000103');
+  const keyMarker = listingArgument(ctx, 'key-marker');
   const versionIdMarker = queryValue(ctx.query, 'version-id-marker');
   const q = { prefix: p.prefix, delimiter: p.delimiter, maxKeys: p.maxKeys, keyMarker, versionIdMarker: versionIdMarker || undefined };
   const r =

@@ -1,5 +1,6 @@
 /** ListObjects (v1) and ListObjectsV2 (listing.md §2–3). */
 import { OssError } from '../engine/errors.js';
+import { withEc, withoutEc } from '../protocol/errors/catalogue.js';
 import type { ListResult } from '../engine/listing.js';
 import type { ObjectRecord } from '../engine/model.js';
 import { bucketOf, type RequestContext } from '../protocol/context.js';
@@ -16,8 +17,27 @@ export interface CommonParams {
   encodingType: string | undefined;
 }
 
-export function commonParams(ctx: RequestContext): CommonParams {
+/** OSS refuses a listing prefix or marker of 1024 bytes or more (error pages 0015-00000403/-405, 0012-00000103). */
+const MAX_LISTING_ARGUMENT_BYTES = 1023;
+
+/**
+ * A listing argument (prefix, marker, start-after, key-marker) no longer than OSS accepts:
+ * 400 InvalidArgument otherwise, with the EC OSS documents for that argument of that
+ * listing (`ec`), or none where it documents none.
+ */
+export function listingArgument(ctx: RequestContext, name: string, ec?: string): string {
+  const value = queryValue(ctx.query, name) ?? '';
+  if (Buffer.byteLength(value) > MAX_LISTING_ARGUMENT_BYTES) {
+    const details = { ArgumentName: name, ArgumentValue: value };
+    throw new OssError('InvalidArgument', `The length of ${name} must be less than 1024 bytes.`, ec ? withEc(ec, details) : withoutEc(details));
+  }
+  return value;
+}
+
+/** `prefixEc`: the EC OSS documents for a too long prefix in this listing. */
+export function commonParams(ctx: RequestContext, prefixEc: string): CommonParams {
   const q = (n: string): string | undefined => queryValue(ctx.query, n);
+  const prefix = listingArgument(ctx, 'prefix', prefixEc);
   const maxRaw = q('max-keys');
   let maxKeys = 100;
   if (maxRaw !== undefined && maxRaw !== '') {
@@ -32,7 +52,7 @@ export function commonParams(ctx: RequestContext): CommonParams {
   }
   const urlEncoded = encodingType === 'url';
   return {
-    prefix: q('prefix') ?? '',
+    prefix,
     delimiter: q('delimiter') ?? '',
     maxKeys,
     encode: urlEncoded ? urlEncode : (s) => s,
@@ -61,8 +81,8 @@ function entriesXml(ctx: RequestContext, r: ListResult, p: CommonParams, withOwn
 }
 
 export async function listObjects(ctx: RequestContext): Promise<void> {
-  const p = commonParams(ctx);
-  const marker = queryValue(ctx.query, 'marker') ?? '';
+  const p = commonParams(ctx, '0015-00000403');
+  const marker = listingArgument(ctx, 'marker', '0015-00000405');
   const r = await runList(ctx, p, marker);
   const nodes: XmlNode[] = [
     ['Name', bucketOf(ctx)],
@@ -93,10 +113,10 @@ export function decodeToken(token: string): string {
 }
 
 export async function listObjectsV2(ctx: RequestContext): Promise<void> {
-  const p = commonParams(ctx);
+  const p = commonParams(ctx, '0015-00000403');
   // oss2 sends `continuation-token=` on every first page; OSS lists from the start (docs/operations.md).
   const token = queryValue(ctx.query, 'continuation-token') || undefined;
-  const startAfter = queryValue(ctx.query, 'start-after');
+  const startAfter = queryValue(ctx.query, 'start-after') === undefined ? undefined : listingArgument(ctx, 'start-after');
   const fetchOwner = (queryValue(ctx.query, 'fetch-owner') ?? '').toLowerCase() === 'true';
   const after = token !== undefined ? decodeToken(token) : startAfter ?? '';
   const r = await runList(ctx, p, after);

@@ -167,7 +167,7 @@ describe('metrics, readiness and health', { timeout: 300_000 }, () => {
     assert.equal((await raw(ossd, { method: 'GET', path: presignV4(root, 'GET', '/-/metrics'), sign: 'none' })).status, 200, 'presigned V4');
     assertErr(await rawV4(ossd, { method: 'GET', path: '/-/metrics', secret: 'not-the-secret-at-all' }), 403, 'AccessDenied');
     const other = await createKey(ossd);
-    const asOther = { port: ossd.port, accessKeyId: other.id, accessKeySecret: other.secret } as Ossd;
+    const asOther = { host: ossd.host, port: ossd.port, accessKeyId: other.id, accessKeySecret: other.secret } as Ossd;
     assertErr(await raw(asOther, { method: 'GET', path: '/-/metrics' }), 403, 'AccessDenied');
     assertErr(await rawV4(asOther, { method: 'GET', path: '/-/metrics' }), 403, 'AccessDenied');
   });

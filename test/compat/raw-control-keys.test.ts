@@ -8,12 +8,11 @@
 // url.QueryUnescape does.
 // U+0000 stays refused (docs/errors.md): no XML can name it, not even as a reference.
 // Fails when names.ts refuses C0 controls again, or accepts NUL: checked.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
 import { multipartBody } from '../helpers/post-form.js';
 import { raw } from '../helpers/raw-http.js';
-import { keepAliveClient, listingXml, strictXml, type Answer, type KeepAliveClient } from '../helpers/raw-keepalive.js';
+import { listingXml, strictXml, type Answer, type KeepAliveClient, useKeepAliveOssd } from '../helpers/raw-keepalive.js';
 
 const B = 'ctl-keys';
 const OPEN = 'ctl-keys-open';
@@ -31,22 +30,11 @@ function goUnescape(s: string): string {
 }
 const path = (key: string, query = ''): string => `/${B}/${goEscape(key)}${query}`;
 
-let ossd: Ossd;
-let client: KeepAliveClient;
-const send = (method: string, p: string, o?: Parameters<KeepAliveClient['send']>[2]): Promise<Answer> => client.send(method, p, o);
-
-before(async () => {
-  ossd = await startOssd();
-  client = keepAliveClient(ossd);
+const { ossd, client } = useKeepAliveOssd(async () => {
   assert.equal((await send('PUT', `/${B}/`)).status, 200);
   assert.equal((await send('PUT', `/${OPEN}/`, { headers: { 'x-oss-acl': 'public-read-write' } })).status, 200);
-}, { timeout: 60_000 });
-
-after(async () => {
-  client.close();
-  await ossd.stop();
-  ossd.cleanup();
-}, { timeout: 60_000 });
+});
+const send = (method: string, p: string, o?: Parameters<KeepAliveClient['send']>[2]): Promise<Answer> => client.send(method, p, o);
 
 describe('keys with every C0 control character and DEL', { timeout: 120_000 }, () => {
   test('PUT, GET, HEAD, DELETE (V4 and V1 signed), append', async () => {

@@ -14,11 +14,10 @@
 // On the code before issue 16 every key with a control was refused (400 InvalidObjectName:
 // checked); a literal CR deleted the LF key instead (checked, with keepCarriageReturnsInKeys removed);
 // a literal U+0001 in a key was 400 MalformedXML (checked, before keepControlCharactersInKeys).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
-import { keepAliveClient, listingXml, strictXml, type Answer, type KeepAliveClient } from '../helpers/raw-keepalive.js';
+import { listingXml, strictXml, type Answer, type KeepAliveClient, useKeepAliveOssd } from '../helpers/raw-keepalive.js';
 
 const B = 'ctl-delete';
 const GO_PREFIX = 'go-sdk-test-';
@@ -41,8 +40,9 @@ function goEscapeXml(s: string): string {
 const goUnescape = (s: string): string => decodeURIComponent(s.replace(/\+/g, ' '));
 const pathOf = (key: string): string => `/${B}/${encodeURIComponent(key)}`;
 
-let ossd: Ossd;
-let client: KeepAliveClient;
+const { client } = useKeepAliveOssd(async () => {
+  assert.equal((await send('PUT', `/${B}/`)).status, 200);
+});
 const send = (method: string, p: string, o?: Parameters<KeepAliveClient['send']>[2]): Promise<Answer> => client.send(method, p, o);
 
 function deleteMulti(body: string, query = '&encoding-type=url'): Promise<Answer> {
@@ -55,18 +55,6 @@ async function putAll(keys: readonly string[]): Promise<void> {
 async function exists(key: string): Promise<boolean> {
   return (await send('HEAD', pathOf(key))).status === 200;
 }
-
-before(async () => {
-  ossd = await startOssd();
-  client = keepAliveClient(ossd);
-  assert.equal((await send('PUT', `/${B}/`)).status, 200);
-}, { timeout: 60_000 });
-
-after(async () => {
-  client.close();
-  await ossd.stop();
-  ossd.cleanup();
-}, { timeout: 60_000 });
 
 describe('DeleteMultipleObjects with control characters in keys', { timeout: 120_000 }, () => {
   test('the Go SDKs\' body (hex references, &#34;) with encoding-type=url: every key deleted, each named URL-encoded', async () => {

@@ -8,29 +8,17 @@
 //   (0017-00000291) without saying which are invalid; ossd refuses one that no bucket name
 //   can begin with, 400 InvalidArgument with that EC (docs/errors.md); before, it answered an
 //   empty list (checked). Fails when bucketNameStart is removed: checked.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
 import { raw } from '../helpers/raw-http.js';
-import { keepAliveClient, strictXml, type Answer, type KeepAliveClient } from '../helpers/raw-keepalive.js';
+import { strictXml, type Answer, useKeepAliveOssd } from '../helpers/raw-keepalive.js';
 
 const BUCKETS = ['lbp-alpha', 'lbp-beta', 'other-gamma'];
 
-let ossd: Ossd;
-let client: KeepAliveClient;
-const send = (method: string, p: string): Promise<Answer> => client.send(method, p);
-
-before(async () => {
-  ossd = await startOssd();
-  client = keepAliveClient(ossd);
+const { ossd, client } = useKeepAliveOssd(async () => {
   for (const b of BUCKETS) assert.equal((await send('PUT', `/${b}/`)).status, 200);
-}, { timeout: 60_000 });
-
-after(async () => {
-  client.close();
-  await ossd.stop();
-  ossd.cleanup();
-}, { timeout: 60_000 });
+});
+const send = (method: string, p: string): Promise<Answer> => client.send(method, p);
 
 describe('ListBuckets parameters', { timeout: 60_000 }, () => {
   test('?regionList (as oss2 sends it, V1 signed with regionList in the resource, and V4): every bucket of the one region', async () => {

@@ -13,12 +13,11 @@
 // and every CORS answer of the bucket was 500 afterwards; UTF-8 in response-content-
 // disposition answered 500. Also fails when the control-byte check of response-* is
 // removed (utf8HeaderValue), and when escapeXml no longer drops NOT_XML: checked.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
 import { multipartBody } from '../helpers/post-form.js';
 import { raw, signV1 } from '../helpers/raw-http.js';
-import { errorXml, keepAliveClient, listingXml, strictXml, type Answer, type KeepAliveClient } from '../helpers/raw-keepalive.js';
+import { errorXml, listingXml, strictXml, type Answer, type KeepAliveClient, useKeepAliveOssd } from '../helpers/raw-keepalive.js';
 
 const B = 'resp-bytes';
 const OPEN = 'resp-bytes-open';
@@ -32,8 +31,12 @@ const RESPONSE_PARAMS = [
 const CONTROL_BYTES = [...Array.from({ length: 0x20 }, (_, i) => i), 0x7f];
 const pct = (b: number): string => `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
 
-let ossd: Ossd;
-let client: KeepAliveClient;
+const { ossd, client } = useKeepAliveOssd(async () => {
+  assert.equal((await send('PUT', `/${B}/`)).status, 200);
+  assert.equal((await send('PUT', `/${OPEN}/`, { headers: { 'x-oss-acl': 'public-read-write' } })).status, 200);
+  const put = await send('PUT', `/${B}/${PUB}`, { body: CONTENT, headers: { 'x-oss-object-acl': 'public-read' } });
+  assert.equal(put.status, 200, put.text);
+});
 const send = (method: string, path: string, o?: Parameters<KeepAliveClient['send']>[2]): Promise<Answer> => client.send(method, path, o);
 
 /** Asserts status and code, with the error XML parsed strictly; returns its elements. */
@@ -55,21 +58,6 @@ async function alive(): Promise<void> {
   assert.equal(get.status, 200);
   assert.equal(get.text, CONTENT);
 }
-
-before(async () => {
-  ossd = await startOssd();
-  client = keepAliveClient(ossd);
-  assert.equal((await send('PUT', `/${B}/`)).status, 200);
-  assert.equal((await send('PUT', `/${OPEN}/`, { headers: { 'x-oss-acl': 'public-read-write' } })).status, 200);
-  const put = await send('PUT', `/${B}/${PUB}`, { body: CONTENT, headers: { 'x-oss-object-acl': 'public-read' } });
-  assert.equal(put.status, 200, put.text);
-}, { timeout: 60_000 });
-
-after(async () => {
-  client.close();
-  await ossd.stop();
-  ossd.cleanup();
-}, { timeout: 60_000 });
 
 describe('response-* overrides', { timeout: 120_000 }, () => {
   test('every control byte in every response-* parameter: 400 InvalidArgument, signed and anonymous, and the server stays up', async () => {

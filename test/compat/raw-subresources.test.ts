@@ -18,10 +18,9 @@
 // removed from the server's list (src/protocol/oss-operation-names.ts): checked with
 // `responseHeader` and `seal`. SealAppendObject (`POST /key?seal`) is implemented since
 // issue 17 (test/compat/seal.test.ts); every other method and level of `seal` stays 501.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startOssd, type Ossd } from '../helpers/ossd-process.js';
-import { keepAliveClient, strictXml, type Answer, type KeepAliveClient } from '../helpers/raw-keepalive.js';
+import { strictXml, type Answer, useKeepAliveOssd } from '../helpers/raw-keepalive.js';
 
 /** OSS API reference groups → the query parameter that selects each operation. */
 const OSS_OPERATION_NAMES: Record<string, string[]> = {
@@ -97,8 +96,9 @@ const CONTENT = 'the original bytes';
 /** What a PUT or POST that fell through to PutObject / AppendObject / PostObject would store. */
 const JUNK = 'junk that must never be stored';
 
-let ossd: Ossd;
-let client: KeepAliveClient;
+const { client } = useKeepAliveOssd(async () => {
+  await restore();
+});
 const send = (method: string, path: string, body?: string): Promise<Answer> => client.send(method, path, { body });
 
 /** '' when the answer is the expected 501 NotImplemented, else what was wrong with it. */
@@ -145,18 +145,6 @@ async function restore(): Promise<void> {
   }
   await send('PUT', `/${FULL}/${KEY}`, CONTENT);
 }
-
-before(async () => {
-  ossd = await startOssd();
-  client = keepAliveClient(ossd);
-  await restore();
-}, { timeout: 60_000 });
-
-after(async () => {
-  client.close();
-  await ossd.stop();
-  ossd.cleanup();
-}, { timeout: 60_000 });
 
 describe('operation sub-resources', { timeout: 300_000 }, () => {
   test('every OSS operation name, every method and level: handled by a row, or 501 NotImplemented and nothing changed', async () => {

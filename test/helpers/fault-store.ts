@@ -181,7 +181,7 @@ export interface StreamingUpload {
 export function startPartialUpload(ossd: Ossd, method: string, path: string, total: number, pauseAt: number): StreamingUpload {
   const headers: Record<string, string> = { date: new Date().toUTCString(), 'content-length': String(total) };
   headers.authorization = `OSS ${ossd.accessKeyId}:${signV1(ossd.accessKeySecret, method, path, headers)}`;
-  const req = http.request({ host: '127.0.0.1', port: ossd.port, method, path, headers, agent: false });
+  const req = http.request({ host: ossd.host, port: ossd.port, method, path, headers, agent: false });
   let sent = 0;
   const chunk = Buffer.alloc(1024 * 1024);
   for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 131 + 7) & 0xff;

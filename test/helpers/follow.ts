@@ -57,7 +57,7 @@ export function follow(ossd: Ossd, path: string, o: FollowOptions = {}): Followe
   let resolveHead!: (res: http.IncomingMessage) => void;
   const head = new Promise<http.IncomingMessage>((r) => (resolveHead = r));
   const done = new Promise<FollowResult>((resolve, reject) => {
-    req = http.request({ host: '127.0.0.1', port: ossd.port, method: 'GET', path, headers, agent: false }, (res) => {
+    req = http.request({ host: ossd.host, port: ossd.port, method: 'GET', path, headers, agent: false }, (res) => {
       resolveHead(res);
       if (o.paused) res.pause();
       res.on('data', (c: Buffer) => {

@@ -13,6 +13,8 @@ export const TEST_KEY_SECRET = 'testAccessKeySecretForOssdTests01';
 
 export interface Ossd {
   endpoint: string;
+  /** The address it listens on (127.0.0.1 unless OSSD_ADDRESS named another, e.g. a cluster node on 127.0.0.3). */
+  host: string;
   port: number;
   dataDir: string;
   accessKeyId: string;
@@ -69,6 +71,7 @@ export async function startOssd(opts: StartOptions = {}): Promise<Ossd> {
   const port = Number(new URL(endpoint).port);
   return {
     endpoint,
+    host: new URL(endpoint).hostname,
     port,
     dataDir,
     accessKeyId: TEST_KEY_ID,

@@ -47,7 +47,7 @@ export function raw(ossd: Ossd, r: RawRequest): Promise<RawResponse> {
     headers.authorization = `OSS ${ossd.accessKeyId}:${signV1(ossd.accessKeySecret, r.method, r.path, headers)}`;
   }
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: ossd.port, method: r.method, path: r.path, headers, agent: false }, (res) => {
+    const req = http.request({ host: ossd.host, port: ossd.port, method: r.method, path: r.path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

@@ -4,8 +4,9 @@
  * sub-resources is shared with the server) or sent anonymously.
  */
 import http from 'node:http';
+import { after, before } from 'node:test';
 import { SaxesParser } from 'saxes';
-import type { Ossd } from './ossd-process.js';
+import { type Ossd, startOssd, type StartOptions } from './ossd-process.js';
 import { authorizationV4, isoBasic, parsePath } from './raw-v4.js';
 
 export interface Answer {
@@ -49,7 +50,7 @@ export function keepAliveClient(ossd: Ossd): KeepAliveClient {
         });
       }
       return new Promise((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port: ossd.port, method, path, headers, agent }, (res) => {
+        const req = http.request({ host: ossd.host, port: ossd.port, method, path, headers, agent }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
@@ -70,6 +71,39 @@ export function keepAliveClient(ossd: Ossd): KeepAliveClient {
  * NUL, an undefined entity, a reference to a character XML forbids), and returns the text
  * of the elements by name; repeated elements in order.
  */
+/**
+ * The real ossd started before this file's tests and a kept-alive client of it, both
+ * stopped after them; `setup` runs in the same hook (a second top-level hook is not sure
+ * to run after the first). Used from the file's top level; the values are valid in tests and hooks.
+ */
+export function useKeepAliveOssd(
+  setup?: (client: KeepAliveClient, ossd: Ossd) => Promise<void>,
+  opts: StartOptions = {},
+): { ossd: Ossd; client: KeepAliveClient } {
+  let ossd: Ossd | undefined;
+  let client: KeepAliveClient | undefined;
+  before(async () => {
+    ossd = await startOssd(opts);
+    client = keepAliveClient(ossd);
+    await setup?.(client, ossd);
+  }, { timeout: 60_000 });
+  after(async () => {
+    client?.close();
+    await ossd?.stop();
+    ossd?.cleanup();
+  }, { timeout: 60_000 });
+  const started = <T extends object>(get: () => T | undefined): T =>
+    new Proxy({} as T, {
+      get(_, prop) {
+        const target = get();
+        if (!target) throw new Error('ossd is not started yet: use it inside tests or hooks');
+        const value = target[prop as keyof T];
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  return { ossd: started(() => ossd), client: started(() => client) };
+}
+
 export function strictXml(text: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   const open: string[] = [];
