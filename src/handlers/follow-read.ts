@@ -7,6 +7,7 @@
  */
 import { OssError } from '../engine/errors.js';
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FollowEnd, FollowSink } from '../engine/follow.js';
 import type { ObjectRecord } from '../engine/model.js';
 import { header, type RequestContext } from '../protocol/context.js';
@@ -80,7 +81,7 @@ export function sendFollow(ctx: RequestContext, rec: ObjectRecord, headers: Reco
   ctx.req.headers = {};
   ctx.req.rawHeaders = [];
   // The read's own timers govern it, not the server's idle-socket timeout (restored after).
-  ctx.req.socket.setTimeout(0);
+  stopIdleTimer(ctx.req.socket);
   // The read outlives this call: FollowResponse tells the observer when it is over.
   ctx.detached = true;
   ctx.engine.follow.follow({ bucket: rec.bucket, key: rec.key, start: rec, offset, idleMs, maxMs, sink: new FollowResponse(ctx) });
@@ -127,6 +128,19 @@ class FollowResponse implements FollowSink {
     this.ctx.res.destroy();
     this.ctx.handlerDone?.();
   }
+}
+
+/**
+ * Turns the socket's idle timeout off for the follow. setTimeout(0) clears the timer but
+ * leaves it referenced by the socket (~200 bytes with its bound callback, for as long as
+ * the follow lasts, times 10,000 readers); the field (a symbol private to Node, `timeout`,
+ * null on a new socket) goes back to null, as on a socket that never had a timeout. Node
+ * tests it before each use (lib/net.js, lib/internal/stream_base_commons.js in Node 20).
+ */
+function stopIdleTimer(socket: Socket): void {
+  socket.setTimeout(0);
+  const timer = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'timeout');
+  if (timer !== undefined) (socket as unknown as Record<symbol, unknown>)[timer] = null;
 }
 
 /**

@@ -173,7 +173,6 @@ describe('follow reads', { timeout: 240_000 }, () => {
     await c.delete(o.key);
     stop = true;
     await appends;
-    await sleep(500); console.log(ossd.output().split('\n').filter((l) => l.includes('FOLLOW') && !l.includes('appended')).join('\n'));
     for (const { f, from } of followers) {
       const r = await f.done;
       assert.equal(r.end, 'deleted');
