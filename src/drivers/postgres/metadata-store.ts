@@ -18,6 +18,7 @@
  */
 import type { BucketRecord, ObjectRecord } from '../../engine/model.js';
 import { versionIdOf } from '../../engine/model.js';
+import { nextRevision } from '../../engine/revision.js';
 import type { MultipartMetadata } from '../multipart-types.js';
 import { type BucketRow, bucketFromRow, bucketToRow } from '../sqlite/rows.js';
 import { compareBytewise } from '../sqlite/bytewise.js';
@@ -49,6 +50,8 @@ import { objectFromRow, type ObjectRow } from '../sqlite/rows.js';
 export interface PgSubStores {
   multipart: MultipartMetadata;
   unsettled: UnsettledStore;
+  /** Revisions no other node hands out (postgres/revisions.ts PgRevisions); without it, this process's clock-based ones (tests of one node). */
+  revisions?: { take(): number };
 }
 
 const BUCKET_COLUMNS = ['name', 'created_ms', 'acl', 'storage_class', 'redundancy', 'cors', 'versioning', 'tags', 'append_limit'] as const;
@@ -60,6 +63,7 @@ export class PgMetadataStore implements MetadataStore {
   readonly inline: PgInlineBlobs;
   readonly appendKeys: PgAppendKeys;
   private readonly usage: UsageCache;
+  private readonly revisions: { take(): number } | undefined;
 
   /**
    * Use open() to also migrate the schema and load the usage figures.
@@ -74,6 +78,7 @@ export class PgMetadataStore implements MetadataStore {
   ) {
     this.multipart = stores.multipart;
     this.unsettled = stores.unsettled;
+    this.revisions = stores.revisions;
     this.journal = new PgJournal(db);
     this.inline = new PgInlineBlobs(db);
     this.appendKeys = new PgAppendKeys(db);
@@ -260,6 +265,11 @@ export class PgMetadataStore implements MetadataStore {
   }
 
   // ---- the store ----
+
+  /** The revision of a new object row (MetadataStore.newRevision, synchronous: from a block drawn ahead). */
+  newRevision(): number {
+    return this.revisions ? this.revisions.take() : nextRevision();
+  }
 
   bucketUsage(): BucketUsage[] {
     return this.usage.list();
