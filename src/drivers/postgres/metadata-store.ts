@@ -42,6 +42,7 @@ import { PgInlineBlobs, insertInline } from './inline-store.js';
 import { PgJournal, insertJournal } from './journal-store.js';
 import { casInTransaction, LostSwap } from './object-cas.js';
 import { OBJECT_SELECT, type ObjectRowWithSegments, type Queryable, recordFromRow } from './object-rows.js';
+import { withOutcome } from './outcome.js';
 import { UsageCache } from './usage-cache.js';
 import { CURRENT_RANK, versionById, versionPage, versionsOfKey, versionsOfKeyBelow } from './version-store.js';
 import { objectFromRow, type ObjectRow } from '../sqlite/rows.js';
@@ -184,7 +185,7 @@ export class PgMetadataStore implements MetadataStore {
       this.usage.changed();
       return done;
     } catch (e) {
-      if (!(e instanceof LostSwap)) throw e;
+      if (!(e instanceof LostSwap)) throw withOutcome(e);
       return { ok: false, current: await this.getObject(bucket, key) };
     }
   }
