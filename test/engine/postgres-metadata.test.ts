@@ -220,6 +220,41 @@ describe('PostgreSQL metadata store', { timeout: 180_000, skip: postgresSkip() }
     assert.deepEqual(nodeB.bucketUsage(), expected);
   });
 
+  // Fails when compareAndSwap rethrows connection errors without withOutcome (outcome.ts): checked. Without db.ts
+  // tx()'s error listener on the checked-out client, the cut connection is an uncaught exception: checked.
+  it('a swap whose connection is lost reports an unknown outcome (its blobs must be kept); one the server refused does not', async () => {
+    const k = rec('cut', { blob: 'cut-blob' });
+    assert.ok((await nodeA.compareAndSwap('b', 'cut', null, k)).ok);
+    const holder = await nodeB.db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query("SELECT 1 FROM objects WHERE bucket = 'b' AND key = 'cut' FOR UPDATE");
+      const swapping = nodeA.compareAndSwap('b', 'cut', k.revision, { ...k, size: 9, revision: revision++ });
+      const outcome = swapping.then(() => undefined, (e: unknown) => e as { outcomeUnknown?: boolean });
+      // Its connection is cut while it waits for the row.
+      for (let i = 0; ; i++) {
+        // Not through `holder`: statistics views read inside a transaction keep their first snapshot.
+        const r = await nodeB.db.query<{ n: number }>(
+          "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH old AS%'",
+        );
+        if (r.rows[0]!.n > 0) break;
+        assert.ok(i < 200, 'the swap waits for the row lock');
+        await new Promise((done) => setTimeout(done, 10));
+      }
+      assert.equal((await outcome)?.outcomeUnknown, true);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    // A statement the server refuses (here: a NUL in a text column) is known rolled back.
+    const refused = await nodeA.compareAndSwap('b', 'nul\u0000key', null, rec('nul\u0000key')).then(
+      () => undefined,
+      (e: unknown) => e as { outcomeUnknown?: boolean },
+    );
+    assert.ok(refused, 'the server refused the row');
+    assert.equal(refused.outcomeUnknown, undefined);
+  });
+
   it('refuses a snapshot (ossd backup) with a pointer to pg_dump', async () => {
     await assert.rejects(nodeA.snapshotTo('/nonexistent'), /pg_dump/);
   });

@@ -41,17 +41,26 @@ export class PgDatabase {
   async tx<T>(fn: (c: PgClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const c = await this.pool.connect();
+      // The pool listens for errors of idle clients only: a connection lost during the
+      // transaction (server restart, pg_terminate_backend) would otherwise be an uncaught
+      // exception. The failing query reports it; such a client is destroyed, not reused.
+      let broken: Error | undefined;
+      const onError = (err: Error): void => void (broken ??= err);
+      c.on('error', onError);
       try {
         await c.query('BEGIN');
         const result = await fn(c);
         await c.query('COMMIT');
         return result;
       } catch (e) {
-        await c.query('ROLLBACK').catch(() => undefined);
+        // A FATAL error ended the session; a ROLLBACK that fails means the connection is gone.
+        if (e instanceof pg.DatabaseError && e.severity !== 'ERROR') broken ??= e;
+        await c.query('ROLLBACK').catch((err: Error) => void (broken ??= err));
         if (attempt < 5 && RETRYABLE.has((e as { code?: string }).code ?? '')) continue;
         throw e;
       } finally {
-        c.release();
+        c.removeListener('error', onError);
+        c.release(broken);
       }
     }
   }

@@ -41,6 +41,7 @@ import { PgInlineBlobs, insertInline } from './inline-store.js';
 import { PgJournal, insertJournal } from './journal-store.js';
 import { casInTransaction, LostSwap } from './object-cas.js';
 import { OBJECT_SELECT, type ObjectRowWithSegments, type Queryable, recordFromRow } from './object-rows.js';
+import { withOutcome } from './outcome.js';
 import type { PgRevisions } from './revisions.js';
 import { UsageCache } from './usage-cache.js';
 import { CURRENT_RANK, versionById, versionPage, versionsOfKey, versionsOfKeyBelow } from './version-store.js';
@@ -189,7 +190,7 @@ export class PgMetadataStore implements MetadataStore {
       this.usage.changed();
       return done;
     } catch (e) {
-      if (!(e instanceof LostSwap)) throw e;
+      if (!(e instanceof LostSwap)) throw withOutcome(e);
       return { ok: false, current: await this.getObject(bucket, key) };
     }
   }
@@ -270,6 +271,7 @@ export class PgMetadataStore implements MetadataStore {
   }
 
   // ---- the store ----
+
 
   bucketUsage(): BucketUsage[] {
     return this.usage.list();

@@ -9,6 +9,8 @@ import type { BucketUsage } from '../types.js';
 import type { Queryable } from './object-rows.js';
 
 const REFRESH_MS = 2000;
+/** After a commit, the refresh waits this long, to serve the commits around it too. */
+const CHANGED_DELAY_MS = 50;
 
 const USAGE_SQL = `SELECT b.name AS bucket,
     coalesce(sum(u.objects), 0)::bigint AS "objects", coalesce(sum(u.bytes), 0)::bigint AS "bytes",
@@ -19,6 +21,7 @@ export class UsageCache {
   private usage: BucketUsage[] = [];
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
+  private scheduled: NodeJS.Timeout | undefined;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly db: Queryable) {
@@ -30,9 +33,18 @@ export class UsageCache {
     return this.usage;
   }
 
-  /** Something changed: refresh soon (errors keep the last figures; the next refresh retries). */
+  /**
+   * Something changed: refresh soon, at most once per CHANGED_DELAY_MS however many commits
+   * (with many buckets the query is not free). Errors keep the last figures; the next
+   * refresh retries.
+   */
   changed(): void {
-    void this.refresh().catch(() => undefined);
+    if (this.scheduled) return;
+    this.scheduled = setTimeout(() => {
+      this.scheduled = undefined;
+      void this.refresh().catch(() => undefined);
+    }, CHANGED_DELAY_MS);
+    this.scheduled.unref();
   }
 
   /** Resolves once the cache holds every commit made before the call (a refresh under way may have started before it: then one more, shared by every caller meanwhile). */
@@ -60,5 +72,6 @@ export class UsageCache {
 
   close(): void {
     clearInterval(this.timer);
+    clearTimeout(this.scheduled);
   }
 }
