@@ -18,7 +18,7 @@ import type { MetadataStore } from '../../src/drivers/types.js';
 import { emptyAttributes } from '../../src/engine/attributes.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { OssError } from '../../src/engine/errors.js';
-import { body, DRIVER_PAIRS, makeStores, readObject, tempDirs } from '../helpers/engine-fixtures.js';
+import { body, DRIVER_PAIRS, immutableBlobs, makeStores, readObject, tempDirs } from '../helpers/engine-fixtures.js';
 
 const newDir = tempDirs('ossd-append-zero-');
 const attrs = emptyAttributes();
@@ -123,7 +123,11 @@ for (const pair of DRIVER_PAIRS) {
       assert.equal((await engine.objects.append('b', 'full-race', 0, body('ab'), attrs)).size, 2);
     });
 
-    it('an object emptied by recovery (its blob lost in a power cut) takes an append at 0, readable afterwards', async () => {
+    // A blob lost in a power cut and an object emptied by recovery: local files only (an
+    // immutable store's segments are acknowledged by the store before the commit).
+    const fileOnly = immutableBlobs(pair) ? 'local files only: on an immutable store no committed segment can be lost' : false;
+
+    it('an object emptied by recovery (its blob lost in a power cut) takes an append at 0, readable afterwards', { skip: fileOnly }, async () => {
       // The state recovery leaves when an object's only append is rolled back to an empty
       // base whose data never reached the disk: size 0, and a blob that is gone.
       await engine.objects.append('b', 'rolled-back', 0, body(''), attrs);
@@ -138,7 +142,7 @@ for (const pair of DRIVER_PAIRS) {
       assert.equal((await readObject(engine, 'rolled-back')).toString(), 'again');
     });
 
-    it('an object emptied by recovery, deleted while an append at 0 reads its body: the append creates the object', async () => {
+    it('an object emptied by recovery, deleted while an append at 0 reads its body: the append creates the object', { skip: fileOnly }, async () => {
       await engine.objects.append('b', 'rolled-race', 0, body(''), attrs);
       const first = await engine.objects.append('b', 'rolled-race', 0, body('lost'), attrs);
       await engine.flushJournal();
@@ -182,6 +186,14 @@ for (const pair of DRIVER_PAIRS) {
       await gated.reading;
       await engine.objects.delete('v', 'k', v1.versionId); // v0 is current again
       gated.open();
+      if (immutableBlobs(pair)) {
+        // On an immutable store the append's bytes are a segment of their own, not in v1's
+        // file: the append fits v0 at its length, and goes onto it (the delete of v1
+        // linearized before the append).
+        assert.equal((await appending).size, 6);
+        assert.equal((await readFrom(engine, 'v', 'k')).toString(), 'abc123');
+        return;
+      }
       await assert.rejects(appending, (e: OssError) => e.code === 'ServiceUnavailable');
       const now = await engine.objects.head('v', 'k');
       assert.equal(now.versionId, v0.versionId);
