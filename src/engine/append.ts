@@ -29,7 +29,7 @@ import { commitSeal } from './seal.js';
 import { appendLimitExceeded, appendSizeLimit } from './append-limit.js';
 import type { BodyInput } from './objects.js';
 import type { HoldOutcome, UnsettledBlobs } from './unsettled.js';
-import { AppendKeys, type AppendOutcome, forgetRolledBack, recordAppendKey } from './idempotency.js';
+import { AppendKeys, type AppendOutcome, fingerprintOf, forgetRolledBack, recordAppendKey, withFingerprint } from './idempotency.js';
 import { SegmentAppender } from './segment-append.js';
 
 type AppendTarget = Pick<ObjectRecord, 'type' | 'size' | 'sealedMs'> | undefined;
@@ -185,6 +185,11 @@ export class Appender {
         return { record: appended, replay: false };
       } catch (e) {
         this.lastAppended.delete(k);
+        // Lost to the same keyed append committed by another node (a retry sent to two
+        // nodes at once): answered as that one, like any retry (idempotency.ts).
+        const lost = token === undefined ? undefined : fingerprintOf(e);
+        const won = lost && (await this.keys.recorded(bucket, key, token!));
+        if (lost && won) return { record: this.keys.replayLost(won, lost), replay: true };
         throw e;
       }
     });
@@ -398,7 +403,8 @@ export class Appender {
       unstage();
       await durable.catch(() => undefined);
       hold.outcome = await this.rollback(writer, blob, create && result.wrote, length);
-      throw refusalFrom(now, length);
+      const crcBefore = current?.crc ?? '0';
+      throw withFingerprint(refusalFrom(now, length), { position: length, bytes: result.bytes, crcBefore, crcAfter: crc64ToDecimal(result.crc) });
     }
   }
 

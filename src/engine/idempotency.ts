@@ -87,6 +87,30 @@ function mismatch(token: string, rec: AppendKeyRecord, why: string): OssError {
   );
 }
 
+/**
+ * What a keyed append whose commit lost a race computed of its body: enough to tell it
+ * is the very append another node committed under the same key meanwhile (the same
+ * position, length and CRCs), without reading the body again.
+ */
+export interface AppendFingerprint {
+  position: number;
+  bytes: number;
+  /** The object's CRC-64 the body was chained from, and the result (unsigned decimal). */
+  crcBefore: string;
+  crcAfter: string;
+}
+
+const FINGERPRINT = Symbol('appendFingerprint');
+
+/** Marks the refusal of an append that lost its commit with what the append computed. */
+export function withFingerprint<E extends Error>(e: E, fingerprint: AppendFingerprint): E {
+  return Object.assign(e, { [FINGERPRINT]: fingerprint });
+}
+
+export function fingerprintOf(e: unknown): AppendFingerprint | undefined {
+  return (e as { [FINGERPRINT]?: AppendFingerprint } | undefined)?.[FINGERPRINT];
+}
+
 export class AppendKeys {
   constructor(private readonly meta: MetadataStore) {}
 
@@ -96,6 +120,20 @@ export class AppendKeys {
     if (!rec) return undefined;
     const current = await this.meta.getObject(bucket, key);
     return stillApplies(rec, current, Date.now()) ? { rec, current } : undefined;
+  }
+
+  /**
+   * A keyed append that lost its commit to the append recorded under its key (the same
+   * request sent to two nodes at once): the original answer when it is the same append,
+   * else 422 IdempotencyKeyMismatch.
+   */
+  replayLost(found: { rec: AppendKeyRecord; current: ObjectRecord }, fp: AppendFingerprint): ObjectRecord {
+    const { rec, current } = found;
+    if (fp.position !== rec.position) throw mismatch(rec.token, rec, `this request has position ${fp.position}`);
+    if (fp.bytes !== rec.length) throw mismatch(rec.token, rec, `this request has ${fp.bytes} bytes`);
+    if (fp.crcBefore !== rec.crcBefore || fp.crcAfter !== rec.crcAfter) throw mismatch(rec.token, rec, 'this request has another body');
+    const end = rec.position + rec.length;
+    return { ...current, size: end, crc: rec.crcAfter, etag: appendableEtag(BigInt(rec.crcAfter), end) };
   }
 
   /**

@@ -21,7 +21,7 @@ import { appendableEtag, newRecord, type ObjectAttributes } from './attributes.j
 import { appendRefusal, appendTooLarge, refusalFrom } from './append.js';
 import { appendSizeLimit } from './append-limit.js';
 import { crc64Combine, crc64ToDecimal } from './crc64.js';
-import { recordAppendKey } from './idempotency.js';
+import { recordAppendKey, withFingerprint } from './idempotency.js';
 import { ingest, type IngestResult } from './ingest.js';
 import type { BucketRecord, ObjectRecord, Segment } from './model.js';
 import type { BodyInput } from './objects.js';
@@ -152,7 +152,11 @@ export class SegmentAppender {
       // position (an ACL change, compaction, a delete before an append at 0): the staged
       // segment goes onto it. Else the append is refused as that row refuses it.
       // (The caller deletes the staged segment.)
-      if (appendRefusal(now, length, undefined)) throw refusalFrom(now, length);
+      if (appendRefusal(now, length, undefined)) {
+        const crcBefore = expected?.crc ?? '0';
+        const crcAfter = segment ? crc64ToDecimal(crc64Combine(BigInt(crcBefore), result.crc, segment.size)) : crcBefore;
+        throw withFingerprint(refusalFrom(now, length), { position: length, bytes: result.bytes, crcBefore, crcAfter });
+      }
       if (!now) plan = await planNewCurrent(this.meta, b, key, undefined);
       expected = now;
     }
