@@ -7,9 +7,13 @@
  * compacted and read back byte-exact with its CRC. The S3 bucket is listed with the
  * AWS SDK to see what ossd left in it.
  *
- * Checked to fail: with a losing append's staged segment kept (segment-append.ts: no
- * drop), "racing appends" finds more bytes in the bucket than the object holds; with
- * compaction off (Compactor.watch doing nothing), "1,000 appends" finds 1,001 S3 objects.
+ * One node: its racing appends are refused under the key's lock before they stage
+ * anything; the compare-and-set path of racing nodes (losers' staged segments deleted) is
+ * test/engine/segments.test.ts's, with six engines on one store.
+ *
+ * Checked to fail: with the position check under the key's lock removed (append.ts
+ * lockedCurrent), "racing appends" fails; with compaction off (Compactor.watch doing
+ * nothing), "1,000 appends" finds about 1,000 S3 objects for the object.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
