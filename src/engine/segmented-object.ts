@@ -44,6 +44,9 @@ async function* readSegmentsAhead(blobs: BlobStore, segments: readonly Segment[]
     const piece = pieces[i]!;
     const reader = await blobs.openReader(piece.blob);
     const stream = reader.stream(piece.from, piece.to);
+    // A failure before the stream is iterated is reported by the iteration, not as an
+    // unhandled 'error' event.
+    stream.on('error', () => undefined);
     stream.read(0); // starts the request now
     return { reader, stream };
   };
