@@ -6,8 +6,8 @@
  * test/engine (OSSD_TEST_DRIVERS=sqlite+s3) and test/compat/s3-blobs.test.ts.
  *
  * Checked to fail: with the range clamp removed (S3BlobReader.get passing the body as it
- * comes), "ranges" reads 10 bytes for [0, 1); with close() not aborting the upload, the
- * abandoned blob of 9 MiB is found in the bucket.
+ * comes), "ranges" reads 10 bytes for [0, 1); with close() ending the body instead of
+ * destroying it and aborting the upload, the abandoned blob of 9 MiB is found in the bucket.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
