@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { emptyAttributes } from '../../src/engine/attributes.js';
+import { checkStore } from '../../src/engine/check.js';
 import { mergeRun } from '../../src/engine/compaction.js';
 import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
@@ -179,6 +180,12 @@ for (const pair of PAIRS) {
         await engine.unsettled.settle(5000);
         await until(async () => (await storedBlobs(engine)).length === rec.segments!.length, 'merged-away blobs collected');
         assert.deepEqual(await storedBlobs(engine), await referencedBlobs(engine, ['many']));
+        // ossd check reads every segment: clean; with a segment gone, damage is reported.
+        const clean = await checkStore(engine);
+        assert.deepEqual([clean.damaged, clean.orphans], [[], []]);
+        await engine.blobs.remove(rec.segments![1]!.blob);
+        const damaged = await checkStore(engine);
+        assert.deepEqual(damaged.damaged.map((d) => [d.key, d.problem]), [['many', 'missing-blob']]);
       } finally {
         await engine.close();
       }

@@ -216,8 +216,12 @@ class S3BlobWriter implements BlobWriter {
 
   async write(chunks: readonly Buffer[], position: number): Promise<void> {
     if (position !== this.written) throw new Error(`S3 blobs are written in order: write at ${position}, ${this.written} written`);
-    for (const chunk of chunks) {
+    for (const given of chunks) {
       if (this.failure !== undefined) throw this.failure;
+      // A copy: Upload keeps the chunks until it has a whole part (8 MiB), but the caller
+      // may reuse its buffers once write() resolves (ingest.ts hands batch buffers to the
+      // MD5 worker and back), as it may with a file, whose write is done by then.
+      const chunk = Buffer.from(given);
       this.written += chunk.length;
       // Resolves once the upload took the chunk in (backpressure): at most a part or so
       // waits in memory; a failed upload rejects instead of leaving the write waiting.
