@@ -36,6 +36,8 @@ import {
 import { type Ceph, cephSkip, rssMiB, startCeph } from '../helpers/ceph.js';
 
 const skip = cephSkip();
+/** `npm run test:long` also boots the cluster BOOTS times in a row (OSSD_CEPH_BOOTS overrides). */
+const BOOTS = Number(process.env.OSSD_CEPH_BOOTS ?? (process.env.OSSD_LONG_TESTS === '1' ? 5 : 0));
 
 function client(ceph: Ceph): S3Client {
   return new S3Client({
@@ -134,3 +136,15 @@ describe('Ceph RGW as the S3 store (test/helpers/ceph.ts)', { timeout: 300_000, 
   });
 });
 
+
+describe(`Ceph boots ${BOOTS} times in a row (reliability; npm run test:long)`, { timeout: 60_000 + BOOTS * 200_000, skip: skip || (BOOTS === 0 && 'runs in npm run test:long (or with OSSD_CEPH_BOOTS=N)') }, () => {
+  it('every boot succeeds; prints each boot time', async () => {
+    const times: number[] = [];
+    for (let i = 0; i < BOOTS; i++) {
+      const ceph = await startCeph();
+      times.push(ceph.bootMs);
+      await ceph.stop();
+    }
+    console.log(`# ${BOOTS} boots: ${times.map((t) => (t / 1000).toFixed(1)).join(', ')} s`);
+  });
+});

@@ -12,7 +12,9 @@
  * the failure the earlier tests would show (Host rewritten: V4 gets SignatureDoesNotMatch;
  * a 1 MiB body limit: 413). Checked by hand as well: without nginx's
  * `proxy_read_timeout 3700s`, or with HAProxy's `timeout server 50s`, the follow read is
- * cut and its test fails: checked.
+ * cut and its test fails: checked. With nginx's `proxy_pass http://ossd/;` (a URI part:
+ * nginx normalises the path, merging `x//y` into `x/y`) the key `x//y` is refused with
+ * SignatureDoesNotMatch: checked.
  */
 import { describe } from 'node:test';
 import { loadBalancerTests } from '../helpers/load-balancer-suite.js';

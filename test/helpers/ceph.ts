@@ -32,9 +32,10 @@
  * For developers: `node dist/test/helpers/ceph.js` starts one, prints the endpoint, the
  * keys and the OSSD_S3_* variables, and runs until Ctrl-C.
  */
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -235,27 +236,34 @@ export async function startCeph(opts: CephOptions = {}): Promise<Ceph> {
 async function bootCeph(opts: CephOptions, t0: number, deadline: number): Promise<Ceph> {
   const dir = mkdtempSync(join(tmpdir(), 'ossd-ceph-'));
   const daemons = new Map<string, ChildProcess>();
-  const output = new Map<string, string>();
+  const errors = new Map<string, string>();
   let stopped = false;
 
+  /** Also on the test process's exit (synchronous work only): nothing is left behind. */
   const killAll = (): void => {
     for (const d of daemons.values()) if (d.exitCode === null && d.signalCode === null) d.kill('SIGKILL');
+  };
+  const killAndRemove = (): void => {
+    killAll();
+    rmSync(dir, { recursive: true, force: true });
   };
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     // A throw-away cluster: nothing to flush, so no orderly shutdown (ceph-osd takes seconds to honour SIGTERM).
-    const exits = [...daemons.values()].filter((d) => d.exitCode === null && d.signalCode === null).map((d) => new Promise<void>((r) => d.once('exit', () => r())));
+    const running = [...daemons.values()].filter((d) => d.exitCode === null && d.signalCode === null);
+    const exits = running.map((d) => new Promise<void>((r) => d.once('exit', () => r())));
+    for (const d of running) d.ref(); // wait for their exits even when nothing else keeps the process up
     killAll();
     await Promise.all(exits);
-    process.removeListener('exit', killAll);
+    process.removeListener('exit', killAndRemove);
     rmSync(dir, { recursive: true, force: true });
   };
-  process.once('exit', killAll);
+  process.once('exit', killAndRemove);
 
   const log = (): string =>
     [...daemons.keys()]
-      .map((name) => `--- ${name}: output\n${output.get(name) ?? ''}\n--- ${name}: log\n${tail(join(dir, 'log', `ceph-${name}.log`))}`)
+      .map((name) => `--- ${name}: output\n${errors.get(name) ?? ''}${tail(join(dir, 'log', `${name}.out`))}\n--- ${name}: log\n${tail(join(dir, 'log', `ceph-${name}.log`))}`)
       .join('\n');
   /** undefined while every daemon runs; else which one died. */
   const allAlive = (): string | undefined => {
@@ -264,13 +272,17 @@ async function bootCeph(opts: CephOptions, t0: number, deadline: number): Promis
   };
   const asRoot = process.getuid?.() === 0 ? ['--setuser', 'root', '--setgroup', 'root'] : [];
   const conf = join(dir, 'ceph.conf');
+  /**
+   * Starts a daemon in the foreground, its output into log/<name>.out. Unreferenced (no pipes
+   * either): a cluster shared by a whole test file does not keep the file's process alive;
+   * the exit handler kills it and removes the folder.
+   */
   const daemon = (name: string, program: string, args: string[]): void => {
-    const d = spawn(program, ['-c', conf, '-f', ...args, ...asRoot], { stdio: ['ignore', 'pipe', 'pipe'] });
-    output.set(name, '');
-    const keep = (b: Buffer): void => void output.set(name, (output.get(name)! + b.toString()).slice(-4000));
-    d.stdout!.on('data', keep);
-    d.stderr!.on('data', keep);
-    d.once('error', (e) => keep(Buffer.from(String(e))));
+    const out = openSync(join(dir, 'log', `${name}.out`), 'a');
+    const d = spawn(program, ['-c', conf, '-f', ...args, ...asRoot], { stdio: ['ignore', out, out] });
+    closeSync(out);
+    d.once('error', (e) => errors.set(name, `${String(e)}\n`));
+    d.unref();
     daemons.set(name, d);
   };
 
@@ -347,8 +359,9 @@ export function cephS3Env(ceph: Ceph): Record<string, string> {
 let shared: Promise<Ceph> | undefined;
 
 /**
- * One cluster for the whole test process (booting takes ~20 s): started on the first call,
- * killed when the process exits. Give each store its own bucket on it.
+ * One cluster for the whole test process (booting takes 20-40 s): started on the first
+ * call, killed and removed when the process exits (its daemons do not keep it alive).
+ * Give each store its own bucket on it (newCephBucket).
  */
 export function sharedCeph(opts: CephOptions = {}): Promise<Ceph> {
   if (!shared) {
@@ -356,6 +369,59 @@ export function sharedCeph(opts: CephOptions = {}): Promise<Ceph> {
     shared.catch(() => (shared = undefined));
   }
   return shared;
+}
+
+/**
+ * An S3 blob store's settings: the shape of S3Config (src/config-cluster.ts), written out
+ * here so that this helper needs nothing from src/.
+ */
+export interface CephBucketConfig {
+  kind: 's3';
+  bucket: string;
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+  forcePathStyle: boolean;
+}
+
+let buckets = 0;
+
+/** Makes a new, empty bucket on the cluster and returns a store's settings for it. */
+export async function newCephBucket(ceph: Ceph): Promise<CephBucketConfig> {
+  const config: CephBucketConfig = {
+    kind: 's3',
+    bucket: `ossd-test-${process.pid}-${++buckets}`,
+    endpoint: ceph.endpoint,
+    accessKeyId: ceph.accessKeyId,
+    secretAccessKey: ceph.secretAccessKey,
+    region: ceph.region,
+    forcePathStyle: true,
+  };
+  const client = new S3Client({
+    endpoint: config.endpoint,
+    region: config.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: config.bucket }));
+  } finally {
+    client.destroy();
+  }
+  return config;
+}
+
+/**
+ * The process's shared cluster in the shape of test/helpers/s3rver.ts's S3Server
+ * (`endpoint`, `newBucket()`, `close()`), so a suite written for s3rver runs on RGW by
+ * swapping one call. `close()` does nothing: the cluster lives until the process exits.
+ */
+export async function cephS3Server(opts: CephOptions = {}): Promise<{ endpoint: string; newBucket(): Promise<CephBucketConfig>; close(): Promise<void> }> {
+  const ceph = await sharedCeph(opts);
+  return { endpoint: ceph.endpoint, newBucket: () => newCephBucket(ceph), close: async () => undefined };
 }
 
 /** Resident memory of the processes, in MiB (from /proc; 0 for one that is gone). */

@@ -100,6 +100,11 @@ export function loadBalancerTests(kind: ProxyKind): void {
       const got = await c.get(`${dir}a b+c.txt`);
       assert.deepEqual(got.content, body);
       assert.equal(got.res.headers['x-oss-meta-my_key'], 'under_score');
+      // The request line goes through as sent: a proxy that merged slashes would read another key.
+      await c.put(`${dir}x//y`, Buffer.from('slashes'));
+      assert.equal((await c.get(`${dir}x//y`)).content.toString(), 'slashes');
+      assert.equal(await c.get(`${dir}x/y`).then(() => 'found', (e: { status?: number }) => e.status), 404);
+      await c.delete(`${dir}x//y`);
       const part = await c.get(`${dir}a b+c.txt`, { headers: { Range: 'bytes=0-6' } });
       assert.equal(part.content.toString(), 'through');
       const first = await c.append(`${dir}log`, Buffer.from('one,'));
