@@ -9,11 +9,13 @@
  */
 import type { Config } from '../config.js';
 import { masterKeyRefusal, redactUrl } from '../config-cluster.js';
+import type { CompactionLeases } from '../engine/compaction.js';
 import { LocalObjectChanges, type ObjectChanges } from '../engine/object-changes.js';
 import { type KeyStore, SqliteKeyStore } from '../keys/key-store.js';
 import { sharedMasterKey } from '../keys/master-key.js';
 import { PgDatabase } from './postgres/db.js';
 import { PgKeyStore } from './postgres/key-store.js';
+import { PgCompactionLeases, PgLeases } from './postgres/leases.js';
 import { PgMetadataStore } from './postgres/metadata-store.js';
 import { casInTransaction, LostSwap } from './postgres/object-cas.js';
 import { type PgCas, PgMultipartStore } from './postgres/multipart-store.js';
@@ -30,6 +32,8 @@ export interface OpenedMetadata {
   meta: MetadataStore;
   keys: KeyStore;
   changes: ObjectChanges;
+  /** Leases shared by the nodes (compaction); undefined: this process's own. */
+  leases?: CompactionLeases;
 }
 
 export interface OpenMetadataOptions {
@@ -61,7 +65,7 @@ export async function openMetadata(config: MetadataConfigOf, options: OpenMetada
   try {
     const meta = await openPgMetadataStore(db, config.nodeId);
     const changes = await PgObjectChanges.open(db, { onError: options.onError });
-    return { meta, keys: new PgKeyStore(db, master), changes };
+    return { meta, keys: new PgKeyStore(db, master), changes, leases: new PgCompactionLeases(new PgLeases(db, config.nodeId)) };
   } catch (e) {
     await db.close().catch(() => undefined);
     // pg's messages name the host and port, never the password.

@@ -116,15 +116,21 @@ export class Compactor {
     this.chain = this.chain.then(async () => {
       this.queued.delete(k);
       if (this.closed) return;
-      const release = await this.leases.tryAcquire(`compact/${k}`);
-      if (!release) return;
+      // Bucket names hold no '/': `compact/<bucket>/<key>` names one object (keys never hold NUL).
+      const lease = `compact/${bucket}/${key}`;
+      // Background work: whatever fails (the lease store included) is reported, never thrown
+      // out of the chain (an unhandled rejection would end the process).
       try {
-        // Until the object is down to `above` segments (an object appended to faster than one merge).
-        while (!this.closed && (await this.compactOnce(bucket, key)) > 0);
+        const release = await this.leases.tryAcquire(lease);
+        if (!release) return;
+        try {
+          // Until the object is down to `above` segments (an object appended to faster than one merge).
+          while (!this.closed && (await this.compactOnce(bucket, key)) > 0);
+        } finally {
+          await release();
+        }
       } catch (e) {
         this.onBackgroundError(e);
-      } finally {
-        await release();
       }
     });
   }

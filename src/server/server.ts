@@ -93,7 +93,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // OSSD_FAULTS: a test hook injecting EIO/ENOSPC into the drivers (faults-config.ts); unset in production.
   const drivers = applyFaults(meta, blobs, process.env);
   if (drivers.plan) log.warn({ faults: process.env.OSSD_FAULTS }, 'fault injection (test hook) is active');
-  const engine = new Engine(drivers.meta, drivers.blobs, (e) => log.warn({ error: String(e) }, 'background work failed'), opened.changes, engineTuning(process.env));
+  const engine = new Engine(drivers.meta, drivers.blobs, (e) => log.warn({ error: String(e) }, 'background work failed'), opened.changes, { ...engineTuning(process.env), leases: opened.leases });
   const recoveryStarted = performance.now();
   const recovery = await engine.recover();
   // What start-up had to look at: 0 blobs after a clean stop, the work in flight after a crash (recovery.ts).

@@ -147,10 +147,11 @@ describe('three nodes over one PostgreSQL and one S3 store', { skip, timeout: 60
     const clients = nodes().map((n) => oss(n));
     let turn = 0;
     const pick = (): number => {
-      for (;;) {
+      for (let tries = 0; tries < 3; tries++) {
         const i = turn++ % 3;
         if (alive[i]) return i;
       }
+      throw new Error(`no node left alive:\n${nodes().map((n, i) => `node ${i + 1}: ${n.output().slice(-2000)}`).join('\n')}`);
     };
     const stopAt = Date.now() + STORM_MS;
     const stopped = (): boolean => Date.now() > stopAt;
@@ -181,6 +182,7 @@ describe('three nodes over one PostgreSQL and one S3 store', { skip, timeout: 60
           const how = lost(e);
           if (how) {
             a.state = how;
+            if (node !== 2) unexpected.push(`node ${node + 1} (never killed) did not answer an append: ${String((e as Error).message)}`);
             alive[node] = false;
             continue;
           }
@@ -212,6 +214,7 @@ describe('three nodes over one PostgreSQL and one S3 store', { skip, timeout: 60
           const how = lost(e);
           if (!how) unexpected.push(`${w.op} ${key}: ${String((e as Error).message)}`);
           w.state = how ?? 'refused';
+          if (how && node !== 2) unexpected.push(`node ${node + 1} (never killed) did not answer a ${w.op}: ${String((e as Error).message)}`);
           if (how) alive[node] = false;
         }
       }

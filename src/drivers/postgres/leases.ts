@@ -66,3 +66,22 @@ export class PgLeases {
     return r.rows.map((row) => row.name);
   }
 }
+
+/**
+ * The engine's compaction leases (engine/compaction.ts CompactionLeases) on PostgreSQL: the
+ * nodes of a cluster never compact the same object at once. A holder that dies keeps the
+ * object until the lease expires; compaction is idempotent (docs/storage.md), so a lease
+ * that expires under a slow holder costs repeated work, never a wrong result.
+ */
+export class PgCompactionLeases {
+  constructor(
+    private readonly leases: PgLeases,
+    /** Longer than any one compaction (a merge of a few segments). */
+    private readonly ttlMs = 10 * 60_000,
+  ) {}
+
+  async tryAcquire(name: string): Promise<(() => Promise<void>) | undefined> {
+    if (!(await this.leases.take(name, this.ttlMs))) return undefined;
+    return async () => void (await this.leases.release(name));
+  }
+}
