@@ -18,8 +18,8 @@
 // Environment: OSSD_TEST_JOBS (files run in parallel, default 2); OSSD_TEST_TIMEOUT_MS
 // (--test-timeout, default 8 min, 3 h with OSSD_LONG_TESTS=1); OSSD_TEST_FILE_TIMEOUT_MS
 // (the watchdog, default one minute more).
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { spawn } from 'node:child_process';
 
 const root = 'dist/test';
@@ -27,6 +27,19 @@ const groups = process.argv.slice(2);
 const wanted = groups.length > 0 ? groups : ['unit', 'engine', 'compat', 'cli', 'faults', 'security', 'browser'];
 const LONG = process.env.OSSD_LONG_TESTS === '1';
 const MIN = 60_000;
+/**
+ * The driver pairs the engine conformance suites (test/engine) run for: every pair of
+ * issue 19 where PostgreSQL is installed (CI installs it; the S3 store of the tests is
+ * s3rver, from npm), else the embedded default. OSSD_TEST_DRIVERS chooses others.
+ */
+function driverPairs() {
+  if (process.env.OSSD_TEST_DRIVERS) return process.env.OSSD_TEST_DRIVERS;
+  const root = '/usr/lib/postgresql';
+  const havePostgres =
+    process.env.OSSD_PG_BIN !== undefined || process.env.CI === 'true' || (existsSync(root) && readdirSync(root).some((v) => existsSync(join(root, v, 'bin', 'initdb'))));
+  return havePostgres ? 'sqlite+file,postgres+file,postgres+s3' : 'sqlite+file';
+}
+
 const JOBS = Math.max(1, Number(process.env.OSSD_TEST_JOBS ?? 2));
 const TEST_TIMEOUT_MS = Number(process.env.OSSD_TEST_TIMEOUT_MS ?? (LONG ? 180 * MIN : 8 * MIN));
 const FILE_TIMEOUT_MS = Number(process.env.OSSD_TEST_FILE_TIMEOUT_MS ?? TEST_TIMEOUT_MS + MIN);
@@ -92,7 +105,8 @@ function runFile(file) {
   const started = Date.now();
   const args = ['--test', '--test-reporter=tap', `--test-timeout=${TEST_TIMEOUT_MS}`, file];
   // detached: its own process group, so the watchdog can kill the servers it started too.
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const env = file.includes(`${sep}engine${sep}`) ? { ...process.env, OSSD_TEST_DRIVERS: driverPairs() } : process.env;
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
   running.add(child);
   const chunks = [];
   child.stdout.on('data', (d) => chunks.push(d));
