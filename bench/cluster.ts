@@ -9,6 +9,7 @@
  * store) and PostgreSQL transactions per operation (its round trips that commit).
  * Then a GET of a many-append object after compaction against the same bytes put once.
  */
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -18,13 +19,14 @@ import { smallCases } from './cases/small.js';
 import type { BenchCase } from './cases/types.js';
 import { type Body, RawClient, expectStatus } from './http-client.js';
 import { params } from './params.js';
-import { cpuMs, freePort, runBenchMain, spawnServer, type ServerProc, tempDir } from './proc.js';
+import { freePort, runBenchMain, spawnServer, type ServerProc, tempDir } from './proc.js';
 import { type Sample, summarize } from './stats.js';
 import { BENCH_CREDS, startOssd } from './targets/raw.js';
 import { type AppendOutcome, BUCKET, type Target } from './targets/types.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { startS3Backend, type S3Backend } from '../test/helpers/s3-backend.js';
 
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const OSSD_MAIN = fileURLToPath(new URL('../../bin/ossd.cjs', import.meta.url));
 const log = (s: string): void => console.log(s);
 const CASES = ['append-4k-1c', 'append-4k-64c-64obj', 'put-4k-1c', 'put-4k-64c', 'get-4k-1c', 'get-4k-64c', 'put-64m', 'get-64m'];
@@ -105,7 +107,23 @@ function processTree(root: number): number[] {
   return out;
 }
 
-const cpuOf = (pids: number[]): number => pids.reduce((sum, pid) => sum + (() => { try { return cpuMs(pid); } catch { return 0; } })(), 0);
+/**
+ * CPU ms of the processes, each with the CPU of its children already gone (cutime and
+ * cstime): PostgreSQL's backends come and go with connections, and the postmaster reaps them.
+ */
+function cpuOf(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      // gone: its CPU is in its parent's cutime from now on
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS;
+}
 
 async function startNodes(n: number, pgUrl: string, s3: S3Backend, tag: string): Promise<RoundRobinTarget> {
   const servers: ServerProc[] = [];
@@ -148,6 +166,9 @@ async function measure(c: BenchCase, d: Deployment, p: ReturnType<typeof params>
   const split = { ossd: 0, pg: 0, s3: 0, tx: 0, ops: 0 };
   for (let run = 0; run < (c.runs?.(p) ?? p.runs); run++) {
     let before = { ossd: 0, pg: 0, s3: 0, tx: 0 };
+    // Statistics reach pg_stat_database about once a second: read after a pause, before and after.
+    if (d.pgTransactions) await new Promise((res) => setTimeout(res, 1100));
+    const txBefore = (await d.pgTransactions?.()) ?? 0;
     const snapshot = async () => ({ ossd: cpuOf(d.ossdPids), pg: cpuOf(d.pgPids()), s3: cpuOf(d.s3Pids()), tx: (await d.pgTransactions?.()) ?? 0 });
     let started = false;
     const r = await c.run(d.target, {
@@ -159,7 +180,6 @@ async function measure(c: BenchCase, d: Deployment, p: ReturnType<typeof params>
       },
     });
     if (!started) throw new Error(`${c.id}: run never called start()`);
-    const txBefore = (await d.pgTransactions?.()) ?? 0; // measured after: statistics reach pg_stat_database within ~1 s
     await new Promise((res) => setTimeout(res, d.pgTransactions ? 1100 : 0));
     const after = await snapshot();
     samples.push({ ...r, cpuMs: after.ossd - before.ossd + after.pg - before.pg + after.s3 - before.s3 });
@@ -187,8 +207,7 @@ async function main(): Promise<void> {
   const pgTransactions = async (): Promise<number> =>
     Number((await stats.query('SELECT sum(xact_commit + xact_rollback)::bigint AS n FROM pg_stat_database')).rows[0].n);
 
-  const embedded = await startOssd();
-  await embedded.createBucket();
+  const embedded = await startOssd(); // with its bucket
   const one = await startNodes(1, pgServer.url, s3, 'one');
   await one.createBucket();
   const three = await startNodes(3, pgServer.url, s3, 'three');
