@@ -37,10 +37,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.js';
 
 /**
  * Whether CI (.ci/run) installs Ceph and runs the Ceph tests in `npm test`. When true, a CI
@@ -110,17 +110,6 @@ export function cephSkip(): string | false {
   return `Ceph not installed (missing ${missing.join(', ')}: apt-get install ceph-mon ceph-mgr ceph-osd radosgw)`;
 }
 
-/** A port nothing listens on right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** Runs a command to its end within `timeoutMs`; rejects with its output when it fails. */
 function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<string> {

@@ -8,10 +8,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net, { createServer } from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 export const NGINX_CONF = join(ROOT, 'deploy/nginx-ossd.conf');
@@ -44,16 +45,6 @@ export function proxySkip(kind: ProxyKind): string | false {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 /** The documented config with its own address set to 127.0.0.1:`port` and one upstream: ossd on `ossdPort`. */
 export function renderConfig(kind: ProxyKind, port: number, ossdPort: number): string {
