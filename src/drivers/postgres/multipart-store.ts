@@ -23,24 +23,7 @@ import type { CasResult, HistoryChange } from '../types.js';
 import { compareBytewise } from '../sqlite/bytewise.js';
 import type { PgClient, PgDatabase } from './db.js';
 import { recordDereferenced } from './unsettled-store.js';
-
-interface UploadRow {
-  bucket: string;
-  key: string;
-  upload_id: string;
-  initiated_ms: number;
-  attrs: string;
-  forbid_overwrite: boolean;
-}
-
-interface PartRow {
-  part_number: number;
-  size: number;
-  etag: string;
-  crc: string;
-  blob: string | null;
-  mtime_ms: number;
-}
+import { attrsColumn, partFromRow, type PartRow, uploadFromRow, type UploadRow } from '../multipart-rows.js';
 
 /** The object compare-and-set of the metadata store, run on the caller's transaction `c`. */
 export type PgCas = (
@@ -51,28 +34,6 @@ export type PgCas = (
   next: ObjectRecord,
   history?: HistoryChange,
 ) => Promise<CasResult>;
-
-/** As in the SQLite store: `sequential: true` rides in the attributes column. */
-function attrsColumn(u: UploadRecord): string {
-  return JSON.stringify(u.sequential === true ? { ...u.attrs, sequential: true } : u.attrs);
-}
-
-function uploadFromRow(r: UploadRow): UploadRecord {
-  const { sequential, ...attrs } = JSON.parse(r.attrs) as UploadRecord['attrs'] & { sequential?: boolean };
-  return {
-    bucket: r.bucket,
-    key: r.key,
-    uploadId: r.upload_id,
-    initiatedMs: r.initiated_ms,
-    attrs,
-    forbidOverwrite: r.forbid_overwrite,
-    ...(sequential === true ? { sequential: true } : {}),
-  };
-}
-
-function partFromRow(r: PartRow): PartRecord {
-  return { partNumber: r.part_number, size: r.size, etag: r.etag, crc: r.crc, blob: r.blob, mtimeMs: r.mtime_ms };
-}
 
 /** Thrown inside a transaction to roll it back and answer `result`. */
 class Rollback {

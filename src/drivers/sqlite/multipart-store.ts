@@ -13,6 +13,7 @@ import type { PartRecord, UploadRecord } from '../../engine/multipart-model.js';
 import type { CompleteResult, MultipartMetadata, PutPartResult, UploadPage, UsedPart } from '../multipart-types.js';
 import type { CasResult, HistoryChange } from '../types.js';
 import { compareBytewise } from './bytewise.js';
+import { attrsColumn, partFromRow, type PartRow, uploadFromRow, type UploadRow } from '../multipart-rows.js';
 
 export const MULTIPART_SCHEMA = `
 CREATE TABLE IF NOT EXISTS uploads (
@@ -50,49 +51,6 @@ CREATE TABLE IF NOT EXISTS object_segments (
 
 CREATE INDEX IF NOT EXISTS object_segments_blob ON object_segments(blob);
 `;
-
-interface UploadRow {
-  bucket: string;
-  key: string;
-  upload_id: string;
-  initiated_ms: number;
-  attrs: string;
-  forbid_overwrite: number;
-}
-
-interface PartRow {
-  part_number: number;
-  size: number;
-  etag: string;
-  crc: string;
-  blob: string | null;
-  mtime_ms: number;
-}
-
-/**
- * The upload's attributes column also holds `sequential: true` for a sequential upload (no
- * schema change: rows written before it simply lack the field).
- */
-function attrsColumn(u: UploadRecord): string {
-  return JSON.stringify(u.sequential === true ? { ...u.attrs, sequential: true } : u.attrs);
-}
-
-function uploadFromRow(r: UploadRow): UploadRecord {
-  const { sequential, ...attrs } = JSON.parse(r.attrs) as UploadRecord['attrs'] & { sequential?: boolean };
-  return {
-    bucket: r.bucket,
-    key: r.key,
-    uploadId: r.upload_id,
-    initiatedMs: r.initiated_ms,
-    attrs,
-    forbidOverwrite: r.forbid_overwrite !== 0,
-    ...(sequential === true ? { sequential: true } : {}),
-  };
-}
-
-function partFromRow(r: PartRow): PartRecord {
-  return { partNumber: r.part_number, size: r.size, etag: r.etag, crc: r.crc, blob: r.blob, mtimeMs: r.mtime_ms };
-}
 
 function sameSegments(a: Segment[] | undefined, b: Segment[] | undefined): boolean {
   if ((a?.length ?? 0) !== (b?.length ?? 0)) return false;
