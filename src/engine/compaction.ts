@@ -156,9 +156,17 @@ export class Compactor {
     const run = mergeRun(rec.segments, this.above);
     if (!run) return 0;
     const merged = rec.segments.slice(run.start, run.end);
-    const segment = await this.write(merged);
-    let current: ObjectRecord | undefined = rec;
     const prefix = rec.segments.slice(0, run.end);
+    let segment: Segment;
+    try {
+      segment = await this.write(merged);
+    } catch (e) {
+      // A segment removed while it was read: the object was deleted or replaced meanwhile
+      // (its blobs collected once their grace period ended), so there is nothing to merge.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !startsWith(await this.meta.getObject(bucket, key), prefix)) return 0;
+      throw e;
+    }
+    let current: ObjectRecord | undefined = rec;
     for (;;) {
       if (!startsWith(current, prefix)) {
         await this.unsettled.discard(segment.blob, () => this.blobs.remove(segment.blob));
