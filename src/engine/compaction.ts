@@ -68,7 +68,9 @@ export function mergeRun(segments: readonly Pick<Segment, 'size'>[], above: numb
     end = start;
   }
   // Sizes in no order (large and small appends mixed): the smallest neighbours go first.
-  if (segments.length > above) {
+  // At least two of them: merging one segment (or none) leaves as many as before, and
+  // with `above` at 0 or 1 compaction would rewrite the same segment for ever.
+  if (segments.length > above && segments.length >= 3) {
     let best = 1;
     for (let i = 1; i + FAN_IN <= segments.length; i++) {
       const sum = (at: number): number => segments.slice(at, at + FAN_IN).reduce((n, s) => n + s.size, 0);

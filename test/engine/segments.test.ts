@@ -75,6 +75,14 @@ describe('mergeRun: which segments compaction merges', { timeout: 10_000 }, () =
     assert.deepEqual(mergeRun([kib(1), kib(1024), kib(64), kib(64), kib(64), kib(64), kib(4)], 16), { start: 2, end: 6 });
     assert.deepEqual(mergeRun([kib(1), kib(4096), kib(1024), kib(256), kib(64), kib(16), kib(4)], 16), undefined);
   });
+
+  it('with a low limit (OSSD_COMPACT_ABOVE 0 or 1), never a run of fewer than two segments: a merge always leaves fewer', () => {
+    const kib = (n: number) => ({ size: n * 1024 });
+    // Checked: without the ">= 3" guard these are { start: 1, end: 2 } and { start: 1, end: 1 }.
+    assert.deepEqual(mergeRun([kib(1), kib(4096)], 1), undefined);
+    assert.deepEqual(mergeRun([kib(1)], 0), undefined);
+    assert.deepEqual(mergeRun([kib(1), kib(4096), kib(16)], 1), { start: 1, end: 3 });
+  });
 });
 
 for (const pair of PAIRS) {
