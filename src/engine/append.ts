@@ -360,6 +360,8 @@ export class Appender {
     const unstage = (): void => {
       if (staged) this.flusher.unstage(blob, staged);
     };
+    // Whether this append runs an expiry round is decided once, for all its attempts (idempotency.ts).
+    const keyRecord = token === undefined ? undefined : recordAppendKey(token, length);
     let expected = current;
     for (;;) {
       const next = build(expected);
@@ -367,7 +369,7 @@ export class Appender {
       if (!journaled) this.inFlight.set(k, { revision: next.revision, previous: expected });
       let cas;
       try {
-        const keyed = token === undefined ? undefined : recordAppendKey(token, length, current?.crc ?? '0', next);
+        const keyed = keyRecord?.(current?.crc ?? '0', next);
         cas = await this.meta.compareAndSwap(bucket, key, expected?.revision ?? null, next, journal, expected ? undefined : plan?.history, keyed);
       } catch (e) {
         unstage();

@@ -68,7 +68,9 @@ export function mergeRun(segments: readonly Pick<Segment, 'size'>[], above: numb
     end = start;
   }
   // Sizes in no order (large and small appends mixed): the smallest neighbours go first.
-  if (segments.length > above) {
+  // At least two of them: merging one segment (or none) leaves as many as before, and
+  // with `above` at 0 or 1 compaction would rewrite the same segment for ever.
+  if (segments.length > above && segments.length >= 3) {
     let best = 1;
     for (let i = 1; i + FAN_IN <= segments.length; i++) {
       const sum = (at: number): number => segments.slice(at, at + FAN_IN).reduce((n, s) => n + s.size, 0);
@@ -156,9 +158,17 @@ export class Compactor {
     const run = mergeRun(rec.segments, this.above);
     if (!run) return 0;
     const merged = rec.segments.slice(run.start, run.end);
-    const segment = await this.write(merged);
-    let current: ObjectRecord | undefined = rec;
     const prefix = rec.segments.slice(0, run.end);
+    let segment: Segment;
+    try {
+      segment = await this.write(merged);
+    } catch (e) {
+      // A segment removed while it was read: the object was deleted or replaced meanwhile
+      // (its blobs collected once their grace period ended), so there is nothing to merge.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !startsWith(await this.meta.getObject(bucket, key), prefix)) return 0;
+      throw e;
+    }
+    let current: ObjectRecord | undefined = rec;
     for (;;) {
       if (!startsWith(current, prefix)) {
         await this.unsettled.discard(segment.blob, () => this.blobs.remove(segment.blob));

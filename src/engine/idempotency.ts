@@ -37,20 +37,34 @@ export interface AppendOutcome {
 }
 
 /**
- * Every this many records stored, one also deletes expired records (of any object; the
+ * Every this many keyed appends, one also deletes expired records (of any object; the
  * driver deletes up to 32 at a time, more than it takes to keep up): the lookup of expired
  * rows is a fifth of the cost of storing a record, and need not be paid on each.
  */
 const EXPIRE_EVERY = 16;
-let stored = 0;
+let keyedAppends = 0;
 
-/** The record an append with `token` stores in its commit (`crcBefore`: the CRC its body was chained from). */
-export function recordAppendKey(token: string, position: number, crcBefore: string, next: ObjectRecord): AppendKeyChange {
-  const now = Date.now();
-  return {
-    record: { token, position, length: next.size - position, crcBefore, crcAfter: next.crc, blob: appendableIdentity(next), createdMs: now },
-    keep: APPEND_KEYS_PER_OBJECT,
-    ...(stored++ % EXPIRE_EVERY === 0 ? { expireBefore: now - APPEND_KEY_WINDOW_MS } : {}),
+/** Builds the record of one keyed append for each of its commit attempts (recordAppendKey()). */
+export type AppendKeyRecorder = (crcBefore: string, next: ObjectRecord) => AppendKeyChange;
+
+/**
+ * The records an append with `token` at `position` stores in its commit, one per
+ * compare-and-set attempt (`crcBefore`: the CRC its body was chained from; `next`: the row
+ * that attempt commits). Whether the append also runs an expiry round is decided here,
+ * once per append, and carried into every attempt: an attempt that loses its
+ * compare-and-set (to a compaction's swap of the segment list, another node's ACL change)
+ * and retries keeps the round, where deciding per attempt let the lost attempt take it
+ * away and expired records stay past their window.
+ */
+export function recordAppendKey(token: string, position: number): AppendKeyRecorder {
+  const expires = keyedAppends++ % EXPIRE_EVERY === 0;
+  return (crcBefore, next) => {
+    const now = Date.now();
+    return {
+      record: { token, position, length: next.size - position, crcBefore, crcAfter: next.crc, blob: appendableIdentity(next), createdMs: now },
+      keep: APPEND_KEYS_PER_OBJECT,
+      ...(expires ? { expireBefore: now - APPEND_KEY_WINDOW_MS } : {}),
+    };
   };
 }
 

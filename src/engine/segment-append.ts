@@ -136,10 +136,12 @@ export class SegmentAppender {
         ? { ...base, ...body, acl: attrs.acl ?? base.acl, mtimeMs: Date.now(), revision: this.meta.newRevision() }
         : withVersion({ ...newRecord(b, key, body, attrs, this.meta.newRevision()), segments: body.segments }, plan ?? { archives: false });
     };
+    // Whether this append runs an expiry round is decided once, for all its attempts (idempotency.ts).
+    const keyRecord = token === undefined ? undefined : recordAppendKey(token, length);
     let expected = current;
     for (;;) {
       const next = build(expected);
-      const keyed = token === undefined ? undefined : recordAppendKey(token, length, expected?.crc ?? '0', next);
+      const keyed = keyRecord?.(expected?.crc ?? '0', next);
       const cas = await this.meta.compareAndSwap(b.name, key, expected?.revision ?? null, next, undefined, expected ? undefined : plan?.history, keyed);
       if (cas.ok) {
         if (segment) this.unsettled.release(segment.blob);

@@ -8,14 +8,16 @@
  * append() catch), "racing appends" finds stray blobs; with the segment's CRC not
  * chained (crc64Combine), "racing appends", "failed append" and "compaction" fail; with DeferredRemovals removing at once, "grace" finds the blobs gone;
  * with compaction merging from segment 0, "keyed append replayed" answers 200 twice
- * differently (the record no longer applies) and appends again.
+ * differently (the record no longer applies) and appends again; with compaction.ts
+ * compactOnce() not treating a segment gone with its object as "nothing to merge", "a
+ * compaction whose segments are removed" rejects with ENOENT (checked 2026-12-05).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { emptyAttributes } from '../../src/engine/attributes.js';
 import { checkStore } from '../../src/engine/check.js';
-import { mergeRun } from '../../src/engine/compaction.js';
+import { Compactor, mergeRun } from '../../src/engine/compaction.js';
 import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import type { OssError } from '../../src/engine/errors.js';
@@ -72,6 +74,14 @@ describe('mergeRun: which segments compaction merges', { timeout: 10_000 }, () =
     assert.deepEqual(mergeRun([kib(4), kib(4), kib(4), kib(4)], 16), undefined, 'three after the first: not yet');
     assert.deepEqual(mergeRun([kib(1), kib(1024), kib(64), kib(64), kib(64), kib(64), kib(4)], 16), { start: 2, end: 6 });
     assert.deepEqual(mergeRun([kib(1), kib(4096), kib(1024), kib(256), kib(64), kib(16), kib(4)], 16), undefined);
+  });
+
+  it('with a low limit (OSSD_COMPACT_ABOVE 0 or 1), never a run of fewer than two segments: a merge always leaves fewer', () => {
+    const kib = (n: number) => ({ size: n * 1024 });
+    // Checked: without the ">= 3" guard these are { start: 1, end: 2 } and { start: 1, end: 1 }.
+    assert.deepEqual(mergeRun([kib(1), kib(4096)], 1), undefined);
+    assert.deepEqual(mergeRun([kib(1)], 0), undefined);
+    assert.deepEqual(mergeRun([kib(1), kib(4096), kib(16)], 1), { start: 1, end: 3 });
   });
 });
 
@@ -211,6 +221,34 @@ for (const pair of PAIRS) {
         assert.equal(retry.replay, true);
         assert.equal(retry.record.size, 5);
         assert.equal((await engine.objects.head('b', 'keyed')).size, size, 'nothing appended by the retry');
+      } finally {
+        await engine.close();
+      }
+    });
+
+    it('a compaction whose segments are removed while it reads them (the object deleted meanwhile) merges nothing and fails nothing', async () => {
+      // compactOnce is called by hand: the background error handler of makeEngine would throw.
+      const engine = await makeEngine(newDir(), pair, { compactAbove: 1_000_000 });
+      try {
+        await engine.buckets.create('b', 'private', 'Standard', 'LRS');
+        let size = 0;
+        for (let i = 0; i < 6; i++) size = (await engine.objects.append('b', 'd', size, body(randomBytes(100)), attrs)).size;
+        const rec = await engine.objects.head('b', 'd');
+        const compactor = new Compactor(engine.meta, engine.blobs, engine.unsettled, () => undefined, (e) => assert.fail(String(e)), 2);
+        // The delete, and the removal of its blobs, land just as the compaction opens its first segment.
+        const openReader = engine.blobs.openReader.bind(engine.blobs);
+        let deleted = false;
+        engine.blobs.openReader = async (blob) => {
+          if (!deleted) {
+            deleted = true;
+            await engine.objects.delete('b', 'd');
+            for (const s of rec.segments!) await engine.blobs.remove(s.blob);
+          }
+          return openReader(blob);
+        };
+        assert.equal(await compactor.compactOnce('b', 'd'), 0);
+        await engine.unsettled.settle(5000);
+        assert.deepEqual(await storedBlobs(engine), [], 'no merged blob left behind');
       } finally {
         await engine.close();
       }

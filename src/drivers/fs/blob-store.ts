@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import fs, { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { RemovalHolds } from '../removal-holds.js';
 import type { BlobReader, BlobStore, BlobWriter } from '../types.js';
 import { closeFd, DirSyncer, dropWritten, fdatasyncFd, fsyncDir, ftruncateFd, openFd, readFd, writevFd } from './fd.js';
 import { WriterCache } from './writer-cache.js';
@@ -30,10 +31,8 @@ export class FsBlobStore implements BlobStore {
   private readonly writers = new WriterCache(256);
   /** New blobs whose directory entry has not been fsynced yet (syncBlob does it once). */
   private readonly unsyncedEntries = new Set<string>();
-  /** holdRemovals(): while > 0, remove() waits for `removalsResumed`. */
-  private removalHolds = 0;
-  private removalsResumed: Promise<void> = Promise.resolve();
-  private resumeRemovals: () => void = () => undefined;
+  /** holdRemovals(): remove() waits while a backup holds them. */
+  private readonly removalHolds = new RemovalHolds();
 
   constructor(dataDir: string) {
     this.blobsDir = join(dataDir, 'blobs');
@@ -113,7 +112,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async remove(blob: string): Promise<void> {
-    while (this.removalHolds > 0) await this.removalsResumed;
+    await this.removalHolds.wait();
     this.writers.forget(blob);
     this.unsyncedEntries.delete(blob);
     try {
@@ -167,13 +166,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   holdRemovals(): () => void {
-    if (this.removalHolds++ === 0) this.removalsResumed = new Promise((resolve) => (this.resumeRemovals = resolve));
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (--this.removalHolds === 0) this.resumeRemovals();
-    };
+    return this.removalHolds.hold();
   }
 
   /**

@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Config } from '../../config-cluster.js';
+import { RemovalHolds } from '../removal-holds.js';
 import type { BlobReader, BlobStore, BlobWriter } from '../types.js';
 
 /** Multipart part size of streamed uploads (S3's minimum is 5 MiB). */
@@ -72,10 +73,8 @@ function immutable(what: string): Error {
 
 export class S3BlobStore implements BlobStore {
   readonly mutable = false;
-  /** holdRemovals(): while > 0, remove() waits for `removalsResumed`. */
-  private removalHolds = 0;
-  private removalsResumed: Promise<void> = Promise.resolve();
-  private resumeRemovals: () => void = () => undefined;
+  /** holdRemovals(): remove() waits while a backup holds them. */
+  private readonly removalHolds = new RemovalHolds();
 
   constructor(
     readonly client: S3Client,
@@ -129,7 +128,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async remove(blob: string): Promise<void> {
-    while (this.removalHolds > 0) await this.removalsResumed;
+    await this.removalHolds.wait();
     // S3 answers 204 whether or not the key existed.
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(blob) }));
   }
@@ -169,13 +168,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   holdRemovals(): () => void {
-    if (this.removalHolds++ === 0) this.removalsResumed = new Promise((resolve) => (this.resumeRemovals = resolve));
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (--this.removalHolds === 0) this.resumeRemovals();
-    };
+    return this.removalHolds.hold();
   }
 
   async exportTo(): Promise<{ linked: number; copied: number }> {
