@@ -152,10 +152,17 @@ export interface ForeignUnsettled {
 /** A dead node's rows, claimed by this node (ForeignUnsettled.claim). */
 export interface ClaimedRows {
   node: string;
-  /** Work in flight when it died: now this node's rows (cleared with clear() once settled). */
+  /** Work in flight when it died: now this node's rows, until settleHeld(). */
   held: Array<{ blob: string; seq: number }>;
   /** Blobs its commits dereferenced (seq 0), with when (ms since the epoch): removed only after the GC grace. */
   dereferenced: Array<{ blob: string; recordedMs: number }>;
+  /**
+   * The held blobs are settled: the rows of those kept (referenced) are deleted; those of
+   * the removed ones become dereferenced rows of the dead node, recorded now, so that the
+   * blob is removed once more after the GC grace period (an upload of a stalled process
+   * may still land after the removal).
+   */
+  settleHeld(removed: readonly string[]): Promise<void>;
   /** Deletes settled rows of `dereferenced` (those still the dead node's). */
   clearDereferenced(blobs: readonly string[]): Promise<void>;
   /** The work is over: another node may claim what is left later. */

@@ -8,7 +8,9 @@
  * settles them as the dead node's own start would:
  * - held rows (work in flight when it died): the claim fenced the dead process out, so
  *   none of those blobs can be committed any more; an unreferenced one is removed, a
- *   referenced one (committed just before the death) kept; then the rows go;
+ *   referenced one (committed just before the death) kept; then the rows go (those of
+ *   removed blobs after one more grace period and removal: a stalled process's upload
+ *   may land after the first);
  * - dereferenced rows (seq 0): removed only once the GC grace period has passed since
  *   they were recorded (deferred-removals.ts): a reader on any node may still hold the
  *   segment list that names the blob. Younger ones stay for a later sweep.
@@ -79,10 +81,11 @@ export class DeadNodeCollector {
     let touched = false;
     if (claimed.held.length > 0) {
       const report = await settleForeignBlobs(this.meta, this.blobs, claimed.held.map((h) => h.blob));
-      // The removals are durable: the rows (this node's now, by their seq) may go.
-      await this.meta.unsettled.clear(claimed.held);
+      // The removals are durable: the rows of kept blobs may go; those of removed ones wait
+      // out a grace period (a stalled process's upload may still land: removed once more).
+      await claimed.settleHeld(report.removed);
       result.removedBlobs += report.removedOrphans;
-      result.clearedRows += claimed.held.length;
+      result.clearedRows += claimed.held.length - report.removed.length;
       touched = true;
     }
     const due = claimed.dereferenced.filter((d) => d.recordedMs + this.graceMs <= Date.now()).map((d) => d.blob);

@@ -14,7 +14,9 @@
  *    none of its transactions commits from now on, and the one in flight, if any, finished
  *    before step 1 got its lock (the two locks conflict);
  * 3. moves its held rows (seq > 0: work in flight) to this node, so that if this node dies
- *    in turn they are still some live node's to collect;
+ *    in turn they are still some live node's to collect; once settled, the rows of the
+ *    blobs removed go back to the dead node as dereferenced (seq 0, recorded now): a
+ *    stalled process's upload that lands after the removal is removed again after the grace;
  * 4. reads its dereferenced rows (seq 0), which stay its own until the GC grace period has
  *    passed since they were recorded (a reader on any node may still hold a segment list
  *    naming the blob).
@@ -83,6 +85,23 @@ export class PgForeignUnsettled implements ForeignUnsettled {
       return {
         node,
         ...rows,
+        settleHeld: async (removed) => {
+          const gone = new Set(removed);
+          const kept = rows.held.filter((h) => !gone.has(h.blob));
+          const again = rows.held.filter((h) => gone.has(h.blob));
+          await this.db.tx(async (c) => {
+            // By blob and seq, and only while this node's: a commit that dereferenced the blob meanwhile replaced the row (seq 0), which stays.
+            const where = 'u.blob = h.blob AND u.seq = h.seq AND u.node_id = $3';
+            const byRow = (list: typeof kept): [string[], number[]] => [list.map((h) => h.blob), list.map((h) => h.seq)];
+            if (kept.length > 0) await c.query(`DELETE FROM unsettled_blobs u USING unnest($1::text[], $2::bigint[]) AS h(blob, seq) WHERE ${where}`, [...byRow(kept), this.nodeId]);
+            if (again.length > 0) {
+              await c.query(
+                `UPDATE unsettled_blobs u SET seq = 0, node_id = $4, recorded_ms = $5 FROM unnest($1::text[], $2::bigint[]) AS h(blob, seq) WHERE ${where}`,
+                [...byRow(again), this.nodeId, node, Date.now()],
+              );
+            }
+          });
+        },
         clearDereferenced: async (blobs) => {
           if (blobs.length === 0) return;
           await this.db.query('DELETE FROM unsettled_blobs WHERE blob = ANY($1::text[]) AND node_id = $2 AND seq = 0', [blobs, node]);
