@@ -19,7 +19,7 @@ const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadloc
 
 export class PgDatabase {
   readonly pool: pg.Pool;
-  /** A statement run with every BEGIN, which must return one row (node-liveness.ts: this process still holds its node lease). */
+  /** Statements run with every BEGIN, the last of which must return one row (node-liveness.ts: this process still holds its node lease). */
   private fence: { sql: string; refusal: string } | undefined;
   private readonly closing: Array<() => Promise<void>> = [];
 
@@ -70,9 +70,9 @@ export class PgDatabase {
   }
 
   /**
-   * Fences every transaction from now on (node-liveness.ts): `sql` runs with BEGIN, in the
-   * same round trip, and a transaction whose fence finds no row is refused with a
-   * retryable 503 before it wrote anything.
+   * Fences every transaction from now on (node-liveness.ts): `sql` (statements without
+   * parameters) runs with BEGIN, in the same round trip, and a transaction whose fence's
+   * last statement finds no row is refused with a retryable 503 before it wrote anything.
    */
   fenceWith(sql: string, refusal: string): void {
     this.fence = { sql, refusal };
@@ -83,9 +83,9 @@ export class PgDatabase {
       await c.query('BEGIN');
       return;
     }
-    // A simple query of two statements: one round trip, two results.
+    // A simple query of several statements: one round trip, one result each (and each its own snapshot).
     const results = (await c.query(`BEGIN; ${this.fence.sql}`)) as unknown as pg.QueryResult[];
-    if (results[1]?.rowCount !== 1) throw new OssError('ServiceUnavailable', this.fence.refusal);
+    if (results.at(-1)?.rowCount !== 1) throw new OssError('ServiceUnavailable', this.fence.refusal);
   }
 
   /** Runs `fn` when the database is closed, before the pool ends (a clean stop releases the node lease). */

@@ -6,27 +6,28 @@
  *
  * Claiming a dead node's rows is one fenced transaction (db.ts `fenceWith`: the claimer
  * itself must be alive) that:
- * 1. locks the dead node's lease row `FOR UPDATE` (inserting an expired one if there is
- *    none, so that there is a row to lock), and gives up if the lease was renewed: the node
- *    is alive after all;
- * 2. changes the row's holder to a tombstone: the dead process's fence (`holder = its
- *    token`, `FOR KEY SHARE`) never matches again, so should it only have been stalled,
- *    none of its transactions commits from now on, and the one in flight, if any, finished
- *    before step 1 got its lock (the two locks conflict);
- * 3. moves its held rows (seq > 0: work in flight) to this node, so that if this node dies
+ * 1. takes the dead node's fence lock exclusively (node-liveness.ts): a transaction of
+ *    that node in flight, if any, ends first (it holds the lock shared), and a start of a
+ *    node of that id waits for this claim;
+ * 2. locks its lease row `FOR UPDATE` (inserting an expired one if there is none), and
+ *    gives up if the lease was renewed: the node is alive after all;
+ * 3. changes the row's holder to a tombstone: the dead process's fence (`holder = its
+ *    token`) never matches again, so should it only have been stalled, none of its
+ *    transactions commits from now on;
+ * 4. moves its held rows (seq > 0: work in flight) to this node, so that if this node dies
  *    in turn they are still some live node's to collect; once settled, the rows of the
  *    blobs removed go back to the dead node as dereferenced (seq 0, recorded now): a
  *    stalled process's upload that lands after the removal is removed again after the grace;
- * 4. reads its dereferenced rows (seq 0), which stay its own until the GC grace period has
+ * 5. reads its dereferenced rows (seq 0), which stay its own until the GC grace period has
  *    passed since they were recorded (a reader on any node may still hold a segment list
  *    naming the blob).
  * A node of the same id that starts meanwhile takes its lease over (node-liveness.ts) only
- * after this transaction, so its new holds are never among the rows moved.
+ * after this transaction (step 1), so its new holds are never among the rows moved.
  */
 import type { ClaimedRows, ForeignUnsettled } from '../types.js';
 import type { PgDatabase } from './db.js';
 import type { PgLeases } from './leases.js';
-import { nodeLeaseName } from './node-liveness.js';
+import { fenceLockSql, nodeLeaseName } from './node-liveness.js';
 
 /** Now in ms since the epoch, by the database's clock (leases.ts). */
 const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
@@ -64,6 +65,7 @@ export class PgForeignUnsettled implements ForeignUnsettled {
       const rows = await this.db.tx(async (c) => {
         const lease = nodeLeaseName(node);
         const tombstone = `dead (collected by ${this.nodeId})`;
+        await c.query(fenceLockSql('exclusive', '$1'), [lease]);
         await c.query('INSERT INTO leases (name, holder, expires_ms) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING', [lease, tombstone]);
         const l = await c.query<{ expired: boolean }>(`SELECT expires_ms < ${NOW_MS} AS expired FROM leases WHERE name = $1 FOR UPDATE`, [lease]);
         if (l.rows[0]?.expired !== true) return undefined;

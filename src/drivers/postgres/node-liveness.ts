@@ -7,10 +7,12 @@
  * A lapsed lease does not prove a node dead: a node stalled for longer than the TTL (a GC
  * pause, a stopped VM) may wake up in the middle of an append whose staged segment the
  * others just removed, and commit it. So every transaction of a live node is **fenced**:
- * it starts by checking, in the database and in the same round trip as BEGIN, that this
- * process still holds its lease (`SELECT … FOR KEY SHARE` on the lease row, holder = this
- * process's own token). The collector changes that row's holder under `FOR UPDATE` before
- * it touches the rows (dead-nodes.ts); the two locks conflict, so either the commit ends
+ * it starts, in the same round trip as BEGIN, by taking the node's fence lock shared (a
+ * transaction-scoped advisory lock: in memory, no row written, so commits running at once
+ * do not queue on each other) and then checking that this process still holds its lease
+ * (holder = this process's own token), in a statement of its own so that its snapshot is
+ * taken after the lock. The collector takes the fence lock exclusively before it changes
+ * the lease's holder and touches the rows (dead-nodes.ts), so either the commit ends
  * first (and the collector then sees its blob referenced and keeps it) or the commit finds
  * the lease gone and is refused. A process that lost its lease this way never takes it
  * again (its old holds may be gone): it stops, and its supervisor starts it afresh.
@@ -30,6 +32,16 @@ const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
 export function nodeLeaseName(nodeId: string): string {
   return `node:${nodeId}`;
+}
+
+/**
+ * The advisory lock (two-key form: its key space is apart from the migrations' one-key
+ * lock) fencing a node's commits against the collection of its rows, as SQL taking the
+ * node id as parameter `$n` (hashtext: two ids that collide only wait for each other).
+ */
+export const FENCE_CLASS = 0x6f73;
+export function fenceLockSql(mode: 'shared' | 'exclusive', param: string): string {
+  return `SELECT pg_advisory_xact_lock${mode === 'shared' ? '_shared' : ''}(${FENCE_CLASS}, hashtext(${param}))`;
 }
 
 export interface NodeLivenessOptions {
@@ -62,15 +74,18 @@ export class PgNodeLiveness {
     const live = new PgNodeLiveness(db, nodeId, options);
     const name = nodeLeaseName(nodeId);
     await db.tx(async (c) => {
-      // FOR UPDATE first: it waits for a transaction of the previous process still in
-      // flight (its fence holds FOR KEY SHARE, which an UPDATE of the holder alone would
-      // not wait for), so that transaction ends before this start's recovery looks at its blobs.
-      await c.query('INSERT INTO leases (name, holder, expires_ms) VALUES ($1, $2, 0) ON CONFLICT (name) DO NOTHING', [name, live.holder]);
-      await c.query('SELECT 1 FROM leases WHERE name = $1 FOR UPDATE', [name]);
-      await c.query(`UPDATE leases SET holder = $2, expires_ms = ${NOW_MS} + $3 WHERE name = $1`, [name, live.holder, live.ttlMs]);
+      // The fence lock first: a transaction of the previous process still in flight ends
+      // before the lease changes hands, and before this start's recovery looks at its blobs.
+      await c.query(fenceLockSql('exclusive', '$1'), [name]);
+      await c.query(
+        `INSERT INTO leases (name, holder, expires_ms) VALUES ($1, $2, ${NOW_MS} + $3)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms`,
+        [name, live.holder, live.ttlMs],
+      );
     });
+    const lit = escapeLiteral(name);
     db.fenceWith(
-      `SELECT 1 FROM leases WHERE name = ${escapeLiteral(nodeLeaseName(nodeId))} AND holder = ${escapeLiteral(live.holder)} FOR KEY SHARE`,
+      `${fenceLockSql('shared', lit)}; SELECT 1 FROM leases WHERE name = ${lit} AND holder = ${escapeLiteral(live.holder)}`,
       'this node lost its lease node:' + nodeId + ' (declared dead by the cluster): it commits nothing more',
     );
     live.timer = setInterval(() => void live.renew(), Math.max(10, Math.floor(live.ttlMs / 3)));
