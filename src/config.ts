@@ -68,6 +68,8 @@ export interface Config {
    */
   masterKey?: string;
   masterKeyFile?: string;
+  /** With --metadata postgres: the TTL of this node's liveness lease (drivers/postgres/node-liveness.ts). */
+  nodeLeaseMs: number;
 }
 
 export const LOG_FORMATS = ['json', 'pretty'] as const;
@@ -105,6 +107,7 @@ export const OPTIONS = {
   metadata: { type: 'string', env: 'OSSD_METADATA', help: 'sqlite (default, in the data folder) or postgres://user:pass@host:port/db (shared by the nodes of a cluster; docs/deploy.md)' },
   blobs: { type: 'string', env: 'OSSD_BLOBS', help: 'file (default, in the data folder) or s3://<bucket> with OSSD_S3_ENDPOINT, OSSD_S3_ACCESS_KEY_ID, OSSD_S3_SECRET_ACCESS_KEY, OSSD_S3_REGION, OSSD_S3_FORCE_PATH_STYLE' },
   'node-id': { type: 'string', env: 'OSSD_NODE_ID', help: 'this node\'s name, unique in the cluster (default <host name>:<port>)' },
+  'node-lease-ms': { type: 'string', env: 'OSSD_NODE_LEASE_MS', help: 'with --metadata postgres: ms a node stays alive to the others without renewing its lease (renewed every third of it); after that the others collect its staged segments (default 30000)' },
   'master-key': { type: 'string', env: 'OSSD_MASTER_KEY', help: 'with --metadata postgres: the 32-byte key that seals access key secrets, the same on every node (64 hex digits or base64; make one with openssl rand -hex 32); better given in the environment than as a flag' },
   'master-key-file': { type: 'string', env: 'OSSD_MASTER_KEY_FILE', help: 'with --metadata postgres: a file holding that key (32 raw bytes, or hex or base64 text), when OSSD_MASTER_KEY is not set; one of the two is required there (with sqlite the data folder\'s master.key is used)' },
 } as const;
@@ -263,5 +266,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     nodeId: parseNodeId(pick('node-id'), port, fail),
     masterKey: pick('master-key'),
     masterKeyFile: pick('master-key-file'),
+    nodeLeaseMs: intSetting('node-lease-ms', pick('node-lease-ms'), 30_000, 100),
   });
 }

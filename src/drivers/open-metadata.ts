@@ -15,10 +15,12 @@ import { type KeyStore, SqliteKeyStore } from '../keys/key-store.js';
 import { sharedMasterKey } from '../keys/master-key.js';
 import { PgDatabase } from './postgres/db.js';
 import { PgKeyStore } from './postgres/key-store.js';
+import { PgForeignUnsettled } from './postgres/dead-nodes.js';
 import { PgCompactionLeases, PgLeases } from './postgres/leases.js';
 import { PgMetadataStore } from './postgres/metadata-store.js';
 import { casInTransaction, LostSwap } from './postgres/object-cas.js';
 import { type PgCas, PgMultipartStore } from './postgres/multipart-store.js';
+import { PgNodeLiveness } from './postgres/node-liveness.js';
 import { PgObjectChanges } from './postgres/object-changes.js';
 import { PgRevisions } from './postgres/revisions.js';
 import { PgUnsettledStore } from './postgres/unsettled-store.js';
@@ -41,6 +43,12 @@ export interface OpenMetadataOptions {
   syncOnLoop?: () => boolean;
   /** Background failures that are retried (a lost LISTEN connection, a failed NOTIFY): logged. */
   onError?: (e: unknown) => void;
+  /**
+   * A server node of a cluster: keep the node's liveness lease (postgres/node-liveness.ts),
+   * fence its commits with it, and offer the engine the rows of dead nodes to collect
+   * (postgres/dead-nodes.ts). `onLost`: another process took the lease, this one must stop.
+   */
+  liveness?: { leaseMs: number; onLost: (holder: string | undefined) => void };
 }
 
 type MetadataConfigOf = Pick<Config, 'metadata' | 'dataDir' | 'nodeId' | 'masterKey' | 'masterKeyFile'>;
@@ -64,8 +72,13 @@ export async function openMetadata(config: MetadataConfigOf, options: OpenMetada
   const db = new PgDatabase(config.metadata.url);
   try {
     const meta = await openPgMetadataStore(db, config.nodeId);
+    const leases = new PgLeases(db, config.nodeId);
+    if (options.liveness && meta.unsettled instanceof PgUnsettledStore) {
+      const live = await PgNodeLiveness.start(db, config.nodeId, { ttlMs: options.liveness.leaseMs, onLost: options.liveness.onLost, onError: options.onError });
+      meta.unsettled.foreign = new PgForeignUnsettled(db, config.nodeId, leases, live.ttlMs);
+    }
     const changes = await PgObjectChanges.open(db, { onError: options.onError });
-    return { meta, keys: new PgKeyStore(db, master), changes, leases: new PgCompactionLeases(new PgLeases(db, config.nodeId)) };
+    return { meta, keys: new PgKeyStore(db, master), changes, leases: new PgCompactionLeases(leases) };
   } catch (e) {
     await db.close().catch(() => undefined);
     // pg's messages name the host and port, never the password.

@@ -128,6 +128,45 @@ export interface UnsettledStore {
   clear(entries: ReadonlyArray<{ blob: string; seq: number }>): Promise<void>;
   /** Every recorded blob (recovery), possibly EVERY_BLOB. */
   list(): Promise<string[]>;
+  /**
+   * A registry shared by the nodes of a cluster: the rows of nodes that died, for the live
+   * ones to settle (engine/dead-nodes.ts). Absent: one node, whose own start settles its rows.
+   */
+  readonly foreign?: ForeignUnsettled;
+}
+
+/** The unsettled rows of the nodes of a cluster that died (a PostgreSQL registry: postgres/dead-nodes.ts). */
+export interface ForeignUnsettled {
+  /** How often to look for dead nodes (the node lease's TTL). */
+  readonly intervalMs: number;
+  /** Nodes other than this one that left rows and whose liveness lapsed. */
+  deadNodes(): Promise<string[]>;
+  /**
+   * Takes over a dead node's rows, unless it is alive after all or another node is at it
+   * (undefined). Once this resolves, nothing that node's process does can commit a blob
+   * it held (it is fenced out), so its held blobs are settled like this node's own at start.
+   */
+  claim(node: string): Promise<ClaimedRows | undefined>;
+}
+
+/** A dead node's rows, claimed by this node (ForeignUnsettled.claim). */
+export interface ClaimedRows {
+  node: string;
+  /** Work in flight when it died: now this node's rows, until settleHeld(). */
+  held: Array<{ blob: string; seq: number }>;
+  /** Blobs its commits dereferenced (seq 0), with when (ms since the epoch): removed only after the GC grace. */
+  dereferenced: Array<{ blob: string; recordedMs: number }>;
+  /**
+   * The held blobs are settled: the rows of those kept (referenced) are deleted; those of
+   * the removed ones become dereferenced rows of the dead node, recorded now, so that the
+   * blob is removed once more after the GC grace period (an upload of a stalled process
+   * may still land after the removal).
+   */
+  settleHeld(removed: readonly string[]): Promise<void>;
+  /** Deletes settled rows of `dereferenced` (those still the dead node's). */
+  clearDereferenced(blobs: readonly string[]): Promise<void>;
+  /** The work is over: another node may claim what is left later. */
+  done(): Promise<void>;
 }
 
 /**

@@ -11,6 +11,8 @@ import { recover, type RecoveryReport } from './recovery.js';
 import { SymlinkService } from './symlinks.js';
 import { UnsettledBlobs } from './unsettled.js';
 import { type CompactionLeases, Compactor } from './compaction.js';
+import { DeadNodeCollector } from './dead-nodes.js';
+import { DEFAULT_GC_GRACE_MS } from './deferred-removals.js';
 import { listVersions, type VersionListQuery, type VersionListResult } from './version-listing.js';
 
 /** Tuning of the engine on an immutable blob store (tests shorten them). */
@@ -38,6 +40,8 @@ export class Engine {
   readonly unsettled: UnsettledBlobs;
   /** Merges the segments of appendable objects on an immutable blob store (compaction.ts). */
   readonly compactor: Compactor | undefined;
+  /** Settles the unsettled rows of a cluster's dead nodes (dead-nodes.ts; does nothing on one node). */
+  readonly deadNodes: DeadNodeCollector;
 
   constructor(
     readonly meta: MetadataStore,
@@ -60,11 +64,14 @@ export class Engine {
     this.multipart = new MultipartService(meta, blobs, this.buckets, this.objects, onBackgroundError, this.unsettled);
     this.symlinks = new SymlinkService(this.buckets, this.objects);
     this.follow = new FollowService(this.objects, meta, changes, onBackgroundError);
+    this.deadNodes = new DeadNodeCollector(meta, blobs, options.gcGraceMs ?? DEFAULT_GC_GRACE_MS, onBackgroundError);
   }
 
+  /** Settles this node's own work a crash left (recovery.ts), then starts collecting dead nodes' (dead-nodes.ts). */
   async recover(): Promise<RecoveryReport> {
     const report = await recover(this.meta, this.blobs);
     for (const [blob, rows] of report.unwritten ?? []) this.flusher.adopt(blob, rows);
+    this.deadNodes.start();
     return report;
   }
 
@@ -99,6 +106,7 @@ export class Engine {
    * of finished work are deleted, so the next start has nothing to recover.
    */
   async close(): Promise<void> {
+    await this.deadNodes.close();
     await this.compactor?.close();
     // Blobs still in their grace period keep their unsettled rows: the next start removes them.
     this.objects.removals?.close();

@@ -196,6 +196,22 @@ export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<Re
   return report;
 }
 
+/**
+ * Settles blobs another node's work was in flight on, exactly as that node's own start
+ * would (settleBlob, with no journal: the journal is of a mutable store's local files,
+ * whose blobs no other node can reach): an unreferenced blob is removed, a referenced one
+ * kept. The collection of dead nodes' rows (dead-nodes.ts) runs it; resolves once the
+ * removals are durable, so the caller may delete the rows.
+ */
+export async function settleForeignBlobs(meta: MetadataStore, blobs: BlobStore, list: readonly string[]): Promise<RecoveryReport & { removed: string[] }> {
+  const report: RecoveryReport = { trimmedAppendables: 0, trimmedBytes: 0, rolledBackAppends: 0, replayedAppends: 0, removedOrphans: 0, visitedBlobs: 0, fullSweep: false };
+  const noJournal: Replay = { replayed: 0, done: [], unwritten: new Map() };
+  const removed: string[] = [];
+  for (const blob of new Set(list)) await settleBlob(meta, blobs, blob, noJournal, report, removed);
+  await blobs.syncRemovals(removed);
+  return { ...report, removed };
+}
+
 /** Makes recovery's removals durable; false on a full disk (the rows then stay, and the next start visits them again). */
 async function removalsDurable(blobs: BlobStore, removed: string[]): Promise<boolean> {
   try {

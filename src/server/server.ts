@@ -88,6 +88,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const opened = await openMetadata(config, {
     syncOnLoop: () => inFlight <= 1,
     onError: (e) => log.warn({ error: String(e) }, 'metadata: background connection failed (retried)'),
+    liveness: {
+      leaseMs: config.nodeLeaseMs,
+      // Declared dead by the cluster (stalled past its lease): the others are collecting
+      // its work in flight and its commits are refused (node-liveness.ts). Crash-only: a
+      // restart takes a fresh lease and nothing of the old process's work.
+      onLost: (holder) => {
+        log.fatal({ nodeId: config.nodeId, holder }, 'node lease lost: another node declared this one dead; exiting so that it starts afresh');
+        process.exit(1);
+      },
+    },
   });
   const meta = opened.meta;
   // OSSD_FAULTS: a test hook injecting EIO/ENOSPC into the drivers (faults-config.ts); unset in production.

@@ -5,6 +5,7 @@
  * (migrations.ts). The pool is the only state: a node keeps nothing another node needs.
  */
 import pg from 'pg';
+import { OssError } from '../../engine/errors.js';
 import { LEDGER_SQL, LOCK_SQL, migrations } from './migrations.js';
 
 // bigint (int8) columns come back as JavaScript numbers: sizes, times and revisions all
@@ -18,6 +19,9 @@ const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadloc
 
 export class PgDatabase {
   readonly pool: pg.Pool;
+  /** Statements run with every BEGIN, the last of which must return one row (node-liveness.ts: this process still holds its node lease). */
+  private fence: { sql: string; refusal: string } | undefined;
+  private readonly closing: Array<() => Promise<void>> = [];
 
   constructor(
     readonly url: string,
@@ -48,7 +52,7 @@ export class PgDatabase {
       const onError = (err: Error): void => void (broken ??= err);
       c.on('error', onError);
       try {
-        await c.query('BEGIN');
+        await this.begin(c);
         const result = await fn(c);
         await c.query('COMMIT');
         return result;
@@ -65,6 +69,30 @@ export class PgDatabase {
     }
   }
 
+  /**
+   * Fences every transaction from now on (node-liveness.ts): `sql` (statements without
+   * parameters) runs with BEGIN, in the same round trip, and a transaction whose fence's
+   * last statement finds no row is refused with a retryable 503 before it wrote anything.
+   */
+  fenceWith(sql: string, refusal: string): void {
+    this.fence = { sql, refusal };
+  }
+
+  private async begin(c: PgClient): Promise<void> {
+    if (!this.fence) {
+      await c.query('BEGIN');
+      return;
+    }
+    // A simple query of several statements: one round trip, one result each (and each its own snapshot).
+    const results = (await c.query(`BEGIN; ${this.fence.sql}`)) as unknown as pg.QueryResult[];
+    if (results.at(-1)?.rowCount !== 1) throw new OssError('ServiceUnavailable', this.fence.refusal);
+  }
+
+  /** Runs `fn` when the database is closed, before the pool ends (a clean stop releases the node lease). */
+  beforeClose(fn: () => Promise<void>): void {
+    this.closing.push(fn);
+  }
+
   /** Applies the pending migrations: one transaction holding the migration advisory lock. */
   async migrate(): Promise<void> {
     await this.tx(async (c) => {
@@ -79,7 +107,8 @@ export class PgDatabase {
     });
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async close(): Promise<void> {
+    for (const fn of this.closing.splice(0)) await fn().catch(() => undefined);
+    await this.pool.end();
   }
 }

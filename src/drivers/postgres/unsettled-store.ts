@@ -6,7 +6,7 @@
  * or dereferenced blobs past the GC grace period, are found by node and age
  * (recordedBefore()), by whoever holds that work's lease (leases.ts).
  */
-import type { UnsettledStore } from '../types.js';
+import type { ForeignUnsettled, UnsettledStore } from '../types.js';
 import { isInlineBlob } from '../types.js';
 import type { PgClient, PgDatabase } from './db.js';
 
@@ -52,6 +52,9 @@ export async function recordDereferenced(c: PgClient, nodeId: string, blobs: Rea
 }
 
 export class PgUnsettledStore implements UnsettledStore {
+  /** The rows of dead nodes (dead-nodes.ts): set by a server node, which keeps a liveness lease (node-liveness.ts). */
+  foreign?: ForeignUnsettled;
+
   constructor(
     private readonly db: PgDatabase,
     /** This node: recorded on every row it adds, and the rows list() returns. */
