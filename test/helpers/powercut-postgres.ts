@@ -14,6 +14,16 @@
  * initdb in the file system's durable tree before the first mount (a mount is a boot:
  * the tree is what it shows), so initdb does not run through FUSE.
  *
+ * The database and its schema (`prepare`, e.g. ossd's migrations) are made there too, by a
+ * PostgreSQL on the plain folder, stopped cleanly before the mount: powercut_fs keeps a new
+ * file's name only once its directory is fsynced (the strict reading of POSIX), while
+ * PostgreSQL 15 fsyncs a new relation file but not its directory (ext4 and XFS make the
+ * name durable with the file). Checked here: on powercut_fs, CREATE DATABASE or CREATE
+ * TABLE, then a CHECKPOINT, then a cut, and the database ("base/16384" is not a valid data
+ * directory) or the table ("could not open file base/16384/16385") is gone. ossd makes no
+ * table after its migrations, so only its rows and PostgreSQL's own WAL, data-file and
+ * control-file writes go through the file system that forgets.
+ *
  * PostgreSQL runs with wal_init_zero=off: a new WAL segment is not filled with 16 MiB of
  * zeros first (through this single-threaded Python file system that costs seconds), which
  * PostgreSQL's recovery does not need (each WAL page carries its own header and CRC).
@@ -71,7 +81,8 @@ const alive = (pid: number): boolean => {
   }
 };
 
-export async function startPowerCutPostgres(): Promise<PowerCutPostgres> {
+/** `prepare`: run against the database before the first mount (its schema), see above. */
+export async function startPowerCutPostgres(prepare?: (url: string) => Promise<void>): Promise<PowerCutPostgres> {
   const bin = postgresBinDir();
   const user = serverUser();
   if (user === undefined) throw new Error(powerCutPostgresUnsupported());
@@ -86,6 +97,7 @@ export async function startPowerCutPostgres(): Promise<PowerCutPostgres> {
   let fsLog = '';
   let output = '';
   const port = await freePort();
+  const url = `postgres://${PG_USER}@127.0.0.1:${port}/${PG_DATABASE}`;
 
   const mount = async (): Promise<void> => {
     fsLog = '';
@@ -127,10 +139,10 @@ export async function startPowerCutPostgres(): Promise<PowerCutPostgres> {
     if (p.exitCode !== 0) throw new Error(`powercut_fs exited with ${String(p.exitCode ?? p.signalCode)}:\n${fsLog}`);
   };
 
-  const startServer = async (): Promise<void> => {
+  const startServer = async (data = join(mnt, 'data')): Promise<void> => {
     output = '';
     const s = spawn(join(bin, 'postgres'), [
-      '-D', join(mnt, 'data'),
+      '-D', data,
       '-p', String(port),
       '-k', '',
       '-c', 'listen_addresses=127.0.0.1',
@@ -142,6 +154,15 @@ export async function startPowerCutPostgres(): Promise<PowerCutPostgres> {
     s.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     s.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     await waitReady(bin, port, dir, s, () => output);
+  };
+
+  /** Fast shutdown (a shutdown checkpoint): before the first mount only. */
+  const stopServer = async (): Promise<void> => {
+    const s = server!;
+    server = undefined;
+    const exited = new Promise<void>((r) => s.once('exit', () => r()));
+    s.kill('SIGINT');
+    await exited;
   };
 
   const cut = async (): Promise<void> => {
@@ -178,13 +199,17 @@ export async function startPowerCutPostgres(): Promise<PowerCutPostgres> {
   process.once('exit', killNow);
 
   try {
-    await run(join(bin, 'initdb'), ['-D', join(state, 'tree', 'data'), '-U', PG_USER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'], user);
+    const tree = join(state, 'tree', 'data');
+    await run(join(bin, 'initdb'), ['-D', tree, '-U', PG_USER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'], user);
+    await startServer(tree);
+    await psql(`postgres://${PG_USER}@127.0.0.1:${port}/postgres`, `CREATE DATABASE ${PG_DATABASE}`);
+    await prepare?.(url);
+    await stopServer();
     await mount();
     await startServer();
-    await psql(`postgres://${PG_USER}@127.0.0.1:${port}/postgres`, `CREATE DATABASE ${PG_DATABASE}`);
   } catch (e) {
     await stop();
     throw e;
   }
-  return { url: `postgres://${PG_USER}@127.0.0.1:${port}/${PG_DATABASE}`, port, dir, log: () => `${output}\n[powercut_fs]\n${fsLog}`, stop, cut, boot };
+  return { url, port, dir, log: () => `${output}\n[powercut_fs]\n${fsLog}`, stop, cut, boot };
 }
