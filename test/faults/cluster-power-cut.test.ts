@@ -85,7 +85,10 @@ else it(title, { timeout, skip: unsupported === undefined ? false : `cannot run 
         c.nodes[i] = await startOssd({ env: c.envOf(i) });
         old.cleanup();
       }
-      const { problems, summary } = await storm.checkAndReset(c.nodes, running);
+      // A read that breaks off (a node cannot read bytes it acknowledged) fails with the nodes' words.
+      const { problems, summary } = await storm.checkAndReset(c.nodes, running).catch((e: unknown): never =>
+        assert.fail(`seed ${seed}, cut ${cut}: reading back: ${String(e)}\n${c.nodes.map((n, i) => `node ${i + 1}: ${n.output().slice(-1500)}`).join('\n')}`),
+      );
       assert.deepEqual(problems, [], `seed ${seed}, cut ${cut}: the ledgers after the power cut\n${pg!.log().slice(-3000)}`);
       t.diagnostic(`cut ${cut}: ${summary}`);
     }
