@@ -33,6 +33,7 @@ import { prng } from '../helpers/fault-appends.js';
 import { sleep, waitFor } from '../helpers/fault-store.js';
 import { postgresSkip } from '../helpers/postgres.js';
 
+const secs = (ms: number): string => (ms / 1000).toFixed(1);
 const LONG = process.env.OSSD_LONG_TESTS === '1';
 const CYCLES = LONG ? 20 : 3;
 const skip = postgresSkip();
@@ -46,7 +47,7 @@ it(`pg+s3 cluster of two nodes, ${CYCLES} SIGKILL cycles of one node under a sto
   try {
     cluster = await startCluster({ nodes: 2, env: { OSSD_GC_GRACE_MS: '2000' } });
     const c = cluster;
-    t.diagnostic(`S3 store: ${cluster.s3.kind} ${Date.now() - started}`);
+    t.diagnostic(`S3 store: ${cluster.s3.kind}; cluster started in ${secs(Date.now() - started)} s`);
     await ClusterStorm.createBuckets(cluster.nodes[0]!);
     const storm = new ClusterStorm(rand);
     for (let cycle = 0; cycle < CYCLES; cycle++) {
@@ -70,7 +71,7 @@ it(`pg+s3 cluster of two nodes, ${CYCLES} SIGKILL cycles of one node under a sto
         assert.fail(`seed ${seed}, cycle ${cycle}: reading back: ${String(e)}\n${c.nodes.map((n, i) => `node ${i + 1}: ${n.output().slice(-1500)}`).join('\n')}`),
       );
       assert.deepEqual(problems, [], `seed ${seed}, cycle ${cycle} (node ${victim + 1} killed): the ledgers after the restart`);
-      t.diagnostic(`cycle ${cycle}, node ${victim + 1} killed: ${summary} TIMES ${t1 - t0} ${t2 - t1} ${t3 - t2} ${Date.now() - t3}`);
+      t.diagnostic(`cycle ${cycle}, node ${victim + 1} killed: ${summary} (s: storm to the kill ${secs(t1 - t0)}, kill and restart ${secs(t2 - t1)}, storm's end ${secs(t3 - t2)}, check ${secs(Date.now() - t3)})`);
     }
     const n = storm.totals;
     t.diagnostic(

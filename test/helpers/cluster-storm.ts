@@ -112,6 +112,8 @@ export class ClusterStorm {
   private readonly markers = new Set<string>();
   /** The latest entry of each versioned key after the last check (undefined: none). */
   private readonly latest = new Map<string, string | undefined>();
+  /** `<endpoint> <versionId>` of versions read back byte-exact (a version's bytes never change). */
+  private readonly verified = new Set<string>();
   private readonly keyed: KeyedWriter[];
   readonly totals: StormTotals = { cycles: 0, appends: 0, appendsInFlight: 0, versionsAcked: 0, versionsInFlightApplied: 0, completes: 0, copies: 0, wholeInFlightApplied: 0, keyedLost: 0, keyedReplayed: 0, seals: 0 };
 
@@ -407,12 +409,15 @@ export class ClusterStorm {
     for (const e of entries) {
       const known = e.kind === 'Version' ? versions.get(e.versionId) : markers.has(e.versionId) ? Buffer.alloc(0) : undefined;
       if (e.kind === 'Version') {
+        if (known !== undefined && this.verified.has(`${node.endpoint} ${e.versionId}`)) continue;
         const r = await raw(node, { method: 'GET', path: `/${VERSIONED}/${e.key}?versionId=${encodeURIComponent(e.versionId)}` });
         const inFlight = ops.find((o) => o.key === e.key && o.op === 'put' && o.state === 'uncertain' && o.body!.equals(r.body));
         if (r.status !== 200 || (known !== undefined ? !known.equals(r.body) : inFlight === undefined)) {
           problems.push(`version ${e.versionId} of ${e.key}: ${r.status}, ${r.body.length} bytes: ${known ? 'not the acknowledged bytes' : 'no acknowledged or in-flight put'}`);
         } else if (r.headers['x-oss-hash-crc64ecma'] !== crcOf(r.body)) {
           problems.push(`version ${e.versionId} of ${e.key}: CRC-64 header ${String(r.headers['x-oss-hash-crc64ecma'])} is not the bytes'`);
+        } else {
+          this.verified.add(`${node.endpoint} ${e.versionId}`);
         }
         if (known === undefined && inFlight !== undefined) {
           applied++;
