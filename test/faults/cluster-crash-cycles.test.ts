@@ -24,6 +24,10 @@
  * s3rver, seed 1361782499. Without the delay (sync() only not awaiting the Upload) one run
  * passed: the segment's single PUT has left the node before the metadata commit's round
  * trip to PostgreSQL ends, so a kill loses it only in a window of a millisecond or so.
+ * Fails when the compare-and-set of an append loses its revision guard
+ * (src/drivers/postgres/object-rows.ts UPDATE_OBJECT, `revision = $3` replaced by
+ * `$3::bigint IS NOT NULL`): cycle 0, appends racing from the two nodes answered 500
+ * InternalError: checked 2026-12-05 on s3rver, seed 1850439203.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
