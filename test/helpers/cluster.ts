@@ -28,10 +28,12 @@ export interface ClusterOptions {
   nodes: number;
   /** Extra environment for every node (e.g. a short GC grace). */
   env?: Record<string, string>;
+  /** Starts the PostgreSQL (default startPostgres; the power-cut test puts one on powercut_fs). */
+  postgres?: () => Promise<Postgres>;
 }
 
 export async function startCluster(o: ClusterOptions): Promise<Cluster> {
-  const pg = await startPostgres();
+  const pg = await (o.postgres ?? startPostgres)();
   let s3: S3Backend | undefined;
   const nodes: Ossd[] = [];
   try {

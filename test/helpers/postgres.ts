@@ -66,7 +66,7 @@ export function postgresSkip(): string | false {
 }
 
 /** The uid/gid to run the server as: none when not root; else `postgres`, or `nobody`. */
-function serverUser(): { uid: number; gid: number } | undefined {
+export function serverUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   for (const name of ['postgres', 'nobody']) {
     try {
@@ -81,7 +81,7 @@ function serverUser(): { uid: number; gid: number } | undefined {
 }
 
 /** The temp folder, or /tmp when the server's user could not reach into it (a TMPDIR under /root). */
-function traversableTmp(): string {
+export function traversableTmp(): string {
   const base = tmpdir();
   for (let d = base; ; d = dirname(d)) {
     if ((statSync(d).mode & 0o001) === 0) return '/tmp';
@@ -91,7 +91,7 @@ function traversableTmp(): string {
 
 
 /** Runs a command to its end; rejects with its output when it fails. */
-function run(cmd: string, args: string[], user: { uid: number; gid: number } | undefined): Promise<string> {
+export function run(cmd: string, args: string[], user: { uid: number; gid: number } | undefined): Promise<string> {
   return new Promise((done, fail) => {
     const proc = spawn(cmd, args, { ...user, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     let out = '';
@@ -115,7 +115,7 @@ export function psqlFile(url: string, file: string): Promise<string> {
   return run(join(postgresBinDir(), 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', file], undefined);
 }
 
-async function waitReady(bin: string, port: number, dir: string, server: ChildProcess, log: () => string): Promise<void> {
+export async function waitReady(bin: string, port: number, dir: string, server: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (server.exitCode !== null || server.signalCode !== null) throw new Error(`postgres exited at start:\n${log()}`);
