@@ -28,6 +28,8 @@ export interface ClusterOptions {
   nodes: number;
   /** Extra environment for every node (e.g. a short GC grace). */
   env?: Record<string, string>;
+  /** Working folder of every node (default: the test's). */
+  cwd?: string;
 }
 
 export async function startCluster(o: ClusterOptions): Promise<Cluster> {
@@ -52,7 +54,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       ...o.env,
     });
     // Started together: the migrations' advisory lock lets one node apply them while the others wait.
-    const started = await Promise.all(Array.from({ length: o.nodes }, (_, i) => startOssd({ env: envOf(i) })));
+    const started = await Promise.all(Array.from({ length: o.nodes }, (_, i) => startOssd({ env: envOf(i), cwd: o.cwd })));
     for (const n of started) {
       nodes.push(n);
       ports.push(n.port);
@@ -62,7 +64,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       s3: backend,
       nodes,
       envOf,
-      restart: async (i) => (nodes[i] = await startOssd({ env: envOf(i), dataDir: nodes[i]!.dataDir })),
+      restart: async (i) => (nodes[i] = await startOssd({ env: envOf(i), dataDir: nodes[i]!.dataDir, cwd: o.cwd })),
       stop: async () => {
         for (const n of nodes) {
           await n.stop().catch(() => undefined);

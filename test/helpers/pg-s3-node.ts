@@ -18,9 +18,9 @@ export interface PgS3Node extends Ossd {
   cluster: Cluster;
 }
 
-/** `opts.env` is added to the node's environment; dataDir/cwd/args are not supported (the cluster owns them). */
-export async function startPgS3Node(opts: Pick<StartOptions, 'env'> = {}): Promise<PgS3Node> {
-  const cluster = await startCluster({ nodes: 1, env: { OSSD_ADDRESS: '127.0.0.1:0', ...opts.env } });
+/** `opts.env` is added to the node's environment (OSSD_DATA_DIR there names its data folder); `args` is not supported. */
+export async function startPgS3Node(opts: Pick<StartOptions, 'env' | 'cwd'> = {}): Promise<PgS3Node> {
+  const cluster = await startCluster({ nodes: 1, env: { OSSD_ADDRESS: '127.0.0.1:0', ...opts.env }, cwd: opts.cwd });
   const node = cluster.nodes[0]!;
   return {
     ...node,
