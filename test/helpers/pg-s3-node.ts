@@ -22,9 +22,12 @@ export interface PgS3Node extends Ossd {
 export async function startPgS3Node(opts: Pick<StartOptions, 'env' | 'cwd'> = {}): Promise<PgS3Node> {
   const cluster = await startCluster({ nodes: 1, env: { OSSD_ADDRESS: '127.0.0.1:0', ...opts.env }, cwd: opts.cwd });
   const node = cluster.nodes[0]!;
+  const env = cluster.envOf(0);
   return {
     ...node,
     cluster,
+    // `ossd keys` / `ossd sts` (test/helpers/keys.ts) then write the cluster's key store.
+    cliEnv: { OSSD_METADATA: env.OSSD_METADATA!, OSSD_MASTER_KEY: env.OSSD_MASTER_KEY! },
     // The node's own stop/kill, then the backends: a stopped node leaves nothing running.
     stop: () => cluster.stop(),
     kill: async () => {
