@@ -13,5 +13,5 @@
 import { useOssd } from '../helpers/ossd-process.js';
 import { xmlWellformedBattery } from '../helpers/xml-wellformed-battery.js';
 
-// The battery's body is shared with test/faults/xml-wellformed-cluster.test.ts (the same on a PostgreSQL + S3 node).
+// The battery's body is shared with test/faults/batteries-cluster.test.ts (the same on a PostgreSQL + S3 node).
 xmlWellformedBattery((setup) => useOssd({}, setup));

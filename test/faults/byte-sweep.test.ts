@@ -24,5 +24,5 @@
 import { byteSweepBattery } from '../helpers/byte-sweep-battery.js';
 import { useOssd } from '../helpers/ossd-process.js';
 
-// The battery's body is shared with byte-sweep-cluster.test.ts (the same sweep on PostgreSQL + S3).
+// The battery's body is shared with test/faults/batteries-cluster.test.ts (the same sweep on PostgreSQL + S3).
 byteSweepBattery((setup) => useOssd({}, setup));

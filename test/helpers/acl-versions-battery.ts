@@ -1,6 +1,6 @@
 /**
  * The versionId × ACL battery of test/security/acl-versions.test.ts (embedded default) and
- * acl-versions-cluster.test.ts (a PostgreSQL + S3 node): see acl-versions.test.ts for what it
+ * test/faults/batteries-cluster.test.ts (a PostgreSQL + S3 node): see acl-versions.test.ts for what it
  * checks and what it found. One body for both, so the drivers are held to one standard.
  */
 import assert from 'node:assert/strict';

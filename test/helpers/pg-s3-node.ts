@@ -38,6 +38,49 @@ export async function startPgS3Node(opts: Pick<StartOptions, 'env' | 'cwd'> = {}
   };
 }
 
+/**
+ * One pg+s3 node shared by several batteries of one test file: each booting of PostgreSQL
+ * and Ceph costs ~30 s on a loaded 2-core machine. `acquire()` starts it on first use
+ * (`env` of that first call only); the node each caller gets stops it when the last one
+ * has called stop(). The batteries name buckets of their own, so they do not meet.
+ */
+export class SharedPgS3Node {
+  private node?: Promise<PgS3Node>;
+  private users = 0;
+
+  acquire = async (opts: Pick<StartOptions, 'env'> = {}): Promise<PgS3Node> => {
+    this.users++;
+    const node = await (this.node ??= startPgS3Node(opts));
+    return {
+      ...node,
+      stop: async () => {
+        if (--this.users === 0) await node.stop();
+      },
+      kill: () => Promise.reject(new Error('a shared node is not killed by one of its users')),
+      cleanup: () => undefined,
+    };
+  };
+
+  /** usePgS3Node on the shared node: acquired before the file's tests, released after them. */
+  use(setup?: (node: PgS3Node) => Promise<void>): PgS3Node {
+    let current: PgS3Node | undefined;
+    before(async () => {
+      if (pgS3Skip()) return;
+      current = await this.acquire();
+      await setup?.(current);
+    });
+    after(async () => {
+      await current?.stop();
+    });
+    return new Proxy({} as PgS3Node, {
+      get(_, prop) {
+        if (!current) throw new Error('the pg+s3 node is not started yet: use it inside tests or hooks');
+        return current[prop as keyof PgS3Node];
+      },
+    });
+  }
+}
+
 /** useOssd's twin: one pg+s3 node for the whole test file (nothing when `pgS3Skip()`). */
 export function usePgS3Node(opts: Pick<StartOptions, 'env'> = {}, setup?: (node: PgS3Node) => Promise<void>): PgS3Node {
   let current: PgS3Node | undefined;

@@ -1,6 +1,6 @@
 /**
  * The malformed-XML battery of test/compat/raw-xml-wellformed.test.ts (embedded default) and
- * test/faults/xml-wellformed-cluster.test.ts (a PostgreSQL + S3 node): see the first for what it checks and
+ * test/faults/batteries-cluster.test.ts (a PostgreSQL + S3 node): see the first for what it checks and
  * what it found. One body for both, so the drivers are held to one standard.
  */
 import { describe, test } from 'node:test';

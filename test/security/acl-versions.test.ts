@@ -40,5 +40,5 @@
 import { aclVersionsBattery } from '../helpers/acl-versions-battery.js';
 import { startOssd } from '../helpers/ossd-process.js';
 
-// The battery's body is shared with acl-versions-cluster.test.ts (the same matrix on a PostgreSQL + S3 node).
+// The battery's body is shared with test/faults/batteries-cluster.test.ts (the same matrix on a PostgreSQL + S3 node).
 aclVersionsBattery({ start: () => startOssd() });
