@@ -7,7 +7,7 @@
  *
  * Sampled: 2,000 cases in the normal run (the embedded node gets 10,000), as a pg+s3 node
  * answers slower and the time of the suite is bounded; OSSD_LONG_TESTS=1 runs 200,000.
- * The byte sweep (byte-sweep-cluster.test.ts) stays exhaustive for the bytes.
+ * The byte sweep (batteries-cluster.test.ts) gives every byte to keys, metadata and listings.
  */
 import { fuzzBattery } from '../helpers/fuzz-battery.js';
 import { pgS3Skip, startPgS3Node } from '../helpers/pg-s3-node.js';
