@@ -30,6 +30,8 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Starts the PostgreSQL (default startPostgres; the power-cut test puts one on powercut_fs). */
   postgres?: () => Promise<Postgres>;
+  /** Working folder of every node (default: the test's). */
+  cwd?: string;
 }
 
 export async function startCluster(o: ClusterOptions): Promise<Cluster> {
@@ -54,7 +56,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       ...o.env,
     });
     // Started together: the migrations' advisory lock lets one node apply them while the others wait.
-    const started = await Promise.all(Array.from({ length: o.nodes }, (_, i) => startOssd({ env: envOf(i) })));
+    const started = await Promise.all(Array.from({ length: o.nodes }, (_, i) => startOssd({ env: envOf(i), cwd: o.cwd })));
     for (const n of started) {
       nodes.push(n);
       ports.push(n.port);
@@ -64,7 +66,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       s3: backend,
       nodes,
       envOf,
-      restart: async (i) => (nodes[i] = await startOssd({ env: envOf(i), dataDir: nodes[i]!.dataDir })),
+      restart: async (i) => (nodes[i] = await startOssd({ env: envOf(i), dataDir: nodes[i]!.dataDir, cwd: o.cwd })),
       stop: async () => {
         for (const n of nodes) {
           await n.stop().catch(() => undefined);

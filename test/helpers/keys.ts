@@ -16,7 +16,7 @@ export interface CliResult { code: number; stdout: string; stderr: string }
 /** Runs `ossd <args>` on the server's data folder, with the server's root key id in the environment. */
 export function cli(ossd: Ossd, args: string[]): Promise<CliResult> {
   return new Promise((done) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, OSSD_DATA_DIR: ossd.dataDir, OSSD_ROOT_ACCESS_KEY_ID: ossd.accessKeyId };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...ossd.cliEnv, OSSD_DATA_DIR: ossd.dataDir, OSSD_ROOT_ACCESS_KEY_ID: ossd.accessKeyId };
     delete env.OSSD_ROOT_ACCESS_KEY_SECRET;
     execFile(process.execPath, [MAIN, ...args], { env }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;

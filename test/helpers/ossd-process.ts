@@ -17,6 +17,8 @@ export interface Ossd {
   host: string;
   port: number;
   dataDir: string;
+  /** What an `ossd` CLI run against this server needs besides OSSD_DATA_DIR (a cluster node: its metadata URL and master key). */
+  cliEnv?: Record<string, string>;
   accessKeyId: string;
   accessKeySecret: string;
   proc: ChildProcess;

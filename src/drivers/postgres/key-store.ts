@@ -15,6 +15,7 @@ import {
 } from '../../keys/key-store.js';
 import { decryptSecret, encryptSecret, sha256Hex } from '../../keys/master-key.js';
 import type { PgDatabase } from './db.js';
+import { hasNul } from './nul-text.js';
 
 interface KeyRow { id: string; secret: Buffer; enabled: boolean; buckets: string | null; read_only: boolean; created_ms: number }
 interface TempRow { secret: Buffer; token_sha256: string; parent: string | null; parent_enabled: boolean | null; buckets: string | null; read_only: boolean; expires_ms: number }
@@ -82,6 +83,7 @@ export class PgKeyStore implements KeyStore {
   }
 
   async find(id: string): Promise<FoundKey | undefined> {
+    if (hasNul(id)) return undefined; // an id from a request; none stored holds U+0000 (nul-text.ts)
     if (id.startsWith(TEMPORARY_PREFIX)) {
       const t = (await this.db.query<TempRow>(TEMP_WITH_PARENT, [id])).rows[0];
       if (!t || (t.parent !== null && t.parent_enabled !== true)) return undefined;
@@ -96,6 +98,7 @@ export class PgKeyStore implements KeyStore {
   }
 
   async scope(id: string): Promise<KeyScope | undefined> {
+    if (hasNul(id)) return undefined;
     if (id.startsWith(TEMPORARY_PREFIX)) {
       const t = (await this.db.query<TempRow>(TEMP_WITH_PARENT, [id])).rows[0];
       return !t || (t.parent !== null && t.parent_enabled !== true) ? undefined : scopeOf(t);

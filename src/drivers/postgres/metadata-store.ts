@@ -39,6 +39,7 @@ import { PgAppendKeys, applyAppendKeys } from './append-key-store.js';
 import type { PgClient, PgDatabase } from './db.js';
 import { PgInlineBlobs, insertInline } from './inline-store.js';
 import { PgJournal, insertJournal } from './journal-store.js';
+import { hasNul, lowerBound } from './nul-text.js';
 import { casInTransaction, LostSwap } from './object-cas.js';
 import { OBJECT_SELECT, type ObjectRowWithSegments, type Queryable, recordFromRow } from './object-rows.js';
 import { withOutcome } from './outcome.js';
@@ -213,7 +214,8 @@ export class PgMetadataStore implements MetadataStore {
       let afterKey = page.afterKey;
       let from = page.from;
       if (page.after) {
-        out.push(...(await versionsOfKeyBelow(c, bucket, page.after.key, page.after.rank, page.limit)));
+        // A key-marker holding U+0000 names no stored key (nul-text.ts): it has no versions to resume.
+        if (!hasNul(page.after.key)) out.push(...(await versionsOfKeyBelow(c, bucket, page.after.key, page.after.rank, page.limit)));
         afterKey = page.after.key;
         from = undefined;
       }
@@ -320,11 +322,8 @@ async function currentObject(c: Queryable, bucket: string, key: string): Promise
  * it stays a plain range.
  */
 async function objectPage(c: Queryable, bucket: string, after: string, from: string | undefined, limit: number): Promise<ObjectRow[]> {
-  const { rows } = await c.query<ObjectRow>(`SELECT * FROM objects WHERE bucket = $1 AND key ${from !== undefined ? '>=' : '>'} $2 ORDER BY key LIMIT $3`, [
-    bucket,
-    from ?? after,
-    limit,
-  ]);
+  const bound = lowerBound(from ?? after, from !== undefined);
+  const { rows } = await c.query<ObjectRow>(`SELECT * FROM objects WHERE bucket = $1 AND key ${bound.op} $2 ORDER BY key LIMIT $3`, [bucket, bound.value, limit]);
   return rows;
 }
 

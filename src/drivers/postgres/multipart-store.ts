@@ -22,6 +22,7 @@ import type { CompleteResult, MultipartMetadata, PutPartResult, UploadPage, Used
 import type { CasResult, HistoryChange } from '../types.js';
 import { compareBytewise } from '../sqlite/bytewise.js';
 import type { PgClient, PgDatabase } from './db.js';
+import { hasNul, lowerBound } from './nul-text.js';
 import { recordDereferenced } from './unsettled-store.js';
 import { attrsColumn, partFromRow, type PartRow, uploadFromRow, type UploadRow } from '../multipart-rows.js';
 
@@ -64,11 +65,13 @@ export class PgMultipartStore implements MultipartMetadata {
   }
 
   async getUpload(bucket: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
+    if (hasNul(uploadId)) return undefined; // no stored id holds U+0000 (nul-text.ts)
     const r = await this.db.query<UploadRow>('SELECT * FROM uploads WHERE bucket = $1 AND key = $2 AND upload_id = $3', [bucket, key, uploadId]);
     return r.rows[0] ? uploadFromRow(r.rows[0]) : undefined;
   }
 
-  putPart(bucket: string, key: string, uploadId: string, p: PartRecord): Promise<PutPartResult> {
+  async putPart(bucket: string, key: string, uploadId: string, p: PartRecord): Promise<PutPartResult> {
+    if (hasNul(uploadId)) return { ok: false };
     return this.db.tx(async (c): Promise<PutPartResult> => {
       // The guard: the upload exists, and no other part of it commits meanwhile.
       const up = await c.query('SELECT 1 FROM uploads WHERE bucket = $1 AND key = $2 AND upload_id = $3 FOR NO KEY UPDATE', [bucket, key, uploadId]);
@@ -92,6 +95,7 @@ export class PgMultipartStore implements MultipartMetadata {
   }
 
   async listParts(uploadId: string, afterPartNumber: number, limit: number): Promise<PartRecord[]> {
+    if (hasNul(uploadId)) return [];
     const r = await this.db.query<PartRow>(
       `SELECT ${PART_COLUMNS} FROM upload_parts WHERE upload_id = $1 AND part_number > $2 ORDER BY part_number LIMIT $3`,
       [uploadId, afterPartNumber, limit],
@@ -109,6 +113,7 @@ export class PgMultipartStore implements MultipartMetadata {
 
   /** Deletes the upload (the guard: zero rows, someone else took it) and its parts; returns the parts. */
   private async takeUpload(c: PgClient, bucket: string, key: string, uploadId: string): Promise<PartRecord[] | undefined> {
+    if (hasNul(uploadId)) return undefined;
     const up = await c.query('DELETE FROM uploads WHERE bucket = $1 AND key = $2 AND upload_id = $3 RETURNING 1', [bucket, key, uploadId]);
     if (up.rowCount === 0) return undefined;
     const parts = await c.query<PartRow>(`DELETE FROM upload_parts WHERE upload_id = $1 RETURNING ${PART_COLUMNS}`, [uploadId]);
@@ -119,15 +124,20 @@ export class PgMultipartStore implements MultipartMetadata {
     // Every key with the prefix is >= the prefix, so start there unless the marker is further.
     const markerBeforePrefix = compareBytewise(page.afterKey, page.prefix) < 0;
     const order = 'ORDER BY key, upload_id LIMIT';
+    // Markers holding U+0000 become bounds without it (nul-text.ts). After a key-marker no
+    // stored key equals, its upload-id-marker no longer matters: (key, id) > (marker, id) is key > marker.
+    const from = lowerBound(page.fromKey ?? page.prefix, true);
+    const afterKey = lowerBound(page.afterKey, false);
+    const afterUploadId = page.afterUploadId === undefined || hasNul(page.afterKey) ? undefined : lowerBound(page.afterUploadId, false).value;
     const r =
       page.fromKey !== undefined || markerBeforePrefix
-        ? await this.db.query<UploadRow>(`SELECT * FROM uploads WHERE bucket = $1 AND key >= $2 ${order} $3`, [bucket, page.fromKey ?? page.prefix, page.limit])
-        : page.afterUploadId !== undefined
+        ? await this.db.query<UploadRow>(`SELECT * FROM uploads WHERE bucket = $1 AND key ${from.op} $2 ${order} $3`, [bucket, from.value, page.limit])
+        : afterUploadId !== undefined
           ? await this.db.query<UploadRow>(
               `SELECT * FROM uploads WHERE bucket = $1 AND (key, upload_id) > ($2, $3) ${order} $4`,
-              [bucket, page.afterKey, page.afterUploadId, page.limit],
+              [bucket, page.afterKey, afterUploadId, page.limit],
             )
-          : await this.db.query<UploadRow>(`SELECT * FROM uploads WHERE bucket = $1 AND key > $2 ${order} $3`, [bucket, page.afterKey, page.limit]);
+          : await this.db.query<UploadRow>(`SELECT * FROM uploads WHERE bucket = $1 AND key > $2 ${order} $3`, [bucket, afterKey.value, page.limit]);
     const out: UploadRecord[] = [];
     for (const row of r.rows) {
       if (!row.key.startsWith(page.prefix)) break;

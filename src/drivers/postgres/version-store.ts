@@ -10,6 +10,7 @@
 import type { ObjectRecord, Segment } from '../../engine/model.js';
 import type { VersionEntry } from '../types.js';
 import { OBJECT_ROW_COLUMNS } from '../sqlite/rows.js';
+import { hasNul, lowerBound } from './nul-text.js';
 import { placeholders, type Queryable, recordFromVersionRow, VERSION_SELECT, type VersionRow, versionRowValues } from './object-rows.js';
 
 /** The rank of a current row: above every seq (VersionEntry). */
@@ -59,6 +60,7 @@ export async function updateVersion(c: Queryable, rec: ObjectRecord): Promise<bo
 }
 
 export async function versionById(c: Queryable, bucket: string, key: string, versionId: string): Promise<VersionEntry | undefined> {
+  if (hasNul(versionId)) return undefined; // a version-id-marker from a request; no stored id holds U+0000 (nul-text.ts)
   const { rows } = await c.query<VersionRow>(`SELECT ${VERSION_SELECT} FROM object_versions v WHERE bucket = $1 AND key = $2 AND version_id = $3`, [
     bucket,
     key,
@@ -84,9 +86,10 @@ export async function versionsOfKeyBelow(c: Queryable, bucket: string, key: stri
 
 /** Versions of keys > after (or >= from), in (key, newest first) order. */
 export async function versionPage(c: Queryable, bucket: string, after: string, from: string | undefined, limit: number): Promise<VersionEntry[]> {
+  const bound = lowerBound(from ?? after, from !== undefined);
   const { rows } = await c.query<VersionRow>(
-    `SELECT ${VERSION_SELECT} FROM object_versions v WHERE bucket = $1 AND key ${from !== undefined ? '>=' : '>'} $2 ORDER BY key, seq DESC LIMIT $3`,
-    [bucket, from ?? after, limit],
+    `SELECT ${VERSION_SELECT} FROM object_versions v WHERE bucket = $1 AND key ${bound.op} $2 ORDER BY key, seq DESC LIMIT $3`,
+    [bucket, bound.value, limit],
   );
   return rows.map(entryOf);
 }
