@@ -130,14 +130,19 @@ export class ClusterStorm {
     if (v.status !== 200) throw new Error(`PutBucketVersioning: ${v.status} ${v.text}`);
   }
 
-  /** Starts the writers on `nodes`; the raw-requester writers run on `nodes[victim]`. */
-  start(nodes: Ossd[], victim: number, cycle: number, stop: () => boolean): RunningStorm {
+  /**
+   * Starts the writers on `nodes`; the raw-requester writers run on `nodes[victim]`.
+   * `onAck(node)` is called the moment an ali-oss append or put through `nodes[node]` is
+   * answered 200, so that a test can kill that node at the very instant after an
+   * acknowledgement, when work a node wrongly leaves for after its answer is in progress.
+   */
+  start(nodes: Ossd[], victim: number, cycle: number, stop: () => boolean, onAck: (node: number) => void = () => undefined): RunningStorm {
     const rand = this.rand;
     const unexpected: string[] = [];
     const appends: Attempt[] = [];
-    const appenders = APPEND_KEYS.flatMap((key) => nodes.map((node) => this.ossAppender(client(node, BUCKET), key, appends, unexpected, stop)));
+    const appenders = APPEND_KEYS.flatMap((key) => nodes.map((node, i) => this.ossAppender(client(node, BUCKET), key, appends, unexpected, stop, () => onAck(i))));
     const versionOps: VersionOp[] = [];
-    const versioned = VERSION_KEYS.map((key, i) => this.versionChurner(nodes.map((n) => client(n, VERSIONED)), i, key, versionOps, unexpected, stop));
+    const versioned = VERSION_KEYS.map((key, i) => this.versionChurner(nodes.map((n) => client(n, VERSIONED)), i, key, versionOps, unexpected, stop, onAck));
     const whole = newStormLedger();
     const uploads = UPLOADS.map((key, i) => this.ossMultipart(nodes.map((n) => client(n, BUCKET)), i, key, whole, stop));
     const v = nodes[victim]!;
@@ -163,7 +168,7 @@ export class ClusterStorm {
   }
 
   /** Appends through ali-oss until stopped or the node is gone. */
-  private async ossAppender(oss: OssClient, key: string, ledger: Attempt[], unexpected: string[], stop: () => boolean): Promise<void> {
+  private async ossAppender(oss: OssClient, key: string, ledger: Attempt[], unexpected: string[], stop: () => boolean, acked: () => void): Promise<void> {
     let position = this.base.get(key)!.length;
     while (!stop()) {
       const body = randomBody(logUniformSize(this.rand, MAX_BODY));
@@ -172,6 +177,7 @@ export class ClusterStorm {
       try {
         const res = await oss.append(key, body, { position: String(position) });
         a.state = 'acked';
+        acked();
         a.next = Number(res.nextAppendPosition);
         a.crc = res.res.headers['x-oss-hash-crc64ecma'] as string | undefined;
         if (a.next !== position + body.length || a.crc === undefined) unexpected.push(`${key}@${position}: 200 with next ${a.next}, CRC ${String(a.crc)}`);
@@ -197,15 +203,17 @@ export class ClusterStorm {
   }
 
   /** Put (70%) or delete in the versioned bucket, each request through the next node, until stopped or a node is gone. */
-  private async versionChurner(clients: OssClient[], first: number, key: string, ops: VersionOp[], unexpected: string[], stop: () => boolean): Promise<void> {
+  private async versionChurner(clients: OssClient[], first: number, key: string, ops: VersionOp[], unexpected: string[], stop: () => boolean, onAck: (node: number) => void): Promise<void> {
     for (let turn = first; !stop(); turn++) {
-      const oss = clients[turn % clients.length];
+      const node = turn % clients.length;
+      const oss = clients[node];
       const op: VersionOp = this.rand() < 0.7 ? { key, op: 'put', body: randomBody(logUniformSize(this.rand, MAX_BODY)), state: 'uncertain' } : { key, op: 'delete', state: 'uncertain' };
       ops.push(op);
       try {
         const res = op.op === 'put' ? await oss.put(key, op.body) : await oss.delete(key);
         const h = res.res.headers as Record<string, string | undefined>;
         op.state = 'acked';
+        onAck(node);
         op.versionId = h['x-oss-version-id'];
         if (op.versionId === undefined) unexpected.push(`${op.op} ${key}: 200 without x-oss-version-id`);
         if (op.op === 'put' && h['x-oss-hash-crc64ecma'] !== crcOf(op.body!)) unexpected.push(`put ${key}: CRC ${String(h['x-oss-hash-crc64ecma'])}, expected ${crcOf(op.body!)}`);
