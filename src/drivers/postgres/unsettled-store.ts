@@ -2,22 +2,12 @@
  * The unsettled blobs registry in PostgreSQL (issue 19; the SQLite one,
  * src/drivers/sqlite/unsettled-store.ts, explains what a row means). Each row also names
  * the node that recorded it and when (`node_id`, `recorded_ms`), because the blob store is
- * shared: a node recovers only its own rows at start (list()), and the rows of a dead node,
- * or dereferenced blobs past the GC grace period, are found by node and age
- * (recordedBefore()), by whoever holds that work's lease (leases.ts).
+ * shared: a node recovers only its own rows at start (list()), and the rows of a dead node
+ * are settled by another node under the `recover:<node>` lease (`foreign`, dead-nodes.ts).
  */
 import type { ForeignUnsettled, UnsettledStore } from '../types.js';
 import { isInlineBlob } from '../types.js';
 import type { PgClient, PgDatabase } from './db.js';
-
-/** One registry row, as recordedBefore() lists them. */
-export interface UnsettledRow {
-  blob: string;
-  /** > 0: work in flight (the holder's sequence number); 0: left unreferenced by a commit. */
-  seq: number;
-  nodeId: string;
-  recordedMs: number;
-}
 
 /** Every column that can hold a blob id (object data, versions, parts, segments). */
 const REFERENCED = `(
@@ -101,28 +91,9 @@ export class PgUnsettledStore implements UnsettledStore {
     });
   }
 
-  /** This node's rows (its recovery at start); other nodes' rows are theirs, or recordedBefore()'s. */
+  /** This node's rows (its recovery at start); other nodes' rows are theirs, or a collector's (dead-nodes.ts). */
   async list(): Promise<string[]> {
     const r = await this.db.query<{ blob: string }>('SELECT blob FROM unsettled_blobs WHERE node_id = $1 ORDER BY blob', [this.nodeId]);
     return r.rows.map((row) => row.blob);
-  }
-
-  /**
-   * Rows recorded before `beforeMs` by `nodeId` (undefined: by any node), oldest first, at
-   * most `limit`: a dead node's work in flight (recovery under its `recover:<node>` lease),
-   * or blobs dereferenced longer ago than the GC grace period (under the `gc` lease).
-   */
-  async recordedBefore(nodeId: string | undefined, beforeMs: number, limit = 1000): Promise<UnsettledRow[]> {
-    const r = await this.db.query<{ blob: string; seq: number; node_id: string; recorded_ms: number }>(
-      `SELECT blob, seq, node_id, recorded_ms FROM unsettled_blobs WHERE ($1::text IS NULL OR node_id = $1) AND recorded_ms < $2
-       ORDER BY recorded_ms, blob LIMIT $3`,
-      [nodeId ?? null, beforeMs, limit],
-    );
-    return r.rows.map((row) => ({ blob: row.blob, seq: row.seq, nodeId: row.node_id, recordedMs: row.recorded_ms }));
-  }
-
-  /** Nodes with rows in the registry (to find the dead ones among them). */
-  async nodes(): Promise<string[]> {
-    return (await this.db.query<{ node_id: string }>('SELECT DISTINCT node_id FROM unsettled_blobs ORDER BY node_id')).rows.map((r) => r.node_id);
   }
 }
