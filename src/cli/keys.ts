@@ -3,9 +3,7 @@
  * directly in the data folder's meta.db (src/keys/key-store.ts), also while the server
  * runs; it sees every change at its next request. Secrets are printed once, when created.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { existsSync, mkdirSync } from 'node:fs';
 import { type KeyInfo, type KeyStore, KeyStoreError, MAX_DURATION_S, SqliteKeyStore } from '../keys/key-store.js';
 import type { KeyScope } from '../protocol/context.js';
 import { validateBucketName } from '../protocol/names.js';
@@ -13,6 +11,7 @@ import { parseMetadata, redactUrl } from '../config-cluster.js';
 import { PgDatabase } from '../drivers/postgres/db.js';
 import { PgKeyStore } from '../drivers/postgres/key-store.js';
 import { sharedMasterKey } from '../keys/master-key.js';
+import { type Io, isDataFolder, isUsageError, parseDataDirCommand, rootCredentialsFile, UsageError } from './data-dir-command.js';
 
 export const KEYS_USAGE = `usage:
   ossd keys create [--bucket NAME]... [--read-only] [--json]   new access key; prints its secret once
@@ -25,10 +24,6 @@ export const KEYS_USAGE = `usage:
   --duration: 1 to ${MAX_DURATION_S} seconds (default 3600); --key: issue under that key, within its limits
 `;
 
-class UsageError extends Error {}
-
-interface Io { out: (s: string) => void; err: (s: string) => void }
-
 function describeScope(scope: KeyScope): string {
   const access = scope.readOnly ? 'read-only' : 'read-write';
   return scope.buckets === undefined ? `${access}, all buckets` : `${access}, buckets ${scope.buckets.join(',')}`;
@@ -37,11 +32,7 @@ function describeScope(scope: KeyScope): string {
 /** The root key id, when known (environment, or the file the server generates); never its secret. */
 function rootKeyId(dataDir: string, env: NodeJS.ProcessEnv): string | undefined {
   if (env.OSSD_ROOT_ACCESS_KEY_ID) return env.OSSD_ROOT_ACCESS_KEY_ID;
-  try {
-    return (JSON.parse(readFileSync(join(dataDir, 'root-credentials.json'), 'utf8')) as { accessKeyId?: string }).accessKeyId;
-  } catch {
-    return undefined;
-  }
+  return rootCredentialsFile(dataDir)?.accessKeyId;
 }
 
 function bucketsOf(values: unknown): string[] | undefined {
@@ -152,23 +143,16 @@ async function clusterKeyStore(env: NodeJS.ProcessEnv): Promise<KeyStore | undef
 /** Runs `keys …` / `sts …` (argv starts with `keys` or `sts`); returns the exit code. */
 export async function runKeysCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'data-dir': { type: 'string' },
-        bucket: { type: 'string', multiple: true },
-        'read-only': { type: 'boolean' },
-        json: { type: 'boolean' },
-        duration: { type: 'string' },
-        key: { type: 'string' },
-        init: { type: 'boolean' },
-      },
+    const { values, positionals, dataDir } = parseDataDirCommand(argv, env, {
+      bucket: { type: 'string', multiple: true },
+      'read-only': { type: 'boolean' },
+      json: { type: 'boolean' },
+      duration: { type: 'string' },
+      key: { type: 'string' },
+      init: { type: 'boolean' },
     });
     const [group, sub, ...rest] = positionals;
     if (sub === undefined) throw new UsageError(`${group} needs a command`);
-    const dataDir = values['data-dir'] ?? (env.OSSD_DATA_DIR || './data');
     const cluster = await clusterKeyStore(env);
     if (cluster) {
       try {
@@ -180,7 +164,7 @@ export async function runKeysCommand(argv: string[], env: NodeJS.ProcessEnv, io:
     // A mistyped --data-dir, or a command run from the wrong folder, would otherwise make a new,
     // empty data folder holding the key, which the server never reads. meta.db marks a data folder.
     if (values.init === true) mkdirSync(dataDir, { recursive: true });
-    else if (!existsSync(join(dataDir, 'meta.db'))) {
+    else if (!isDataFolder(dataDir)) {
       const what = existsSync(dataDir) ? `${dataDir} is not an ossd data folder (it has no meta.db)` : `there is no data folder ${dataDir}`;
       io.err(`ossd: ${what}: pass the server's --data-dir (or OSSD_DATA_DIR), or add --init to make a new one\n`);
       return 1;
@@ -192,8 +176,8 @@ export async function runKeysCommand(argv: string[], env: NodeJS.ProcessEnv, io:
       await store.close();
     }
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`ossd: ${(e as Error).message}\n\n${KEYS_USAGE}`);
+    if (isUsageError(e)) {
+      io.err(`ossd: ${e.message}\n\n${KEYS_USAGE}`);
       return 2;
     }
     if (e instanceof KeyStoreError) {

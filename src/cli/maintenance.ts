@@ -12,9 +12,8 @@
  * it with check.
  */
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { openBlobs } from '../drivers/open-blobs.js';
 import { openMetadata } from '../drivers/open-metadata.js';
 import { parseBlobs } from '../config-cluster.js';
@@ -24,6 +23,7 @@ import { backupStore } from '../engine/backup.js';
 import { type CheckReport, checkStore } from '../engine/check.js';
 import { Engine } from '../engine/engine.js';
 import { v1Signature, v1StringToSign } from '../protocol/auth/v1.js';
+import { type Io, isDataFolder, isUsageError, parseDataDirCommand, rootCredentialsFile, UsageError } from './data-dir-command.js';
 import { DataDirInUseError, lockDataDir } from './data-dir-lock.js';
 
 export const MAINTENANCE_USAGE = `usage:
@@ -35,9 +35,6 @@ export const MAINTENANCE_USAGE = `usage:
   every command: --data-dir DIR (or OSSD_DATA_DIR; default ./data); online: --endpoint URL (default http://OSSD_ADDRESS)
 exit codes: 0 done and clean; 1 damage or orphans found (check, restore), or the command failed; 2 usage
 `;
-
-interface Io { out: (s: string) => void; err: (s: string) => void }
-class UsageError extends Error {}
 
 /**
  * Opens the store like a server start does (recovery included); the caller holds the lock.
@@ -57,12 +54,9 @@ async function openStore(dataDir: string, env: NodeJS.ProcessEnv): Promise<Engin
 
 function rootKeys(dataDir: string, env: NodeJS.ProcessEnv): { id: string; secret: string } {
   if (env.OSSD_ROOT_ACCESS_KEY_ID && env.OSSD_ROOT_ACCESS_KEY_SECRET) return { id: env.OSSD_ROOT_ACCESS_KEY_ID, secret: env.OSSD_ROOT_ACCESS_KEY_SECRET };
-  try {
-    const c = JSON.parse(readFileSync(join(dataDir, 'root-credentials.json'), 'utf8')) as { accessKeyId: string; accessKeySecret: string };
-    return { id: c.accessKeyId, secret: c.accessKeySecret };
-  } catch {
-    throw new Error('the server holds the data folder; to ask it, set OSSD_ROOT_ACCESS_KEY_ID and OSSD_ROOT_ACCESS_KEY_SECRET (no root-credentials.json here)');
-  }
+  const c = rootCredentialsFile(dataDir);
+  if (!c) throw new Error('the server holds the data folder; to ask it, set OSSD_ROOT_ACCESS_KEY_ID and OSSD_ROOT_ACCESS_KEY_SECRET (no root-credentials.json here)');
+  return { id: c.accessKeyId!, secret: c.accessKeySecret! };
 }
 
 /** POST /-/admin/<route> to the server holding the folder, signed with the root key (V1). */
@@ -120,18 +114,13 @@ function copyTree(from: string, to: string): void {
 
 export async function runMaintenanceCommand(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'data-dir': { type: 'string' }, endpoint: { type: 'string' }, repair: { type: 'boolean' },
-        rate: { type: 'string' }, json: { type: 'boolean' }, link: { type: 'boolean' },
-      },
+    const parsed = parseDataDirCommand(argv, env, {
+      endpoint: { type: 'string' }, repair: { type: 'boolean' }, rate: { type: 'string' }, json: { type: 'boolean' }, link: { type: 'boolean' },
     });
+    const { values, positionals } = parsed;
     const [command, arg, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`${command}: too many arguments`);
-    const dataDir = resolve(values['data-dir'] ?? (env.OSSD_DATA_DIR || './data'));
+    const dataDir = resolve(parsed.dataDir);
     const endpoint = values.endpoint ?? `http://${env.OSSD_ADDRESS || '127.0.0.1:9000'}`;
     const json = values.json === true;
     if (command === 'restore') {
@@ -151,7 +140,7 @@ export async function runMaintenanceCommand(argv: string[], env: NodeJS.ProcessE
       const { result } = await offlineOrOnline(dataDir, env, (engine) => checkStore(engine), () => Promise.reject(new Error('the new data folder is in use')));
       return printCheck(result, io, json, false);
     }
-    if (!existsSync(join(dataDir, 'meta.db'))) {
+    if (!isDataFolder(dataDir)) {
       io.err(`ossd ${command}: ${dataDir} is not an ossd data folder (no meta.db); pass the server's --data-dir\n`);
       return 1;
     }
@@ -203,8 +192,8 @@ export async function runMaintenanceCommand(argv: string[], env: NodeJS.ProcessE
     }
     throw new UsageError(`unknown command ${command}`);
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`ossd: ${(e as Error).message}\n\n${MAINTENANCE_USAGE}`);
+    if (isUsageError(e)) {
+      io.err(`ossd: ${e.message}\n\n${MAINTENANCE_USAGE}`);
       return 2;
     }
     io.err(`ossd: ${(e as Error).message}\n`);

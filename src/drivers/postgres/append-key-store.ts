@@ -6,41 +6,20 @@
  * at all. Expiry costs no sweep: storing a record drops the key's records beyond the
  * newest `keep`, and up to 32 of the oldest records of any key past `expireBefore`.
  */
+import { APPEND_KEY_SELECT, type AppendKeyRow, appendKeyFromRow, EXPIRE_BATCH } from '../append-key-rows.js';
 import type { AppendKeyChange, AppendKeyRecord, AppendKeyStore } from '../types.js';
 import type { Queryable } from './object-rows.js';
-
-/** Records past their window dropped per change that asks (as SQLite's EXPIRE_BATCH). */
-const EXPIRE_BATCH = 32;
-
-interface AppendKeyRow {
-  token: string;
-  position: number;
-  length: number;
-  crc_before: string;
-  crc_after: string;
-  blob: string | null;
-  created_ms: number;
-}
 
 export class PgAppendKeys implements AppendKeyStore {
   constructor(private readonly db: Queryable) {}
 
   async find(bucket: string, key: string, token: string): Promise<AppendKeyRecord | undefined> {
-    const { rows } = await this.db.query<AppendKeyRow>(
-      'SELECT token, position, length, crc_before, crc_after, blob, created_ms FROM append_keys WHERE bucket = $1 AND key = $2 AND token = $3',
-      [bucket, key, token],
-    );
-    const row = rows[0];
-    if (!row) return undefined;
-    return {
-      token: row.token,
-      position: row.position,
-      length: row.length,
-      crcBefore: row.crc_before,
-      crcAfter: row.crc_after,
-      blob: row.blob,
-      createdMs: row.created_ms,
-    };
+    const { rows } = await this.db.query<AppendKeyRow>(`SELECT ${APPEND_KEY_SELECT} FROM append_keys WHERE bucket = $1 AND key = $2 AND token = $3`, [
+      bucket,
+      key,
+      token,
+    ]);
+    return rows[0] ? appendKeyFromRow(rows[0]) : undefined;
   }
 }
 

@@ -18,8 +18,9 @@
  */
 import type { BucketRecord, ObjectRecord } from '../../engine/model.js';
 import { versionIdOf } from '../../engine/model.js';
+import { BUCKET_COLUMNS, type BucketRow, bucketFromRow, bucketToRow } from '../bucket-rows.js';
+import { mergeVersionPage } from '../version-merge.js';
 import type { MultipartMetadata } from '../multipart-types.js';
-import { type BucketRow, bucketFromRow, bucketToRow } from '../sqlite/rows.js';
 import { compareBytewise } from '../sqlite/bytewise.js';
 import type {
   AppendKeyChange,
@@ -55,8 +56,6 @@ export interface PgSubStores {
   /** Revisions unique across nodes, drawn in blocks from the object_revision sequence. */
   revisions: PgRevisions;
 }
-
-const BUCKET_COLUMNS = ['name', 'created_ms', 'acl', 'storage_class', 'redundancy', 'cors', 'versioning', 'tags', 'append_limit'] as const;
 
 export class PgMetadataStore implements MetadataStore {
   readonly multipart: MultipartMetadata;
@@ -224,13 +223,7 @@ export class PgMetadataStore implements MetadataStore {
         if (from === undefined && compareBytewise(afterKey, page.prefix) < 0) from = page.prefix;
         const currents = await objectPage(c, bucket, afterKey, from, n);
         const older = await versionPage(c, bucket, afterKey, from, n);
-        const merged = mergeVersions(
-          currents.map((r) => ({ record: objectFromRow(r), rank: CURRENT_RANK })),
-          older,
-        ).slice(0, n);
-        // These start at a key's first version: the first of each key is its newest.
-        merged.forEach((e, i) => (e.latest = i === 0 || merged[i - 1]!.record.key !== e.record.key));
-        out.push(...merged);
+        out.push(...mergeVersionPage(currents.map((r) => ({ record: objectFromRow(r), rank: CURRENT_RANK })), older, n));
       }
       return out.filter((e) => e.record.key.startsWith(page.prefix));
     });
@@ -325,20 +318,4 @@ async function objectPage(c: Queryable, bucket: string, after: string, from: str
   const bound = lowerBound(from ?? after, from !== undefined);
   const { rows } = await c.query<ObjectRow>(`SELECT * FROM objects WHERE bucket = $1 AND key ${bound.op} $2 ORDER BY key LIMIT $3`, [bucket, bound.value, limit]);
   return rows;
-}
-
-/** Two lists in (key, rank descending) order, merged into one. */
-function mergeVersions(a: VersionEntry[], b: VersionEntry[]): VersionEntry[] {
-  const out: VersionEntry[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length) out.push(a[i++]!);
-    else if (i >= a.length) out.push(b[j++]!);
-    else {
-      const c = compareBytewise(a[i]!.record.key, b[j]!.record.key);
-      out.push(c < 0 || (c === 0 && a[i]!.rank > b[j]!.rank) ? a[i++]! : b[j++]!);
-    }
-  }
-  return out;
 }

@@ -11,23 +11,8 @@
  * go on, also for objects deleted since.
  */
 import type Database from 'better-sqlite3';
+import { APPEND_KEY_SELECT, type AppendKeyRow, appendKeyFromRow, EXPIRE_BATCH } from '../append-key-rows.js';
 import type { AppendKeyChange, AppendKeyRecord, AppendKeyStore } from '../types.js';
-
-/**
- * Records past their window dropped per change that asks (AppendKeyChange.expireBefore):
- * more than the records stored in between, so the table shrinks while traffic goes on.
- */
-const EXPIRE_BATCH = 32;
-
-interface AppendKeyRow {
-  token: string;
-  position: number;
-  length: number;
-  crc_before: string;
-  crc_after: string;
-  blob: string | null;
-  created_ms: number;
-}
 
 export class SqliteAppendKeys implements AppendKeyStore {
   private readonly stmt;
@@ -38,7 +23,7 @@ export class SqliteAppendKeys implements AppendKeyStore {
     private readonly barrier: (bucket: string, key: string) => Promise<void>,
   ) {
     this.stmt = {
-      find: db.prepare('SELECT token, position, length, crc_before, crc_after, blob, created_ms FROM append_keys WHERE bucket = ? AND key = ? AND token = ?'),
+      find: db.prepare(`SELECT ${APPEND_KEY_SELECT} FROM append_keys WHERE bucket = ? AND key = ? AND token = ?`),
       lastOrdinal: db.prepare('SELECT max(ordinal) FROM append_keys WHERE bucket = ? AND key = ?').pluck(),
       upsert: db.prepare(
         'INSERT OR REPLACE INTO append_keys (bucket, key, token, ordinal, position, length, crc_before, crc_after, blob, created_ms) ' +
@@ -53,16 +38,7 @@ export class SqliteAppendKeys implements AppendKeyStore {
   async find(bucket: string, key: string, token: string): Promise<AppendKeyRecord | undefined> {
     await this.barrier(bucket, key);
     const row = this.stmt.find.get(bucket, key, token) as AppendKeyRow | undefined;
-    if (!row) return undefined;
-    return {
-      token: row.token,
-      position: row.position,
-      length: row.length,
-      crcBefore: row.crc_before,
-      crcAfter: row.crc_after,
-      blob: row.blob,
-      createdMs: row.created_ms,
-    };
+    return row ? appendKeyFromRow(row) : undefined;
   }
 
   /** Inside the write transaction of the compare-and-swap of (bucket, key), once it succeeded. */

@@ -33,7 +33,9 @@ import { SqliteAppendKeys } from './append-key-store.js';
 import { WalSync } from './wal-sync.js';
 import { ADDED_COLUMNS, addMissingColumns, SCHEMA } from './schema.js';
 import { ObjectRowUpdates } from './row-update.js';
-import { type BucketRow, type ObjectRow, OBJECT_ROW_COLUMNS, bucketFromRow, bucketToRow, insertSql, objectFromRow, objectToRow } from './rows.js';
+import { type BucketRow, bucketFromRow, bucketToRow } from '../bucket-rows.js';
+import { mergeVersionPage } from '../version-merge.js';
+import { type ObjectRow, OBJECT_ROW_COLUMNS, insertSql, objectFromRow, objectToRow } from './rows.js';
 import { type RecentRow, RecentRows } from './recent-rows.js';
 import { SqliteMultipart } from './multipart-store.js';
 import { SqliteUnsettled, UNSETTLED_KEY } from './unsettled-store.js';
@@ -435,10 +437,7 @@ export class SqliteMetadataStore implements MetadataStore {
         if (from === undefined && compareBytewise(afterKey, page.prefix) < 0) from = page.prefix;
         const currents = (from !== undefined ? this.stmt.listFrom.all(bucket, from, n) : this.stmt.listAfter.all(bucket, afterKey, n)) as ObjectRow[];
         const older = this.versions.page(bucket, afterKey, from, n);
-        const merged = mergeVersions(currents.map((r) => ({ record: objectFromRow(r), rank: CURRENT_RANK })), older).slice(0, n);
-        // These start at a key's first version: the first of each key is its newest.
-        merged.forEach((e, i) => (e.latest = i === 0 || merged[i - 1]!.record.key !== e.record.key));
-        out.push(...merged);
+        out.push(...mergeVersionPage(currents.map((r) => ({ record: objectFromRow(r), rank: CURRENT_RANK })), older, n));
       }
       return out.filter((e) => e.record.key.startsWith(page.prefix));
     })();
@@ -517,19 +516,3 @@ function objectKey(bucket: string, key: string): string {
 }
 
 const JOURNAL_KEY = '\0journal';
-
-/** Two lists in (key, rank descending) order, merged into one. */
-function mergeVersions(a: VersionEntry[], b: VersionEntry[]): VersionEntry[] {
-  const out: VersionEntry[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length) out.push(a[i++]!);
-    else if (i >= a.length) out.push(b[j++]!);
-    else {
-      const c = compareBytewise(a[i]!.record.key, b[j]!.record.key);
-      out.push(c < 0 || (c === 0 && a[i]!.rank > b[j]!.rank) ? a[i++]! : b[j++]!);
-    }
-  }
-  return out;
-}

@@ -1,21 +1,5 @@
-/** Conversion between SQLite rows and engine records. */
-import type { CorsConfiguration } from '../../engine/cors.js';
-import { type BucketAcl, type BucketRecord, NULL_VERSION, type ObjectAcl, type ObjectRecord, type ObjectType, type VersioningStatus } from '../../engine/model.js';
-
-export interface BucketRow {
-  name: string;
-  created_ms: number;
-  acl: string;
-  storage_class: string;
-  redundancy: string;
-  /** Added by a later migration (schema.ts ADDED_COLUMNS): CORS configuration JSON. */
-  cors?: string | null;
-  versioning?: string | null;
-  /** PutBucketTags: the tag set as JSON `[[key, value], …]`; NULL when none is set. */
-  tags?: string | null;
-  /** The append size limit extension: bytes; NULL when none is set. */
-  append_limit?: number | null;
-}
+/** Conversion between SQLite rows and engine records (bucket rows: ../bucket-rows.ts). */
+import { NULL_VERSION, type ObjectAcl, type ObjectRecord, type ObjectType } from '../../engine/model.js';
 
 export interface ObjectRow {
   bucket: string;
@@ -68,34 +52,6 @@ export const OBJECT_ROW_COLUMNS = [
 /** `INSERT INTO table (columns…) VALUES (@columns…)`, named parameters as in the row objects. */
 export function insertSql(table: string, columns: readonly string[]): string {
   return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
-}
-
-export function bucketFromRow(r: BucketRow): BucketRecord {
-  return {
-    name: r.name,
-    createdMs: r.created_ms,
-    acl: r.acl as BucketAcl,
-    storageClass: r.storage_class,
-    redundancy: r.redundancy,
-    ...(r.cors ? { cors: JSON.parse(r.cors) as CorsConfiguration } : {}),
-    ...(r.versioning ? { versioning: r.versioning as VersioningStatus } : {}),
-    ...(r.tags ? { tags: JSON.parse(r.tags) as Array<[string, string]> } : {}),
-    ...(r.append_limit !== null && r.append_limit !== undefined ? { appendSizeLimit: r.append_limit } : {}),
-  };
-}
-
-export function bucketToRow(b: BucketRecord): BucketRow {
-  return {
-    name: b.name,
-    created_ms: b.createdMs,
-    acl: b.acl,
-    storage_class: b.storageClass,
-    redundancy: b.redundancy,
-    cors: b.cors ? JSON.stringify(b.cors) : null,
-    versioning: b.versioning ?? null,
-    tags: b.tags && b.tags.length > 0 ? JSON.stringify(b.tags) : null,
-    append_limit: b.appendSizeLimit ?? null,
-  };
 }
 
 export function objectFromRow(r: ObjectRow): ObjectRecord {
