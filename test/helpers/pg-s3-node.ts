@@ -63,30 +63,21 @@ export class SharedPgS3Node {
 
   /** usePgS3Node on the shared node: acquired before the file's tests, released after them. */
   use(setup?: (node: PgS3Node) => Promise<void>): PgS3Node {
-    let current: PgS3Node | undefined;
-    before(async () => {
-      if (pgS3Skip()) return;
-      current = await this.acquire();
-      await setup?.(current);
-    });
-    after(async () => {
-      await current?.stop();
-    });
-    return new Proxy({} as PgS3Node, {
-      get(_, prop) {
-        if (!current) throw new Error('the pg+s3 node is not started yet: use it inside tests or hooks');
-        return current[prop as keyof PgS3Node];
-      },
-    });
+    return nodeForTests(() => this.acquire(), setup);
   }
 }
 
 /** useOssd's twin: one pg+s3 node for the whole test file (nothing when `pgS3Skip()`). */
 export function usePgS3Node(opts: Pick<StartOptions, 'env'> = {}, setup?: (node: PgS3Node) => Promise<void>): PgS3Node {
+  return nodeForTests(() => startPgS3Node(opts), setup);
+}
+
+/** A node started before the file's tests and stopped after them, as a stand-in usable once they run. */
+function nodeForTests(start: () => Promise<PgS3Node>, setup?: (node: PgS3Node) => Promise<void>): PgS3Node {
   let current: PgS3Node | undefined;
   before(async () => {
     if (pgS3Skip()) return;
-    current = await startPgS3Node(opts);
+    current = await start();
     await setup?.(current);
   });
   after(async () => {

@@ -12,26 +12,13 @@
  *   falls back to a clock value instead of throwing (`?? Date.now()`: checked).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { PgDatabase } from '../../src/drivers/postgres/db.js';
+import { describe, test } from 'node:test';
 import { PgLeases } from '../../src/drivers/postgres/leases.js';
 import { PgRevisions } from '../../src/drivers/postgres/revisions.js';
-import { type Postgres, postgresSkip, startPostgres } from '../helpers/postgres.js';
+import { usePgDatabases } from '../helpers/pg-databases.js';
+import { postgresSkip } from '../helpers/postgres.js';
 
-let pg: Postgres | undefined;
-const dbs: PgDatabase[] = [];
-
-before(async () => {
-  if (postgresSkip()) return;
-  pg = await startPostgres();
-  for (let i = 0; i < 3; i++) dbs.push(new PgDatabase(pg.url, 4));
-  await Promise.all(dbs.map((db) => db.migrate()));
-});
-
-after(async () => {
-  await Promise.all(dbs.map((db) => db.close()));
-  await pg?.stop();
-});
+const dbs = usePgDatabases(3);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

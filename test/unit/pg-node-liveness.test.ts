@@ -12,28 +12,16 @@
  *   Fails when the claim skips the expiry check: checked.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { PgDatabase } from '../../src/drivers/postgres/db.js';
+import { describe, test } from 'node:test';
+import type { PgDatabase } from '../../src/drivers/postgres/db.js';
 import { PgForeignUnsettled } from '../../src/drivers/postgres/dead-nodes.js';
 import { PgLeases } from '../../src/drivers/postgres/leases.js';
 import { PgNodeLiveness } from '../../src/drivers/postgres/node-liveness.js';
 import { PgUnsettledStore } from '../../src/drivers/postgres/unsettled-store.js';
-import { type Postgres, postgresSkip, startPostgres } from '../helpers/postgres.js';
+import { usePgDatabases } from '../helpers/pg-databases.js';
+import { postgresSkip } from '../helpers/postgres.js';
 
-let pg: Postgres | undefined;
-const dbs: PgDatabase[] = [];
-
-before(async () => {
-  if (postgresSkip()) return;
-  pg = await startPostgres();
-  for (let i = 0; i < 3; i++) dbs.push(new PgDatabase(pg.url, 4));
-  await Promise.all(dbs.map((db) => db.migrate()));
-}, { timeout: 60_000 });
-
-after(async () => {
-  await Promise.all(dbs.map((db) => db.close()));
-  await pg?.stop();
-}, { timeout: 60_000 });
+const dbs = usePgDatabases(4);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Renewed only every 20 s: a test makes a lease lapse by setting its expiry in the past. */
@@ -82,6 +70,21 @@ describe('PostgreSQL node liveness and dead-node claims', { timeout: 120_000, sk
     await a.renew();
     assert.equal(lost.length, 1);
     assert.match(lost[0] ?? '', /^dead \(collected by b\)$/);
+  });
+
+  test("a fenced node's transactions take BEGIN's modes (a snapshot read runs; a serializable write is still fenced)", async () => {
+    // Found by the batteries on a pg+s3 node: ListObjectVersions' snapshot set its isolation
+    // with SET TRANSACTION, which fails after the fence's statements (500 on every listing).
+    const db = dbs[3]!; // a pool of its own: the fence stays on it
+    await PgNodeLiveness.start(db, 'modes', { ttlMs: TTL, onLost: () => undefined });
+    const isolation = (modes?: string): Promise<string> =>
+      db.tx(async (c) => (await c.query<{ i: string }>("SELECT current_setting('transaction_isolation') AS i")).rows[0]!.i, modes);
+    assert.equal(await isolation('ISOLATION LEVEL REPEATABLE READ READ ONLY'), 'repeatable read');
+    assert.equal(await isolation(), 'read committed');
+    assert.equal(await isolation('ISOLATION LEVEL SERIALIZABLE'), 'serializable');
+    await db.query("UPDATE leases SET holder = 'someone else' WHERE name = 'node:modes'");
+    await assert.rejects(isolation('ISOLATION LEVEL SERIALIZABLE'), (e: Error & { code?: string }) => e.code === 'ServiceUnavailable');
+    await db.query("DELETE FROM leases WHERE name = 'node:modes'");
   });
 
   test('a node whose lease is renewed is neither dead nor claimed', async () => {

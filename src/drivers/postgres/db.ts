@@ -41,8 +41,10 @@ export class PgDatabase {
    * Runs `fn` in one transaction (READ COMMITTED: every compare-and-set is a conditional
    * statement, so it needs no stronger isolation); COMMIT when it resolves, ROLLBACK when
    * it throws. A serialization failure or deadlock runs it again, up to 5 times.
+   * `modes` are BEGIN's transaction modes (e.g. `ISOLATION LEVEL REPEATABLE READ READ ONLY`):
+   * they must be set before the fence's statements run, which a SET TRANSACTION in `fn` is not.
    */
-  async tx<T>(fn: (c: PgClient) => Promise<T>): Promise<T> {
+  async tx<T>(fn: (c: PgClient) => Promise<T>, modes?: string): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const c = await this.pool.connect();
       // The pool listens for errors of idle clients only: a connection lost during the
@@ -52,7 +54,7 @@ export class PgDatabase {
       const onError = (err: Error): void => void (broken ??= err);
       c.on('error', onError);
       try {
-        await this.begin(c);
+        await this.begin(c, modes);
         const result = await fn(c);
         await c.query('COMMIT');
         return result;
@@ -78,13 +80,16 @@ export class PgDatabase {
     this.fence = { sql, refusal };
   }
 
-  private async begin(c: PgClient): Promise<void> {
-    if (!this.fence) {
-      await c.query('BEGIN');
+  private async begin(c: PgClient, modes: string | undefined): Promise<void> {
+    const begin = modes ? `BEGIN ${modes}` : 'BEGIN';
+    // A read-only transaction commits nothing, so it needs no fence (and a REPEATABLE READ
+    // one would take its snapshot at the fence's first statement, before the lock).
+    if (!this.fence || /\bREAD ONLY\b/i.test(begin)) {
+      await c.query(begin);
       return;
     }
     // A simple query of several statements: one round trip, one result each (and each its own snapshot).
-    const results = (await c.query(`BEGIN; ${this.fence.sql}`)) as unknown as pg.QueryResult[];
+    const results = (await c.query(`${begin}; ${this.fence.sql}`)) as unknown as pg.QueryResult[];
     if (results.at(-1)?.rowCount !== 1) throw new OssError('ServiceUnavailable', this.fence.refusal);
   }
 

@@ -296,10 +296,7 @@ export class PgMetadataStore implements MetadataStore {
 
   /** Runs `fn` in one read-only REPEATABLE READ transaction: its statements see one snapshot. */
   private snapshot<T>(fn: (c: PgClient) => Promise<T>): Promise<T> {
-    return this.db.tx(async (c) => {
-      await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      return fn(c);
-    });
+    return this.db.tx(fn, 'ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 }
 
