@@ -122,10 +122,16 @@ export async function spawnServer(o: SpawnOptions): Promise<ServerProc> {
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  let stopping = false;
+  // A server that dies mid-run would otherwise show only as a client's "socket hang up".
+  proc.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`\n${o.name} (pid ${proc.pid}) exited unexpectedly (code ${code}, signal ${signal}); its last output:\n${out.slice(-4000)}\n`);
+  });
   const deadline = Date.now() + (o.timeoutMs ?? 30_000);
   for (;;) {
     if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${o.name} exited during start:\n${out}`);
     if (Date.now() > deadline) {
+      stopping = true;
       proc.kill('SIGKILL');
       throw new Error(`${o.name} did not start in time:\n${out}`);
     }
@@ -139,6 +145,7 @@ export async function spawnServer(o: SpawnOptions): Promise<ServerProc> {
     proc,
     output: () => out,
     stop: async () => {
+      stopping = true;
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
         const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
