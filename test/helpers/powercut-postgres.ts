@@ -29,7 +29,7 @@
  * PostgreSQL's recovery does not need (each WAL page carries its own header and CRC).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
@@ -92,6 +92,11 @@ export async function startPowerCutPostgres(prepare?: (url: string) => Promise<v
   mkdirSync(join(state, 'tree'), { recursive: true });
   mkdirSync(mnt);
   for (const d of [dir, state, join(state, 'tree'), mnt]) chownSync(d, user.uid, user.gid);
+  // The file system runs as PostgreSQL's user, who may not traverse the checkout (a clone in a
+  // mktemp -d folder is 0700): it runs from a copy in the traversable folder.
+  const script = join(dir, 'powercut_fs.py');
+  copyFileSync(SCRIPT, script);
+  chmodSync(script, 0o644);
   let fs: ChildProcess | undefined;
   let server: ChildProcess | undefined;
   let fsLog = '';
@@ -101,7 +106,7 @@ export async function startPowerCutPostgres(prepare?: (url: string) => Promise<v
 
   const mount = async (): Promise<void> => {
     fsLog = '';
-    const p = spawn(PYTHON, [SCRIPT, state, mnt], { ...user, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(PYTHON, [script, state, mnt], { ...user, stdio: ['ignore', 'pipe', 'pipe'] });
     fs = p;
     p.stdout!.on('data', (d: Buffer) => (fsLog += d.toString()));
     p.stderr!.on('data', (d: Buffer) => (fsLog += d.toString()));
