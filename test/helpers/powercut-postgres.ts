@@ -72,6 +72,15 @@ function childrenOf(ppid: number): number[] {
   return out;
 }
 
+/** A signal to a process that may have exited meanwhile (a backend ending on its own). */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone already
+  }
+}
+
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -177,7 +186,13 @@ export async function startPowerCutPostgres(prepare?: (url: string) => Promise<v
     const pm = s.pid!;
     process.kill(pm, 'SIGSTOP');
     const pids = [pm, ...childrenOf(pm)];
-    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    // Every backend frozen before any dies: a killed backend's socket closes at once, and a
+    // node still running would answer its request with PostgreSQL's failure (a 500) before
+    // the test's kill reaches it (seen once). The kills come after the caller's same-tick
+    // SIGKILLs of the nodes.
+    for (const pid of pids) signal(pid, 'SIGSTOP');
+    await new Promise((r) => setImmediate(r));
+    for (const pid of pids) signal(pid, 'SIGKILL');
     // The postmaster is our child (reaped by node); its children were re-parented: poll until gone.
     await new Promise<void>((r) => (s.exitCode !== null || s.signalCode !== null ? r() : s.once('exit', () => r())));
     for (let i = 0; pids.some(alive) && i < 200; i++) await new Promise((r) => setTimeout(r, 25));
