@@ -26,11 +26,8 @@
  */
 import type { ClaimedRows, ForeignUnsettled } from '../types.js';
 import type { PgDatabase } from './db.js';
-import type { PgLeases } from './leases.js';
+import { NOW_MS, type PgLeases } from './leases.js';
 import { fenceLockSql, nodeLeaseName } from './node-liveness.js';
-
-/** Now in ms since the epoch, by the database's clock (leases.ts). */
-const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
 /** How long one node may work on a dead node's rows before another may take over (the work is idempotent). */
 const RECOVER_LEASE_MS = 10 * 60_000;

@@ -12,7 +12,7 @@
 import type { PgDatabase } from './db.js';
 
 /** Now in ms since the epoch, by the database's clock. */
-const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
+export const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
 export class PgLeases {
   constructor(

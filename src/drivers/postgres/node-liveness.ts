@@ -23,12 +23,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PgDatabase } from './db.js';
+import { NOW_MS } from './leases.js';
 
 /** Default lease TTL (`--node-lease-ms`); renewed every third of it. */
 export const DEFAULT_NODE_LEASE_MS = 30_000;
-
-/** Now in ms since the epoch, by the database's clock (leases.ts). */
-const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
 
 export function nodeLeaseName(nodeId: string): string {
   return `node:${nodeId}`;
