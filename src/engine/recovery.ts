@@ -174,7 +174,7 @@ export async function sweepStore(meta: MetadataStore, blobs: BlobStore, journal:
 }
 
 export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<RecoveryReport> {
-  const report: RecoveryReport = { trimmedAppendables: 0, trimmedBytes: 0, rolledBackAppends: 0, replayedAppends: 0, removedOrphans: 0, visitedBlobs: 0, fullSweep: false };
+  const report = emptyReport();
   await blobs.clearStaging();
   const journal = await replayJournal(meta, blobs);
   report.replayedAppends = journal.replayed;
@@ -196,6 +196,11 @@ export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<Re
   return report;
 }
 
+/** A report of nothing done yet (a start's recovery, or the settling of a dead node's blobs). */
+function emptyReport(): RecoveryReport {
+  return { trimmedAppendables: 0, trimmedBytes: 0, rolledBackAppends: 0, replayedAppends: 0, removedOrphans: 0, visitedBlobs: 0, fullSweep: false };
+}
+
 /**
  * Settles blobs another node's work was in flight on, exactly as that node's own start
  * would (settleBlob, with no journal: the journal is of a mutable store's local files,
@@ -204,7 +209,7 @@ export async function recover(meta: MetadataStore, blobs: BlobStore): Promise<Re
  * removals are durable, so the caller may delete the rows.
  */
 export async function settleForeignBlobs(meta: MetadataStore, blobs: BlobStore, list: readonly string[]): Promise<RecoveryReport & { removed: string[] }> {
-  const report: RecoveryReport = { trimmedAppendables: 0, trimmedBytes: 0, rolledBackAppends: 0, replayedAppends: 0, removedOrphans: 0, visitedBlobs: 0, fullSweep: false };
+  const report = emptyReport();
   const noJournal: Replay = { replayed: 0, done: [], unwritten: new Map() };
   const removed: string[] = [];
   for (const blob of new Set(list)) await settleBlob(meta, blobs, blob, noJournal, report, removed);
