@@ -7,7 +7,9 @@
  *
  * Checked to fail: with the range clamp removed (S3BlobReader.get passing the body as it
  * comes), "ranges" reads 10 bytes for [0, 1); with close() ending the body instead of
- * destroying it and aborting the upload, the abandoned blob of 9 MiB is found in the bucket.
+ * destroying it and aborting the upload, the abandoned blob of 9 MiB is found in the bucket;
+ * with remove() sending its DeleteObject unbounded, 200 removals at once put 50 in flight
+ * (all the client's sockets), where the bound is 4.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -80,5 +82,38 @@ describe('S3 blob store on s3rver', { timeout: 120_000 }, () => {
     const { S3BlobStore } = await import('../../src/drivers/s3/blob-store.js');
     const missing = new S3BlobStore(store.client, 'no-such-bucket-here');
     await assert.rejects(missing.init(), /blobs: cannot use S3 bucket "no-such-bucket-here": it does not exist/);
+  });
+
+  it('a burst of removals holds at most 4 DeleteObjects in flight, and every blob goes', async () => {
+    // A compaction's dereferenced segments come due together after the grace period; they
+    // must not take every socket of the client from the appends (blob-store.ts).
+    const store = await s3BlobStoreFor('unit-4');
+    const blobs: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const blob = store.newBlobId();
+      const w = await store.openWriter(blob, true);
+      await w.write([Buffer.from(`segment ${i}`)], 0);
+      await w.sync();
+      await w.close();
+      blobs.push(blob);
+    }
+    let inFlight = 0;
+    let most = 0;
+    store.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'DeleteObjectCommand') return next(args);
+        most = Math.max(most, ++inFlight);
+        try {
+          return await next(args);
+        } finally {
+          inFlight--;
+        }
+      },
+      { step: 'finalizeRequest', name: 'countDeletes' },
+    );
+    await Promise.all(blobs.map((b) => store.remove(b)));
+    store.client.middlewareStack.remove('countDeletes');
+    assert.ok(most >= 2 && most <= 4, `DeleteObjects in flight at most: ${most}`);
+    assert.deepEqual(await listed(store), []);
   });
 });
