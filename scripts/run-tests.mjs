@@ -10,15 +10,19 @@
 //   timeouts above cannot: a process that does not exit when told to, or a server left
 //   behind that keeps its pipes open;
 // - timing-sensitive fault tests (SERIAL) run one at a time, after the others, with
-//   nothing else running beside them.
+//   nothing else running beside them;
+// - when a file needs Ceph (the cluster tests of issue 19) and Ceph is installed, one
+//   cluster is booted for the whole run when the first of them starts, and handed to
+//   those files (test/helpers/ceph.ts, RUN_CEPH_ENV): each boot costs 20-40 s of a CI
+//   run that must stay under 20 minutes. If it cannot boot, each file boots its own.
 // Each file's TAP output is printed whole when it ends; the run ends with node's closing
 // lines (# tests, # pass, # fail, ...) summed over all files.
 //
-// Usage: node scripts/run-tests.mjs [subfolder ...]   (default: unit engine compat cli faults security browser)
+// Usage: node scripts/run-tests.mjs [subfolder or file ...]   (default: unit engine compat cli faults security browser)
 // Environment: OSSD_TEST_JOBS (files run in parallel, default 2); OSSD_TEST_TIMEOUT_MS
 // (--test-timeout, default 8 min, 3 h with OSSD_LONG_TESTS=1); OSSD_TEST_FILE_TIMEOUT_MS
 // (the watchdog, default one minute more).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { spawn } from 'node:child_process';
 
@@ -53,9 +57,10 @@ const KILL_GRACE_MS = 5_000;
  * the kill" fails under load). The fuzzer only checks answers. Idle polling measures the
  * server's CPU time and a unit test's 30 ms budget.
  */
-const SERIAL = [/^faults\/(?!fuzz\.test\.js$)/, /(^|\/)(raw-)?idle-poll\.test\.js$/];
+const SERIAL = [/^faults\/(?!fuzz(-cluster)?\.test\.js$)/, /(^|\/)(raw-)?idle-poll\.test\.js$/];
 
 function collect(dir) {
+  if (dir.endsWith('.test.js') && existsSync(dir)) return [dir]; // one file, e.g. faults/fuzz-cluster.test.js
   let out = [];
   let names;
   try {
@@ -77,6 +82,26 @@ if (files.length === 0) {
   process.exit(1);
 }
 const isSerial = (file) => SERIAL.some((re) => re.test(file.slice(root.length + 1)));
+
+/** The cluster tests: files that start an S3 store through test/helpers/s3-backend.ts. */
+const needsCeph = (file) => /helpers\/(cluster|pg-s3-node|s3-backend)\.js['"]/.test(readFileSync(file, 'utf8'));
+
+/** The run's one Ceph, or undefined where none is possible. */
+async function startRunCeph() {
+  if (process.env.OSSD_TEST_S3 === 's3rver') return undefined;
+  try {
+    const ceph = await import('../dist/test/helpers/ceph.js');
+    if (ceph.missingCephPrograms().length > 0) return undefined;
+    const c = await ceph.startCeph();
+    process.stdout.write(`# one Ceph for the run's cluster tests: booted in ${(c.bootMs / 1000).toFixed(1)} s\n`);
+    return { env: { [ceph.RUN_CEPH_ENV]: ceph.cephForChildren(c) }, stop: () => c.stop() };
+  } catch (e) {
+    process.stdout.write(`# the run's Ceph did not boot (each cluster test boots its own): ${e.message.split('\n')[0]}\n`);
+    return undefined;
+  }
+}
+/** Started by the first file that needs it. */
+let runCeph;
 
 const COUNTS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
 /** Children still running: their process groups are killed if the runner itself is stopped. */
@@ -101,11 +126,12 @@ function countsOf(output) {
 }
 
 /** Runs one file in its own process group, under the watchdog. */
-function runFile(file) {
+async function runFile(file) {
+  const extra = needsCeph(file) ? (await (runCeph ??= startRunCeph()))?.env : undefined;
   const started = Date.now();
   const args = ['--test', '--test-reporter=tap', `--test-timeout=${TEST_TIMEOUT_MS}`, file];
   // detached: its own process group, so the watchdog can kill the servers it started too.
-  const env = file.includes(`${sep}engine${sep}`) ? { ...process.env, OSSD_TEST_DRIVERS: driverPairs() } : process.env;
+  const env = { ...process.env, ...(file.includes(`${sep}engine${sep}`) ? { OSSD_TEST_DRIVERS: driverPairs() } : {}), ...extra };
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
   running.add(child);
   const chunks = [];
@@ -175,6 +201,8 @@ await pool(
   1,
   results,
 );
+
+await (await runCeph)?.stop();
 
 const total = Object.fromEntries(COUNTS.map((n) => [n, 0]));
 for (const r of results) {

@@ -345,6 +345,30 @@ export function cephS3Env(ceph: Ceph): Record<string, string> {
   };
 }
 
+/**
+ * The variable through which scripts/run-tests.mjs hands the one cluster it started for
+ * the whole run to every test file that needs one: a boot costs 20-40 s, and six fault
+ * files each booted their own.
+ */
+export const RUN_CEPH_ENV = 'OSSD_TEST_RUN_CEPH';
+
+/** What RUN_CEPH_ENV carries: the cluster's endpoint, keys and daemons. */
+export function cephForChildren(ceph: Ceph): string {
+  const { endpoint, accessKeyId, secretAccessKey, region, dir, bootMs } = ceph;
+  return JSON.stringify({ endpoint, accessKeyId, secretAccessKey, region, dir, bootMs, pids: ceph.pids() });
+}
+
+/**
+ * The test runner's cluster (RUN_CEPH_ENV), if there is one. Its daemons belong to the
+ * runner: stop() leaves them running, and the runner removes the cluster when the run ends.
+ */
+export function runCeph(): Ceph | undefined {
+  const given = process.env[RUN_CEPH_ENV];
+  if (!given) return undefined;
+  const c = JSON.parse(given) as Omit<Ceph, 'pids' | 'log' | 'stop'> & { pids: number[] };
+  return { ...c, pids: () => c.pids, log: () => `(the test runner's cluster, in ${c.dir})`, stop: async () => undefined };
+}
+
 let shared: Promise<Ceph> | undefined;
 
 /**
@@ -380,7 +404,8 @@ let buckets = 0;
 export async function newCephBucket(ceph: Ceph): Promise<CephBucketConfig> {
   const config: CephBucketConfig = {
     kind: 's3',
-    bucket: `ossd-test-${process.pid}-${++buckets}`,
+    // Random too: test files share the runner's cluster, and a later file may get an earlier one's pid.
+    bucket: `ossd-test-${process.pid}-${++buckets}-${randomBytes(4).toString('hex')}`,
     endpoint: ceph.endpoint,
     accessKeyId: ceph.accessKeyId,
     secretAccessKey: ceph.secretAccessKey,

@@ -2,11 +2,12 @@
  * The S3 store of a cluster test or benchmark: Ceph RGW when Ceph is installed (what the
  * issue names; .ci/run installs it), else s3rver, an S3 server from npm, so a developer
  * without Ceph still runs the cluster tests. OSSD_TEST_S3=ceph|s3rver forces one. Each
- * call makes a fresh bucket on a server of its own.
+ * call makes a fresh bucket: on the test runner's Ceph when it started one for the run
+ * (scripts/run-tests.mjs), else on a server of its own.
  */
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../../src/drivers/s3/blob-store.js';
-import { cephSkip, startCeph } from './ceph.js';
+import { cephSkip, newCephBucket, runCeph, startCeph } from './ceph.js';
 import { startS3rver } from './s3rver.js';
 
 export interface S3Backend {
@@ -28,6 +29,11 @@ export function s3BackendKind(): 'ceph' | 's3rver' {
 }
 
 export async function startS3Backend(bucket = 'ossd-cluster'): Promise<S3Backend> {
+  const shared = s3BackendKind() === 'ceph' ? runCeph() : undefined;
+  if (shared) {
+    const { bucket: made } = await newCephBucket(shared);
+    return { kind: 'ceph', endpoint: shared.endpoint, accessKeyId: shared.accessKeyId, secretAccessKey: shared.secretAccessKey, region: shared.region, bucket: made, pids: () => shared.pids(), stop: () => shared.stop() };
+  }
   if (s3BackendKind() === 'ceph') {
     const ceph = await startCeph();
     try {
