@@ -6,14 +6,15 @@
  * - `pg+s3 ×3`: three nodes on 127.0.0.2–4 over the same two, the client round-robin.
  * On one 2-core machine the nodes, PostgreSQL and the S3 store share the cores, so beside
  * throughput it reports where the CPU goes per operation (ossd nodes, PostgreSQL, the S3
- * store) and PostgreSQL transactions per operation (its round trips that commit).
+ * store) and what each operation asked of PostgreSQL: transactions and round trips, as the
+ * nodes count them (ossd_postgres_* metrics; pg_stat_database mixed in autovacuum and
+ * other databases, and lagged up to 10 s behind idle connections).
  * Then a GET of a many-append object after compaction against the same bytes put once.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readdirSync, readFileSync } from 'node:fs';
-import pg from 'pg';
 import { largeCases } from './cases/large.js';
 import { smallCases } from './cases/small.js';
 import type { BenchCase } from './cases/types.js';
@@ -37,12 +38,20 @@ class RoundRobinTarget implements Target {
   private readonly clients: RawClient[];
   private turn = 0;
 
-  constructor(readonly servers: ServerProc[], hosts: string[]) {
+  constructor(
+    readonly servers: ServerProc[],
+    private readonly hosts: string[],
+  ) {
     this.clients = servers.map((s, i) => new RawClient(s.port, BENCH_CREDS, 128, hosts[i]));
   }
 
   get server(): ServerProc {
     return this.servers[0]!;
+  }
+
+  /** The nodes' PostgreSQL counters, summed. */
+  pgCounts(): Promise<PgCounts> {
+    return pgCountsOf(this.servers, this.hosts);
   }
 
   private next(): RawClient {
@@ -81,8 +90,25 @@ interface Deployment {
   ossdPids: number[];
   pgPids: () => number[];
   s3Pids: () => number[];
-  /** Committed + rolled-back transactions of PostgreSQL so far (undefined: no PostgreSQL). */
-  pgTransactions?: () => Promise<number>;
+  /** What the nodes asked of PostgreSQL so far, summed (undefined: no PostgreSQL). */
+  pgCounts?: () => Promise<PgCounts>;
+}
+
+interface PgCounts {
+  tx: number;
+  trips: number;
+}
+
+/** The nodes' ossd_postgres_* counters, summed (their /-/metrics, served anonymously in the bench). */
+async function pgCountsOf(servers: ServerProc[], hosts: string[]): Promise<PgCounts> {
+  const sum = { tx: 0, trips: 0 };
+  for (const [i, s] of servers.entries()) {
+    const text = await (await fetch(`http://${hosts[i]}:${s.port}/-/metrics`)).text();
+    const pick = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    sum.tx += pick('ossd_postgres_transactions_total');
+    sum.trips += pick('ossd_postgres_round_trips_total');
+  }
+  return sum;
 }
 
 /** The postmaster and its children (backends, WAL writer, checkpointer…), from /proc. */
@@ -148,6 +174,7 @@ async function startNodes(n: number, pgUrl: string, s3: S3Backend, tag: string):
           OSSD_S3_REGION: s3.region,
           OSSD_NODE_ID: `bench-${tag}-${i + 1}`,
           OSSD_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+          OSSD_METRICS_ANONYMOUS: 'true',
         },
         port,
         ready: /endpoint:\s+http/,
@@ -163,35 +190,34 @@ async function measure(c: BenchCase, d: Deployment, p: ReturnType<typeof params>
   await c.setup?.(d.target, p);
   if (c.small) await c.run(d.target, { p, run: -1, start: () => undefined });
   const samples: Sample[] = [];
-  const split = { ossd: 0, pg: 0, s3: 0, tx: 0, ops: 0 };
+  const split = { ossd: 0, pg: 0, s3: 0, tx: 0, trips: 0, ops: 0 };
   for (let run = 0; run < (c.runs?.(p) ?? p.runs); run++) {
-    let before = { ossd: 0, pg: 0, s3: 0, tx: 0 };
-    // Statistics reach pg_stat_database about once a second: read after a pause, before and after.
-    if (d.pgTransactions) await new Promise((res) => setTimeout(res, 1100));
-    const txBefore = (await d.pgTransactions?.()) ?? 0;
-    const snapshot = async () => ({ ossd: cpuOf(d.ossdPids), pg: cpuOf(d.pgPids()), s3: cpuOf(d.s3Pids()), tx: (await d.pgTransactions?.()) ?? 0 });
+    const snapshot = () => ({ ossd: cpuOf(d.ossdPids), pg: cpuOf(d.pgPids()), s3: cpuOf(d.s3Pids()) });
+    let before = snapshot();
+    const countsBefore = (await d.pgCounts?.()) ?? { tx: 0, trips: 0 };
     let started = false;
     const r = await c.run(d.target, {
       p,
       run,
       start: () => {
         started = true;
-        before = { ossd: cpuOf(d.ossdPids), pg: cpuOf(d.pgPids()), s3: cpuOf(d.s3Pids()), tx: 0 };
+        before = snapshot();
       },
     });
     if (!started) throw new Error(`${c.id}: run never called start()`);
-    await new Promise((res) => setTimeout(res, d.pgTransactions ? 1100 : 0));
-    const after = await snapshot();
+    const after = snapshot();
+    const countsAfter = (await d.pgCounts?.()) ?? { tx: 0, trips: 0 };
     samples.push({ ...r, cpuMs: after.ossd - before.ossd + after.pg - before.pg + after.s3 - before.s3 });
     split.ossd += after.ossd - before.ossd;
     split.pg += after.pg - before.pg;
     split.s3 += after.s3 - before.s3;
-    split.tx += Math.max(0, after.tx - txBefore);
+    split.tx += countsAfter.tx - countsBefore.tx;
+    split.trips += countsAfter.trips - countsBefore.trips;
     split.ops += r.ops;
   }
   const s = summarize(samples);
   const per = (x: number): string => (split.ops > 0 ? (x / split.ops).toFixed(2) : '–');
-  return `| ${c.id} | ${d.label} | ${s.opsPerSec.toFixed(0)} | ${s.mbPerSec.toFixed(1)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${per(split.ossd)} | ${per(split.pg)} | ${per(split.s3)} | ${d.pgTransactions ? per(split.tx) : '–'} |`;
+  return `| ${c.id} | ${d.label} | ${s.opsPerSec.toFixed(0)} | ${s.mbPerSec.toFixed(1)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${per(split.ossd)} | ${per(split.pg)} | ${per(split.s3)} | ${d.pgCounts ? `${per(split.tx)} | ${per(split.trips)}` : '– | –'} |`;
 }
 
 async function main(): Promise<void> {
@@ -203,11 +229,7 @@ async function main(): Promise<void> {
   const pgServer = await startPostgres();
   const s3 = await startS3Backend('ossd-bench');
   log(`PostgreSQL ${pgServer.url}; S3 store: ${s3.kind} ${s3.endpoint}`);
-  const stats = new pg.Client({ connectionString: pgServer.url });
-  await stats.connect();
   const pgRoot = Number(readFileSync(`${pgServer.dir}/data/postmaster.pid`, 'utf8').split('\n')[0]);
-  const pgTransactions = async (): Promise<number> =>
-    Number((await stats.query('SELECT sum(xact_commit + xact_rollback)::bigint AS n FROM pg_stat_database')).rows[0].n);
 
   const embedded = await startOssd(); // with its bucket
   const one = await startNodes(1, pgServer.url, s3, 'one');
@@ -215,11 +237,11 @@ async function main(): Promise<void> {
   const three = await startNodes(3, pgServer.url, s3, 'three');
   const deployments: Deployment[] = [
     { label: 'embedded ×1', target: embedded, ossdPids: [embedded.server.pid], pgPids: () => [], s3Pids: () => [] },
-    { label: 'pg+s3 ×1', target: one, ossdPids: one.servers.map((s) => s.pid), pgPids: () => processTree(pgRoot), s3Pids: () => s3.pids(), pgTransactions },
-    { label: 'pg+s3 ×3', target: three, ossdPids: three.servers.map((s) => s.pid), pgPids: () => processTree(pgRoot), s3Pids: () => s3.pids(), pgTransactions },
+    { label: 'pg+s3 ×1', target: one, ossdPids: one.servers.map((s) => s.pid), pgPids: () => processTree(pgRoot), s3Pids: () => s3.pids(), pgCounts: () => one.pgCounts() },
+    { label: 'pg+s3 ×3', target: three, ossdPids: three.servers.map((s) => s.pid), pgPids: () => processTree(pgRoot), s3Pids: () => s3.pids(), pgCounts: () => three.pgCounts() },
   ];
-  log('\n| case | deployment | ops/s | MB/s | p50 ms | p99 ms | ossd CPU ms/op | PostgreSQL CPU ms/op | S3 store CPU ms/op | PostgreSQL transactions/op |');
-  log('|---|---|---|---|---|---|---|---|---|---|');
+  log('\n| case | deployment | ops/s | MB/s | p50 ms | p99 ms | ossd CPU ms/op | PostgreSQL CPU ms/op | S3 store CPU ms/op | PostgreSQL transactions/op | PostgreSQL round trips/op |');
+  log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const id of values['fragmented-only'] ? [] : CASES) {
     const c = [...smallCases, ...largeCases].find((x) => x.id === id)!;
     for (const d of deployments) log(await measure(c, d, p));
@@ -252,7 +274,6 @@ async function main(): Promise<void> {
   const put = Math.min(await getMs('frag/put'), await getMs('frag/put'), await getMs('frag/put'));
   log(`GET of the ${appends}-append object: ${best} ms; of the same bytes put once: ${put} ms; ratio (put time / appended time) ${(put / best).toFixed(2)}× (goal ≥ 0.8×)`);
 
-  await stats.end();
   for (const d of deployments) await d.target.stop();
   await s3.stop();
   await pgServer.stop();

@@ -36,6 +36,8 @@ export interface OpenedMetadata {
   changes: ObjectChanges;
   /** Leases shared by the nodes (compaction); undefined: this process's own. */
   leases?: CompactionLeases;
+  /** PostgreSQL: the transactions and round trips this node asked for so far (db.ts), for the metrics. */
+  postgresCounts?: () => { transactions: number; roundTrips: number };
 }
 
 export interface OpenMetadataOptions {
@@ -78,7 +80,7 @@ export async function openMetadata(config: MetadataConfigOf, options: OpenMetada
       meta.unsettled.foreign = new PgForeignUnsettled(db, config.nodeId, leases, live.ttlMs);
     }
     const changes = await PgObjectChanges.open(db, { onError: options.onError });
-    return { meta, keys: new PgKeyStore(db, master), changes, leases: new PgCompactionLeases(leases) };
+    return { meta, keys: new PgKeyStore(db, master), changes, leases: new PgCompactionLeases(leases), postgresCounts: () => db.counts };
   } catch (e) {
     await db.close().catch(() => undefined);
     // pg's messages name the host and port, never the password.

@@ -13,6 +13,8 @@ export interface MetricsSources {
   dataDir: string;
   inFlight: () => number;
   bucketUsage: () => BucketUsage[];
+  /** With PostgreSQL metadata: what this node asked of it so far. */
+  postgres?: () => { transactions: number; roundTrips: number };
 }
 
 /** One request, as the observer saw it end. */
@@ -80,6 +82,23 @@ export class Metrics {
     };
     disk('ossd_disk_free_bytes', 'Bytes free for ossd on the file system of the data folder (statfs bavail).', (s) => s.bavail * s.bsize);
     disk('ossd_disk_size_bytes', 'Size of the file system of the data folder.', (s) => s.blocks * s.bsize);
+    const postgres = sources.postgres;
+    if (postgres) {
+      // Counted by the driver; each scrape brings the counter up to the driver's count.
+      const counter = (name: string, help: string, pick: (c: { transactions: number; roundTrips: number }) => number): void => {
+        let counted = 0;
+        new Counter({
+          name, help, registers,
+          collect() {
+            const now = pick(postgres());
+            this.inc(now - counted);
+            counted = now;
+          },
+        });
+      };
+      counter('ossd_postgres_transactions_total', 'Transactions this node ran on PostgreSQL (with PostgreSQL metadata).', (c) => c.transactions);
+      counter('ossd_postgres_round_trips_total', 'Statements this node sent to PostgreSQL, BEGIN and COMMIT included: its round trips.', (c) => c.roundTrips);
+    }
     collectDefaultMetrics({ register: this.registry });
   }
 

@@ -115,7 +115,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   // Root first, then the keys of `ossd keys` and temporary credentials, read from the key
   // store on every request so that changes made meanwhile (CLI, another node) apply at once.
   const keyring = new Keyring(credentials, opened.keys);
-  const metrics = new Metrics({ dataDir: config.dataDir, inFlight: () => inFlight, bucketUsage: () => engine.bucketUsage() });
+  const metrics = new Metrics({ dataDir: config.dataDir, inFlight: () => inFlight, bucketUsage: () => engine.bucketUsage(), postgres: opened.postgresCounts });
   const diskFullWarning = throttled(10_000, (refused: number, ctx: { operation: string; bucket?: string }) =>
     log.warn({ refusedSinceLastLine: refused, operation: ctx.operation, bucket: ctx.bucket, dataDir: config.dataDir }, 'disk full: writes refused with 507 InsufficientStorage until space is freed'));
   const reportRequest = (facts: RequestFacts): void => {

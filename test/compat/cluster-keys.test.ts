@@ -8,6 +8,9 @@
  *   once; disabled, both refuse it at the next request; enabled again, both accept it.
  * - STS credentials issued by node A's admin endpoint work on node B.
  * - A bucket made on A is listed and usable on B (small objects are inline in the metadata).
+ * - Each node counts what it asks of PostgreSQL (ossd_postgres_* metrics): its own requests
+ *   move its counters, not the other node's. (Checked to fail with the round trips counted
+ *   on the pool only: 0 round trips.)
  * Fails when the server keeps keys in the data folder (SqliteKeyStore in open-metadata.ts
  * for postgres: both nodes refuse the CLI's key and A's STS credentials: checked, on a
  * branch with the metadata store merged and the refusal lifted).
@@ -27,6 +30,7 @@ import { rejectsWith } from '../helpers/sdk-fixtures.js';
 const MAIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/ossd.cjs');
 const MASTER_KEY = 'a1'.repeat(32);
 const B = 'cluster-keys';
+const METRICS_TOKEN = 'cluster-keys-metrics-token-0123456789';
 const unknownKey = { code: 'InvalidAccessKeyId', status: 403 };
 
 const skip = postgresSkip();
@@ -35,7 +39,7 @@ let pg: Postgres | undefined;
 const nodes: Ossd[] = [];
 
 function clusterEnv(nodeId: string): Record<string, string> {
-  return { OSSD_METADATA: pg!.url, OSSD_MASTER_KEY: MASTER_KEY, OSSD_NODE_ID: nodeId };
+  return { OSSD_METADATA: pg!.url, OSSD_MASTER_KEY: MASTER_KEY, OSSD_NODE_ID: nodeId, OSSD_METRICS_TOKEN: METRICS_TOKEN };
 }
 
 /** `ossd <args>` against the cluster's metadata (no data folder). */
@@ -93,5 +97,24 @@ describe('keys and buckets across two nodes on PostgreSQL', { timeout: 180_000, 
     assert.equal((await b.get('small.txt')).content.toString(), 'from A');
     await rejectsWith(b.put('nope.txt', Buffer.from('x')), { code: 'AccessDenied', status: 403 });
   });
-});
 
+  it('each node counts the PostgreSQL transactions and round trips its requests cost (ossd_postgres_* metrics)', async () => {
+    const counters = async (n: Ossd): Promise<{ tx: number; trips: number }> => {
+      const r = await raw(n, { method: 'GET', path: '/-/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` }, sign: 'none' });
+      assert.equal(r.status, 200, r.text);
+      const pick = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(r.text)?.[1] ?? NaN);
+      return { tx: pick('ossd_postgres_transactions_total'), trips: pick('ossd_postgres_round_trips_total') };
+    };
+    const [a0, b0] = [await counters(nodes[0]!), await counters(nodes[1]!)];
+    const a = client(nodes[0]!, { mode: 'sld', bucket: B });
+    for (let i = 0; i < 20; i++) await a.put(`counted-${i}`, Buffer.from(`put ${i}`));
+    const [a1, b1] = [await counters(nodes[0]!), await counters(nodes[1]!)];
+    const [tx, trips] = [a1.tx - a0.tx, a1.trips - a0.trips];
+    console.log(`# 20 small puts on A: ${tx} PostgreSQL transactions, ${trips} round trips; B meanwhile ${b1.tx - b0.tx} transactions`);
+    // A small put: at least its commit; at most a few dozen with key and bucket lookups.
+    assert.ok(tx >= 20 && tx <= 20 * 30, `transactions for 20 puts on A: ${tx}`);
+    assert.ok(trips > tx, `round trips (${trips}) outnumber transactions (${tx}): BEGIN, statements, COMMIT`);
+    // B served nothing: only its background work (lease renewals, sweeps) moved its counters.
+    assert.ok(b1.tx - b0.tx < tx / 2, `B's transactions meanwhile: ${b1.tx - b0.tx}`);
+  });
+});

@@ -78,6 +78,8 @@ describe('metrics, readiness and health', { timeout: 300_000 }, () => {
       'ossd_requests_in_flight', 'ossd_append_conflicts_total', 'ossd_bucket_objects', 'ossd_bucket_bytes',
       'ossd_disk_free_bytes', 'process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds',
     ]) assert.ok(found.has(n), `${n} is in the scrape`);
+    // Only a node on PostgreSQL metadata has them (test/compat/cluster-keys.test.ts).
+    for (const n of ['ossd_postgres_transactions_total', 'ossd_postgres_round_trips_total']) assert.ok(!found.has(n), `${n} is not in an embedded node's scrape`);
   });
 
   // Fails when metrics.record() is not called from server.ts, or when it counts no append conflict: checked.

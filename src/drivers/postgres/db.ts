@@ -22,6 +22,14 @@ export class PgDatabase {
   /** Statements run with every BEGIN, the last of which must return one row (node-liveness.ts: this process still holds its node lease). */
   private fence: { sql: string; refusal: string } | undefined;
   private readonly closing: Array<() => Promise<void>> = [];
+  /**
+   * What this node asked of PostgreSQL (the ossd_postgres_* metrics, and the cluster
+   * bench's "where the time goes"): transactions (tx() attempts and single statements)
+   * and round trips (statements sent, BEGIN and COMMIT included). Counted here, not read
+   * from pg_stat_database, which mixes in other databases and autovacuum and lags up to
+   * 10 s behind idle connections.
+   */
+  readonly counts = { transactions: 0, roundTrips: 0 };
 
   constructor(
     readonly url: string,
@@ -31,9 +39,11 @@ export class PgDatabase {
     this.pool = new pg.Pool({ connectionString: url, max });
     // An idle client's error (the server restarted) must not crash the process: the pool drops it.
     this.pool.on('error', () => undefined);
+    this.pool.on('connect', (c) => this.countQueries(c));
   }
 
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    this.counts.transactions++;
     return this.pool.query<R>(text, values);
   }
 
@@ -47,6 +57,7 @@ export class PgDatabase {
   async tx<T>(fn: (c: PgClient) => Promise<T>, modes?: string): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const c = await this.pool.connect();
+      this.counts.transactions++;
       // The pool listens for errors of idle clients only: a connection lost during the
       // transaction (server restart, pg_terminate_backend) would otherwise be an uncaught
       // exception. The failing query reports it; such a client is destroyed, not reused.
@@ -69,6 +80,16 @@ export class PgDatabase {
         c.release(broken);
       }
     }
+  }
+
+  /** Counts every query of a new pooled connection as a round trip (pool.query and transactions alike go through one). */
+  private countQueries(c: pg.PoolClient): void {
+    const counts = this.counts;
+    const query = c.query;
+    c.query = function (this: pg.PoolClient, ...args: unknown[]) {
+      counts.roundTrips++;
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof c.query;
   }
 
   /**
