@@ -37,11 +37,13 @@ const UPLOAD_QUEUE = 2;
 const BLOB_ID = /^[0-9a-f]{32}$/;
 
 /**
- * DeleteObjects in flight at once, per store. A compaction dereferences hundreds of
- * segments at one instant, and their removals come due together one grace period later
- * (deferred-removals.ts). Unbounded, they filled the client's 50 sockets and queued
- * ahead of the appends' PUTs (1,513 requests were seen waiting during a 100,000-append
- * bench), until appends failed. Removals are never urgent: they wait here instead.
+ * DeleteObjects in flight at once, per store. Compaction dereferences every segment an
+ * append made (and the merged blobs in turn), and each removal comes due one grace period
+ * later (deferred-removals.ts): as many removals as appends, in the background. Sent
+ * unbounded, they piled up in the client's 50 sockets whenever the S3 store slowed, and
+ * the appends' segment PUTs queued behind them (1,513 requests were seen waiting during
+ * a 100,000-append bench) until appends failed. Removals are never urgent: they wait here
+ * instead, and the foreground keeps the other sockets.
  */
 const REMOVALS_AT_ONCE = 4;
 
