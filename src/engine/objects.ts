@@ -298,25 +298,27 @@ export class ObjectService {
     }
   }
 
-  setAcl(bucket: string, key: string, acl: ObjectAcl, versionId?: string): Promise<void> {
+  /** Resolves with the changed record (its version id answers the request on a versioned bucket). */
+  setAcl(bucket: string, key: string, acl: ObjectAcl, versionId?: string): Promise<ObjectRecord> {
     return this.changeInPlace(bucket, key, versionId, (rec) => ({ ...rec, acl }));
   }
 
   /** Put/DeleteObjectTagging (objects.md §10): only the tags change, never type, length, ETag or CRC (append.md §8). */
-  setTags(bucket: string, key: string, tags: Array<[string, string]>, versionId?: string): Promise<void> {
+  setTags(bucket: string, key: string, tags: Array<[string, string]>, versionId?: string): Promise<ObjectRecord> {
     return this.changeInPlace(bucket, key, versionId, (rec) => ({ ...rec, tags }));
   }
 
   /** Changes attributes of the current version (or the named one) in place: no new version, same bytes. */
-  private async changeInPlace(bucket: string, key: string, versionId: string | undefined, change: (rec: ObjectRecord) => ObjectRecord): Promise<void> {
+  private async changeInPlace(bucket: string, key: string, versionId: string | undefined, change: (rec: ObjectRecord) => ObjectRecord): Promise<ObjectRecord> {
     if (versionId !== undefined) {
       await this.buckets.require(bucket);
       return updateVersion(this.meta, bucket, key, versionId, change);
     }
     for (;;) {
       const current = await this.latest(bucket, key);
-      const cas = await this.meta.compareAndSwap(bucket, key, current.revision, { ...change(current), revision: this.meta.newRevision() });
-      if (cas.ok) return;
+      const changed = { ...change(current), revision: this.meta.newRevision() };
+      const cas = await this.meta.compareAndSwap(bucket, key, current.revision, changed);
+      if (cas.ok) return changed;
     }
   }
 

@@ -176,14 +176,15 @@ export async function updateVersion(
   key: string,
   versionId: string,
   change: (rec: ObjectRecord) => ObjectRecord,
-): Promise<void> {
+): Promise<ObjectRecord> {
   for (;;) {
     const { record } = await requireVersion(meta, bucket, key, versionId);
     const current = await meta.getObject(bucket, key);
-    const cas =
-      current && versionIdOf(current) === versionId
-        ? await meta.compareAndSwap(bucket, key, current.revision, { ...change(current), revision: meta.newRevision() })
-        : await meta.compareAndSwap(bucket, key, current?.revision ?? null, KEEP_CURRENT, undefined, { update: [{ ...change(record), revision: meta.newRevision() }] });
-    if (cas.ok) return;
+    const isCurrent = current !== undefined && versionIdOf(current) === versionId;
+    const changed = { ...change(isCurrent ? current : record), revision: meta.newRevision() };
+    const cas = isCurrent
+      ? await meta.compareAndSwap(bucket, key, current.revision, changed)
+      : await meta.compareAndSwap(bucket, key, current?.revision ?? null, KEEP_CURRENT, undefined, { update: [changed] });
+    if (cas.ok) return changed;
   }
 }

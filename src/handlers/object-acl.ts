@@ -10,9 +10,9 @@ import { versionHeaders, versionIdParam } from '../protocol/versioning.js';
 export async function putObjectAcl(ctx: RequestContext): Promise<void> {
   const acl = parseObjectAcl(header(ctx, 'x-oss-object-acl'));
   if (acl === undefined) throw new OssError('InvalidArgument', 'x-oss-object-acl is required.', { ArgumentName: 'x-oss-object-acl' });
-  const versionId = versionIdParam(ctx);
-  await ctx.engine.objects.setAcl(bucketOf(ctx), keyOf(ctx), acl, versionId);
-  send(ctx, 200, versionId !== undefined ? { 'x-oss-version-id': versionId } : {});
+  const changed = await ctx.engine.objects.setAcl(bucketOf(ctx), keyOf(ctx), acl, versionIdParam(ctx));
+  // On a versioned bucket, the version whose ACL changed (the current one unless named), as the v2 SDKs read it.
+  send(ctx, 200, await versionHeaders(ctx, changed));
 }
 
 export async function getObjectAcl(ctx: RequestContext): Promise<void> {

@@ -10,11 +10,11 @@ export async function putObjectTagging(ctx: RequestContext): Promise<void> {
   const key = keyOf(ctx);
   const versionId = versionIdParam(ctx);
   // A missing object is NoSuchKey before the body is read (and whatever the body holds).
-  const rec = await ctx.engine.objects.head(bucket, key, versionId);
+  await ctx.engine.objects.head(bucket, key, versionId);
   const raw = await readSmallBody(ctx, MAX_TAGGING_BODY, () => new OssError('MalformedXML', 'The request body is too large.'));
   // Replaces the whole tag set; type, length, ETag and CRC stay (append.md §8).
-  await ctx.engine.objects.setTags(bucket, key, parseTaggingXml(raw), versionId);
-  send(ctx, 200, await versionHeaders(ctx, rec));
+  const changed = await ctx.engine.objects.setTags(bucket, key, parseTaggingXml(raw), versionId);
+  send(ctx, 200, await versionHeaders(ctx, changed));
 }
 
 export async function getObjectTagging(ctx: RequestContext): Promise<void> {
@@ -24,7 +24,6 @@ export async function getObjectTagging(ctx: RequestContext): Promise<void> {
 
 /** 204: ali-oss deleteObjectTagging accepts nothing else. */
 export async function deleteObjectTagging(ctx: RequestContext): Promise<void> {
-  const versionId = versionIdParam(ctx);
-  await ctx.engine.objects.setTags(bucketOf(ctx), keyOf(ctx), [], versionId);
-  send(ctx, 204, versionId !== undefined ? { 'x-oss-version-id': versionId } : {});
+  const changed = await ctx.engine.objects.setTags(bucketOf(ctx), keyOf(ctx), [], versionIdParam(ctx));
+  send(ctx, 204, await versionHeaders(ctx, changed));
 }

@@ -377,14 +377,16 @@ for (const m of SDK_MODES) {
       const a1 = realId(await c.put(name, Buffer.from('v1')), 'put v1');
       const a2 = realId(await c.put(name, Buffer.from('v2')), 'put v2');
 
-      await c.putACL(name, 'public-read', { versionId: a1 });
+      // Each change answers with the version it changed (x-oss-version-id, read by the v2 SDKs'
+      // PutObjectAclResult), the current one when none is named.
+      assert.equal(vid(await c.putACL(name, 'public-read', { versionId: a1 })), a1);
       const acl1 = await c.getACL(name, { versionId: a1 });
       assert.equal(acl1.acl, 'public-read');
       assert.equal(vid(acl1), a1);
       const aclCur = await c.getACL(name);
       assert.equal(aclCur.acl, 'default', 'the current version keeps its ACL');
       assert.equal(vid(aclCur), a2);
-      await c.putACL(name, 'private');
+      assert.equal(vid(await c.putACL(name, 'private')), a2);
       assert.equal((await c.getACL(name, { versionId: a1 })).acl, 'public-read');
       assert.equal((await c.getACL(name)).acl, 'private');
 
@@ -396,11 +398,12 @@ for (const m of SDK_MODES) {
       const tCur = await c.getObjectTagging(name);
       assert.deepEqual(tCur.tag, {}, 'the current version keeps its tags');
       assert.equal(vid(tCur), a2);
-      await c.putObjectTagging(name, { ver: 'two' });
+      assert.equal(vid(await c.putObjectTagging(name, { ver: 'two' })), a2);
       assert.deepEqual((await c.getObjectTagging(name, { versionId: a1 })).tag, { ver: 'one' });
       assert.equal(hdr((await c.head(name, { versionId: a1 })).res, 'x-oss-tagging-count'), '1');
       const del = await c.deleteObjectTagging(name, { versionId: a1 });
       assert.equal(del.status, 204);
+      assert.equal(vid(del), a1);
       assert.deepEqual((await c.getObjectTagging(name, { versionId: a1 })).tag, {});
       assert.deepEqual((await c.getObjectTagging(name)).tag, { ver: 'two' });
       assert.equal(await text(c, name, { versionId: a1 }), 'v1', 'ACL and tags leave the bytes alone');
