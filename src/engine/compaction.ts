@@ -9,12 +9,17 @@
  * makes the merged blob useless, and it is removed. The merged-away blobs are removed
  * after the grace period (deferred-removals.ts), so readers holding the old list are safe.
  *
- * Which run (mergeRun): the segments are sorted into tiers by size (×FAN_IN per tier),
- * and the rightmost run of at least FAN_IN segments of one tier is merged; appends at the
- * end then behave as a counter in base FAN_IN: each byte is rewritten about log4(appends)
- * times, and an object keeps at most about 3 segments per tier. The first segment is
- * never merged: it names the object (model.ts appendableIdentity: follow reads and
- * Idempotency-Key records tell a new object at the key by it).
+ * Which run (mergeRun), newest first as in RocksDB's universal compaction: from the last
+ * segment leftwards, take each older segment no larger than the run's total so far, and
+ * merge once the run holds FAN_IN segments. Sizes then stay roughly geometric, each byte is
+ * rewritten only a few times (about 7 for 100,000 appends of any sizes, measured by the
+ * unit test), and a merged blob never sits left of a larger one. When an object has more
+ * than `above` segments anyway, the last FAN_IN are merged with every older one they
+ * outgrow. (The rule before this one merged runs of one size tier and, past `above`, any
+ * four neighbours: a large segment then absorbed a few small ones again and again, and a
+ * 48,000-append bench object cost 24.7 GB of S3 writes for 48 MB: ~500 rewrites a byte.)
+ * The first segment is never merged: it names the object (model.ts appendableIdentity:
+ * follow reads and Idempotency-Key records tell a new object at the key by it).
  *
  * One node at a time per object: the work runs under a lease (CompactionLeases), local
  * here; a cluster plugs in leases kept by its metadata store.
@@ -25,10 +30,8 @@ import type { ObjectRecord, Segment } from './model.js';
 import { segmentedStream } from './segmented-object.js';
 import type { UnsettledBlobs } from './unsettled.js';
 
-/** Segments one merge takes at least (and the size ratio between tiers). */
+/** Segments one merge takes (at least). */
 const FAN_IN = 4;
-/** Size of tier 0: segments up to this size are all alike. */
-const TIER_UNIT = 4 * 1024;
 /** Compact an object once it has more segments than this (default). */
 export const DEFAULT_COMPACT_ABOVE = 16;
 
@@ -49,36 +52,26 @@ export class LocalLeases implements CompactionLeases {
   }
 }
 
-function tierOf(size: number): number {
-  let tier = 0;
-  for (let limit = TIER_UNIT; size > limit; limit *= FAN_IN) tier++;
-  return tier;
-}
-
 /**
- * Segments [start, end) to merge, when `segments` (the first one excluded) hold a run of
- * FAN_IN or more of one tier; else, with more than `above` segments, the last FAN_IN.
+ * Segments [start, end) to merge: the newest segments with every older one no larger than
+ * their total so far, once they are FAN_IN or more; else, with more than `above` segments,
+ * the last FAN_IN and every older one they outgrow. Never the first segment, and never a
+ * single segment (merging one leaves as many as before).
  */
 export function mergeRun(segments: readonly Pick<Segment, 'size'>[], above: number): { start: number; end: number } | undefined {
-  const tiers = segments.map((s) => tierOf(s.size));
-  for (let end = segments.length; end > 1; ) {
-    let start = end - 1;
-    while (start > 1 && tiers[start - 1] === tiers[end - 1]) start--;
-    if (end - start >= FAN_IN) return { start, end };
-    end = start;
-  }
-  // Sizes in no order (large and small appends mixed): the smallest neighbours go first.
-  // At least two of them: merging one segment (or none) leaves as many as before, and
-  // with `above` at 0 or 1 compaction would rewrite the same segment for ever.
-  if (segments.length > above && segments.length >= 3) {
-    let best = 1;
-    for (let i = 1; i + FAN_IN <= segments.length; i++) {
-      const sum = (at: number): number => segments.slice(at, at + FAN_IN).reduce((n, s) => n + s.size, 0);
-      if (sum(i) < sum(best)) best = i;
-    }
-    return { start: best, end: Math.min(segments.length, best + FAN_IN) };
-  }
-  return undefined;
+  const end = segments.length;
+  if (end < 3) return undefined;
+  let start = end - 1;
+  let total = segments[start]!.size;
+  const takeOutgrown = (): void => {
+    while (start > 1 && segments[start - 1]!.size <= total) total += segments[--start]!.size;
+  };
+  takeOutgrown();
+  if (end - start >= FAN_IN) return { start, end };
+  if (end <= above) return undefined;
+  while (start > 1 && end - start < FAN_IN) total += segments[--start]!.size;
+  takeOutgrown();
+  return { start, end };
 }
 
 /** Whether `rec` still starts with exactly these segments. */
