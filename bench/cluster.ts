@@ -24,6 +24,7 @@ import { freePort, runBenchMain, spawnServer, type ServerProc, tempDir } from '.
 import { type Sample, summarize } from './stats.js';
 import { BENCH_CREDS, startOssd } from './targets/raw.js';
 import { type AppendOutcome, BUCKET, type Target } from './targets/types.js';
+import { parseScrape, value } from '../test/helpers/metrics-scrape.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { startS3Backend, type S3Backend } from '../test/helpers/s3-backend.js';
 
@@ -103,10 +104,9 @@ interface PgCounts {
 async function pgCountsOf(servers: ServerProc[], hosts: string[]): Promise<PgCounts> {
   const sum = { tx: 0, trips: 0 };
   for (const [i, s] of servers.entries()) {
-    const text = await (await fetch(`http://${hosts[i]}:${s.port}/-/metrics`)).text();
-    const pick = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
-    sum.tx += pick('ossd_postgres_transactions_total');
-    sum.trips += pick('ossd_postgres_round_trips_total');
+    const samples = parseScrape(await (await fetch(`http://${hosts[i]}:${s.port}/-/metrics`)).text());
+    sum.tx += value(samples, 'ossd_postgres_transactions_total');
+    sum.trips += value(samples, 'ossd_postgres_round_trips_total');
   }
   return sum;
 }

@@ -25,7 +25,7 @@ import { PgObjectChanges } from './postgres/object-changes.js';
 import { PgRevisions } from './postgres/revisions.js';
 import { PgUnsettledStore } from './postgres/unsettled-store.js';
 import { SqliteMetadataStore } from './sqlite/metadata-store.js';
-import type { MetadataStore } from './types.js';
+import type { MetadataQueryCounts, MetadataStore } from './types.js';
 
 /** The metadata store named by the configuration cannot be opened (unreachable, refused, no key): one line, no password. */
 export class MetadataUnavailable extends Error {}
@@ -37,7 +37,7 @@ export interface OpenedMetadata {
   /** Leases shared by the nodes (compaction); undefined: this process's own. */
   leases?: CompactionLeases;
   /** PostgreSQL: the transactions and round trips this node asked for so far (db.ts), for the metrics. */
-  postgresCounts?: () => { transactions: number; roundTrips: number };
+  postgresCounts?: () => MetadataQueryCounts;
 }
 
 export interface OpenMetadataOptions {

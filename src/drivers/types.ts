@@ -294,6 +294,14 @@ export interface MetadataStore {
   close(): Promise<void>;
 }
 
+/** What a node asked of a networked metadata store so far (PostgreSQL: drivers/postgres/db.ts), for the metrics. */
+export interface MetadataQueryCounts {
+  /** Transactions: multi-statement ones (each attempt) and single statements. */
+  transactions: number;
+  /** Statements sent, BEGIN and COMMIT included: network round trips. */
+  roundTrips: number;
+}
+
 export interface BucketUsage {
   bucket: string;
   objects: number;

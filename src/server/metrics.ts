@@ -7,14 +7,14 @@
  */
 import { statfsSync, type StatsFs } from 'node:fs';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BucketUsage } from '../drivers/types.js';
+import type { BucketUsage, MetadataQueryCounts } from '../drivers/types.js';
 
 export interface MetricsSources {
   dataDir: string;
   inFlight: () => number;
   bucketUsage: () => BucketUsage[];
   /** With PostgreSQL metadata: what this node asked of it so far. */
-  postgres?: () => { transactions: number; roundTrips: number };
+  postgres?: () => MetadataQueryCounts;
 }
 
 /** One request, as the observer saw it end. */
@@ -85,7 +85,7 @@ export class Metrics {
     const postgres = sources.postgres;
     if (postgres) {
       // Counted by the driver; each scrape brings the counter up to the driver's count.
-      const counter = (name: string, help: string, pick: (c: { transactions: number; roundTrips: number }) => number): void => {
+      const counter = (name: string, help: string, pick: (c: MetadataQueryCounts) => number): void => {
         let counted = 0;
         new Counter({
           name, help, registers,

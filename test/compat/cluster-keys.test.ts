@@ -23,6 +23,7 @@ import { after, before, describe, it } from 'node:test';
 import { client } from '../helpers/clients.js';
 import { type Creds, KEY_MODES, keyClient, stsCreds, type StsJson } from '../helpers/keys.js';
 import { startOssd, type Ossd } from '../helpers/ossd-process.js';
+import { parseScrape, value } from '../helpers/metrics-scrape.js';
 import { raw } from '../helpers/raw-http.js';
 import { type Postgres, postgresSkip, startPostgres } from '../helpers/postgres.js';
 import { rejectsWith } from '../helpers/sdk-fixtures.js';
@@ -102,8 +103,8 @@ describe('keys and buckets across two nodes on PostgreSQL', { timeout: 180_000, 
     const counters = async (n: Ossd): Promise<{ tx: number; trips: number }> => {
       const r = await raw(n, { method: 'GET', path: '/-/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` }, sign: 'none' });
       assert.equal(r.status, 200, r.text);
-      const pick = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(r.text)?.[1] ?? NaN);
-      return { tx: pick('ossd_postgres_transactions_total'), trips: pick('ossd_postgres_round_trips_total') };
+      const samples = parseScrape(r.text);
+      return { tx: value(samples, 'ossd_postgres_transactions_total'), trips: value(samples, 'ossd_postgres_round_trips_total') };
     };
     const [a0, b0] = [await counters(nodes[0]!), await counters(nodes[1]!)];
     const a = client(nodes[0]!, { mode: 'sld', bucket: B });

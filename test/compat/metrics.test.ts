@@ -8,35 +8,13 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { client } from '../helpers/clients.js';
+import { parseScrape, value } from '../helpers/metrics-scrape.js';
 import { createKey } from '../helpers/keys.js';
 import { type Ossd, startOssd } from '../helpers/ossd-process.js';
 import { assertErr, presignV1, raw, type RawResponse, signV1 } from '../helpers/raw-http.js';
 import { presignV4, rawV4 } from '../helpers/raw-v4.js';
 
 const TOKEN = 'metrics-token-for-the-tests-0123456789';
-
-/** Samples of a Prometheus text scrape: `name{labels}` → value (labels as printed). */
-function parseScrape(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const cut = line.lastIndexOf(' ');
-    samples.set(line.slice(0, cut), Number(line.slice(cut + 1)));
-  }
-  return samples;
-}
-
-/** The value of the one sample whose name is `name` and whose labels include each of `labels` (0 when none). */
-function value(samples: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let found = 0;
-  for (const [k, v] of samples) {
-    const brace = k.indexOf('{');
-    const n = brace < 0 ? k : k.slice(0, brace);
-    if (n === name && wanted.every((w) => k.includes(w))) found += v;
-  }
-  return found;
-}
 
 function names(samples: Map<string, number>): Set<string> {
   return new Set([...samples.keys()].map((k) => k.replace(/\{.*$/, '')));

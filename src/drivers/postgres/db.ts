@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import { OssError } from '../../engine/errors.js';
+import type { MetadataQueryCounts } from '../types.js';
 import { LEDGER_SQL, LOCK_SQL, migrations } from './migrations.js';
 
 // bigint (int8) columns come back as JavaScript numbers: sizes, times and revisions all
@@ -29,7 +30,7 @@ export class PgDatabase {
    * from pg_stat_database, which mixes in other databases and autovacuum and lags up to
    * 10 s behind idle connections.
    */
-  readonly counts = { transactions: 0, roundTrips: 0 };
+  readonly counts: MetadataQueryCounts = { transactions: 0, roundTrips: 0 };
 
   constructor(
     readonly url: string,
