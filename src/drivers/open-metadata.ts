@@ -3,32 +3,22 @@
  * access key store and the follow-read wake-ups (ObjectChanges), which must all live in
  * the same place: with `--metadata sqlite` (the default) the data folder's meta.db and
  * this process; with `--metadata postgres://…` one PostgreSQL database shared by every
- * node, migrated at start under the advisory lock (nodes may start together).
+ * node (postgres/open.ts).
  *
- * The engine and the server never learn which one they got.
+ * The engine and the server never learn which one they got. The PostgreSQL side is
+ * imported only when configured: `pg` and the driver's modules would otherwise sit in
+ * every embedded server's heap, and a larger heap makes each scavenge of the append path
+ * slower (BENCH.md, "The embedded default before and after the scale-out work").
  */
 import type { Config } from '../config.js';
-import { masterKeyRefusal, redactUrl } from '../config-cluster.js';
 import type { CompactionLeases } from '../engine/compaction.js';
 import { LocalObjectChanges, type ObjectChanges } from '../engine/object-changes.js';
 import { type KeyStore, SqliteKeyStore } from '../keys/key-store.js';
-import { sharedMasterKey } from '../keys/master-key.js';
-import { PgDatabase } from './postgres/db.js';
-import { PgKeyStore } from './postgres/key-store.js';
-import { PgForeignUnsettled } from './postgres/dead-nodes.js';
-import { PgCompactionLeases, PgLeases } from './postgres/leases.js';
-import { PgMetadataStore } from './postgres/metadata-store.js';
-import { casInTransaction, LostSwap } from './postgres/object-cas.js';
-import { type PgCas, PgMultipartStore } from './postgres/multipart-store.js';
-import { PgNodeLiveness } from './postgres/node-liveness.js';
-import { PgObjectChanges } from './postgres/object-changes.js';
-import { PgRevisions } from './postgres/revisions.js';
-import { PgUnsettledStore } from './postgres/unsettled-store.js';
+import { MetadataUnavailable } from './metadata-unavailable.js';
 import { SqliteMetadataStore } from './sqlite/metadata-store.js';
 import type { MetadataQueryCounts, MetadataStore } from './types.js';
 
-/** The metadata store named by the configuration cannot be opened (unreachable, refused, no key): one line, no password. */
-export class MetadataUnavailable extends Error {}
+export { MetadataUnavailable };
 
 export interface OpenedMetadata {
   meta: MetadataStore;
@@ -53,7 +43,7 @@ export interface OpenMetadataOptions {
   liveness?: { leaseMs: number; onLost: (holder: string | undefined) => void };
 }
 
-type MetadataConfigOf = Pick<Config, 'metadata' | 'dataDir' | 'nodeId' | 'masterKey' | 'masterKeyFile'>;
+export type MetadataConfigOf = Pick<Config, 'metadata' | 'dataDir' | 'nodeId' | 'masterKey' | 'masterKeyFile'>;
 
 export async function openMetadata(config: MetadataConfigOf, options: OpenMetadataOptions = {}): Promise<OpenedMetadata> {
   if (config.metadata.kind === 'sqlite') {
@@ -63,62 +53,6 @@ export async function openMetadata(config: MetadataConfigOf, options: OpenMetada
       changes: new LocalObjectChanges(),
     };
   }
-  // Checked before connecting: a node that made its own master key would seal secrets no other node can open.
-  let master: Buffer | undefined;
-  try {
-    master = sharedMasterKey(config.masterKey, config.masterKeyFile);
-  } catch (e) {
-    throw new MetadataUnavailable(`master key: ${(e as Error).message}`);
-  }
-  if (!master) throw new MetadataUnavailable(masterKeyRefusal(config.metadata, undefined, undefined)!);
-  const db = new PgDatabase(config.metadata.url);
-  try {
-    const meta = await openPgMetadataStore(db, config.nodeId);
-    const leases = new PgLeases(db, config.nodeId);
-    if (options.liveness && meta.unsettled instanceof PgUnsettledStore) {
-      const live = await PgNodeLiveness.start(db, config.nodeId, { ttlMs: options.liveness.leaseMs, onLost: options.liveness.onLost, onError: options.onError });
-      meta.unsettled.foreign = new PgForeignUnsettled(db, config.nodeId, leases, live.ttlMs);
-    }
-    const changes = await PgObjectChanges.open(db, { onError: options.onError });
-    return { meta, keys: new PgKeyStore(db, master), changes, leases: new PgCompactionLeases(leases), postgresCounts: () => db.counts };
-  } catch (e) {
-    await db.close().catch(() => undefined);
-    // pg's messages name the host and port, never the password.
-    const code = (e as { code?: string }).code;
-    if (code !== undefined && !(e instanceof MetadataUnavailable)) {
-      throw new MetadataUnavailable(`metadata: PostgreSQL at ${redactUrl(config.metadata.url)}: ${(e as Error).message} (${code})`);
-    }
-    throw e;
-  }
-}
-
-/**
- * The PostgreSQL metadata store with its parts, on a migrated schema: multipart uploads
- * (whose Complete runs the object compare-and-set on its own transaction), the unsettled
- * registry of this node, and revisions drawn in blocks (the first one before the store
- * serves anything).
- */
-export async function openPgMetadataStore(db: PgDatabase, nodeId: string, options: { closeDatabase?: boolean } = {}): Promise<PgMetadataStore> {
-  // Before the first revision block is drawn (the sequence is made by the migrations).
-  await db.migrate();
-  const completeCas: PgCas = async (c, bucket, key, expected, next, history) => {
-    try {
-      const done = await casInTransaction(c, nodeId, bucket, key, expected, next, history);
-      return { ok: true, previous: done.previous, removed: done.removed };
-    } catch (e) {
-      if (e instanceof LostSwap) return { ok: false, current: undefined };
-      throw e;
-    }
-  };
-  const revisions = await PgRevisions.open(db);
-  return PgMetadataStore.open(
-    db,
-    nodeId,
-    {
-      multipart: new PgMultipartStore(db, nodeId, completeCas),
-      unsettled: new PgUnsettledStore(db, nodeId),
-      revisions,
-    },
-    options,
-  );
+  const { openPgMetadata } = await import('./postgres/open.js');
+  return openPgMetadata(config, options);
 }

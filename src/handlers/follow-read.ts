@@ -117,7 +117,7 @@ class FollowResponse implements FollowSink {
       res.end();
       ctx.req.socket?.setTimeout(ctx.config.idleTimeoutMs ?? 120_000);
     }
-    ctx.handlerDone?.();
+    ctx.handlerDone?.(ctx);
   }
 
   failed(error: unknown): void {
@@ -126,7 +126,7 @@ class FollowResponse implements FollowSink {
     this.ctx.errorCode = 'InternalError';
     this.ctx.logFields = { ...this.ctx.logFields, follow: 'failed', followers: this.ctx.engine.changes.listeners, error: String(error) };
     this.ctx.res.destroy();
-    this.ctx.handlerDone?.();
+    this.ctx.handlerDone?.(this.ctx);
   }
 }
 

@@ -35,7 +35,7 @@ export interface RequestContext {
   /** Extra fields for the request's log line (a follow read: why it ended, followers left). */
   logFields?: Record<string, unknown>;
   /** Tells the pipeline's observer that the handler is done (the request's log line and metrics wait for it and for the response's close). */
-  handlerDone?: () => void;
+  handlerDone?: (ctx: RequestContext) => void;
   /**
    * Set by a handler whose work goes on after it returned (a follow read, which must not
    * keep the pipeline's frames for hours): the pipeline then leaves the call of handlerDone to it.

@@ -7,14 +7,15 @@
  * keep-alive client does not hold the process open nor send a request into a closing
  * server.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { CountedResponse } from './counted-messages.js';
 
 export class GracefulStop {
   private stopping = false;
   private readonly busy = new Map<Socket, number>();
   private inFlight = 0;
-  private readonly responses = new Set<ServerResponse>();
+  private readonly responses = new Set<CountedResponse>();
   private onIdle: (() => void) | undefined;
 
   constructor(private readonly server: Server) {}
@@ -27,26 +28,31 @@ export class GracefulStop {
     return this.stopping;
   }
 
-  /** Call for every request as it starts. */
-  track(req: IncomingMessage, res: ServerResponse): void {
+  /** Call for every request as it starts; then closed() when its response closes. */
+  track(req: IncomingMessage, res: CountedResponse): void {
     const socket = req.socket;
+    res.trackedSocket = socket;
     this.inFlight++;
     this.responses.add(res);
     this.busy.set(socket, (this.busy.get(socket) ?? 0) + 1);
     if (this.stopping) res.shouldKeepAlive = false;
-    // on(), not once(): 'close' comes once, and once() adds a wrapper and its state per response.
-    res.on('close', () => {
-      this.inFlight--;
-      this.responses.delete(res);
-      const left = (this.busy.get(socket) ?? 1) - 1;
-      if (left > 0) this.busy.set(socket, left);
-      else {
-        this.busy.delete(socket);
-        // Flushes what is queued, then FIN: the answer just written still arrives.
-        if (this.stopping && !socket.destroyed) socket.end();
-      }
-      if (this.inFlight === 0) this.onIdle?.();
-    });
+  }
+
+  /** A tracked response closed (the server's one 'close' listener: no closure per request). */
+  closed(res: CountedResponse): void {
+    const socket = res.trackedSocket;
+    if (socket === undefined) return;
+    res.trackedSocket = undefined;
+    this.inFlight--;
+    this.responses.delete(res);
+    const left = (this.busy.get(socket) ?? 1) - 1;
+    if (left > 0) this.busy.set(socket, left);
+    else {
+      this.busy.delete(socket);
+      // Flushes what is queued, then FIN: the answer just written still arrives.
+      if (this.stopping && !socket.destroyed) socket.end();
+    }
+    if (this.inFlight === 0) this.onIdle?.();
   }
 
   /**

@@ -33,7 +33,7 @@ export interface PipelineDeps {
   keys: KeyResolver;
   log: Logger;
   /** Sees every request from its start (request-observer.ts: log line and metrics). */
-  observe?: (ctx: RequestContext) => () => void;
+  observe?: (ctx: RequestContext) => void;
   /** A write refused for a full disk (the server logs it, throttled). */
   onDiskFull?: (ctx: RequestContext) => void;
   /** `/-/health`, `/-/ready`, `/-/metrics` (probes.ts). */
@@ -83,7 +83,7 @@ export async function handleRequest(
     operation: 'Unknown',
     awaitingContinue,
   };
-  ctx.handlerDone = deps.observe?.(ctx);
+  deps.observe?.(ctx);
   // A GET or HEAD that declares a body is answered, then its connection closed instead of
   // reused: a body on a method without body semantics is where front ends and back ends
   // disagree on framing (request smuggling), so nothing more is read from that connection.
@@ -153,7 +153,7 @@ export async function handleRequest(
   } catch (e) {
     respondWithError(deps, ctx, e);
   } finally {
-    if (!ctx.detached) ctx.handlerDone?.();
+    if (!ctx.detached) ctx.handlerDone?.(ctx);
   }
 }
 

@@ -1,5 +1,5 @@
 /** Starting ossd: data folder, drivers, recovery, then the node:http listener. */
-import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { promises as fsp } from 'node:fs';
 import type { Config } from '../config.js';
@@ -19,7 +19,8 @@ import { IdlePoll } from './idle-poll.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { probeHandler, type ReadinessState } from './probes.js';
-import { observeRequest, type RequestFacts } from './request-observer.js';
+import { RequestObserver, type RequestFacts } from './request-observer.js';
+import { CountedRequest, CountedResponse } from './counted-messages.js';
 import { GracefulStop } from './graceful.js';
 import { throttled } from './throttle.js';
 import { isClosing } from './closing-sockets.js';
@@ -122,19 +123,22 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     metrics.record({ operation: facts.operation, status: statusLabel(facts), errorCode: facts.errorCode, durationS: facts.durationMs / 1000, bytesIn: facts.bytesIn, bytesOut: facts.bytesOut });
     if (config.logRequests) log.info(facts, 'request');
   };
+  const observer = new RequestObserver(reportRequest);
   const deps: PipelineDeps = {
     config: effective, engine, keys: keyring.verify, log,
     principalOf: (id) => keyring.principal(id), admin: adminHandler(keyring, { engine, dataDir: config.dataDir }),
     probes: probeHandler(config, keyring, metrics, readiness),
     onDiskFull: (ctx) => diskFullWarning({ operation: ctx.operation, bucket: ctx.target.bucket }),
-    // One reporting function for all requests, not a closure per request (a follow read keeps its own for hours).
-    observe: (ctx) => observeRequest(ctx, reportRequest),
+    observe: (ctx) => observer.start(ctx),
   };
   const headersTimeout = config.headersTimeoutMs ?? 60_000;
   // --tls-cert/--tls-key: the same server over TLS (node:https), same handlers.
   const tls = await readTls(config);
   const listen = (o: ServerOptions): Server => (tls ? (createHttpsServer({ ...o, ...tls }) as unknown as Server) : createServer(o));
   const server = listen({
+    // Requests and responses that count their body bytes and carry the observer's state (counted-messages.ts).
+    IncomingMessage: CountedRequest,
+    ServerResponse: CountedResponse as unknown as typeof ServerResponse,
     keepAliveTimeout: 65_000,
     requestTimeout: 0,
     headersTimeout,
@@ -150,10 +154,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   server.maxConnections = config.maxConnections ?? 10_000;
   const idlePoll = new IdlePoll(config.idlePollUs ?? 0, () => inFlight > 0);
   const graceful = new GracefulStop(server);
-  const requestClosed = (): void => {
+  // One 'close' listener for every response, not a closure per request, and on() rather than
+  // once() ('close' comes once): a follow read's response lives for hours, 10,000 of them
+  // (BENCH.md "Follow reads").
+  const requestClosed = function (this: CountedResponse): void {
+    graceful.closed(this);
+    observer.closed(this);
     if (--inFlight === 0) idlePoll.idle();
   };
-  const serve = (req: IncomingMessage, res: ServerResponse, awaitingContinue: boolean): void => {
+  const serve = (req: IncomingMessage, response: ServerResponse, awaitingContinue: boolean): void => {
+    // Always one: the server is made with these classes (listen() below).
+    const res = response as CountedResponse;
     // Pipelined behind a request after which the connection closes (closing-sockets.ts):
     // not run, not answered (Node never sends it, nor emits its 'close': it is not counted).
     if (isClosing(req.socket)) {
@@ -162,8 +173,6 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     }
     graceful.track(req, res);
     inFlight++;
-    // One function for every response, and on() rather than once() ('close' comes once):
-    // a follow read's response lives for hours, 10,000 of them (BENCH.md "Follow reads").
     res.on('close', requestClosed);
     void handleRequest(deps, req, res, awaitingContinue);
   };

@@ -7,7 +7,7 @@ import { after } from 'node:test';
 import { FsBlobStore } from '../../src/drivers/fs/blob-store.js';
 import { PgDatabase } from '../../src/drivers/postgres/db.js';
 import type { PgMetadataStore } from '../../src/drivers/postgres/metadata-store.js';
-import { openPgMetadataStore } from '../../src/drivers/open-metadata.js';
+import { openPgMetadataStore } from '../../src/drivers/postgres/open.js';
 import { SqliteMetadataStore } from '../../src/drivers/sqlite/metadata-store.js';
 import type { BlobStore, MetadataStore } from '../../src/drivers/types.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
