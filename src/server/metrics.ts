@@ -6,7 +6,8 @@
  * drivers/sqlite/usage-store.ts), disk space from one statfs of the data folder.
  */
 import { statfsSync, type StatsFs } from 'node:fs';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { RequestMetrics } from './request-metrics.js';
 import type { BucketUsage, MetadataQueryCounts } from '../drivers/types.js';
 
 export interface MetricsSources {
@@ -30,8 +31,7 @@ export interface RequestOutcome {
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly requests;
-  private readonly duration;
+  private readonly requests: RequestMetrics;
   private readonly bytesIn;
   private readonly bytesOut;
   private readonly appendConflicts;
@@ -42,15 +42,12 @@ export class Metrics {
   constructor(sources: MetricsSources) {
     this.readUsage = sources.bucketUsage;
     const registers = [this.registry];
-    this.requests = new Counter({
-      name: 'ossd_http_requests_total', help: 'Requests answered, by OSS operation and HTTP status (aborted: cut before the answer was complete).',
-      labelNames: ['operation', 'status'] as const, registers,
-    });
-    this.duration = new Histogram({
-      name: 'ossd_http_request_duration_seconds', help: 'Time from the request head to the end of the answer, by OSS operation.',
-      labelNames: ['operation'] as const, registers,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-    });
+    this.requests = new RequestMetrics(this.registry, {
+      requests: 'ossd_http_requests_total',
+      requestsHelp: 'Requests answered, by OSS operation and HTTP status (aborted: cut before the answer was complete).',
+      duration: 'ossd_http_request_duration_seconds',
+      durationHelp: 'Time from the request head to the end of the answer, by OSS operation.',
+    }, [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
     this.bytesIn = new Counter({ name: 'ossd_http_bytes_received_total', help: 'Request body bytes received.', registers });
     this.bytesOut = new Counter({ name: 'ossd_http_bytes_sent_total', help: 'Response body bytes sent.', registers });
     this.appendConflicts = new Counter({
@@ -103,8 +100,7 @@ export class Metrics {
   }
 
   record(r: RequestOutcome): void {
-    this.requests.inc({ operation: r.operation, status: r.status });
-    this.duration.observe({ operation: r.operation }, r.durationS);
+    this.requests.record(r.operation, r.status, r.durationS);
     if (r.bytesIn > 0) this.bytesIn.inc(r.bytesIn);
     if (r.bytesOut > 0) this.bytesOut.inc(r.bytesOut);
     if (r.operation === 'AppendObject' && r.errorCode === 'PositionNotEqualToLength') this.appendConflicts.inc();
