@@ -43,6 +43,18 @@ export class CountedResponse extends ServerResponse {
   observed: ObservedRequest | undefined = undefined;
   /** The connection, kept for the graceful stop: Node lets go of res.socket before 'close'. */
   trackedSocket: Socket | undefined = undefined;
+  /** The graceful stop that tracks this answer (graceful.ts). */
+  graceful: { answerStopping(): boolean } | undefined = undefined;
+
+  /**
+   * Node writes every head through here (end() and write() without it call
+   * _implicitHeader(), which calls writeHead()): during a graceful stop, the answer says
+   * `Connection: close` and its connection is not reused.
+   */
+  override writeHead(...args: unknown[]): this {
+    if (this.graceful?.answerStopping()) this.shouldKeepAlive = false;
+    return (super.writeHead as (...a: unknown[]) => this).apply(this, args);
+  }
 
   override write(...args: unknown[]): boolean {
     if (this.req.method !== 'HEAD') this.bodyBytesOut += chunkLength(args[0], args[1]);
