@@ -6,9 +6,18 @@
  * server does not know is an error naming it, so a typo never passes silently.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname } from 'node:path';
-import { parse as parseToml } from 'smol-toml';
-import { parse as parseYaml } from 'yaml';
+
+/**
+ * The parsers are loaded only for a file that needs them (synchronously, through their
+ * CommonJS builds): loaded at every start, they stayed in every server's heap, and a larger
+ * heap makes each full GC that a 64 MiB body's buffers trigger slower (BENCH.md, "The
+ * embedded default before and after the scale-out work").
+ */
+const load = createRequire(import.meta.url);
+const parseToml = (text: string): unknown => (load('smol-toml') as typeof import('smol-toml')).parse(text);
+const parseYaml = (text: string): unknown => (load('yaml') as typeof import('yaml')).parse(text);
 
 export class ConfigFileError extends Error {}
 
