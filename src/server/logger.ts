@@ -11,11 +11,19 @@
  * carry their signature there); test/security/observability-logs.test.ts checks it.
  */
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Config, LogFormat, LogLevel } from '../config.js';
 
 export type { Logger };
+
+/**
+ * pino-pretty is loaded only for `--log-format pretty`: loaded at every start, its modules
+ * stayed in every server's heap, and a larger heap at start made the full GCs that a 64 MiB
+ * body's buffers trigger slower (BENCH.md, "The embedded default before and after the
+ * scale-out work").
+ */
+const load = createRequire(import.meta.url);
 
 export function createLogger(format: LogFormat, level: LogLevel): Logger {
   const options = {
@@ -25,6 +33,7 @@ export function createLogger(format: LogFormat, level: LogLevel): Logger {
     formatters: { level: (label: string) => ({ level: label }) },
   };
   if (format === 'pretty') {
+    const pretty = load('pino-pretty') as typeof import('pino-pretty');
     return pino(options, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, translateTime: 'SYS:standard' }));
   }
   return pino(options, pino.destination({ dest: 2, sync: true }));
