@@ -44,7 +44,7 @@ export class CountedResponse extends ServerResponse {
   /** The connection, kept for the graceful stop: Node lets go of res.socket before 'close'. */
   trackedSocket: Socket | undefined = undefined;
   /** The graceful stop that tracks this answer (graceful.ts). */
-  graceful: { answerStopping(): boolean } | undefined = undefined;
+  graceful: { readonly isStopping: boolean } | undefined = undefined;
 
   /**
    * Node writes every head through here (end() and write() without it call
@@ -52,7 +52,7 @@ export class CountedResponse extends ServerResponse {
    * `Connection: close` and its connection is not reused.
    */
   override writeHead(...args: unknown[]): this {
-    if (this.graceful?.answerStopping()) this.shouldKeepAlive = false;
+    if (this.graceful?.isStopping) this.shouldKeepAlive = false;
     return (super.writeHead as (...a: unknown[]) => this).apply(this, args);
   }
 

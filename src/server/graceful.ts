@@ -37,7 +37,7 @@ export class GracefulStop {
    * and leaves made each of V8's young-generation collections ~40% slower in the
    * 64-appender bench (scavenges of 11.9 and 10.5 µs per append with it, 8.5 and 6.8
    * without; BENCH.md). The count lives on the connection, and an answer learns of a
-   * stop when its head is written (CountedResponse.writeHead asks answerStopping()).
+   * stop when its head is written (CountedResponse.writeHead asks isStopping).
    */
   track(req: IncomingMessage, res: CountedResponse): void {
     const socket = req.socket as TrackedSocket;
@@ -45,11 +45,6 @@ export class GracefulStop {
     res.graceful = this;
     this.inFlight++;
     socket[BUSY] = (socket[BUSY] ?? 0) + 1;
-  }
-
-  /** Whether an answer whose head goes out now must say `Connection: close`. */
-  answerStopping(): boolean {
-    return this.stopping;
   }
 
   /** A tracked response closed (the server's one 'close' listener: no closure per request). */

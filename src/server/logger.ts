@@ -19,9 +19,8 @@ export type { Logger };
 
 /**
  * pino-pretty is loaded only for `--log-format pretty`: loaded at every start, its modules
- * stayed in every server's heap, and a larger heap at start made the full GCs that a 64 MiB
- * body's buffers trigger slower (BENCH.md, "The embedded default before and after the
- * scale-out work").
+ * stayed in every server's heap (0.6 MB of the idle heap; BENCH.md, "The embedded default
+ * before and after the scale-out work").
  */
 const load = createRequire(import.meta.url);
 

@@ -163,7 +163,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (--inFlight === 0) idlePoll.idle();
   };
   const serve = (req: IncomingMessage, response: ServerResponse, awaitingContinue: boolean): void => {
-    // Always one: the server is made with these classes (listen() below).
+    // Always one: the server is made with these classes (listen() above).
     const res = response as CountedResponse;
     // Pipelined behind a request after which the connection closes (closing-sockets.ts):
     // not run, not answered (Node never sends it, nor emits its 'close': it is not counted).
