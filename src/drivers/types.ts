@@ -312,8 +312,14 @@ export interface BucketUsage {
 }
 
 export interface BlobWriter {
-  /** Writes the chunks, one after another, from the absolute offset `position` (one writev: no copy to join them). */
+  /**
+   * Writes the chunks, one after another, from the absolute offset `position` (one writev:
+   * no copy to join them). Once it resolves, the writer holds no reference to them: the
+   * caller may hand their memory to another thread (ingest.ts), unless `keepsChunks`.
+   */
   write(chunks: readonly Buffer[], position: number): Promise<void>;
+  /** Set by a writer that keeps the chunks it was given (in memory, for inline bodies): they must stay as they are. */
+  readonly keepsChunks?: boolean;
   /** Makes everything written so far durable (fdatasync, plus the directory for new blobs). */
   sync(): Promise<void>;
   truncate(length: number): Promise<void>;

@@ -309,6 +309,7 @@ export class Appender {
         expectedLength: input.contentLength,
         expectedMd5: input.contentMd5,
         needMd5: false,
+        chunksOwned: input.chunksOwned,
       });
     } catch (e) {
       if (!memory) hold.outcome = await this.rollback(writer, blob, create, length);

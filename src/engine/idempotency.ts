@@ -171,6 +171,7 @@ export class AppendKeys {
       expectedLength: input.contentLength,
       expectedMd5: input.contentMd5,
       needMd5: false,
+      chunksOwned: input.chunksOwned,
     });
     if (read.bytes !== rec.length) throw mismatch(rec.token, rec, `this request has ${read.bytes} bytes`);
     if (crc64ToDecimal(read.crc) !== rec.crcAfter) throw mismatch(rec.token, rec, 'this request has another body');

@@ -14,6 +14,7 @@ import type { BlobWriter } from '../drivers/types.js';
 import { Crc64 } from './crc64.js';
 import { OssError } from './errors.js';
 import { bodyBudget } from './body-budget.js';
+import { freeNow } from './free-now.js';
 import { joinTransferable, OffloadedMd5 } from './md5-offload.js';
 
 /** Writes are batched to this size: fewer syscalls, and the next batch is read while one is written. */
@@ -29,6 +30,9 @@ const OFFLOAD_MD5_FROM = 4 * WRITE_BATCH;
  * larger inline bodies are counted as if written out: a tuning knob, not a default.)
  */
 const SMALL_BODY = 64 * 1024;
+
+/** Batches of owned chunks (IngestOptions.chunksOwned) at least this large are freed at once (free-now.ts); smaller ones cost less left to the collector. */
+const FREE_FROM = 64 * 1024;
 
 /** A partial batch is written out once no byte has come for this long (a stalled client)... */
 const IDLE_FLUSH_MS = 100;
@@ -49,6 +53,8 @@ export interface IngestOptions {
   expectedMd5?: Buffer;
   /** Compute the MD5 even without Content-MD5 (Normal ETags need it; appends do not). */
   needMd5?: boolean;
+  /** The body's chunks are ingest's alone (BodyInput.chunksOwned): once written or copied, their memory is freed at once. */
+  chunksOwned?: boolean;
 }
 
 export interface IngestResult {
@@ -103,24 +109,31 @@ export async function ingest(
     batchBytes = 0;
     writer ??= await openWriter();
     const w = writer;
+    // A writer that keeps what it is given (inline bodies) keeps these very buffers.
+    const free = opts.chunksOwned === true && length >= FREE_FROM && w.keepsChunks !== true;
     if (offloaded) {
       // Hashed on the worker, then written (after the previous batch): the next batch is
       // hashed while this one is written. At most depth() + 1 batches in flight.
       const previous = pending;
       const hashed = offloaded.update(joinTransferable(chunks, length, spare.pop()));
+      if (free) freeNow(chunks); // copied into the batch
       pending = hashed.then(async (buf) => {
         await previous;
         await w.write([Buffer.from(buf, 0, length)], at);
         release(written);
         // Kept for reuse only up to what the depth allowed now cycles through (depth + 1
         // in flight): a body that had a deep queue while alone must not hold on to it once
-        // 63 others have started. Fewer would leave 512 KiB buffers to the collector.
-        if (spare.length <= offloaded.depth()) spare.push(buf);
+        // 63 others have started. Fewer would leave 512 KiB buffers to the collector. Never
+        // when the writer keeps the batch itself.
+        if (spare.length <= offloaded.depth() && w.keepsChunks !== true) spare.push(buf);
       });
       hashed.catch(() => undefined); // reported through `pending`
     } else {
       await pending;
-      pending = w.write(chunks, at).then(() => release(written));
+      pending = w.write(chunks, at).then(() => {
+        release(written);
+        if (free) freeNow(chunks);
+      });
     }
     // Observed now (no unhandled rejection while the next chunk is awaited: a full disk
     // must not crash the process); rethrown by the next `await pending`.

@@ -22,6 +22,7 @@ export function inlineMax(env: NodeJS.ProcessEnv = process.env): number {
 
 /** A BlobWriter that keeps what ingest() writes (in order, from offset 0), for inline bodies. */
 export class MemoryWriter implements BlobWriter {
+  readonly keepsChunks = true;
   private readonly chunks: Buffer[] = [];
 
   async write(chunks: readonly Buffer[]): Promise<void> {

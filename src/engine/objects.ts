@@ -50,6 +50,12 @@ export interface BodyInput {
   body: AsyncIterable<Buffer | string>;
   contentLength?: number;
   contentMd5?: Buffer;
+  /**
+   * The body's chunks belong to nobody else (a request body read off the network): once
+   * written, their memory is freed at once (free-now.ts). Never for bytes something else
+   * may still read, such as a stored object's being copied.
+   */
+  chunksOwned?: boolean;
 }
 
 export interface OpenedObject {
@@ -443,7 +449,7 @@ function copiedAttributes(src: ObjectRecord, requested: ObjectAttributes): Objec
 
 /** ingest() options for the body of a new object (from offset 0, CRC from 0). */
 function newBodyOptions(input: BodyInput, maxBytes: number, tooLarge: () => OssError): IngestOptions {
-  return { startOffset: 0, initialCrc: 0n, maxBytes, tooLarge, expectedLength: input.contentLength, expectedMd5: input.contentMd5 };
+  return { startOffset: 0, initialCrc: 0n, maxBytes, tooLarge, expectedLength: input.contentLength, expectedMd5: input.contentMd5, chunksOwned: input.chunksOwned };
 }
 
 function emptyObject(record: ObjectRecord): OpenedObject {

@@ -82,6 +82,7 @@ export class SegmentAppender {
           expectedLength: input.contentLength,
           expectedMd5: input.contentMd5,
           needMd5: false,
+          chunksOwned: input.chunksOwned,
         },
       );
       if (!writer) {

@@ -7,7 +7,7 @@ import { onlyEncryption } from '../engine/attributes.js';
 import { OssError } from '../engine/errors.js';
 import type { ObjectRecord } from '../engine/model.js';
 import type { PartRecord } from '../engine/multipart-model.js';
-import { body, bucketOf, header, keyOf, readSmallBody, type RequestContext } from '../protocol/context.js';
+import { bucketOf, header, keyOf, readSmallBody, type RequestContext } from '../protocol/context.js';
 import { copySourceConditions, parseCopySource } from '../protocol/copy-source.js';
 import { objectUrl } from '../protocol/endpoint.js';
 import {
@@ -19,14 +19,7 @@ import {
 } from '../protocol/multipart-params.js';
 import { validateBucketName, validateObjectKey } from '../protocol/names.js';
 import { withEc } from '../protocol/errors/catalogue.js';
-import {
-  bodyLength,
-  parseContentMd5,
-  parseForbidOverwrite,
-  parseObjectAcl,
-  parseObjectAttributes,
-  quoted,
-} from '../protocol/object-headers.js';
+import { parseForbidOverwrite, parseObjectAcl, parseObjectAttributes, quoted, requestBody } from '../protocol/object-headers.js';
 import { renderXml, urlEncode, xmlDate, type XmlNode } from '../protocol/xml/render.js';
 import { send, sendXml } from '../server/respond.js';
 import { copySourceVersionHeaders, versionHeaders } from '../protocol/versioning.js';
@@ -54,7 +47,7 @@ export async function initiateMultipartUpload(ctx: RequestContext): Promise<void
 export async function uploadPart(ctx: RequestContext): Promise<void> {
   // Everything that can be refused is checked before the body is read (§2).
   const partNumber = parsePartNumber(ctx);
-  const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };
+  const input = requestBody(ctx);
   // OSS UploadPart answers with the encryption the upload was initiated with.
   const encryption = onlyEncryption((await ctx.engine.multipart.requireUpload(bucketOf(ctx), keyOf(ctx), uploadIdOf(ctx))).attrs.headers);
   const part = await ctx.engine.multipart.uploadPart(bucketOf(ctx), keyOf(ctx), uploadIdOf(ctx), partNumber, input);

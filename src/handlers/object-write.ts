@@ -2,13 +2,12 @@
 import { onlyEncryption } from '../engine/attributes.js';
 import { APPENDABLE_STORAGE_CLASSES, type ObjectRecord } from '../engine/model.js';
 import { OssError } from '../engine/errors.js';
-import { body, bucketOf, header, keyOf, type RequestContext } from '../protocol/context.js';
+import { bucketOf, header, keyOf, type RequestContext } from '../protocol/context.js';
 import {
-  bodyLength,
-  parseContentMd5,
   parseForbidOverwrite,
   parseObjectAttributes,
   quoted,
+  requestBody,
 } from '../protocol/object-headers.js';
 import { copySourceConditions, parseCopySource } from '../protocol/copy-source.js';
 import { withEc, withStatus } from '../protocol/errors/catalogue.js';
@@ -54,7 +53,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   refuseCallback(ctx);
   // Everything that can be refused is checked before the body is read.
   const attrs = parseObjectAttributes(ctx);
-  const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };
+  const input = requestBody(ctx);
   const forbid = parseForbidOverwrite(ctx);
   const rec = await ctx.engine.objects.put(bucketOf(ctx), keyOf(ctx), input, attrs, forbid);
   const md5 = Buffer.from(rec.etag, 'hex').toString('base64');
@@ -77,7 +76,7 @@ export async function appendObject(ctx: RequestContext): Promise<void> {
   // appends ignore it, even when it is invalid (append.md §2.1).
   const attrs = parseObjectAttributes(ctx, APPENDABLE_STORAGE_CLASSES, position === 0);
   const token = parseIdempotencyKey(ctx);
-  const input = { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx) };
+  const input = requestBody(ctx);
   const { record: rec, replay } = await ctx.engine.objects.appendOnce(bucketOf(ctx), keyOf(ctx), position, input, attrs, token);
   // Every append answers with the version it appended to (append.md §9).
   const headers = { ...writeHeaders(rec), 'x-oss-next-append-position': String(rec.size), ...(await versionHeaders(ctx, rec)) };

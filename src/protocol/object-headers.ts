@@ -5,7 +5,8 @@
 import type { ObjectAttributes } from '../engine/attributes.js';
 import { OssError } from '../engine/errors.js';
 import { OBJECT_ACLS, type ObjectAcl, type ObjectRecord, STORAGE_CLASSES, STORED_HEADERS } from '../engine/model.js';
-import { header, type RequestContext } from './context.js';
+import type { BodyInput } from '../engine/objects.js';
+import { body, header, type RequestContext } from './context.js';
 import { parseEncryptionHeaders } from './encryption.js';
 import { checkTagSet } from './tagging.js';
 import { withEc } from './errors/catalogue.js';
@@ -102,6 +103,15 @@ export function parseContentMd5(ctx: RequestContext): Buffer | undefined {
     throw new OssError('InvalidDigest', 'The Content-MD5 you specified is not valid.', withEc('0017-00000502'));
   }
   return raw;
+}
+
+/**
+ * The request's body as the engine takes it (PutObject, AppendObject, UploadPart). Its
+ * chunks come from Node's HTTP parser and nothing else holds them: the engine frees their
+ * memory once written (BodyInput.chunksOwned).
+ */
+export function requestBody(ctx: RequestContext): BodyInput {
+  return { body: body(ctx), contentLength: bodyLength(ctx), contentMd5: parseContentMd5(ctx), chunksOwned: true };
 }
 
 export function parseForbidOverwrite(ctx: RequestContext): boolean {
