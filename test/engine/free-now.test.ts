@@ -18,7 +18,7 @@ import { emptyAttributes } from '../../src/engine/attributes.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { freeNow } from '../../src/engine/free-now.js';
 import { bodyIterator } from '../../src/protocol/body-iterator.js';
-import { makeEngine, readObject, tempDirs } from '../helpers/engine-fixtures.js';
+import { makeEngine, ownedChunks, readObject, tempDirs } from '../helpers/engine-fixtures.js';
 
 const tempDir = tempDirs('ossd-free-');
 const MiB = 1024 * 1024;
@@ -27,21 +27,6 @@ async function bucketEngine(): Promise<Engine> {
   const engine = await makeEngine(tempDir());
   await engine.buckets.create('b', 'private', 'Standard', 'LRS');
   return engine;
-}
-
-/** A body in chunks that each own their memory, as Node's HTTP parser hands them over; each kept in `given`. */
-function owned(data: Buffer, given: Buffer[], chunksOwned = true) {
-  return {
-    body: (async function* () {
-      for (let at = 0; at < data.length; at += 65_000) {
-        const c = Buffer.from(data.subarray(at, at + 65_000));
-        given.push(c);
-        yield c;
-      }
-    })(),
-    contentLength: data.length,
-    chunksOwned,
-  };
 }
 
 const freed = (given: Buffer[]) => given.filter((c) => c.byteLength === 0).length;
@@ -99,7 +84,7 @@ describe('freeing request-body chunks once written', { timeout: 120_000 }, () =>
     for (const size of [6 * MiB + 5, 2 * MiB + 7]) {
       const data = randomBytes(size);
       const given: Buffer[] = [];
-      const rec = await engine.objects.put('b', `k${size}`, owned(data, given), emptyAttributes(), false);
+      const rec = await engine.objects.put('b', `k${size}`, ownedChunks(data, given), emptyAttributes(), false);
       assert.equal(rec.etag, etagOf(data));
       assert.ok((await readObject(engine, `k${size}`)).equals(data), `${size}: bytes`);
       assert.equal(freed(given), given.length, `${size}: all ${given.length} chunks freed`);
@@ -111,12 +96,12 @@ describe('freeing request-body chunks once written', { timeout: 120_000 }, () =>
     const engine = await bucketEngine();
     const first = randomBytes(2 * MiB + 1);
     const given: Buffer[] = [];
-    const r1 = await engine.objects.append('b', 'log', 0, owned(first, given), emptyAttributes());
+    const r1 = await engine.objects.append('b', 'log', 0, ownedChunks(first, given), emptyAttributes());
     assert.equal(freed(given), given.length, 'large append: freed');
     // 64 KiB: the largest journaled append, and as large as a batch that is freed.
     const small = randomBytes(64 * 1024);
     const kept: Buffer[] = [];
-    await engine.objects.append('b', 'log', r1.size, owned(small, kept), emptyAttributes());
+    await engine.objects.append('b', 'log', r1.size, ownedChunks(small, kept), emptyAttributes());
     assert.equal(freed(kept), 0, 'journaled append: its chunks are kept');
     assert.ok((await readObject(engine, 'log')).equals(Buffer.concat([first, small])));
     await engine.close();
@@ -126,7 +111,7 @@ describe('freeing request-body chunks once written', { timeout: 120_000 }, () =>
     const engine = await bucketEngine();
     const data = randomBytes(64 * 1024);
     const kept: Buffer[] = [];
-    const rec = await engine.objects.put('b', 'small', owned(data, kept), emptyAttributes(), false);
+    const rec = await engine.objects.put('b', 'small', ownedChunks(data, kept), emptyAttributes(), false);
     assert.equal(freed(kept), 0);
     assert.equal(rec.etag, etagOf(data));
     assert.ok((await readObject(engine, 'small')).equals(data));
@@ -137,7 +122,7 @@ describe('freeing request-body chunks once written', { timeout: 120_000 }, () =>
     const engine = await bucketEngine();
     const data = randomBytes(6 * MiB);
     const given: Buffer[] = [];
-    await engine.objects.put('b', 'kept', owned(data, given, false), emptyAttributes(), false);
+    await engine.objects.put('b', 'kept', ownedChunks(data, given, false), emptyAttributes(), false);
     assert.equal(freed(given), 0);
     assert.ok(Buffer.concat(given).equals(data), 'the chunks still hold their bytes');
     assert.ok((await readObject(engine, 'kept')).equals(data));

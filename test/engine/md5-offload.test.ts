@@ -11,7 +11,7 @@ import { emptyAttributes } from '../../src/engine/attributes.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
 import { OffloadedMd5 } from '../../src/engine/md5-offload.js';
-import { makeEngine, readObject, tempDirs } from '../helpers/engine-fixtures.js';
+import { makeEngine, ownedChunks, readObject, tempDirs } from '../helpers/engine-fixtures.js';
 
 const tempDir = tempDirs('ossd-md5-');
 const MiB = 1024 * 1024;
@@ -29,20 +29,6 @@ function chunked(data: Buffer, declared = data.length) {
       for (let at = 0; at < data.length; at += 65_000) yield data.subarray(at, at + 65_000);
     })(),
     contentLength: declared,
-  };
-}
-
-/** A body in chunks that each own their memory, as Node's HTTP parser hands them over; kept in `given`. */
-function ownChunks(data: Buffer, given: Buffer[]) {
-  return {
-    body: (async function* () {
-      for (let at = 0; at < data.length; at += 65_000) {
-        const c = Buffer.from(data.subarray(at, at + 65_000));
-        given.push(c);
-        yield c;
-      }
-    })(),
-    contentLength: data.length,
   };
 }
 
@@ -68,7 +54,7 @@ describe('MD5 of large bodies on the worker thread', { timeout: 120_000 }, () =>
       const engine = await bucketEngine();
       const data = randomBytes(9 * MiB + 3);
       const given: Buffer[] = [];
-      const rec = await engine.objects.put('b', 'inline-big', { ...ownChunks(data, given), chunksOwned: true }, emptyAttributes(), false);
+      const rec = await engine.objects.put('b', 'inline-big', ownedChunks(data, given), emptyAttributes(), false);
       assert.equal(rec.etag, md5(data).toString('hex').toUpperCase());
       assert.ok((await readObject(engine, 'inline-big')).equals(data));
       const viewed = await engine.objects.put('b', 'inline-views', chunked(data), emptyAttributes(), false);

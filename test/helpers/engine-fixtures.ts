@@ -166,3 +166,22 @@ export async function readObject(engine: Engine, key: string, versionId?: string
     await o.close();
   }
 }
+
+/**
+ * A body in 65,000-byte chunks that each own their memory, as Node's HTTP parser hands a
+ * request body over; each chunk is also pushed to `given`, to see afterwards which the
+ * engine freed (free-now.ts: a freed chunk reads as empty).
+ */
+export function ownedChunks(data: Buffer, given: Buffer[], chunksOwned = true): { body: AsyncIterable<Buffer>; contentLength: number; chunksOwned: boolean } {
+  return {
+    body: (async function* () {
+      for (let at = 0; at < data.length; at += 65_000) {
+        const c = Buffer.from(data.subarray(at, at + 65_000));
+        given.push(c);
+        yield c;
+      }
+    })(),
+    contentLength: data.length,
+    chunksOwned,
+  };
+}
