@@ -315,7 +315,7 @@ export interface BlobWriter {
   /**
    * Writes the chunks, one after another, from the absolute offset `position` (one writev:
    * no copy to join them). Once it resolves, the writer holds no reference to them: the
-   * caller may hand their memory to another thread (ingest.ts), unless `keepsChunks`.
+   * caller may reuse or free their memory (ingest.ts, free-now.ts), unless `keepsChunks`.
    */
   write(chunks: readonly Buffer[], position: number): Promise<void>;
   /** Set by a writer that keeps the chunks it was given (in memory, for inline bodies): they must stay as they are. */
