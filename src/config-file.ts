@@ -12,8 +12,7 @@ import { extname } from 'node:path';
 /**
  * The parsers are loaded only for a file that needs them (synchronously, through their
  * CommonJS builds): loaded at every start, they stayed in every server's heap (BENCH.md,
- * "The embedded default before and after the scale-out work": the idle heap, and the
- * 64 MiB puts' GC time that their import at start doubled).
+ * "The embedded default before and after the scale-out work": the idle heap).
  */
 const load = createRequire(import.meta.url);
 const parseToml = (text: string): unknown => (load('smol-toml') as typeof import('smol-toml')).parse(text);

@@ -110,7 +110,8 @@ export async function ingest(
     writer ??= await openWriter();
     const w = writer;
     // A writer that keeps what it is given (inline bodies) keeps these very buffers.
-    const free = opts.chunksOwned === true && length >= FREE_FROM && w.keepsChunks !== true;
+    const keeps = w.keepsChunks === true;
+    const free = opts.chunksOwned === true && length >= FREE_FROM && !keeps;
     if (offloaded) {
       // Hashed on the worker, then written (after the previous batch): the next batch is
       // hashed while this one is written. At most depth() + 1 batches in flight.
@@ -125,7 +126,7 @@ export async function ingest(
         // in flight): a body that had a deep queue while alone must not hold on to it once
         // 63 others have started. Fewer would leave 512 KiB buffers to the collector. Never
         // when the writer keeps the batch itself.
-        if (spare.length <= offloaded.depth() && w.keepsChunks !== true) spare.push(buf);
+        if (spare.length <= offloaded.depth() && !keeps) spare.push(buf);
       });
       hashed.catch(() => undefined); // reported through `pending`
     } else {

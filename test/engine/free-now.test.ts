@@ -18,16 +18,12 @@ import { emptyAttributes } from '../../src/engine/attributes.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { freeNow } from '../../src/engine/free-now.js';
 import { bodyIterator } from '../../src/protocol/body-iterator.js';
-import { makeEngine, ownedChunks, readObject, tempDirs } from '../helpers/engine-fixtures.js';
+import { engineWithBucket, ownedChunks, readObject, tempDirs } from '../helpers/engine-fixtures.js';
 
 const tempDir = tempDirs('ossd-free-');
 const MiB = 1024 * 1024;
 
-async function bucketEngine(): Promise<Engine> {
-  const engine = await makeEngine(tempDir());
-  await engine.buckets.create('b', 'private', 'Standard', 'LRS');
-  return engine;
-}
+const bucketEngine = (): Promise<Engine> => engineWithBucket(tempDir());
 
 const freed = (given: Buffer[]) => given.filter((c) => c.byteLength === 0).length;
 const etagOf = (b: Buffer) => createHash('md5').update(b).digest('hex').toUpperCase();

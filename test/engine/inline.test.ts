@@ -11,7 +11,7 @@ import type { Engine } from '../../src/engine/engine.js';
 import { isInlineBlob } from '../../src/drivers/types.js';
 import { versionIdOf } from '../../src/engine/model.js';
 import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
-import { body, DRIVER_PAIRS, makeEngine, readObject as read, tempDirs } from '../helpers/engine-fixtures.js';
+import { body, DRIVER_PAIRS, engineWithBucket, makeEngine, readObject as read, tempDirs } from '../helpers/engine-fixtures.js';
 
 const tempDir = tempDirs('ossd-inline-');
 const KiB64 = 64 * 1024;
@@ -24,11 +24,7 @@ async function stored(engine: Engine): Promise<{ files: number; inline: string[]
   return { files, inline };
 }
 
-async function bucketEngine(pair: string, dir = tempDir()): Promise<Engine> {
-  const engine = await makeEngine(dir, pair);
-  await engine.buckets.create('b', 'private', 'Standard', 'LRS');
-  return engine;
-}
+const bucketEngine = (pair: string, dir = tempDir()): Promise<Engine> => engineWithBucket(dir, pair);
 
 function pattern(n: number, seed = 1): Buffer {
   const b = Buffer.alloc(n);

@@ -11,16 +11,12 @@ import { emptyAttributes } from '../../src/engine/attributes.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { crc64, crc64ToDecimal } from '../../src/engine/crc64.js';
 import { OffloadedMd5 } from '../../src/engine/md5-offload.js';
-import { makeEngine, ownedChunks, readObject, tempDirs } from '../helpers/engine-fixtures.js';
+import { engineWithBucket, ownedChunks, readObject, tempDirs } from '../helpers/engine-fixtures.js';
 
 const tempDir = tempDirs('ossd-md5-');
 const MiB = 1024 * 1024;
 
-async function bucketEngine(): Promise<Engine> {
-  const engine = await makeEngine(tempDir());
-  await engine.buckets.create('b', 'private', 'Standard', 'LRS');
-  return engine;
-}
+const bucketEngine = (): Promise<Engine> => engineWithBucket(tempDir());
 
 /** A body in uneven chunks, views of one buffer (as a multipart form parser may hand them over). */
 function chunked(data: Buffer, declared = data.length) {

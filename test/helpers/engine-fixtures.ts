@@ -155,6 +155,13 @@ export function body(data: Buffer | string) {
   return { body: (async function* () { yield buf; })(), contentLength: buf.length };
 }
 
+/** An engine (makeEngine) with the bucket `b` that readObject() reads from. */
+export async function engineWithBucket(dir: string, pair = 'sqlite+file'): Promise<Engine> {
+  const engine = await makeEngine(dir, pair);
+  await engine.buckets.create('b', 'private', 'Standard', 'LRS');
+  return engine;
+}
+
 /** Bytes [start, end) (default: all) of an object in bucket `b`, the current version or the named one, read through the engine. */
 export async function readObject(engine: Engine, key: string, versionId?: string, start = 0, end?: number): Promise<Buffer> {
   const o = await engine.objects.open('b', key, versionId);
